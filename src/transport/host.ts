@@ -1,0 +1,74 @@
+/** The one interface every step and module talks to; SSH and local hosts implement it. */
+
+export type OutputStream = 'stdout' | 'stderr';
+
+export interface ExecOptions {
+  /** Bytes for the command's standard input. */
+  stdin?: string;
+  /** Called for each whole line of output, as it arrives. */
+  onLine?: (stream: OutputStream, line: string) => void;
+  /** Run as the login user even when the host escalates privileges by default. */
+  noBecome?: boolean;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface FileStat {
+  /** Permission bits, e.g. 0o640. */
+  mode: number;
+  uid: number;
+  gid: number;
+  owner: string;
+  group: string;
+  size: number;
+  /** Modification time in nanoseconds since the epoch, as a string (exceeds 2^53). */
+  mtimeNs: string;
+}
+
+export interface WriteOptions {
+  /** Mode for a new file, or to force on an existing one; default: keep the existing mode, 0644 for new files. */
+  mode?: number;
+  /** Owner/group for a new file, or to force on an existing one; default: keep the existing ones. */
+  owner?: string;
+  group?: string;
+  /**
+   * A validator run on the new content before it replaces the live file; the word "%s" is
+   * replaced by the path of the temporary file. A non-zero exit aborts the write.
+   */
+  validate?: readonly string[];
+}
+
+export interface WriteResult {
+  /** Where the previous content was saved, or null when the file did not exist. */
+  backup: string | null;
+}
+
+export interface Host {
+  /** Inventory name, used in every message about this host. */
+  readonly name: string;
+  /** Runs argv (quoted safely) on the host, escalating privileges when the host is set to. */
+  exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** The file's content, or null when it does not exist. */
+  readFile(path: string): Promise<string | null>;
+  /** Atomic replace: temp file in the same directory, owner/mode kept, backup, validate, rename. */
+  writeFile(path: string, content: string, opts?: WriteOptions): Promise<WriteResult>;
+  stat(path: string): Promise<FileStat | null>;
+  close(): Promise<void>;
+}
+
+/** A failure on a host that a user can act on; its message is one sentence, no stack needed. */
+export class HostError extends Error {
+  constructor(readonly host: string, message: string) {
+    super(message);
+    this.name = 'HostError';
+  }
+}
+
+/** The host could not be reached or logged in to. */
+export class UnreachableError extends HostError {
+  override name = 'UnreachableError';
+}

@@ -1,0 +1,133 @@
+import { HostError, type ExecOptions, type ExecResult, type FileStat, type Host, type WriteOptions, type WriteResult } from './host.js';
+import { quoteArgv, shScript } from './shell-quote.js';
+
+export interface Become {
+  enabled: boolean;
+  user: string;
+}
+
+/** Backups of every file this tool replaces go below this directory on each host. */
+export const BACKUP_ROOT = '/var/backups/jitsi-scale';
+
+const READ_SCRIPT = `
+if [ -f "$1" ]; then exec cat -- "$1"; fi
+if [ -e "$1" ]; then echo "$1 is not a regular file" >&2; exit 4; fi
+exit 3`;
+
+const STAT_SCRIPT = `
+[ -e "$1" ] || exit 3
+exec stat -L -c '%a %u %g %U %G %s %.9Y' -- "$1"`;
+
+/*
+ * The atomic write, as one script so that it is a single round trip. The new content arrives on
+ * stdin and lands in a temp file beside the target (same filesystem, so the final mv is a rename).
+ * If anything fails, or the connection drops (SIGHUP), the trap removes the temp file and the live
+ * file is untouched. The first backup made in a run is kept: it is the state before the run.
+ */
+const WRITE_SCRIPT = `
+set -eu
+target=$1 backup_dir=$2 mode=$3 owner=$4 group=$5
+shift 5
+dir=$(dirname -- "$target")
+if [ ! -d "$dir" ]; then echo "directory $dir does not exist" >&2; exit 5; fi
+tmp=$(mktemp "$dir/.$(basename -- "$target").jitsi-scale.XXXXXX")
+trap 'rm -f -- "$tmp"' EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+cat > "$tmp"
+if [ -e "$target" ]; then
+  chown --reference="$target" -- "$tmp"
+  chmod --reference="$target" -- "$tmp"
+else
+  chmod 0644 -- "$tmp"
+fi
+if [ -n "$mode" ]; then chmod "$mode" -- "$tmp"; fi
+if [ -n "$owner" ]; then chown "$owner" -- "$tmp"; fi
+if [ -n "$group" ]; then chgrp "$group" -- "$tmp"; fi
+if [ $# -gt 0 ]; then
+  n=$#
+  while [ "$n" -gt 0 ]; do
+    a=$1; shift
+    if [ "$a" = "%s" ]; then a=$tmp; fi
+    set -- "$@" "$a"
+    n=$((n - 1))
+  done
+  if ! out=$("$@" 2>&1); then
+    echo "validation failed: $out" >&2
+    exit 6
+  fi
+fi
+if [ -e "$target" ]; then
+  backup="$backup_dir$target"
+  mkdir -p -- "$(dirname -- "$backup")"
+  if [ ! -e "$backup" ]; then cp -p -- "$target" "$backup"; fi
+  echo "$backup"
+fi
+sync -- "$tmp" 2>/dev/null || true
+mv -f -- "$tmp" "$target"
+trap - EXIT`;
+
+/** One line from a command's stderr, for an error message. */
+export function lastLine(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines[lines.length - 1] ?? '';
+}
+
+/**
+ * File operations built on exec, so that they work the same over SSH and locally, and pass through
+ * sudo when the host escalates. Subclasses only say how to run one command line.
+ */
+export abstract class ShellHost implements Host {
+  constructor(
+    readonly name: string,
+    protected readonly become: Become,
+    /** Per-run directory for backups, e.g. /var/backups/jitsi-scale/20261124T101500Z. */
+    readonly backupDir: string,
+  ) {}
+
+  /** Runs one shell command line on the host. */
+  protected abstract run(commandLine: string, opts: ExecOptions): Promise<ExecResult>;
+
+  abstract close(): Promise<void>;
+
+  exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const escalate = this.become.enabled && !opts.noBecome;
+    const full = escalate ? ['sudo', '-n', '-H', '-u', this.become.user, '--', ...argv] : [...argv];
+    return this.run(quoteArgv(full), opts);
+  }
+
+  async readFile(path: string): Promise<string | null> {
+    const r = await this.exec(shScript(READ_SCRIPT, path));
+    if (r.code === 0) return r.stdout;
+    if (r.code === 3) return null;
+    throw new HostError(this.name, `cannot read ${path}: ${lastLine(r.stderr) || `exit ${r.code}`}`);
+  }
+
+  async stat(path: string): Promise<FileStat | null> {
+    const r = await this.exec(shScript(STAT_SCRIPT, path));
+    if (r.code === 3) return null;
+    if (r.code !== 0) throw new HostError(this.name, `cannot stat ${path}: ${lastLine(r.stderr) || `exit ${r.code}`}`);
+    const [mode, uid, gid, owner, group, size, mtime] = r.stdout.trim().split(' ');
+    const [sec = '0', frac = ''] = (mtime ?? '0').split('.');
+    return {
+      mode: parseInt(mode ?? '0', 8),
+      uid: Number(uid),
+      gid: Number(gid),
+      owner: owner ?? '',
+      group: group ?? '',
+      size: Number(size),
+      mtimeNs: (BigInt(sec) * 1_000_000_000n + BigInt(frac.padEnd(9, '0').slice(0, 9) || '0')).toString(),
+    };
+  }
+
+  async writeFile(path: string, content: string, opts: WriteOptions = {}): Promise<WriteResult> {
+    if (!path.startsWith('/')) throw new HostError(this.name, `refusing to write ${path}: not an absolute path`);
+    const mode = opts.mode === undefined ? '' : opts.mode.toString(8).padStart(4, '0');
+    const args = [path, this.backupDir, mode, opts.owner ?? '', opts.group ?? '', ...(opts.validate ?? [])];
+    const r = await this.exec(shScript(WRITE_SCRIPT, ...args), { stdin: content });
+    if (r.code !== 0) throw new HostError(this.name, `cannot write ${path}: ${lastLine(r.stderr) || `exit ${r.code}`}`);
+    const backup = r.stdout.trim();
+    return { backup: backup === '' ? null : backup };
+  }
+}
