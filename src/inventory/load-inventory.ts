@@ -1,0 +1,533 @@
+import { readFile, stat } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node, type ParsedNode, type Pair } from 'yaml';
+import { closest } from './did-you-mean.js';
+import { expandHostPattern } from './host-pattern.js';
+import { DEFAULT_APT_KEY_URL, DEFAULT_APT_SOURCE, KNOWN_VARIABLES, coerce } from './known-variables.js';
+import { InventoryError, type FirewallChoice, type HostSpec, type Inventory, type InventoryProblem, type NicknamePolicy, type SourcePosition } from './types.js';
+
+const GROUP_KEYS = ['hosts', 'children', 'vars'] as const;
+const KNOWN_NAMES = Object.keys(KNOWN_VARIABLES);
+const JITSI_NAMES = KNOWN_NAMES.filter((n) => n.startsWith('jitsi_') || n === 'private_address');
+
+interface VarDef {
+  name: string;
+  value: unknown;
+  at: SourcePosition;
+}
+
+interface Group {
+  name: string;
+  at: SourcePosition;
+  vars: VarDef[];
+  hosts: string[];
+  children: Set<string>;
+  parents: Set<string>;
+  /** Where each child was named, for error positions. */
+  childAt: Map<string, SourcePosition>;
+}
+
+interface HostDef {
+  at: SourcePosition;
+  vars: VarDef[];
+  /** Where the host was listed, per group. */
+  listedAt: Map<string, SourcePosition>;
+}
+
+export interface LoadOptions {
+  /** Login user when the inventory names none (Ansible's default: the local user). */
+  defaultUser?: string;
+}
+
+/** Reads and validates an inventory file; throws InventoryError listing every problem found. */
+export async function loadInventory(file: string, opts: LoadOptions = {}): Promise<Inventory> {
+  let text: string;
+  try {
+    const st = await stat(file);
+    if (st.isDirectory()) throw problemAt(file, `is a directory; pass the inventory file itself (e.g. ${file.replace(/\/$/, '')}/inventory.yaml)`);
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if (e instanceof InventoryError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw problemAt(file, 'no such file; pass your inventory with -i PATH (see inventory.yaml in the project for an example)');
+    if (code === 'EACCES') throw problemAt(file, 'permission denied reading the inventory');
+    throw problemAt(file, `cannot read the inventory: ${(e as Error).message}`);
+  }
+  return parseInventory(text, file, opts);
+}
+
+function problemAt(file: string, message: string): InventoryError {
+  return new InventoryError([{ file, line: 1, col: 1, message }]);
+}
+
+/** Parses inventory text; `file` is used in messages and to resolve relative key paths. */
+export function parseInventory(text: string, file: string, opts: LoadOptions = {}): Inventory {
+  return new InventoryReader(text, file, opts).read();
+}
+
+class InventoryReader {
+  private readonly lines = new LineCounter();
+  private readonly problems: InventoryProblem[] = [];
+  private readonly groups = new Map<string, Group>();
+  private readonly hosts = new Map<string, HostDef>();
+  private doc!: Document.Parsed;
+
+  constructor(private readonly text: string, private readonly file: string, private readonly opts: LoadOptions) {}
+
+  read(): Inventory {
+    const docs = parseAllDocuments(this.text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true, merge: true });
+    const list = Array.isArray(docs) ? docs : [docs];
+    for (const d of list) {
+      for (const e of d.errors) this.problem(this.posOfOffset(e.pos[0]), yamlMessage(e.code, e.message));
+    }
+    if (this.problems.length) throw new InventoryError(this.problems);
+    if (list.length > 1) {
+      const second = list[1]!;
+      this.fail(this.posOfOffset(second.range[0]), 'the file holds more than one YAML document; an inventory is one document');
+    }
+    const doc = list[0];
+    if (!doc || doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+      this.fail({ file: this.file, line: 1, col: 1 }, 'the inventory is empty; it needs an "all:" mapping with the groups "meet" and "jvb" (see inventory.yaml in the project)');
+    }
+    this.doc = doc!;
+    const root = this.resolveNode(doc!.contents as ParsedNode);
+    if (!isMap(root)) {
+      this.fail(this.pos(root), `the inventory must be a mapping of groups (starting with "all:"), not ${kindOf(root)}`);
+    }
+    this.group('all', this.pos(root));
+    for (const pair of this.pairs(root)) {
+      const name = this.keyOf(pair);
+      if (name === null) continue;
+      if (name === 'all') this.readGroup('all', pair.value as Node | null, this.pos(pair.key));
+      else {
+        // Ansible treats every other top-level key as a group under "all".
+        this.link('all', name, this.pos(pair.key));
+        this.readGroup(name, pair.value as Node | null, this.pos(pair.key));
+      }
+    }
+    if (!this.hasBlockingProblems()) this.checkCycles();
+    const inventory = this.problems.length === 0 ? this.build() : null;
+    if (this.problems.length) throw new InventoryError(this.sorted());
+    return inventory!;
+  }
+
+  // ---- positions and problems
+
+  private posOfOffset(offset: number): SourcePosition {
+    const { line, col } = this.lines.linePos(offset);
+    return { file: this.file, line, col };
+  }
+
+  private pos(node: unknown): SourcePosition {
+    const range = (node as { range?: [number, number, number] } | null)?.range;
+    return range ? this.posOfOffset(range[0]) : { file: this.file, line: 1, col: 1 };
+  }
+
+  private problem(at: SourcePosition, message: string): void {
+    this.problems.push({ ...at, message });
+  }
+
+  private fail(at: SourcePosition, message: string): never {
+    this.problem(at, message);
+    throw new InventoryError(this.sorted());
+  }
+
+  private hasBlockingProblems(): boolean {
+    return this.problems.length > 0;
+  }
+
+  private sorted(): InventoryProblem[] {
+    return [...this.problems].sort((a, b) => a.line - b.line || a.col - b.col);
+  }
+
+  // ---- YAML helpers
+
+  private resolveNode(node: Node | null | undefined): Node | null {
+    if (node && isAlias(node)) {
+      const target = node.resolve(this.doc);
+      if (!target) {
+        this.problem(this.pos(node), `unknown alias *${node.source}; define the anchor &${node.source} first`);
+        return null;
+      }
+      return target as Node;
+    }
+    return node ?? null;
+  }
+
+  /** The pairs of a mapping, with YAML merge keys (<<) expanded before the explicit keys. */
+  private pairs(node: Node | null): Pair[] {
+    if (!node || !isMap(node)) return [];
+    const merged: Pair[] = [];
+    const own: Pair[] = [];
+    for (const pair of node.items as Pair[]) {
+      if (isScalar(pair.key) && (typeof pair.key.value === 'symbol' || pair.key.value === '<<')) {
+        const v = this.resolveNode(pair.value as Node);
+        const sources = isSeq(v) ? (v.items as Node[]).map((n) => this.resolveNode(n)) : [v];
+        for (const s of sources) merged.push(...this.pairs(s));
+      } else {
+        own.push(pair);
+      }
+    }
+    return [...merged, ...own];
+  }
+
+  private keyOf(pair: Pair): string | null {
+    const key = pair.key;
+    if (isScalar(key) && (typeof key.value === 'string' || typeof key.value === 'number')) return String(key.value);
+    this.problem(this.pos(key), 'a key here must be a plain name');
+    return null;
+  }
+
+  private toJS(node: Node | null): unknown {
+    const n = this.resolveNode(node);
+    return n === null ? null : n.toJS(this.doc, { maxAliasCount: 100 });
+  }
+
+  // ---- groups, hosts, variables
+
+  private group(name: string, at: SourcePosition): Group {
+    let g = this.groups.get(name);
+    if (!g) {
+      g = { name, at, vars: [], hosts: [], children: new Set(), parents: new Set(), childAt: new Map() };
+      this.groups.set(name, g);
+    }
+    return g;
+  }
+
+  private link(parent: string, child: string, at: SourcePosition): void {
+    const p = this.group(parent, at);
+    const c = this.group(child, at);
+    p.children.add(child);
+    if (!p.childAt.has(child)) p.childAt.set(child, at);
+    c.parents.add(parent);
+  }
+
+  private readGroup(name: string, raw: Node | null, at: SourcePosition): void {
+    const group = this.group(name, at);
+    const node = this.resolveNode(raw);
+    if (node === null || (isScalar(node) && node.value === null)) return;
+    if (!isMap(node)) {
+      this.problem(this.pos(node), `group "${name}" must be a mapping with hosts:, children: or vars:, not ${kindOf(node)}`);
+      return;
+    }
+    for (const pair of this.pairs(node)) {
+      const key = this.keyOf(pair);
+      if (key === null) continue;
+      const value = this.resolveNode(pair.value as Node);
+      switch (key) {
+        case 'hosts':
+          this.readHosts(group, value);
+          break;
+        case 'children':
+          this.readChildren(group, value);
+          break;
+        case 'vars':
+          group.vars.push(...this.readVars(value, `vars of group "${name}"`));
+          break;
+        default: {
+          const guess = closest(key, GROUP_KEYS, 2);
+          this.problem(
+            this.pos(pair.key),
+            `unknown key "${key}" in group "${name}"; ` + (guess ? `did you mean "${guess}"?` : 'a group holds only hosts:, children: and vars:'),
+          );
+        }
+      }
+    }
+  }
+
+  private readHosts(group: Group, node: Node | null): void {
+    if (node === null || (isScalar(node) && node.value === null)) return;
+    if (isSeq(node)) {
+      this.problem(this.pos(node), `hosts of group "${group.name}" must be a mapping: write each host as "name:" on its own line, not "- name"`);
+      return;
+    }
+    if (!isMap(node)) {
+      this.problem(this.pos(node), `hosts of group "${group.name}" must be a mapping of host names, not ${kindOf(node)}`);
+      return;
+    }
+    for (const pair of this.pairs(node)) {
+      const pattern = this.keyOf(pair);
+      if (pattern === null) continue;
+      const at = this.pos(pair.key);
+      const expanded = expandHostPattern(pattern);
+      if ('error' in expanded) {
+        this.problem(at, expanded.error);
+        continue;
+      }
+      const value = this.resolveNode(pair.value as Node);
+      const isEmpty = value === null || (isScalar(value) && value.value === null);
+      if (!isEmpty && !isMap(value)) {
+        this.problem(this.pos(value), `host "${pattern}" must be followed by a mapping of its variables (or nothing), not ${kindOf(value)}`);
+        continue;
+      }
+      const vars = isEmpty ? [] : this.readVars(value, `host "${pattern}"`);
+      for (const name of expanded.hosts) {
+        let def = this.hosts.get(name);
+        if (!def) {
+          def = { at, vars: [], listedAt: new Map() };
+          this.hosts.set(name, def);
+        }
+        def.vars.push(...vars);
+        if (!def.listedAt.has(group.name)) def.listedAt.set(group.name, at);
+        if (!group.hosts.includes(name)) group.hosts.push(name);
+      }
+    }
+  }
+
+  private readChildren(group: Group, node: Node | null): void {
+    if (node === null || (isScalar(node) && node.value === null)) return;
+    if (!isMap(node)) {
+      this.problem(this.pos(node), `children of group "${group.name}" must be a mapping of group names, not ${kindOf(node)}`);
+      return;
+    }
+    for (const pair of this.pairs(node)) {
+      const child = this.keyOf(pair);
+      if (child === null) continue;
+      const at = this.pos(pair.key);
+      if (child === 'all') {
+        this.problem(at, '"all" cannot be a child group; it already holds every group');
+        continue;
+      }
+      this.link(group.name, child, at);
+      this.readGroup(child, pair.value as Node | null, at);
+    }
+  }
+
+  private readVars(node: Node | null, where: string): VarDef[] {
+    if (node === null || (isScalar(node) && node.value === null)) return [];
+    if (!isMap(node)) {
+      this.problem(this.pos(node), `${where} must be a mapping of variables, not ${kindOf(node)}`);
+      return [];
+    }
+    const out: VarDef[] = [];
+    for (const pair of this.pairs(node)) {
+      const raw = this.keyOf(pair);
+      if (raw === null) continue;
+      const keyAt = this.pos(pair.key);
+      const valueNode = (pair.value as Node | null) ?? null;
+      const valueAt = valueNode ? this.pos(valueNode) : keyAt;
+      const value = this.toJS(valueNode);
+      const spec = KNOWN_VARIABLES[raw];
+      if (spec) {
+        const c = coerce(raw, spec, value);
+        if (!c.ok) {
+          this.problem(valueAt, `${c.message} (in ${where})`);
+          continue;
+        }
+        out.push({ name: spec.aliasOf ?? raw, value: c.value, at: valueAt });
+        continue;
+      }
+      if (raw.startsWith('jitsi_')) {
+        const guess = closest(raw, JITSI_NAMES, 4);
+        this.problem(keyAt, `unknown Jitsi variable "${raw}" in ${where}; ` + (guess ? `did you mean "${guess}"?` : `known: ${JITSI_NAMES.join(', ')}`));
+        continue;
+      }
+      const guess = closest(raw, KNOWN_NAMES, raw.length >= 12 ? 2 : 1);
+      if (guess) {
+        this.problem(keyAt, `unknown variable "${raw}" in ${where}; did you mean "${guess}"?`);
+        continue;
+      }
+      out.push({ name: raw, value, at: valueAt });
+    }
+    return out;
+  }
+
+  private checkCycles(): void {
+    const state = new Map<string, 'visiting' | 'done'>();
+    const visit = (name: string, trail: string[]): void => {
+      const s = state.get(name);
+      if (s === 'done') return;
+      const g = this.groups.get(name)!;
+      state.set(name, 'visiting');
+      for (const child of g.children) {
+        if (state.get(child) === 'visiting') {
+          this.problem(g.childAt.get(child) ?? g.at, `groups contain each other: ${[...trail, name, child].join(' → ')}`);
+          continue;
+        }
+        visit(child, [...trail, name]);
+      }
+      state.set(name, 'done');
+    };
+    visit('all', []);
+  }
+
+  /** Longest path from "all": a child group's variables override its parents'. */
+  private depths(): Map<string, number> {
+    const depth = new Map<string, number>();
+    const walk = (name: string, d: number): void => {
+      if ((depth.get(name) ?? -1) >= d) return;
+      depth.set(name, d);
+      for (const c of this.groups.get(name)?.children ?? []) walk(c, d + 1);
+    };
+    walk('all', 0);
+    return depth;
+  }
+
+  /** A group's hosts, its descendants' included. */
+  private members(name: string, seen = new Set<string>()): string[] {
+    if (seen.has(name)) return [];
+    seen.add(name);
+    const g = this.groups.get(name);
+    if (!g) return [];
+    const out = [...g.hosts];
+    for (const c of g.children) for (const h of this.members(c, seen)) if (!out.includes(h)) out.push(h);
+    return out;
+  }
+
+  private ancestors(groupsOfHost: string[]): Set<string> {
+    const out = new Set<string>(['all']);
+    const stack = [...groupsOfHost];
+    while (stack.length) {
+      const g = stack.pop()!;
+      if (out.has(g)) continue;
+      out.add(g);
+      for (const p of this.groups.get(g)?.parents ?? []) stack.push(p);
+    }
+    return out;
+  }
+
+  private build(): Inventory | null {
+    const meetGroup = this.groups.get('meet');
+    const jvbGroup = this.groups.get('jvb');
+    const meetHosts = this.members('meet');
+    const jvbHosts = this.members('jvb');
+    const allAt = this.groups.get('all')!.at;
+    if (!meetGroup || meetHosts.length === 0) {
+      this.problem(meetGroup?.at ?? allAt, 'no host in group "meet"; add the Jitsi Meet server under all.children.meet.hosts');
+    } else if (meetHosts.length > 1) {
+      this.problem(meetGroup.at, `group "meet" must hold exactly one host (one shard), but holds ${meetHosts.length}: ${meetHosts.join(', ')}`);
+    }
+    if (!jvbGroup || jvbHosts.length === 0) {
+      this.problem(jvbGroup?.at ?? allAt, 'no host in group "jvb"; add the videobridge hosts under all.children.jvb.hosts');
+    }
+    for (const h of meetHosts) {
+      if (jvbHosts.includes(h)) {
+        const def = this.hosts.get(h)!;
+        this.problem(def.listedAt.get('jvb') ?? def.at, `host "${h}" is in both "meet" and "jvb"; the bridges must be other hosts than the meet server`);
+      }
+    }
+    if (this.problems.length) return null;
+
+    const depth = this.depths();
+    const hostGroups = new Map<string, string[]>();
+    for (const [gname, g] of this.groups) for (const h of g.hosts) hostGroups.set(h, [...(hostGroups.get(h) ?? []), gname]);
+
+    const specs: HostSpec[] = [];
+    const definedAt = new Map<string, Record<string, SourcePosition>>();
+    for (const [name, role] of [...meetHosts.map((h) => [h, 'meet'] as const), ...jvbHosts.map((h) => [h, 'jvb'] as const)]) {
+      const def = this.hosts.get(name)!;
+      const groups = [...this.ancestors(hostGroups.get(name) ?? [])];
+      const ordered = groups.sort((a, b) => (depth.get(a) ?? 0) - (depth.get(b) ?? 0) || (a === 'all' ? -1 : b === 'all' ? 1 : a.localeCompare(b)));
+      const vars: Record<string, unknown> = {};
+      const where: Record<string, SourcePosition> = {};
+      for (const g of ordered) for (const v of this.groups.get(g)!.vars) ((vars[v.name] = v.value), (where[v.name] = v.at));
+      for (const v of def.vars) ((vars[v.name] = v.value), (where[v.name] = v.at));
+      specs.push(this.hostSpec(name, role, ordered, vars, def));
+      definedAt.set(name, where);
+    }
+    const at =
+      (...variables: string[]) =>
+      (h: HostSpec): SourcePosition => {
+        const where = definedAt.get(h.name) ?? {};
+        return variables.map((v) => where[v]).find((p) => p !== undefined) ?? h.defined;
+      };
+    this.checkUnique(specs, (h) => (h.connection === 'ssh' ? `${h.address}:${h.port}` : null), 'address', at('ansible_host'));
+    this.checkUnique(specs, (h) => h.jitsi.privateAddress, 'private address', at('private_address', 'ansible_host'));
+    this.checkUnique(specs.filter((h) => h.role === 'jvb'), (h) => h.jitsi.nickname ?? null, 'nickname', at('jitsi_nickname'));
+    if (this.problems.length) return null;
+
+    const groups: Record<string, string[]> = {};
+    const inScope = new Set(specs.map((s) => s.name));
+    for (const [gname] of this.groups) {
+      const m = this.members(gname).filter((h) => inScope.has(h));
+      if (m.length) groups[gname] = m;
+    }
+    const meet = specs[0]!;
+    return { file: this.file, meet, bridges: specs.slice(1), hosts: specs, groups };
+  }
+
+  private checkUnique(specs: HostSpec[], key: (h: HostSpec) => string | null, what: string, at: (h: HostSpec) => SourcePosition): void {
+    const seen = new Map<string, string>();
+    for (const h of specs) {
+      const k = key(h);
+      if (k === null) continue;
+      const first = seen.get(k);
+      if (first !== undefined) {
+        this.problem(at(h), `hosts "${first}" and "${h.name}" have the same ${what} ${k}; each host needs its own`);
+      } else {
+        seen.set(k, h.name);
+      }
+    }
+  }
+
+  private hostSpec(name: string, role: 'meet' | 'jvb', groups: string[], v: Record<string, unknown>, def: HostDef): HostSpec {
+    const str = (k: string): string | undefined => (v[k] === undefined ? undefined : String(v[k]));
+    const connection = (str('ansible_connection') ?? 'ssh') as 'ssh' | 'local';
+    const user = str('ansible_user') ?? this.opts.defaultUser ?? safeUser();
+    const address = str('ansible_host') ?? (connection === 'local' ? '127.0.0.1' : name);
+    const key = str('ansible_ssh_private_key_file');
+    const become = v.ansible_become === undefined ? user !== 'root' : Boolean(v.ansible_become);
+    const domain = str('jitsi_domain');
+    const nickname = str('jitsi_nickname');
+    const version = str('jitsi_videobridge_version');
+    const brewery = str('jitsi_brewery_jid');
+    return {
+      name,
+      role,
+      groups,
+      connection,
+      address,
+      port: v.ansible_port === undefined ? 22 : Number(v.ansible_port),
+      user,
+      ...(key ? { privateKeyPath: expandPath(key, dirname(this.file)) } : {}),
+      become,
+      becomeUser: str('ansible_become_user') ?? 'root',
+      jitsi: {
+        ...(domain ? { domain } : {}),
+        privateAddress: str('private_address') ?? address,
+        nicknamePolicy: (str('jitsi_nickname_policy') ?? 'stable') as NicknamePolicy,
+        ...(nickname ? { nickname } : {}),
+        aptSource: str('jitsi_apt_source') ?? DEFAULT_APT_SOURCE,
+        aptKeyUrl: str('jitsi_apt_key_url') ?? (str('jitsi_apt_source') === undefined ? DEFAULT_APT_KEY_URL : ''),
+        ...(version ? { videobridgeVersion: version } : {}),
+        verifyCertificate: v.jitsi_verify_certificate === undefined ? false : Boolean(v.jitsi_verify_certificate),
+        firewall: (str('jitsi_firewall') ?? 'auto') as FirewallChoice,
+        ...(brewery ? { breweryJid: brewery } : {}),
+        mediaPort: v.jitsi_media_port === undefined ? 10000 : Number(v.jitsi_media_port),
+      },
+      vars: v,
+      defined: def.at,
+    };
+  }
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'root';
+  }
+}
+
+function expandPath(p: string, base: string): string {
+  if (p === '~' || p.startsWith('~/')) return resolve(process.env.HOME ?? '/', p.slice(2));
+  return isAbsolute(p) ? p : resolve(base, p);
+}
+
+function kindOf(node: unknown): string {
+  if (node === null || node === undefined) return 'nothing';
+  if (isSeq(node)) return 'a list';
+  if (isMap(node)) return 'a mapping';
+  if (isScalar(node)) return node.value === null ? 'nothing' : `the value ${JSON.stringify(node.value)}`;
+  return 'something else';
+}
+
+function yamlMessage(code: string, message: string): string {
+  const first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  const hint: Record<string, string> = {
+    DUPLICATE_KEY: ' (a key appears twice in the same mapping)',
+    TAB_AS_INDENT: ' (indent with spaces)',
+  };
+  return `not valid YAML: ${first}${hint[code] ?? ''}`;
+}

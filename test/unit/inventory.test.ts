@@ -1,0 +1,266 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { loadInventory, parseInventory } from '../../src/inventory/load-inventory.js';
+import { InventoryError } from '../../src/inventory/types.js';
+import { expandHostPattern } from '../../src/inventory/host-pattern.js';
+
+const F = 'inv.yaml';
+
+function problems(text: string): string[] {
+  try {
+    parseInventory(text, F, { defaultUser: 'me' });
+  } catch (e) {
+    assert.ok(e instanceof InventoryError, `expected InventoryError, got ${String(e)}`);
+    return e.problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`);
+  }
+  assert.fail('expected the inventory to be rejected');
+}
+
+const minimal = `
+all:
+  children:
+    meet:
+      hosts:
+        meet1:
+          ansible_host: 192.0.2.10
+    jvb:
+      hosts:
+        jvb1:
+          ansible_host: 192.0.2.11
+        jvb2:
+          ansible_host: 192.0.2.12
+`;
+
+describe('inventory: reading Ansible YAML', () => {
+  test('groups meet and jvb become the meet host and the bridges, with defaults', () => {
+    const inv = parseInventory(minimal, F, { defaultUser: 'me' });
+    assert.equal(inv.meet.name, 'meet1');
+    assert.deepEqual(inv.bridges.map((b) => b.name), ['jvb1', 'jvb2']);
+    assert.deepEqual(inv.hosts.map((h) => h.role), ['meet', 'jvb', 'jvb']);
+    const b = inv.bridges[0]!;
+    assert.equal(b.address, '192.0.2.11');
+    assert.equal(b.port, 22);
+    assert.equal(b.user, 'me');
+    assert.equal(b.become, true, 'a non-root user escalates by default');
+    assert.equal(b.becomeUser, 'root');
+    assert.equal(b.jitsi.privateAddress, '192.0.2.11');
+    assert.equal(b.jitsi.nicknamePolicy, 'stable');
+    assert.equal(b.jitsi.firewall, 'auto');
+    assert.equal(b.jitsi.mediaPort, 10000);
+    assert.equal(b.jitsi.verifyCertificate, false);
+    assert.match(b.jitsi.aptSource, /download\.jitsi\.org/);
+    assert.deepEqual(b.defined, { file: F, line: 10, col: 9 });
+    assert.deepEqual(inv.groups.jvb, ['jvb1', 'jvb2']);
+    assert.deepEqual(inv.groups.all, ['meet1', 'jvb1', 'jvb2']);
+  });
+
+  test('host vars override child group vars override parent group vars override all', () => {
+    const inv = parseInventory(
+      `
+all:
+  vars: { ansible_port: 2200, ansible_user: root, jitsi_media_port: 10001, other: all }
+  children:
+    meet:
+      hosts: { m: { ansible_host: 192.0.2.1 } }
+    bridges:
+      vars: { ansible_port: 2201, other: parent }
+      children:
+        jvb:
+          vars: { ansible_port: 2202 }
+          hosts:
+            a: { ansible_host: 192.0.2.2 }
+            b: { ansible_host: 192.0.2.3, ansible_port: "2203", ansible_become: "yes" }
+`,
+      F,
+    );
+    assert.equal(inv.meet.port, 2200);
+    assert.equal(inv.meet.become, false, 'root does not escalate by default');
+    const [a, b] = inv.bridges;
+    assert.equal(a!.port, 2202);
+    assert.equal(a!.vars.other, 'parent');
+    assert.equal(a!.jitsi.mediaPort, 10001);
+    assert.equal(b!.port, 2203);
+    assert.equal(b!.become, true);
+    assert.deepEqual(a!.groups, ['all', 'bridges', 'jvb']);
+    assert.deepEqual(inv.groups.bridges, ['a', 'b']);
+  });
+
+  test('top-level groups besides all, host ranges, anchors and merge keys work as in Ansible', () => {
+    const inv = parseInventory(
+      `
+meet:
+  hosts:
+    meet.example.org: &common
+      ansible_user: deploy
+      ansible_ssh_private_key_file: keys/id
+jvb:
+  hosts:
+    jvb[01:03].example.org:
+      <<: *common
+      ansible_port: 2222
+`,
+      '/etc/fleet/inv.yaml',
+    );
+    assert.deepEqual(inv.bridges.map((b) => b.name), ['jvb01.example.org', 'jvb02.example.org', 'jvb03.example.org']);
+    assert.equal(inv.bridges[2]!.address, 'jvb03.example.org');
+    assert.equal(inv.bridges[0]!.user, 'deploy');
+    assert.equal(inv.bridges[0]!.port, 2222);
+    assert.equal(inv.meet.port, 22);
+    assert.equal(inv.meet.privateKeyPath, '/etc/fleet/keys/id', 'key paths are relative to the inventory file');
+  });
+
+  test('old ansible_ssh_* spellings, yes/no booleans and local connection are understood', () => {
+    const inv = parseInventory(
+      `
+all:
+  children:
+    meet: { hosts: { m: { ansible_connection: local, ansible_user: root } } }
+    jvb: { hosts: { j: { ansible_ssh_host: 192.0.2.5, ansible_ssh_port: 2022, ansible_ssh_user: ops, ansible_become: no } } }
+`,
+      F,
+    );
+    assert.equal(inv.meet.connection, 'local');
+    const j = inv.bridges[0]!;
+    assert.equal(j.address, '192.0.2.5');
+    assert.equal(j.port, 2022);
+    assert.equal(j.user, 'ops');
+    assert.equal(j.become, false);
+  });
+
+  test('unknown variables pass through', () => {
+    const inv = parseInventory(minimal.replace('ansible_host: 192.0.2.11', 'ansible_host: 192.0.2.11\n          ansible_python_interpreter: /usr/bin/python3'), F);
+    assert.equal(inv.bridges[0]!.vars.ansible_python_interpreter, '/usr/bin/python3');
+  });
+
+  test('the example inventory.yaml in the project is valid', async () => {
+    const inv = await loadInventory('inventory.yaml');
+    assert.equal(inv.meet.name, 'meet');
+    assert.equal(inv.bridges.length, 2);
+  });
+});
+
+describe('inventory: errors name file:line:col and say how to fix', () => {
+  test('a typo of a known variable is an error with a suggestion', () => {
+    assert.deepEqual(problems(minimal.replace('ansible_host: 192.0.2.11', 'ansible_hots: 192.0.2.11')), [
+      `${F}:11:11: unknown variable "ansible_hots" in host "jvb1"; did you mean "ansible_host"?`,
+    ]);
+  });
+
+  test('an unknown jitsi_ variable is an error, with the closest known one', () => {
+    assert.deepEqual(problems(minimal.replace('jvb:\n', 'jvb:\n      vars: { jitsi_nicname_policy: stable }\n')), [
+      `${F}:9:15: unknown Jitsi variable "jitsi_nicname_policy" in vars of group "jvb"; did you mean "jitsi_nickname_policy"?`,
+    ]);
+  });
+
+  test('a typo in a group key is an error', () => {
+    assert.deepEqual(problems(minimal.replace('    jvb:\n      hosts:', '    jvb:\n      host:')), [
+      `${F}:9:7: unknown key "host" in group "jvb"; did you mean "hosts"?`,
+    ]);
+  });
+
+  test('all problems are reported at once, in file order', () => {
+    const text = `
+all:
+  vars:
+    ansible_port: 99999
+    jitsi_nickname_policy: random
+  children:
+    meet:
+      hosts:
+        m: { ansible_host: 192.0.2.1, ansible_become: maybe }
+    jvb:
+      hosts:
+        j: { ansible_host: "{{ lookup('env', 'X') }}" }
+`;
+    assert.deepEqual(problems(text), [
+      `${F}:4:19: ansible_port must be a port number from 1 to 65535, not 99999 (in vars of group "all")`,
+      `${F}:5:28: jitsi_nickname_policy must be one of stable, per-start, not "random" (in vars of group "all")`,
+      `${F}:9:55: ansible_become must be true or false, not "maybe" (in host "m")`,
+      `${F}:12:28: ansible_host uses a Jinja template, which this tool does not evaluate; write the value itself (in host "j")`,
+    ]);
+  });
+
+  test('not YAML', () => {
+    assert.deepEqual(problems('all:\n  hosts:\n    a:\n   b: [\n'), [
+      `${F}:3:7: not valid YAML: All mapping items must start at the same column`,
+      `${F}:5:1: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]`,
+    ]);
+  });
+
+  test('a duplicate key', () => {
+    assert.match(problems(minimal + '        jvb2:\n')[0]!, /^inv\.yaml:14:9: not valid YAML: Map keys must be unique \(a key appears twice/);
+  });
+
+  test('an empty file, a comment-only file and a scalar file', () => {
+    assert.match(problems('')[0]!, /^inv\.yaml:1:1: the inventory is empty; it needs an "all:" mapping/);
+    assert.match(problems('# nothing\n')[0]!, /^inv\.yaml:1:1: the inventory is empty/);
+    assert.deepEqual(problems('just text\n'), [`${F}:1:1: the inventory must be a mapping of groups (starting with "all:"), not the value "just text"`]);
+  });
+
+  test('meet with no host, or with two hosts; jvb missing', () => {
+    assert.deepEqual(problems('all:\n  children:\n    meet:\n    jvb:\n      hosts: { j: }\n'), [
+      `${F}:3:5: no host in group "meet"; add the Jitsi Meet server under all.children.meet.hosts`,
+    ]);
+    assert.deepEqual(problems('all:\n  children:\n    meet:\n      hosts: { a: , b: }\n    jvb:\n      hosts: { j: }\n'), [
+      `${F}:3:5: group "meet" must hold exactly one host (one shard), but holds 2: a, b`,
+    ]);
+    assert.deepEqual(problems('all:\n  children:\n    meet:\n      hosts: { a: }\n'), [`${F}:1:1: no host in group "jvb"; add the videobridge hosts under all.children.jvb.hosts`]);
+  });
+
+  test('a host in both meet and jvb', () => {
+    assert.deepEqual(problems('all:\n  children:\n    meet:\n      hosts: { a: }\n    jvb:\n      hosts:\n        b:\n        a:\n'), [
+      `${F}:8:9: host "a" is in both "meet" and "jvb"; the bridges must be other hosts than the meet server`,
+    ]);
+  });
+
+  test('duplicate addresses and duplicate nicknames', () => {
+    const text = `
+all:
+  children:
+    meet: { hosts: { m: { ansible_host: 192.0.2.1 } } }
+    jvb:
+      hosts:
+        a: { ansible_host: 192.0.2.2, jitsi_nickname: same }
+        b: { ansible_host: 192.0.2.2, jitsi_nickname: same }
+`;
+    assert.deepEqual(problems(text), [
+      `${F}:8:28: hosts "a" and "b" have the same address 192.0.2.2:22; each host needs its own`,
+      `${F}:8:28: hosts "a" and "b" have the same private address 192.0.2.2; each host needs its own`,
+      `${F}:8:55: hosts "a" and "b" have the same nickname same; each host needs its own`,
+    ]);
+  });
+
+  test('hosts written as a list, a bad host value, a cycle, a bad range', () => {
+    assert.deepEqual(problems('all:\n  children:\n    meet:\n      hosts:\n        - m\n'), [
+      `${F}:5:9: hosts of group "meet" must be a mapping: write each host as "name:" on its own line, not "- name"`,
+    ]);
+    assert.deepEqual(problems('all:\n  children:\n    meet:\n      hosts:\n        m: 192.0.2.1\n'), [
+      `${F}:5:12: host "m" must be followed by a mapping of its variables (or nothing), not the value "192.0.2.1"`,
+    ]);
+    assert.deepEqual(problems('all:\n  children:\n    a:\n      children:\n        b:\n          children:\n            a:\n'), [
+      `${F}:7:13: groups contain each other: all → a → b → a`,
+    ]);
+    assert.deepEqual(problems('all:\n  children:\n    jvb:\n      hosts:\n        j[3:1]:\n'), [`${F}:5:9: host range "j[3:1]" counts down (3 > 1)`]);
+  });
+
+  test('a missing file and a directory are named', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'js-inv-'));
+    await assert.rejects(loadInventory(join(dir, 'nope.yaml')), (e: unknown) => e instanceof InventoryError && e.message === `${join(dir, 'nope.yaml')}:1:1: no such file; pass your inventory with -i PATH (see inventory.yaml in the project for an example)`);
+    await assert.rejects(loadInventory(dir), (e: unknown) => e instanceof InventoryError && /:1:1: is a directory; pass the inventory file itself/.test(e.message));
+    await writeFile(join(dir, 'two.yaml'), 'a: 1\n---\nb: 2\n');
+    await assert.rejects(loadInventory(join(dir, 'two.yaml')), /two\.yaml:2:1: the file holds more than one YAML document/);
+  });
+});
+
+describe('host ranges', () => {
+  test('numbers with padding, letters, steps and several ranges', () => {
+    assert.deepEqual(expandHostPattern('jvb[08:10]'), { hosts: ['jvb08', 'jvb09', 'jvb10'] });
+    assert.deepEqual(expandHostPattern('h[a:c].x'), { hosts: ['ha.x', 'hb.x', 'hc.x'] });
+    assert.deepEqual(expandHostPattern('h[1:5:2]'), { hosts: ['h1', 'h3', 'h5'] });
+    assert.deepEqual(expandHostPattern('r[1:2]-[a:b]'), { hosts: ['r1-a', 'r1-b', 'r2-a', 'r2-b'] });
+    assert.deepEqual(expandHostPattern('plain'), { hosts: ['plain'] });
+  });
+});
