@@ -40,6 +40,11 @@ export interface WriteOptions {
    * replaced by the path of the temporary file. A non-zero exit aborts the write.
    */
   validate?: readonly string[];
+  /**
+   * SHA-256 (hex) of the content the change was planned against, or 'absent' for a file planned as
+   * new. If the live file differs at write time, the write is refused: nobody's edit is lost.
+   */
+  expectSha256?: string;
 }
 
 export interface WriteResult {

@@ -26,8 +26,8 @@ exec stat -L -c '%a %u %g %U %G %s %.9Y' -- "$1"`;
  */
 const WRITE_SCRIPT = `
 set -eu
-target=$1 backup_dir=$2 mode=$3 owner=$4 group=$5
-shift 5
+target=$1 backup_dir=$2 mode=$3 owner=$4 group=$5 expect=$6
+shift 6
 dir=$(dirname -- "$target")
 if [ ! -d "$dir" ]; then echo "directory $dir does not exist" >&2; exit 5; fi
 tmp=$(mktemp "$dir/.$(basename -- "$target").jitsi-scale.XXXXXX")
@@ -57,6 +57,10 @@ if [ $# -gt 0 ]; then
     echo "validation failed: $out" >&2
     exit 6
   fi
+fi
+if [ -n "$expect" ]; then
+  if [ -e "$target" ]; then actual=$(sha256sum < "$target"); actual=\${actual%% *}; else actual=absent; fi
+  if [ "$actual" != "$expect" ]; then echo "it changed on the host since it was planned; run again to see the new plan" >&2; exit 7; fi
 fi
 if [ -e "$target" ]; then
   backup="$backup_dir$target"
@@ -124,7 +128,7 @@ export abstract class ShellHost implements Host {
   async writeFile(path: string, content: string, opts: WriteOptions = {}): Promise<WriteResult> {
     if (!path.startsWith('/')) throw new HostError(this.name, `refusing to write ${path}: not an absolute path`);
     const mode = opts.mode === undefined ? '' : opts.mode.toString(8).padStart(4, '0');
-    const args = [path, this.backupDir, mode, opts.owner ?? '', opts.group ?? '', ...(opts.validate ?? [])];
+    const args = [path, this.backupDir, mode, opts.owner ?? '', opts.group ?? '', opts.expectSha256 ?? '', ...(opts.validate ?? [])];
     const r = await this.exec(shScript(WRITE_SCRIPT, ...args), { stdin: content });
     if (r.code !== 0) throw new HostError(this.name, `cannot write ${path}: ${lastLine(r.stderr) || `exit ${r.code}`}`);
     const backup = r.stdout.trim();

@@ -1,0 +1,87 @@
+import type { Host } from '../transport/host.js';
+import { HostError } from '../transport/host.js';
+import { shScript } from '../transport/shell-quote.js';
+import { detectFirewall, type FirewallKind, type FirewallProbe } from '../modules/firewall/detect-firewall.js';
+
+/** What every step may rely on about a host, read in one round trip at the start of the run. */
+export interface BaseFacts {
+  os: { id: string; versionId: string; pretty: string };
+  init: 'systemd' | 'sysv';
+  /** The firewall in charge, or 'none' when no firewall tool is installed. */
+  firewall: FirewallKind;
+  /** Installed package versions this tool cares about (absent: not installed). */
+  packages: Record<string, string>;
+  user: string;
+}
+
+export const WATCHED_PACKAGES = ['prosody', 'jicofo', 'jitsi-meet', 'jitsi-meet-prosody', 'jitsi-videobridge2', 'ufw', 'firewalld', 'nftables', 'iptables', 'iptables-persistent', 'netfilter-persistent'];
+
+/*
+ * Sections are separated by marker lines so that one script answers everything; each probe is
+ * allowed to fail without failing the others.
+ */
+const FACTS_SCRIPT = `
+echo '@@os'; cat /etc/os-release 2>/dev/null
+echo '@@init'; if [ -d /run/systemd/system ]; then echo systemd; else echo sysv; fi
+echo '@@user'; id -un
+echo '@@packages'; dpkg-query -W -f '\${Package} \${db:Status-Abbrev} \${Version}\\n' "$@" 2>/dev/null
+echo '@@tools'; for t in ufw firewall-cmd nft iptables ip6tables; do command -v "$t" >/dev/null 2>&1 && echo "$t"; done
+echo '@@ufw'; if command -v ufw >/dev/null 2>&1; then ufw status 2>/dev/null | head -n 1; fi
+echo '@@firewalld'; if command -v firewall-cmd >/dev/null 2>&1; then firewall-cmd --state 2>/dev/null; fi
+echo '@@iptables-version'; if command -v iptables >/dev/null 2>&1; then iptables -V 2>/dev/null; fi
+echo '@@iptables'; if command -v iptables >/dev/null 2>&1; then iptables -S 2>/dev/null; fi
+echo '@@nft'; if command -v nft >/dev/null 2>&1; then nft list tables 2>/dev/null; fi
+echo '@@end'`;
+
+export function splitSections(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let current: string[] | null = null;
+  for (const line of text.split('\n')) {
+    const m = /^@@([\w-]+)$/.exec(line);
+    if (m) {
+      current = [];
+      out.set(m[1]!, current);
+    } else if (current && line !== '') {
+      current.push(line);
+    }
+  }
+  return out;
+}
+
+/** Pure: the facts from the script's output. */
+export function parseBaseFacts(text: string): BaseFacts {
+  const s = splitSections(text);
+  const osRelease: Record<string, string> = {};
+  for (const line of s.get('os') ?? []) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line);
+    if (m) osRelease[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1');
+  }
+  const packages: Record<string, string> = {};
+  for (const line of s.get('packages') ?? []) {
+    const [name, status, version] = line.split(/\s+/);
+    if (name && status?.startsWith('ii') && version) packages[name] = version;
+  }
+  const probe: FirewallProbe = {
+    tools: new Set(s.get('tools') ?? []),
+    ufwStatus: (s.get('ufw') ?? []).join('\n'),
+    firewalldState: (s.get('firewalld') ?? []).join('\n'),
+    iptablesVersion: (s.get('iptables-version') ?? []).join('\n'),
+    iptablesRules: (s.get('iptables') ?? []).join('\n'),
+    nftTables: (s.get('nft') ?? []).join('\n'),
+  };
+  return {
+    os: { id: osRelease.ID ?? 'unknown', versionId: osRelease.VERSION_ID ?? '', pretty: osRelease.PRETTY_NAME ?? 'unknown OS' },
+    init: (s.get('init')?.[0] ?? 'sysv') === 'systemd' ? 'systemd' : 'sysv',
+    firewall: detectFirewall(probe),
+    packages,
+    user: s.get('user')?.[0] ?? '',
+  };
+}
+
+export async function gatherBaseFacts(host: Host): Promise<BaseFacts> {
+  const r = await host.exec(shScript(FACTS_SCRIPT, ...WATCHED_PACKAGES));
+  if (!r.stdout.includes('@@end')) {
+    throw new HostError(host.name, `cannot read the host's facts: ${r.stderr.trim().split('\n').pop() || `exit ${r.code}`}`);
+  }
+  return parseBaseFacts(r.stdout);
+}

@@ -1,0 +1,277 @@
+import type { HostSpec, Inventory } from '../inventory/types.js';
+import { HostError, UnreachableError, type Host } from '../transport/host.js';
+import { gatherBaseFacts, type BaseFacts } from './base-facts.js';
+import type { Decision, EventSink, HostSummary, RunEvent } from './events.js';
+import { EXIT } from './exit-codes.js';
+import type { OpenHost } from './open-host.js';
+import { mapLimit } from './pool.js';
+import { Redactor } from './redactor.js';
+import { resolveLimit } from './resolve-limit.js';
+import { PlaybookRefusal, type ApplyIO, type Handler, type HostPlan, type HostStatus, type Playbook, type Step } from './types.js';
+
+export interface RunOptions {
+  mode: 'apply' | 'check';
+  runId: string;
+  /** Where backups go on each host, for the summary. */
+  backupDir: string;
+  openHost: OpenHost;
+  /** Most hosts worked on at once; default: all. */
+  forks?: number;
+  /** Host or group names to act on; the meet host is still read for discovery. */
+  limit?: string[];
+  /** Asked before a step with changes is applied; default: apply. */
+  decide?: (step: Step<unknown>, plans: ReadonlyMap<string, HostPlan>) => Promise<Decision>;
+  /** Stops the run between changes: the change under way completes, nothing after it starts. */
+  signal?: AbortSignal;
+  secrets?: Redactor;
+}
+
+export interface RunResult {
+  exitCode: number;
+  aborted: boolean;
+  hosts: HostSummary[];
+}
+
+interface HostState {
+  spec: HostSpec;
+  /** In --limit: steps run on it. The meet host may be connected for discovery only. */
+  target: boolean;
+  host?: Host;
+  facts?: BaseFacts;
+  /** unreachable or failed: no further work on this host. */
+  lost?: { status: 'unreachable' | 'failed'; reason: string };
+  results: HostStatus[];
+  changed: number;
+}
+
+/** One sentence for a failure; a bug in the tool says so instead of dumping a stack. */
+export function reasonOf(err: unknown): string {
+  if (err instanceof HostError || err instanceof PlaybookRefusal) return err.message;
+  if (err instanceof Error) return `internal error: ${err.message}`;
+  return `internal error: ${String(err)}`;
+}
+
+function sudoHint(reason: string, spec: HostSpec): string {
+  if (/sudo: .*password is required|sudo: a terminal is required/.test(reason)) {
+    return `sudo on ${spec.name} asks ${spec.user} for a password; allow passwordless sudo for ${spec.user}, or log in as root`;
+  }
+  if (/sudo: (not found|command not found)|sudo: not found/.test(reason)) {
+    return `sudo is not installed on ${spec.name}; install it or log in as root (ansible_user: root)`;
+  }
+  return reason;
+}
+
+/**
+ * The run's stages, kept apart: connect → facts → discover → for each step (plan → decide →
+ * apply → handlers) → disconnect. Check mode is the same path stopping after each plan.
+ */
+export async function runPlaybook<S>(inventory: Inventory, playbook: Playbook<S>, opts: RunOptions, sink: EventSink): Promise<RunResult> {
+  const secrets = opts.secrets ?? new Redactor();
+  const emit = (e: RunEvent): void => sink(secrets.redact(e));
+  const forks = opts.forks ?? Number.POSITIVE_INFINITY;
+  const targets = resolveLimit(inventory, opts.limit);
+  const states: HostState[] = inventory.hosts
+    .filter((spec) => targets.has(spec.name) || spec.role === 'meet')
+    .map((spec) => ({ spec, target: targets.has(spec.name), results: [], changed: 0 }));
+  const lose = (s: HostState, status: 'unreachable' | 'failed', reason: string): void => {
+    s.lost ??= { status, reason };
+  };
+  let aborted = false;
+
+  emit({
+    type: 'run:start',
+    runId: opts.runId,
+    mode: opts.mode,
+    playbook: playbook.name,
+    hosts: states.map((s) => ({ name: s.spec.name, role: s.spec.role, address: s.spec.address })),
+    steps: playbook.steps.map((st) => ({ id: st.id, title: st.title, why: st.why })),
+  });
+
+  try {
+    // Connect and read facts: one connection per host, all hosts at once (up to --forks).
+    await mapLimit(states, forks, async (s) => {
+      const name = s.spec.name;
+      emit({ type: 'host:connecting', host: name, address: `${s.spec.address}:${s.spec.port}` });
+      const t0 = Date.now();
+      try {
+        s.host = await opts.openHost(s.spec);
+      } catch (err) {
+        const reason = reasonOf(err);
+        if (err instanceof UnreachableError) {
+          lose(s, 'unreachable', reason);
+          emit({ type: 'host:unreachable', host: name, reason });
+        } else {
+          lose(s, 'failed', reason);
+          emit({ type: 'host:failed', host: name, stage: 'connect', reason });
+        }
+        return;
+      }
+      emit({ type: 'host:connected', host: name, ms: Date.now() - t0 });
+      try {
+        s.facts = await gatherBaseFacts(s.host);
+        const f = s.facts;
+        emit({ type: 'facts:gathered', host: name, os: f.os.pretty, init: f.init, firewall: f.firewall, packages: f.packages });
+      } catch (err) {
+        const reason = sudoHint(reasonOf(err), s.spec);
+        const status = err instanceof UnreachableError ? 'unreachable' : 'failed';
+        lose(s, status, reason);
+        emit(status === 'unreachable' ? { type: 'host:unreachable', host: name, reason } : { type: 'host:failed', host: name, stage: 'facts', reason });
+      }
+    });
+
+    const meet = states.find((s) => s.spec.role === 'meet')!;
+    let shared: S | undefined;
+    if (meet.lost) {
+      emit({ type: 'run:refused', host: meet.spec.name, reason: `cannot go on without the meet host ${meet.spec.name}: ${meet.lost.reason}` });
+    } else {
+      const usable = new Map(states.filter((s) => !s.lost).map((s) => [s.spec.name, { host: s.host!, spec: s.spec, facts: s.facts! }]));
+      try {
+        shared = await playbook.discover({ inventory, hosts: usable, secrets });
+      } catch (err) {
+        const reason = reasonOf(err);
+        const who = err instanceof PlaybookRefusal && err.host ? states.find((s) => s.spec.name === err.host) : meet;
+        if (who) lose(who, 'failed', reason);
+        emit({ type: 'run:refused', host: who?.spec.name ?? null, reason });
+        if (who) emit({ type: 'host:failed', host: who.spec.name, stage: 'discover', reason });
+      }
+    }
+
+    if (shared !== undefined && !meet.lost) {
+      for (const step of playbook.steps) {
+        if (aborted || opts.signal?.aborted) {
+          aborted = true;
+          break;
+        }
+        const decision = await runStep(step, states, { inventory, shared, secrets, forks, emit, opts, lose, handlers: playbook.handlers });
+        if (decision === 'quit' || opts.signal?.aborted) aborted = true;
+      }
+    }
+  } finally {
+    await Promise.all(states.map((s) => s.host?.close().catch(() => undefined)));
+  }
+
+  const hosts: HostSummary[] = states
+    .filter((s) => s.target || s.lost)
+    .map((s) => ({
+      host: s.spec.name,
+      role: s.spec.role,
+      status: s.lost?.status ?? overall(s.results),
+      changed: s.changed,
+      ...(s.lost ? { error: s.lost.reason } : {}),
+    }));
+  const exitCode = aborted
+    ? EXIT.interrupted
+    : hosts.some((h) => h.status === 'failed')
+      ? EXIT.hostFailed
+      : hosts.some((h) => h.status === 'unreachable')
+        ? EXIT.unreachable
+        : EXIT.ok;
+  emit({ type: 'run:done', exitCode, aborted, hosts, backupDir: opts.backupDir });
+  return { exitCode, aborted, hosts };
+}
+
+function overall(results: HostStatus[]): HostStatus {
+  if (results.includes('changed')) return 'changed';
+  if (results.includes('ok')) return 'ok';
+  return 'skipped';
+}
+
+interface StepEnv<S> {
+  inventory: Inventory;
+  shared: S;
+  secrets: Redactor;
+  forks: number;
+  emit: (e: RunEvent) => void;
+  opts: RunOptions;
+  lose: (s: HostState, status: 'unreachable' | 'failed', reason: string) => void;
+  handlers: Record<string, Handler>;
+}
+
+async function runStep<S>(step: Step<S>, states: HostState[], env: StepEnv<S>): Promise<Decision> {
+  const { emit, opts } = env;
+  const hosts = states.filter((s) => s.target && !s.lost && step.roles.includes(s.spec.role));
+  if (hosts.length === 0) return 'apply';
+  emit({ type: 'step:start', step: step.id, title: step.title, why: step.why, hosts: hosts.map((h) => h.spec.name) });
+  const counts: Record<HostStatus, number> = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 };
+  const finish = (s: HostState, status: HostStatus, changed: number, error?: string): void => {
+    counts[status]++;
+    if (status !== 'failed' && status !== 'unreachable') s.results.push(status);
+    s.changed += status === 'changed' && opts.mode === 'apply' ? changed : 0;
+    emit({ type: 'step:host-result', step: step.id, host: s.spec.name, status, changed, ...(error ? { error } : {}) });
+  };
+  const fail = (s: HostState, err: unknown): void => {
+    const reason = reasonOf(err);
+    const status = err instanceof UnreachableError ? 'unreachable' : 'failed';
+    env.lose(s, status, `${step.title}: ${reason}`);
+    finish(s, status, 0, reason);
+  };
+
+  // Plan: read every host, write nothing.
+  const plans = new Map<string, HostPlan>();
+  await mapLimit(hosts, env.forks, async (s) => {
+    try {
+      const plan = await step.plan({ host: s.host!, spec: s.spec, facts: s.facts!, inventory: env.inventory, shared: env.shared, secrets: env.secrets });
+      plans.set(s.spec.name, plan);
+      emit({
+        type: 'step:planned',
+        step: step.id,
+        host: s.spec.name,
+        changes: plan.changes.map((c) => ({ description: c.description, ...(c.diff ? { diff: c.diff } : {}) })),
+        ...(plan.skip ? { skip: plan.skip } : {}),
+        notes: plan.notes ?? [],
+      });
+    } catch (err) {
+      fail(s, err);
+    }
+  });
+
+  const pending = hosts.filter((s) => {
+    const plan = plans.get(s.spec.name);
+    if (!plan) return false;
+    if (plan.skip) finish(s, 'skipped', 0);
+    else if (plan.changes.length === 0) finish(s, 'ok', 0);
+    return !plan.skip && plan.changes.length > 0;
+  });
+
+  let decision: Decision = 'apply';
+  if (opts.mode === 'check') {
+    for (const s of pending) finish(s, 'changed', plans.get(s.spec.name)!.changes.length);
+  } else if (pending.length > 0) {
+    decision = opts.decide ? await opts.decide(step as Step<unknown>, plans) : 'apply';
+    emit({ type: 'step:decision', step: step.id, decision });
+    if (decision !== 'apply') {
+      for (const s of pending) finish(s, 'skipped', 0);
+    } else {
+      await mapLimit(pending, env.forks, async (s) => {
+        const host = s.host!;
+        const name = s.spec.name;
+        const io: ApplyIO = { output: (stream, line) => emit({ type: 'host:output', step: step.id, host: name, stream, line }) };
+        const notified: string[] = [];
+        let done = 0;
+        try {
+          for (const change of plans.get(name)!.changes) {
+            if (opts.signal?.aborted) break;
+            emit({ type: 'task:start', step: step.id, host: name, description: change.description });
+            const r = await change.apply(host, io);
+            done++;
+            emit({ type: 'task:changed', step: step.id, host: name, description: change.description, ...(r?.backup ? { backup: r.backup } : {}) });
+            for (const h of change.notify ?? []) if (!notified.includes(h)) notified.push(h);
+          }
+          // Handlers fire once per host, after the step, and only for changes that were made.
+          for (const h of notified) {
+            const handler = env.handlers[h];
+            if (!handler) throw new Error(`step ${step.id} notifies unknown handler "${h}"`);
+            emit({ type: 'handler:run', step: step.id, host: name, handler: h, description: handler.description });
+            await handler.run(host, io);
+          }
+          finish(s, done > 0 ? 'changed' : 'ok', done);
+        } catch (err) {
+          s.changed += done;
+          fail(s, err);
+        }
+      });
+    }
+  }
+  emit({ type: 'step:done', step: step.id, counts });
+  return decision;
+}

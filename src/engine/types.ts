@@ -1,0 +1,86 @@
+import type { HostSpec, Inventory } from '../inventory/types.js';
+import type { Host, OutputStream } from '../transport/host.js';
+import type { BaseFacts } from './base-facts.js';
+import type { Redactor } from './redactor.js';
+
+/** Per-host outcome of a step, and of the whole run (the worst of its steps). */
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+
+/** What a change may do while it runs: report output lines (shown live, redacted). */
+export interface ApplyIO {
+  output(stream: OutputStream, line: string): void;
+}
+
+/**
+ * One thing a step will do on one host, decided at plan time. Ansible's module contract: a
+ * description, a diff where it is a file, and nothing done until apply.
+ */
+export interface Change {
+  description: string;
+  /** Unified diff for file changes. */
+  diff?: string;
+  /** Handlers to fire once, after the step, on this host. */
+  notify?: string[];
+  apply(host: Host, io: ApplyIO): Promise<ChangeResult | void>;
+}
+
+export interface ChangeResult {
+  /** Where the previous content went, for file writes. */
+  backup?: string | null;
+}
+
+export interface HostPlan {
+  changes: Change[];
+  /** Set when the step does not apply to this host, with the reason shown to the user. */
+  skip?: string;
+  /** Facts the user should see about this step on this host (e.g. which case was found). */
+  notes?: string[];
+}
+
+export interface StepContext<Shared> {
+  host: Host;
+  spec: HostSpec;
+  facts: BaseFacts;
+  inventory: Inventory;
+  /** What the playbook's discovery stage found, for every step. */
+  shared: Shared;
+  secrets: Redactor;
+}
+
+export interface Step<Shared> {
+  id: string;
+  title: string;
+  /** Why the step exists, in a sentence or two, shown before it is applied. */
+  why: string;
+  /** Roles the step runs on. */
+  roles: ReadonlyArray<HostSpec['role']>;
+  /** Reads the host and returns what would change; never writes. */
+  plan(ctx: StepContext<Shared>): Promise<HostPlan>;
+}
+
+export interface Handler {
+  description: string;
+  run(host: Host, io: ApplyIO): Promise<void>;
+}
+
+export interface DiscoveryContext {
+  inventory: Inventory;
+  hosts: ReadonlyMap<string, { host: Host; spec: HostSpec; facts: BaseFacts }>;
+  secrets: Redactor;
+}
+
+export interface Playbook<Shared> {
+  name: string;
+  /** Reads what every step needs (domain, secret, …); throws PlaybookRefusal when it cannot go on. */
+  discover(ctx: DiscoveryContext): Promise<Shared>;
+  steps: Step<Shared>[];
+  handlers: Record<string, Handler>;
+}
+
+/** The playbook cannot run against these hosts; the message says why and what to do. */
+export class PlaybookRefusal extends Error {
+  constructor(readonly host: string | null, message: string) {
+    super(message);
+    this.name = 'PlaybookRefusal';
+  }
+}

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import type { Change } from '../../engine/types.js';
+import type { Host, WriteOptions } from '../../transport/host.js';
+import { unifiedDiff } from './unified-diff.js';
+
+export interface FileEdit {
+  path: string;
+  /**
+   * Pure: the desired content given the current one (null: the file does not exist). Return the
+   * input unchanged when nothing needs doing; return null to leave a missing file missing.
+   */
+  transform: (current: string | null) => string | null;
+  /** What the change does, for the plan; default "edit PATH" / "create PATH". */
+  description?: string;
+  notify?: string[];
+  write?: Omit<WriteOptions, 'expectSha256'>;
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/**
+ * Plan side of every file module: the change to make, or null when the file is already as wanted.
+ * Apply is the host's atomic write, refused if the file changed after it was planned.
+ */
+export function fileChange(edit: FileEdit, current: string | null): Change | null {
+  const desired = edit.transform(current);
+  if (desired === null || desired === current) return null;
+  return {
+    description: edit.description ?? `${current === null ? 'create' : 'edit'} ${edit.path}`,
+    diff: unifiedDiff(edit.path, current, desired),
+    ...(edit.notify ? { notify: edit.notify } : {}),
+    async apply(host: Host) {
+      const r = await host.writeFile(edit.path, desired, { ...edit.write, expectSha256: current === null ? 'absent' : sha256(current) });
+      return { backup: r.backup };
+    },
+  };
+}
+
+export async function planFileEdit(host: Host, edit: FileEdit): Promise<Change | null> {
+  return fileChange(edit, await host.readFile(edit.path));
+}

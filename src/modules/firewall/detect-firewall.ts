@@ -1,0 +1,42 @@
+/** Which firewall is in charge of a host, decided from what its tools report. */
+
+export type FirewallKind = 'ufw' | 'firewalld' | 'nftables' | 'iptables' | 'none';
+
+export interface FirewallProbe {
+  /** Firewall commands present on the host. */
+  tools: ReadonlySet<string>;
+  /** First line of `ufw status`. */
+  ufwStatus: string;
+  /** Output of `firewall-cmd --state`. */
+  firewalldState: string;
+  /** Output of `iptables -V`, e.g. "iptables v1.8.9 (nf_tables)". */
+  iptablesVersion: string;
+  /** Output of `iptables -S`. */
+  iptablesRules: string;
+  /** Output of `nft list tables`. */
+  nftTables: string;
+}
+
+/** Tables iptables-nft creates for itself; seeing only these means iptables, not nft, is used. */
+const IPTABLES_NFT_TABLES = /^table (ip|ip6) (filter|nat|mangle|raw|security)$/;
+
+/**
+ * The front end that manages the rules wins over the backend it writes to: an active ufw or a
+ * running firewalld is in charge even though iptables/nft show their rules. Then a host with its
+ * own nft tables is run with nftables; one with iptables rules (legacy or nft backend) with
+ * iptables. A host with no rules at all gets whichever tool is installed, nft first (Debian's
+ * default since 10).
+ */
+export function detectFirewall(p: FirewallProbe): FirewallKind {
+  if (p.tools.has('ufw') && /^Status: active/m.test(p.ufwStatus)) return 'ufw';
+  if (p.tools.has('firewall-cmd') && /^running$/m.test(p.firewalldState.trim())) return 'firewalld';
+  const nftTables = p.nftTables.split('\n').map((l) => l.trim()).filter(Boolean);
+  const ownNft = nftTables.filter((t) => !IPTABLES_NFT_TABLES.test(t) && t !== 'table inet jitsi_scale');
+  if (p.tools.has('nft') && ownNft.length > 0) return 'nftables';
+  const rules = p.iptablesRules.split('\n').filter((l) => l.startsWith('-A '));
+  if (p.tools.has('iptables') && rules.length > 0) return 'iptables';
+  if (p.tools.has('nft') && nftTables.includes('table inet jitsi_scale')) return 'nftables';
+  if (p.tools.has('nft')) return 'nftables';
+  if (p.tools.has('iptables')) return 'iptables';
+  return 'none';
+}
