@@ -1,6 +1,7 @@
 import type { Host } from '../transport/host.js';
 import { HostError } from '../transport/host.js';
 import { shScript } from '../transport/shell-quote.js';
+import { splitSections } from '../modules/probe-sections.js';
 import { detectFirewall, type FirewallKind, type FirewallProbe } from '../modules/firewall/detect-firewall.js';
 
 /** What every step may rely on about a host, read in one round trip at the start of the run. */
@@ -32,21 +33,6 @@ echo '@@iptables-version'; if command -v iptables >/dev/null 2>&1; then iptables
 echo '@@iptables'; if command -v iptables >/dev/null 2>&1; then iptables -S 2>/dev/null; fi
 echo '@@nft'; if command -v nft >/dev/null 2>&1; then nft list tables 2>/dev/null; fi
 echo '@@end'`;
-
-export function splitSections(text: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  let current: string[] | null = null;
-  for (const line of text.split('\n')) {
-    const m = /^@@([\w-]+)$/.exec(line);
-    if (m) {
-      current = [];
-      out.set(m[1]!, current);
-    } else if (current && line !== '') {
-      current.push(line);
-    }
-  }
-  return out;
-}
 
 /** Pure: the facts from the script's output. */
 export function parseBaseFacts(text: string): BaseFacts {

@@ -1,0 +1,127 @@
+import type { Change } from '../../engine/types.js';
+import { HostError, type Host } from '../../transport/host.js';
+import { shScript } from '../../transport/shell-quote.js';
+import { fileChange } from '../file/edit-file.js';
+import { splitSections } from '../probe-sections.js';
+
+/** A debconf answer given before install, so the package asks nothing. */
+export interface Preseed {
+  question: string;
+  type: 'string' | 'password' | 'boolean' | 'select';
+  value: string;
+}
+
+export interface AptPackage {
+  name: string;
+  /** Exact version to install; default: the candidate. */
+  version?: string;
+  /** apt source: file under /etc/apt/sources.list.d and its one line. */
+  source?: { file: string; line: string };
+  /** Signing key: downloaded once into `keyring` when missing. */
+  key?: { url: string; keyring: string };
+  preseed?: Preseed[];
+}
+
+export interface AptProbe {
+  /** Installed version, or null. */
+  installed: string | null;
+  /** Candidate version apt would install now, or null when apt does not know the package. */
+  candidate: string | null;
+  /** Versions apt knows of. */
+  available: string[];
+  keyringPresent: boolean;
+}
+
+/** Pure: reads `dpkg-query` and `apt-cache policy` output. */
+export function parseAptProbe(text: string): AptProbe {
+  const s = splitSections(text);
+  const status = (s.get('status') ?? [])[0] ?? '';
+  const m = /^install ok installed (\S+)$/.exec(status.trim());
+  const policy = s.get('policy') ?? [];
+  const cand = policy.map((l) => /^\s*Candidate:\s*(\S+)/.exec(l)?.[1]).find(Boolean);
+  const available = policy.map((l) => /^\s*(?:\*\*\*\s+)?(\d\S*)\s+\d+\s*$/.exec(l)?.[1]).filter((v): v is string => !!v);
+  return {
+    installed: m ? m[1]! : null,
+    candidate: cand && cand !== '(none)' ? cand : null,
+    available,
+    keyringPresent: (s.get('keyring') ?? [])[0] === 'yes',
+  };
+}
+
+const PROBE = `
+echo '@@status'; dpkg-query -W -f '\${Status} \${Version}\\n' "$1" 2>/dev/null
+echo '@@policy'; apt-cache policy "$1" 2>/dev/null
+echo '@@keyring'; if [ -n "$2" ] && [ -s "$2" ]; then echo yes; fi
+echo '@@end'`;
+
+const FETCH_KEY = `
+set -e
+tmp=$(mktemp)
+trap 'rm -f "$tmp" "$tmp.gpg"' EXIT
+if command -v curl >/dev/null 2>&1; then curl -fsSL "$1" -o "$tmp"; else wget -q -O "$tmp" "$1"; fi
+if grep -q 'BEGIN PGP' "$tmp"; then gpg --batch --yes --dearmor -o "$tmp.gpg" "$tmp"; else cp "$tmp" "$tmp.gpg"; fi
+mkdir -p "$(dirname "$2")"
+chmod 0644 "$tmp.gpg"
+mv -f "$tmp.gpg" "$2"`;
+
+function run(description: string, argv: string[], stdin?: string): Change {
+  return {
+    description,
+    async apply(h, io) {
+      const r = await h.exec(argv, { onLine: io.output, ...(stdin !== undefined ? { stdin } : {}) });
+      if (r.code !== 0) throw new HostError(h.name, `${description} failed: ${(r.stderr || r.stdout).trim().split('\n').pop() || `exit ${r.code}`}`);
+    },
+  };
+}
+
+/**
+ * Pure: what installing `pkg` takes on a host in the `probe` state. Nothing at all when the
+ * package is installed (at the pinned version, when one is pinned).
+ */
+export function planAptChanges(pkg: AptPackage, probe: AptProbe, currentSource: string | null): Change[] {
+  if (probe.installed && (!pkg.version || probe.installed === pkg.version)) return [];
+  const changes: Change[] = [];
+  let sourcesChanged = false;
+  if (pkg.key && !probe.keyringPresent) {
+    changes.push(run(`download the signing key ${pkg.key.url} into ${pkg.key.keyring}`, shScript(FETCH_KEY, pkg.key.url, pkg.key.keyring)));
+    sourcesChanged = true;
+  }
+  if (pkg.source) {
+    const c = fileChange({ path: pkg.source.file, description: `add the apt source ${pkg.source.file}`, transform: () => `${pkg.source!.line}\n` }, currentSource);
+    if (c) {
+      changes.push(c);
+      sourcesChanged = true;
+    }
+  }
+  if (pkg.preseed?.length) {
+    // Answers go on stdin, never on a command line where `ps` would show a password.
+    const selections = pkg.preseed.map((p) => `${pkg.name} ${p.question} ${p.type} ${p.value}`).join('\n') + '\n';
+    changes.push(run(`preseed debconf for ${pkg.name}: ${pkg.preseed.map((p) => p.question).join(', ')}`, ['debconf-set-selections'], selections));
+  }
+  const known = pkg.version ? probe.available.includes(pkg.version) : probe.candidate !== null;
+  if (sourcesChanged || !known) changes.push(run('refresh the package lists (apt-get update)', ['apt-get', 'update', '-q']));
+  const target = pkg.version ? `${pkg.name}=${pkg.version}` : pkg.name;
+  changes.push(
+    run(`install ${target}${probe.installed ? ` (replacing ${probe.installed})` : ''}`, [
+      'env',
+      'DEBIAN_FRONTEND=noninteractive',
+      'apt-get',
+      'install',
+      '-y',
+      '-q',
+      '--allow-downgrades',
+      '-o',
+      'Dpkg::Options::=--force-confold',
+      target,
+    ]),
+  );
+  return changes;
+}
+
+export async function planAptPackage(host: Host, pkg: AptPackage): Promise<Change[]> {
+  const r = await host.exec(shScript(PROBE, pkg.name, pkg.key?.keyring ?? ''));
+  if (!r.stdout.includes('@@end')) throw new HostError(host.name, `cannot query the package ${pkg.name}: ${r.stderr.trim().split('\n').pop()}`);
+  const probe = parseAptProbe(r.stdout);
+  if (probe.installed && (!pkg.version || probe.installed === pkg.version)) return [];
+  return planAptChanges(pkg, probe, pkg.source ? await host.readFile(pkg.source.file) : null);
+}

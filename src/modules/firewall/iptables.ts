@@ -1,0 +1,142 @@
+import type { Change } from '../../engine/types.js';
+import { HostError, type Host } from '../../transport/host.js';
+import { shScript } from '../../transport/shell-quote.js';
+import { fileChange } from '../file/edit-file.js';
+import { splitSections } from '../probe-sections.js';
+import { joinLines, splitLines } from '../text/line-endings.js';
+import { describeRule, ruleId, sourcesByFamily, type PortRule } from './port-rule.js';
+
+/*
+ * iptables: one chain of our own per rule (loopback accept, one accept per source, then drop),
+ * jumped to from the first rule of INPUT. The live change is one iptables-restore --noflush
+ * transaction, so the port is never open or half-configured in between. Persistence is the file
+ * netfilter-persistent loads at boot, edited the same way.
+ */
+
+export interface IptablesPaths {
+  rulesV4: string;
+  rulesV6: string;
+}
+
+export const PERSISTENT_FILES: IptablesPaths = { rulesV4: '/etc/iptables/rules.v4', rulesV6: '/etc/iptables/rules.v6' };
+
+type Family = 'v4' | 'v6';
+
+/** The rules of our chain as `iptables -S` prints them. */
+export function desiredChainRules(rule: PortRule, family: Family): string[] {
+  const chain = ruleId(rule);
+  if (rule.sources === 'any') return [`-A ${chain} -j ACCEPT`];
+  const mask = family === 'v4' ? '/32' : '/128';
+  const sources = sourcesByFamily(rule)[family];
+  return [`-A ${chain} -i lo -j ACCEPT`, ...sources.map((s) => `-A ${chain} -s ${s.includes('/') ? s : s + mask} -j ACCEPT`), `-A ${chain} -j DROP`];
+}
+
+export function jumpRule(rule: PortRule): string {
+  return `-A INPUT -p ${rule.proto} -m ${rule.proto} --dport ${rule.port} -j ${ruleId(rule)}`;
+}
+
+/** Pure: is the live ruleset (`iptables -S`) already as wanted? */
+export function liveIsCurrent(rulesS: string, rule: PortRule, family: Family): boolean {
+  const chain = ruleId(rule);
+  const lines = rulesS.split('\n').map((l) => l.trim());
+  const ours = lines.filter((l) => l.startsWith(`-A ${chain} `));
+  const input = lines.filter((l) => l.startsWith('-A INPUT '));
+  const jumps = input.filter((l) => l === jumpRule(rule));
+  return JSON.stringify(ours) === JSON.stringify(desiredChainRules(rule, family)) && jumps.length === 1 && input[0] === jumpRule(rule);
+}
+
+/** The iptables-restore --noflush input that puts the live ruleset in the wanted state atomically. */
+export function restoreScript(rulesS: string, rule: PortRule, family: Family): string {
+  const chain = ruleId(rule);
+  const jump = jumpRule(rule);
+  const existingJumps = rulesS.split('\n').filter((l) => l.trim() === jump).length;
+  return [
+    '*filter',
+    `:${chain} - [0:0]`,
+    ...desiredChainRules(rule, family),
+    ...Array.from({ length: existingJumps }, () => jump.replace(/^-A /, '-D ')),
+    jump.replace(/^-A INPUT /, '-I INPUT 1 '),
+    'COMMIT',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Pure: a saved ruleset (iptables-save format) with our chain and jump in place and nothing else
+ * changed. A file with no *filter table gets one.
+ */
+export function persistRules(saved: string | null, rule: PortRule, family: Family): string {
+  const chain = ruleId(rule);
+  const { lines, eol } = splitLines(saved ?? '');
+  const kept = lines.filter((l) => !l.startsWith(`-A ${chain} `) && l !== `:${chain} - [0:0]` && !new RegExp(`^:${chain} - \\[\\d+:\\d+\\]$`).test(l) && l.trim() !== jumpRule(rule));
+  let start = kept.findIndex((l) => l.trim() === '*filter');
+  if (start < 0) {
+    kept.push('*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', 'COMMIT');
+    start = kept.length - 5;
+  }
+  let end = kept.findIndex((l, n) => n > start && l.trim() === 'COMMIT');
+  // Chain declarations come first in a table section; our jump goes first among the INPUT rules.
+  let lastDecl = start;
+  for (let n = start + 1; n < end; n++) if (kept[n]!.startsWith(':')) lastDecl = n;
+  kept.splice(lastDecl + 1, 0, `:${chain} - [0:0]`);
+  end++;
+  const firstInput = kept.findIndex((l, n) => n > start && n < end && l.startsWith('-A INPUT '));
+  kept.splice(firstInput >= 0 ? firstInput : end, 0, jumpRule(rule));
+  end++;
+  kept.splice(end, 0, ...desiredChainRules(rule, family));
+  return joinLines(kept, eol, true);
+}
+
+const PROBE = `
+echo '@@v4'; iptables -S 2>&1 || echo '@@error'
+if command -v ip6tables >/dev/null 2>&1; then echo '@@v6'; ip6tables -S 2>&1 || echo '@@error'; fi
+echo '@@persist'; if command -v netfilter-persistent >/dev/null 2>&1; then echo yes; fi
+echo '@@end'`;
+
+/** Installs what loads the saved rules at boot, without its questions. */
+const INSTALL_PERSISTENT = `
+set -e
+printf '%s\\n' 'iptables-persistent iptables-persistent/autosave_v4 boolean false' 'iptables-persistent iptables-persistent/autosave_v6 boolean false' | debconf-set-selections
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q iptables-persistent`;
+
+export async function planIptables(host: Host, rule: PortRule, paths: IptablesPaths = PERSISTENT_FILES): Promise<Change[]> {
+  const r = await host.exec(shScript(PROBE));
+  const sections = splitSections(r.stdout);
+  if (!sections.has('end') || sections.has('error')) {
+    throw new HostError(host.name, `cannot read the iptables rules: ${(r.stdout + r.stderr).replace(/@@\w+/g, '').trim().split('\n').pop()}`);
+  }
+  const changes: Change[] = [];
+  if (sections.get('persist')?.[0] !== 'yes') {
+    changes.push({
+      description: 'install iptables-persistent, so that the rules are loaded at boot',
+      async apply(h, io) {
+        const res = await h.exec(shScript(INSTALL_PERSISTENT), { onLine: io.output });
+        if (res.code !== 0) throw new HostError(h.name, `installing iptables-persistent failed: ${res.stderr.trim().split('\n').pop()}`);
+      },
+    });
+  }
+  for (const family of ['v4', 'v6'] as const) {
+    const liveLines = sections.get(family);
+    if (!liveLines) continue;
+    const live = liveLines.join('\n');
+    const tool = family === 'v4' ? 'iptables' : 'ip6tables';
+    if (!liveIsCurrent(live, rule, family)) {
+      const script = restoreScript(live, rule, family);
+      changes.push({
+        description: `${tool}: ${describeRule(rule)} (chain ${ruleId(rule)})`,
+        diff: script,
+        async apply(h) {
+          const res = await h.exec([`${tool}-restore`, '--noflush'], { stdin: script });
+          if (res.code !== 0) throw new HostError(h.name, `${tool}-restore failed: ${res.stderr.trim().split('\n').pop()}`);
+        },
+      });
+    }
+    const path = family === 'v4' ? paths.rulesV4 : paths.rulesV6;
+    const change = fileChange(
+      { path, description: `save the ${tool} rule in ${path} (loaded at boot)`, transform: (t) => persistRules(t, rule, family), write: { mode: 0o640 } },
+      await host.readFile(path),
+    );
+    if (change) changes.push(change);
+  }
+  return changes;
+}

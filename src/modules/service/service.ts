@@ -1,0 +1,53 @@
+import type { Change, Handler } from '../../engine/types.js';
+import { HostError, type Host } from '../../transport/host.js';
+import { shScript } from '../../transport/shell-quote.js';
+
+export type InitSystem = 'systemd' | 'sysv';
+
+/** systemctl where systemd runs; the init script through `service` elsewhere (containers, old hosts). */
+export function serviceCommand(init: InitSystem, name: string, action: 'restart' | 'start' | 'stop' | 'status'): string[] {
+  return init === 'systemd' ? ['systemctl', action, name] : ['service', name, action];
+}
+
+/** Pure: does `systemctl is-enabled` / the rc links say the service starts at boot? */
+export function isEnabled(init: InitSystem, probe: string): boolean {
+  if (init === 'systemd') return /^(enabled|enabled-runtime|static|alias|indirect|generated)$/m.test(probe.trim());
+  return /^S\d\d/m.test(probe);
+}
+
+export function enableCommand(init: InitSystem, name: string): string[] {
+  return init === 'systemd' ? ['systemctl', 'enable', name] : ['update-rc.d', name, 'defaults'];
+}
+
+const ENABLED_PROBE = `
+if [ "$1" = systemd ]; then systemctl is-enabled "$2" 2>/dev/null; else ls /etc/rc2.d 2>/dev/null | grep -E "^S[0-9]{2}$2\\$"; fi
+exit 0`;
+
+/** The change that makes the service start at boot, or null when it already does. */
+export async function planServiceEnabled(host: Host, init: InitSystem, name: string): Promise<Change | null> {
+  const r = await host.exec(shScript(ENABLED_PROBE, init, name));
+  if (isEnabled(init, r.stdout)) return null;
+  const argv = enableCommand(init, name);
+  return {
+    description: `start ${name} at boot (${argv.join(' ')})`,
+    async apply(h) {
+      const res = await h.exec(argv);
+      if (res.code !== 0) throw new HostError(h.name, `${argv.join(' ')} failed: ${res.stderr.trim().split('\n').pop()}`);
+    },
+  };
+}
+
+/** A handler that restarts a service, reporting the init system's own last words on failure. */
+export function restartHandler(name: string, init: (host: Host) => InitSystem): Handler {
+  return {
+    description: `restart ${name}`,
+    async run(host, io) {
+      const argv = serviceCommand(init(host), name, 'restart');
+      const r = await host.exec(argv, { onLine: io.output });
+      if (r.code !== 0) {
+        const why = (r.stderr || r.stdout).trim().split('\n').pop() || `exit ${r.code}`;
+        throw new HostError(host.name, `${argv.join(' ')} failed: ${why}`);
+      }
+    },
+  };
+}
