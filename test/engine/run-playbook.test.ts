@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { runPlaybook, type RunOptions } from '../../src/engine/run-playbook.js';
+import { localFleet, localOpener, recorder, testPlaybook } from '../support/test-playbook.js';
+
+function options(root: string, over: Partial<RunOptions> = {}): RunOptions {
+  return { mode: 'apply', runId: 'test-run', backupDir: join(root, 'backups'), openHost: localOpener(root), ...over };
+}
+
+describe('runner', () => {
+  test('applies changes, fires each handler once per host, then a second run changes nothing', async () => {
+    const { inventory, root, dirOf } = await localFleet(['jvb1', 'jvb2']);
+    await writeFile(join(dirOf('jvb1'), 'bridge.properties'), '# keep me\nPASSWORD=old\n');
+    const pb = testPlaybook(root);
+    const rec = recorder();
+    const first = await runPlaybook(inventory, pb, options(root), rec.sink);
+    assert.equal(first.exitCode, 0);
+    assert.deepEqual(first.hosts.map((h) => [h.host, h.status, h.changed]), [['meet', 'changed', 1], ['jvb1', 'changed', 1], ['jvb2', 'changed', 1]]);
+    assert.equal(await readFile(join(dirOf('jvb1'), 'bridge.properties'), 'utf8'), '# keep me\nPASSWORD=Sup3r-Secret-Value\nNICKNAME=jvb1\n');
+    assert.deepEqual([...pb.handlerRuns].sort(), ['jvb1', 'jvb2', 'meet']);
+    const backup = rec.of('task:changed').find((e) => e.host === 'jvb1')?.backup;
+    assert.equal(backup, join(root, 'backups', 'jvb1', dirOf('jvb1'), 'bridge.properties'));
+    assert.equal(await readFile(backup!, 'utf8'), '# keep me\nPASSWORD=old\n');
+
+    const mtime = (await stat(join(dirOf('jvb2'), 'bridge.properties'))).mtimeMs;
+    const pb2 = testPlaybook(root);
+    const second = await runPlaybook(inventory, pb2, options(root), recorder().sink);
+    assert.equal(second.exitCode, 0);
+    assert.deepEqual(second.hosts.map((h) => [h.host, h.status, h.changed]), [['meet', 'ok', 0], ['jvb1', 'ok', 0], ['jvb2', 'ok', 0]]);
+    assert.deepEqual(pb2.handlerRuns, [], 'no change, no handler');
+    assert.equal((await stat(join(dirOf('jvb2'), 'bridge.properties'))).mtimeMs, mtime, 'nothing rewritten');
+  });
+
+  test('check mode writes nothing and lists exactly what the real run then does', async () => {
+    const { inventory, root, dirOf } = await localFleet(['jvb1']);
+    const check = recorder();
+    const r = await runPlaybook(inventory, testPlaybook(root), options(root, { mode: 'check' }), check.sink);
+    assert.equal(r.exitCode, 0);
+    assert.deepEqual(r.hosts.map((h) => [h.host, h.status]), [['meet', 'changed'], ['jvb1', 'changed']]);
+    await assert.rejects(stat(join(dirOf('jvb1'), 'bridge.properties')), /ENOENT/);
+    await assert.rejects(stat(join(dirOf('meet'), 'main.cfg')), /ENOENT/);
+    assert.equal(check.of('task:start').length, 0);
+    assert.equal(check.of('handler:run').length, 0);
+    const planned = check.of('step:planned').flatMap((e) => e.changes.map((c) => `${e.host}: ${c.description}`));
+    const real = recorder();
+    await runPlaybook(inventory, testPlaybook(root), options(root), real.sink);
+    assert.deepEqual(real.of('task:changed').map((e) => `${e.host}: ${e.description}`).sort(), planned.sort());
+    const diff = check.of('step:planned').find((e) => e.host === 'meet')!.changes[0]!.diff!;
+    assert.match(diff, /^--- \/dev\/null\n\+\+\+ b.*main\.cfg\n@@ -0,0 \+1,1 @@\n\+iface = "0\.0\.0\.0"\n$/);
+  });
+
+  test('a failing host is reported with its step and reason; the others finish; exit 2', async () => {
+    const { inventory, root, dirOf } = await localFleet(['jvb1', 'jvb2']);
+    const rec = recorder();
+    const r = await runPlaybook(inventory, testPlaybook(root, { failOn: 'jvb1' }), options(root), rec.sink);
+    assert.equal(r.exitCode, 2);
+    const jvb1 = r.hosts.find((h) => h.host === 'jvb1')!;
+    assert.equal(jvb1.status, 'failed');
+    assert.equal(jvb1.error, 'Bridge config: internal error: cannot write: disk full');
+    assert.equal(r.hosts.find((h) => h.host === 'jvb2')!.status, 'changed');
+    assert.ok((await readFile(join(dirOf('jvb2'), 'bridge.properties'), 'utf8')).includes('NICKNAME=jvb2'));
+  });
+
+  test('an unreachable host is exit 3 and does not stop the others', async () => {
+    const { inventory, root } = await localFleet(['jvb1', 'jvb2']);
+    const rec = recorder();
+    const r = await runPlaybook(inventory, testPlaybook(root), options(root, { openHost: localOpener(root, ['jvb2']) }), rec.sink);
+    assert.equal(r.exitCode, 3);
+    assert.deepEqual(r.hosts.map((h) => [h.host, h.status]), [['meet', 'changed'], ['jvb1', 'changed'], ['jvb2', 'unreachable']]);
+    assert.deepEqual(rec.of('host:unreachable').map((e) => e.reason), ['connection refused by 10.0.0.12:22 (is sshd running on that port?)'.replace('10.0.0.12', '127.0.0.1')]);
+  });
+
+  test('without the meet host nothing runs; the reason is given', async () => {
+    const { inventory, root } = await localFleet(['jvb1']);
+    const rec = recorder();
+    const r = await runPlaybook(inventory, testPlaybook(root), options(root, { openHost: localOpener(root, ['meet']) }), rec.sink);
+    assert.equal(r.exitCode, 3);
+    assert.match(rec.of('run:refused')[0]!.reason, /^cannot go on without the meet host meet: connection refused/);
+    assert.equal(rec.of('step:start').length, 0);
+  });
+
+  test('a refusal in discovery fails that host with the message; exit 2', async () => {
+    const { inventory, root } = await localFleet(['jvb1']);
+    const rec = recorder();
+    const r = await runPlaybook(inventory, testPlaybook(root, { refuse: true }), options(root), rec.sink);
+    assert.equal(r.exitCode, 2);
+    assert.deepEqual(rec.of('run:refused').map((e) => [e.host, e.reason]), [['meet', 'meet is not a Jitsi Meet server: no Prosody config found']]);
+  });
+
+  test('secrets never leave the engine: events, diffs, output lines and JSON', async () => {
+    const { inventory, root } = await localFleet(['jvb1']);
+    const rec = recorder();
+    await runPlaybook(inventory, testPlaybook(root), options(root, { mode: 'check' }), rec.sink);
+    await runPlaybook(inventory, testPlaybook(root), options(root), rec.sink);
+    const all = JSON.stringify(rec.events);
+    assert.ok(!all.includes('Sup3r-Secret-Value'), 'secret leaked into events');
+    assert.ok(all.includes('PASSWORD=********'), 'the diff shows the key with its value masked');
+    assert.ok(all.includes('restarted with ********'));
+  });
+
+  test('--forks bounds how many hosts are worked on at once', async () => {
+    const { inventory, root } = await localFleet(['b1', 'b2', 'b3', 'b4', 'b5']);
+    let inFlight = 0;
+    let peak = 0;
+    const base = localOpener(root);
+    const slowOpen = async (spec: Parameters<typeof base>[0]) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 30));
+      inFlight--;
+      return base(spec);
+    };
+    await runPlaybook(inventory, testPlaybook(root), options(root, { forks: 2, openHost: slowOpen, mode: 'check' }), recorder().sink);
+    assert.equal(peak, 2);
+    peak = 0;
+    await runPlaybook(inventory, testPlaybook(root), options(root, { openHost: slowOpen, mode: 'check' }), recorder().sink);
+    assert.equal(peak, 6, 'default: all hosts at once');
+  });
+
+  test('--limit acts on the named hosts only; the meet host is still read', async () => {
+    const { inventory, root, dirOf } = await localFleet(['jvb1', 'jvb2']);
+    const rec = recorder();
+    const r = await runPlaybook(inventory, testPlaybook(root), options(root, { limit: ['jvb2'] }), rec.sink);
+    assert.deepEqual(r.hosts.map((h) => [h.host, h.status]), [['jvb2', 'changed']]);
+    assert.ok(rec.of('host:connected').some((e) => e.host === 'meet'));
+    await assert.rejects(stat(join(dirOf('meet'), 'main.cfg')), /ENOENT/);
+    await assert.rejects(stat(join(dirOf('jvb1'), 'bridge.properties')), /ENOENT/);
+    await assert.rejects(runPlaybook(inventory, testPlaybook(root), options(root, { limit: ['jvb3'] }), rec.sink), /--limit: no host or group named "jvb3" in .*; did you mean "jvb1"\?/);
+  });
+
+  test('decide: skip leaves the step undone; quit stops the run with exit 130', async () => {
+    const { inventory, root, dirOf } = await localFleet(['jvb1']);
+    const skipped = await runPlaybook(inventory, testPlaybook(root), options(root, { decide: async (step) => (step.id === 'top-line' ? 'skip' : 'apply') }), recorder().sink);
+    assert.equal(skipped.exitCode, 0);
+    await assert.rejects(stat(join(dirOf('meet'), 'main.cfg')), /ENOENT/);
+    assert.equal(skipped.hosts.find((h) => h.host === 'meet')!.status, 'skipped');
+
+    const fleet2 = await localFleet(['jvb1']);
+    const rec = recorder();
+    const quit = await runPlaybook(fleet2.inventory, testPlaybook(fleet2.root), options(fleet2.root, { decide: async () => 'quit' }), rec.sink);
+    assert.equal(quit.exitCode, 130);
+    assert.equal(quit.aborted, true);
+    assert.deepEqual(rec.of('step:start').map((e) => e.step), ['top-line'], 'no step after quit');
+  });
+
+  test('a file changed after it was planned is not overwritten', async () => {
+    const { inventory, root, dirOf } = await localFleet(['jvb1']);
+    const path = join(dirOf('jvb1'), 'bridge.properties');
+    await writeFile(path, 'PASSWORD=old\n');
+    const r = await runPlaybook(
+      inventory,
+      testPlaybook(root),
+      options(root, {
+        decide: async (step) => {
+          if (step.id === 'bridge-config') await writeFile(path, 'PASSWORD=edited-by-someone\n');
+          return 'apply';
+        },
+      }),
+      recorder().sink,
+    );
+    assert.equal(r.exitCode, 2);
+    assert.match(r.hosts.find((h) => h.host === 'jvb1')!.error!, /it changed on the host since it was planned/);
+    assert.equal(await readFile(path, 'utf8'), 'PASSWORD=edited-by-someone\n');
+  });
+});

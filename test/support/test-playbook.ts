@@ -1,0 +1,125 @@
+import { mkdtemp, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunEvent } from '../../src/engine/events.js';
+import type { OpenHost } from '../../src/engine/open-host.js';
+import { PlaybookRefusal, type Playbook } from '../../src/engine/types.js';
+import { parseInventory } from '../../src/inventory/load-inventory.js';
+import type { Inventory } from '../../src/inventory/types.js';
+import { planFileEdit } from '../../src/modules/file/edit-file.js';
+import { setProperties } from '../../src/modules/properties/properties.js';
+import { ensureLineAtTop } from '../../src/modules/text/ensure-line-at-top.js';
+import { UnreachableError, type Host } from '../../src/transport/host.js';
+import { LocalHost } from '../../src/transport/local-host.js';
+
+/** Each inventory host gets its own directory on this machine, standing in for its /etc. */
+export async function localFleet(bridges: string[]): Promise<{ inventory: Inventory; root: string; dirOf: (h: string) => string }> {
+  const root = await mkdtemp(join(tmpdir(), 'js-engine-'));
+  const hosts = ['meet', ...bridges];
+  for (const h of hosts) await mkdir(join(root, h), { recursive: true });
+  const text = [
+    'all:',
+    '  vars: { ansible_connection: local, ansible_user: root }',
+    '  children:',
+    '    meet:',
+    `      hosts: { meet: { private_address: 10.0.0.1 } }`,
+    '    jvb:',
+    '      hosts:',
+    ...bridges.map((b, i) => `        ${b}: { private_address: 10.0.0.${i + 11} }`),
+  ].join('\n');
+  return { inventory: parseInventory(text, join(root, 'inventory.yaml')), root, dirOf: (h) => join(root, h) };
+}
+
+export interface Recorder {
+  events: RunEvent[];
+  sink: (e: RunEvent) => void;
+  of<T extends RunEvent['type']>(type: T): Extract<RunEvent, { type: T }>[];
+}
+
+export function recorder(): Recorder {
+  const events: RunEvent[] = [];
+  return {
+    events,
+    sink: (e) => events.push(JSON.parse(JSON.stringify(e)) as RunEvent),
+    of: (type) => events.filter((e) => e.type === type) as never,
+  };
+}
+
+export interface Shared {
+  secret: string;
+}
+
+/**
+ * A two-step playbook over local directories: the meet host gets a line at the top of a file, each
+ * bridge a properties file holding the (secret) password; a handler counts its runs per host.
+ */
+export function testPlaybook(root: string, opts: { failOn?: string; refuse?: boolean; secret?: string } = {}): Playbook<Shared> & { handlerRuns: string[] } {
+  const handlerRuns: string[] = [];
+  return {
+    name: 'test',
+    handlerRuns,
+    async discover(ctx) {
+      if (opts.refuse) throw new PlaybookRefusal('meet', 'meet is not a Jitsi Meet server: no Prosody config found');
+      const secret = opts.secret ?? 'Sup3r-Secret-Value';
+      ctx.secrets.add(secret);
+      return { secret };
+    },
+    handlers: {
+      'restart thing': {
+        description: 'restart the thing',
+        async run(host, io) {
+          handlerRuns.push(host.name);
+          io.output('stdout', `restarted with ${opts.secret ?? 'Sup3r-Secret-Value'}`);
+        },
+      },
+    },
+    steps: [
+      {
+        id: 'top-line',
+        title: 'Top line on the meet host',
+        why: 'Because the test says so.',
+        roles: ['meet'],
+        async plan(ctx) {
+          const c = await planFileEdit(ctx.host, { path: join(root, ctx.spec.name, 'main.cfg'), transform: (t) => ensureLineAtTop(t, { line: 'iface = "0.0.0.0"' }), notify: ['restart thing'] });
+          return { changes: c ? [c] : [], notes: ['meet host uses the component port'] };
+        },
+      },
+      {
+        id: 'bridge-config',
+        title: 'Bridge config',
+        why: 'Each bridge needs the shared secret and its own nickname.',
+        roles: ['jvb'],
+        async plan(ctx) {
+          if (ctx.spec.name === opts.failOn) {
+            return {
+              changes: [
+                {
+                  description: 'break',
+                  async apply(h: Host) {
+                    const r = await h.exec(['sh', '-c', 'echo "disk full" >&2; exit 1']);
+                    throw new Error(`cannot write: ${r.stderr.trim()}`);
+                  },
+                },
+              ],
+            };
+          }
+          const path = join(root, ctx.spec.name, 'bridge.properties');
+          const c = await planFileEdit(ctx.host, {
+            path,
+            transform: (t) => setProperties(t, { PASSWORD: ctx.shared.secret, NICKNAME: ctx.spec.name }),
+            notify: ['restart thing'],
+          });
+          return { changes: c ? [c] : [] };
+        },
+      },
+    ],
+  };
+}
+
+/** Opens every host locally; names in `unreachable` fail as an unreachable SSH host would. */
+export function localOpener(root: string, unreachable: string[] = []): OpenHost {
+  return async (spec) => {
+    if (unreachable.includes(spec.name)) throw new UnreachableError(spec.name, `connection refused by ${spec.address}:22 (is sshd running on that port?)`);
+    return new LocalHost(spec.name, { enabled: false, user: 'root' }, join(root, 'backups', spec.name));
+  };
+}
