@@ -58,7 +58,7 @@ async function waitForPort(port: number, proc: ChildProcess, log: () => string):
   throw new Error(`sshd did not listen on ${port}: ${log()}`);
 }
 
-export async function startLocalSshd(): Promise<LocalSshd> {
+export async function startLocalSshd(listen: string[] = ['127.0.0.1']): Promise<LocalSshd> {
   const dir = await mkdtemp(join(tmpdir(), 'js-sshd-'));
   const hostKey = join(dir, 'host_ed25519');
   const clientKey = join(dir, 'client_ed25519');
@@ -69,7 +69,7 @@ export async function startLocalSshd(): Promise<LocalSshd> {
   const port = await freePort();
   const config = [
     `Port ${port}`,
-    'ListenAddress 127.0.0.1',
+    ...listen.map((a) => `ListenAddress ${a}`),
     `HostKey ${hostKey}`,
     `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
     'PermitRootLogin prohibit-password',

@@ -37,16 +37,22 @@ export async function planServiceEnabled(host: Host, init: InitSystem, name: str
   };
 }
 
-/** A handler that restarts a service, reporting the init system's own last words on failure. */
-export function restartHandler(name: string, init: (host: Host) => InitSystem): Handler {
+const RESTART = `
+if [ -d /run/systemd/system ]; then exec systemctl restart "$1"; fi
+exec service "$1" restart`;
+
+/**
+ * A handler that restarts a service with whatever runs the host (systemctl, or the init script),
+ * reporting the init system's own last words on failure.
+ */
+export function restartHandler(name: string): Handler {
   return {
     description: `restart ${name}`,
     async run(host, io) {
-      const argv = serviceCommand(init(host), name, 'restart');
-      const r = await host.exec(argv, { onLine: io.output });
+      const r = await host.exec(shScript(RESTART, name), { onLine: io.output });
       if (r.code !== 0) {
         const why = (r.stderr || r.stdout).trim().split('\n').pop() || `exit ${r.code}`;
-        throw new HostError(host.name, `${argv.join(' ')} failed: ${why}`);
+        throw new HostError(host.name, `restarting ${name} failed: ${why}`);
       }
     },
   };

@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { HELP, parseCli } from './cli-options.js';
+
+// Only argument parsing is loaded up front, so --help and --version answer at once; the engine,
+// SSH and UI load when there is a run to do.
+const parsed = parseCli(process.argv.slice(2));
+switch (parsed.kind) {
+  case 'help':
+    process.stdout.write(`${HELP}\n`);
+    break;
+  case 'version': {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`jitsi-scale ${pkg.version}\n`);
+    break;
+  }
+  case 'error':
+    process.stderr.write(`jitsi-scale: ${parsed.message}\n`);
+    process.exitCode = 1;
+    break;
+  case 'run': {
+    const { main } = await import('./main.js');
+    process.exitCode = await main(parsed.options);
+    break;
+  }
+}

@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { sshdUnavailable, startLocalSshd, type LocalSshd } from '../support/local-sshd.js';
+import { fixture } from '../support/fixtures.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: child.exitCode ?? (err as { code?: number } | null)?.code ?? -1, stdout, stderr, ms: Date.now() - t0 });
+    });
+    child.stdin?.end();
+  });
+}
+
+async function writeTemp(name: string, text: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'js-cli-'));
+  const path = join(dir, name);
+  await writeFile(path, text);
+  return path;
+}
+
+const noStack = (r: Run) => assert.doesNotMatch(r.stdout + r.stderr, /\n\s+at .+:\d+:\d+/, 'no stack trace');
+
+describe('cli: usage', () => {
+  test('--help and --version', async () => {
+    const help = await cli(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: jitsi-scale \[options\]/);
+    assert.match(help.stdout, /Exit codes: 0 ok, 1 usage or inventory error, 2 a host failed, 3 a host was unreachable/);
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    assert.equal((await cli(['--version'])).stdout, `jitsi-scale ${pkg.version}\n`);
+  });
+
+  test('a wrong option or value is one line and exit 1', async () => {
+    const r = await cli(['--frobnicate']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, "jitsi-scale: Unknown option '--frobnicate'; see jitsi-scale --help\n");
+    const f = await cli(['--forks', '0']);
+    assert.equal(f.stderr, 'jitsi-scale: --forks takes a whole number above 0, not "0"\n');
+    assert.equal((await cli(['--yes', '--check'])).code, 1);
+  });
+
+  test('inventory errors: every problem with file:line:col, exit 1, no stack', async () => {
+    const path = await writeTemp('inv.yaml', 'all:\n  children:\n    meet:\n      hosts: { m: { ansible_prot: 22 } }\n    jvb:\n      hosts: { j: { ansible_port: 0 } }\n');
+    const r = await cli(['--check', '-i', path]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `${path}:4:21: unknown variable "ansible_prot" in host "m"; did you mean "ansible_port"?\n${path}:6:35: ansible_port must be a port number from 1 to 65535, not 0 (in host "j")\n`);
+    noStack(r);
+    const missing = await cli(['--check', '-i', '/nonexistent/inv.yaml']);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr, '/nonexistent/inv.yaml:1:1: no such file; pass your inventory with -i PATH (see inventory.yaml in the project for an example)\n');
+  });
+
+  test('no terminal and no --yes: one sentence, exit 1', async () => {
+    const r = await cli(['-i', 'inventory.yaml']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'jitsi-scale: no terminal to ask on: add --yes to apply every step without questions, or --check to only see the plan\n');
+  });
+});
+
+describe('cli: unreachable hosts', () => {
+  const silent: Server[] = [];
+  const sockets: Socket[] = [];
+  let inventory: string;
+  before(async () => {
+    const ports: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const s = createServer((c) => sockets.push(c));
+      await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+      silent.push(s);
+      ports.push((s.address() as { port: number }).port);
+    }
+    inventory = await writeTemp('unreachable.yaml', fixture('inventory/unreachable.yaml').replace('SILENT_PORT_1', String(ports[0])).replace('SILENT_PORT_2', String(ports[1])));
+  });
+  after(() => {
+    sockets.forEach((s) => s.destroy());
+    silent.forEach((s) => s.close());
+  });
+
+  test('--check ends with one clear line per host and exit 3 within the connect timeout', async () => {
+    const r = await cli(['--check', '--connect-timeout', '2', '-i', inventory]);
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    const lines = r.stdout.split('\n');
+    assert.ok(lines.includes('[meet] unreachable: connection refused by 127.0.0.1:1 (is sshd running on that port?)'), r.stdout);
+    for (const h of ['jvb1', 'jvb2']) assert.ok(lines.some((l) => new RegExp(`^\\[${h}\\] unreachable: timed out connecting to 127\\.0\\.0\\.1:\\d+ after 2s \\(no SSH handshake\\)$`).test(l)), r.stdout);
+    assert.ok(lines.includes('jitsi-scale: stopped: cannot go on without the meet host meet: connection refused by 127.0.0.1:1 (is sshd running on that port?)'));
+    assert.ok(r.ms < 2000 + 3000, `took ${r.ms} ms`);
+    assert.ok(r.ms >= 1900, 'the silent hosts were waited for, in parallel');
+    noStack(r);
+  });
+
+  test('--json: one parseable event per line, ending with run:done', async () => {
+    const r = await cli(['--check', '--json', '--connect-timeout', '1', '-i', inventory]);
+    assert.equal(r.code, 3);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; exitCode?: number; time: string });
+    assert.equal(events[0]!.type, 'run:start');
+    const last = events[events.length - 1]!;
+    assert.equal(last.type, 'run:done');
+    assert.equal(last.exitCode, 3);
+    assert.equal(events.filter((e) => e.type === 'host:unreachable').length, 3);
+    assert.ok(events.every((e) => !Number.isNaN(Date.parse(e.time))));
+  });
+});
+
+const why = sshdUnavailable();
+if (why && process.env.CI) throw new Error(`cli SSH tests cannot run in CI: ${why}`);
+
+describe('cli: over real SSH', { skip: why ?? false }, () => {
+  let sshd: LocalSshd;
+  before(async () => {
+    sshd = await startLocalSshd(['127.0.0.1', '127.0.0.2', '127.0.0.3']);
+  });
+  after(async () => sshd?.stop());
+
+  const inventoryText = () =>
+    [
+      'all:',
+      `  vars: { ansible_user: root, ansible_port: ${sshd.port}, ansible_ssh_private_key_file: ${sshd.clientKey} }`,
+      '  children:',
+      '    meet: { hosts: { meet: { ansible_host: 127.0.0.1 } } }',
+      '    jvb: { hosts: { jvb1: { ansible_host: 127.0.0.2 }, jvb2: { ansible_host: 127.0.0.3 } } }',
+      '',
+    ].join('\n');
+
+  test('a meet host without a Jitsi Prosody config is refused by name, exit 2', async () => {
+    const r = await cli(['--check', '-v', '-i', await writeTemp('inv.yaml', inventoryText())]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stdout, /^\[jvb1\] connect: ok \(\d+ ms\)$/m);
+    assert.match(r.stdout, /^\[jvb2\] facts: .+, init (systemd|sysv), firewall \w+$/m);
+    assert.match(r.stdout, /^jitsi-scale: stopped: meet is not a Jitsi Meet server: (\/etc\/prosody\/prosody\.cfg\.lua is missing|no Prosody site config in \/etc\/prosody\/conf\.d declares VirtualHost "auth\.<domain>")/m);
+    noStack(r);
+  });
+
+  test('--limit with an unknown name is a usage error naming the inventory', async () => {
+    const inv = await writeTemp('inv.yaml', inventoryText());
+    const r = await cli(['--check', '--limit', 'jvb9', '-i', inv]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `jitsi-scale: --limit: no host or group named "jvb9" in ${inv}; did you mean "jvb1"?\n`);
+  });
+});
