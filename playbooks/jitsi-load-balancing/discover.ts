@@ -2,6 +2,7 @@ import type { DiscoveryContext } from '../../src/engine/types.js';
 import { PlaybookRefusal } from '../../src/engine/types.js';
 import { getHocon } from '../../src/modules/hocon/set-hocon.js';
 import { splitSections } from '../../src/modules/probe-sections.js';
+import { whyFailed } from '../../src/transport/host.js';
 import { shScript } from '../../src/transport/shell-quote.js';
 import { c2sPort, jitsiDomainOf, readGlobals, type ProsodyGlobals } from './prosody-config.js';
 
@@ -46,7 +47,7 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
   if (!meet) throw new PlaybookRefusal(meetSpec.name, `the meet host ${meetSpec.name} could not be read`);
   const r = await meet.host.exec(shScript(READ_MEET));
   const sections = splitSections(r.stdout);
-  if (!sections.has('end')) throw new PlaybookRefusal(meetSpec.name, `cannot read the Prosody and Jicofo configs on ${meetSpec.name}: ${r.stderr.trim().split('\n').pop()}`);
+  if (!sections.has('end')) throw new PlaybookRefusal(meetSpec.name, `cannot read the Prosody and Jicofo configs on ${meetSpec.name}: ${whyFailed(r)}`);
   const main = (sections.get('main') ?? []).join('\n');
   if (!main) throw new PlaybookRefusal(meetSpec.name, `${meetSpec.name} is not a Jitsi Meet server: ${PROSODY_MAIN} is missing (is prosody installed?)`);
 

@@ -1,5 +1,5 @@
 import type { Host } from '../transport/host.js';
-import { HostError } from '../transport/host.js';
+import { HostError, whyFailed } from '../transport/host.js';
 import { shScript } from '../transport/shell-quote.js';
 import { splitSections } from '../modules/probe-sections.js';
 import { detectFirewall, type FirewallKind, type FirewallProbe } from '../modules/firewall/detect-firewall.js';
@@ -67,7 +67,7 @@ export function parseBaseFacts(text: string): BaseFacts {
 export async function gatherBaseFacts(host: Host): Promise<BaseFacts> {
   const r = await host.exec(shScript(FACTS_SCRIPT, ...WATCHED_PACKAGES));
   if (!r.stdout.includes('@@end')) {
-    throw new HostError(host.name, `cannot read the host's facts: ${r.stderr.trim().split('\n').pop() || `exit ${r.code}`}`);
+    throw new HostError(host.name, `cannot read the host's facts: ${whyFailed(r)}`);
   }
   return parseBaseFacts(r.stdout);
 }

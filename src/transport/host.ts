@@ -77,3 +77,21 @@ export class HostError extends Error {
 export class UnreachableError extends HostError {
   override name = 'UnreachableError';
 }
+
+/** One line from a command's output, for an error message. */
+export function lastLine(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines[lines.length - 1] ?? '';
+}
+
+/** Why a command failed, in one line: its last words on stderr, else stdout, else the exit code. */
+export function whyFailed(r: ExecResult): string {
+  return lastLine(r.stderr) || lastLine(r.stdout) || `exit ${r.code}`;
+}
+
+/** Runs argv and throws "<what> failed: <why>" when it exits non-zero. */
+export async function execChecked(host: Host, argv: readonly string[], what: string, opts: ExecOptions = {}): Promise<ExecResult> {
+  const r = await host.exec(argv, opts);
+  if (r.code !== 0) throw new HostError(host.name, `${what} failed: ${whyFailed(r)}`);
+  return r;
+}

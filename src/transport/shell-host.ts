@@ -1,4 +1,4 @@
-import { HostError, type ExecOptions, type ExecResult, type FileStat, type Host, type WriteOptions, type WriteResult } from './host.js';
+import { HostError, lastLine, type ExecOptions, type ExecResult, type FileStat, type Host, type WriteOptions, type WriteResult } from './host.js';
 import { quoteArgv, shScript } from './shell-quote.js';
 
 export interface Become {
@@ -71,12 +71,6 @@ fi
 sync -- "$tmp" 2>/dev/null || true
 mv -f -- "$tmp" "$target"
 trap - EXIT`;
-
-/** One line from a command's stderr, for an error message. */
-export function lastLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
-  return lines[lines.length - 1] ?? '';
-}
 
 /**
  * File operations built on exec, so that they work the same over SSH and locally, and pass through

@@ -51,7 +51,7 @@ export class SshHost extends ShellHost {
   private readonly ssh = new NodeSSH();
   private lostReason: string | null = null;
 
-  private constructor(private readonly target: SshTarget, become: Become, backupDir: string) {
+  private constructor(target: SshTarget, become: Become, backupDir: string) {
     super(target.name, become, backupDir);
   }
 

@@ -1,5 +1,6 @@
 import type { Change } from '../../engine/types.js';
-import { HostError, type Host } from '../../transport/host.js';
+import { HostError, whyFailed, type Host } from '../../transport/host.js';
+import { commandChange } from '../command-change.js';
 import { shScript } from '../../transport/shell-quote.js';
 import { fileChange } from '../file/edit-file.js';
 import { splitSections } from '../probe-sections.js';
@@ -65,13 +66,7 @@ chmod 0644 "$tmp.gpg"
 mv -f "$tmp.gpg" "$2"`;
 
 function run(description: string, argv: string[], stdin?: string): Change {
-  return {
-    description,
-    async apply(h, io) {
-      const r = await h.exec(argv, { onLine: io.output, ...(stdin !== undefined ? { stdin } : {}) });
-      if (r.code !== 0) throw new HostError(h.name, `${description} failed: ${(r.stderr || r.stdout).trim().split('\n').pop() || `exit ${r.code}`}`);
-    },
-  };
+  return commandChange(description, argv, { what: description, ...(stdin !== undefined ? { stdin } : {}) });
 }
 
 /**
@@ -120,7 +115,7 @@ export function planAptChanges(pkg: AptPackage, probe: AptProbe, currentSource: 
 
 export async function planAptPackage(host: Host, pkg: AptPackage): Promise<Change[]> {
   const r = await host.exec(shScript(PROBE, pkg.name, pkg.key?.keyring ?? ''));
-  if (!r.stdout.includes('@@end')) throw new HostError(host.name, `cannot query the package ${pkg.name}: ${r.stderr.trim().split('\n').pop()}`);
+  if (!r.stdout.includes('@@end')) throw new HostError(host.name, `cannot query the package ${pkg.name}: ${whyFailed(r)}`);
   const probe = parseAptProbe(r.stdout);
   if (probe.installed && (!pkg.version || probe.installed === pkg.version)) return [];
   return planAptChanges(pkg, probe, pkg.source ? await host.readFile(pkg.source.file) : null);

@@ -1,5 +1,5 @@
 import type { Change } from '../../engine/types.js';
-import { HostError, type Host } from '../../transport/host.js';
+import { HostError, execChecked, whyFailed, type Host } from '../../transport/host.js';
 import { shScript } from '../../transport/shell-quote.js';
 import { splitSections } from '../probe-sections.js';
 import { describeRule, sourcesByFamily, type PortRule } from './port-rule.js';
@@ -50,7 +50,7 @@ echo '@@end'`;
 export async function planFirewalld(host: Host, rule: PortRule): Promise<Change[]> {
   const r = await host.exec(shScript(PROBE));
   const s = splitSections(r.stdout);
-  if (!s.has('end') || s.has('error')) throw new HostError(host.name, `cannot read the firewalld configuration: ${r.stderr.trim().split('\n').pop()}`);
+  if (!s.has('end') || s.has('error')) throw new HostError(host.name, `cannot read the firewalld configuration: ${whyFailed(r)}`);
   const words = (k: string) => (s.get(k) ?? []).join(' ').split(/\s+/).filter(Boolean);
   const cmds = planFirewalldCommands({ richRules: s.get('rich') ?? [], ports: words('ports'), services: words('services') }, rule);
   if (cmds.length === 0) return [];
@@ -60,8 +60,7 @@ export async function planFirewalld(host: Host, rule: PortRule): Promise<Change[
       diff: cmds.map((c) => c.join(' ')).join('\n') + '\nfirewall-cmd --reload\n',
       async apply(h) {
         for (const argv of [...cmds, ['firewall-cmd', '--reload']]) {
-          const res = await h.exec(argv);
-          if (res.code !== 0) throw new HostError(h.name, `${argv.join(' ')} failed: ${res.stderr.trim().split('\n').pop()}`);
+          await execChecked(h, argv, argv.join(' '));
         }
       },
     },

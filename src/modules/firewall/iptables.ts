@@ -1,5 +1,6 @@
 import type { Change } from '../../engine/types.js';
-import { HostError, type Host } from '../../transport/host.js';
+import { HostError, lastLine, type Host } from '../../transport/host.js';
+import { commandChange } from '../command-change.js';
 import { shScript } from '../../transport/shell-quote.js';
 import { fileChange } from '../file/edit-file.js';
 import { splitSections } from '../probe-sections.js';
@@ -103,17 +104,11 @@ export async function planIptables(host: Host, rule: PortRule, paths: IptablesPa
   const r = await host.exec(shScript(PROBE));
   const sections = splitSections(r.stdout);
   if (!sections.has('end') || sections.has('error')) {
-    throw new HostError(host.name, `cannot read the iptables rules: ${(r.stdout + r.stderr).replace(/@@\w+/g, '').trim().split('\n').pop()}`);
+    throw new HostError(host.name, `cannot read the iptables rules: ${lastLine((r.stdout + r.stderr).replace(/@@\w+/g, ''))}`);
   }
   const changes: Change[] = [];
   if (sections.get('persist')?.[0] !== 'yes') {
-    changes.push({
-      description: 'install iptables-persistent, so that the rules are loaded at boot',
-      async apply(h, io) {
-        const res = await h.exec(shScript(INSTALL_PERSISTENT), { onLine: io.output });
-        if (res.code !== 0) throw new HostError(h.name, `installing iptables-persistent failed: ${res.stderr.trim().split('\n').pop()}`);
-      },
-    });
+    changes.push(commandChange('install iptables-persistent, so that the rules are loaded at boot', shScript(INSTALL_PERSISTENT), { what: 'installing iptables-persistent' }));
   }
   for (const family of ['v4', 'v6'] as const) {
     const liveLines = sections.get(family);
@@ -122,14 +117,7 @@ export async function planIptables(host: Host, rule: PortRule, paths: IptablesPa
     const tool = family === 'v4' ? 'iptables' : 'ip6tables';
     if (!liveIsCurrent(live, rule, family)) {
       const script = restoreScript(live, rule, family);
-      changes.push({
-        description: `${tool}: ${describeRule(rule)} (chain ${ruleId(rule)})`,
-        diff: script,
-        async apply(h) {
-          const res = await h.exec([`${tool}-restore`, '--noflush'], { stdin: script });
-          if (res.code !== 0) throw new HostError(h.name, `${tool}-restore failed: ${res.stderr.trim().split('\n').pop()}`);
-        },
-      });
+      changes.push({ ...commandChange(`${tool}: ${describeRule(rule)} (chain ${ruleId(rule)})`, [`${tool}-restore`, '--noflush'], { stdin: script, what: `${tool}-restore` }), diff: script });
     }
     const path = family === 'v4' ? paths.rulesV4 : paths.rulesV6;
     const change = fileChange(

@@ -1,6 +1,7 @@
 import type { Change } from '../../engine/types.js';
 import { HostError, type Host } from '../../transport/host.js';
 import { shScript } from '../../transport/shell-quote.js';
+import { commandChange } from '../command-change.js';
 import { fileChange } from '../file/edit-file.js';
 import { splitSections } from '../probe-sections.js';
 import { describeRule, ruleId, sourcesByFamily, type PortRule } from './port-rule.js';
@@ -75,24 +76,12 @@ export async function planNftables(host: Host, rule: PortRule, paths: NftPaths =
   const current = await host.readFile(file);
   const loaded = (sections.get('tables') ?? []).includes(`table inet ${tableName(rule)}`);
   if ((await host.stat(paths.dir)) === null) {
-    changes.push({
-      description: `create ${paths.dir}`,
-      async apply(h) {
-        const res = await h.exec(['mkdir', '-p', '-m', '0755', paths.dir]);
-        if (res.code !== 0) throw new HostError(h.name, `cannot create ${paths.dir}: ${res.stderr.trim()}`);
-      },
-    });
+    changes.push(commandChange(`create ${paths.dir}`, ['mkdir', '-p', '-m', '0755', paths.dir]));
   }
   const fileEdit = fileChange({ path: file, description: `write ${file}: ${describeRule(rule)}`, transform: () => wanted }, current);
   if (fileEdit) changes.push(fileEdit);
   if (fileEdit || !loaded) {
-    changes.push({
-      description: `load table inet ${tableName(rule)} into the running firewall`,
-      async apply(h) {
-        const res = await h.exec(['nft', '-f', file]);
-        if (res.code !== 0) throw new HostError(h.name, `nft -f ${file} failed: ${res.stderr.trim().split('\n').pop()}`);
-      },
-    });
+    changes.push(commandChange(`load table inet ${tableName(rule)} into the running firewall`, ['nft', '-f', file]));
   }
   const mainEdit = fileChange(
     { path: paths.mainConf, description: `include ${file} from ${paths.mainConf} (loaded at boot)`, transform: (t) => includeInMainConf(t, file), write: { mode: 0o755 } },

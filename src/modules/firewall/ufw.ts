@@ -1,5 +1,6 @@
 import type { Change } from '../../engine/types.js';
-import { HostError, type Host } from '../../transport/host.js';
+import type { Host } from '../../transport/host.js';
+import { commandChange } from '../command-change.js';
 import { describeRule, ruleId, type PortRule } from './port-rule.js';
 
 /*
@@ -72,11 +73,5 @@ export function planUfwCommands(tuples: UfwTuple[], rule: PortRule): string[][] 
 
 export async function planUfw(host: Host, rule: PortRule): Promise<Change[]> {
   const tuples = [...parseUfwRules(await host.readFile(UFW_FILES.v4), false), ...parseUfwRules(await host.readFile(UFW_FILES.v6), true)];
-  return planUfwCommands(tuples, rule).map((argv) => ({
-    description: `${argv.join(' ')}   (${describeRule(rule)})`,
-    async apply(h) {
-      const res = await h.exec(argv);
-      if (res.code !== 0) throw new HostError(h.name, `${argv.join(' ')} failed: ${(res.stderr || res.stdout).trim().split('\n').pop()}`);
-    },
-  }));
+  return planUfwCommands(tuples, rule).map((argv) => commandChange(`${argv.join(' ')}   (${describeRule(rule)})`, argv, { what: argv.join(' ') }));
 }

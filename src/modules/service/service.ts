@@ -1,5 +1,6 @@
 import type { Change, Handler } from '../../engine/types.js';
-import { HostError, type Host } from '../../transport/host.js';
+import { execChecked, type Host } from '../../transport/host.js';
+import { commandChange } from '../command-change.js';
 import { shScript } from '../../transport/shell-quote.js';
 
 export type InitSystem = 'systemd' | 'sysv';
@@ -28,13 +29,7 @@ export async function planServiceEnabled(host: Host, init: InitSystem, name: str
   const r = await host.exec(shScript(ENABLED_PROBE, init, name));
   if (isEnabled(init, r.stdout)) return null;
   const argv = enableCommand(init, name);
-  return {
-    description: `start ${name} at boot (${argv.join(' ')})`,
-    async apply(h) {
-      const res = await h.exec(argv);
-      if (res.code !== 0) throw new HostError(h.name, `${argv.join(' ')} failed: ${res.stderr.trim().split('\n').pop()}`);
-    },
-  };
+  return commandChange(`start ${name} at boot (${argv.join(' ')})`, argv);
 }
 
 const RESTART = `
@@ -49,11 +44,7 @@ export function restartHandler(name: string): Handler {
   return {
     description: `restart ${name}`,
     async run(host, io) {
-      const r = await host.exec(shScript(RESTART, name), { onLine: io.output });
-      if (r.code !== 0) {
-        const why = (r.stderr || r.stdout).trim().split('\n').pop() || `exit ${r.code}`;
-        throw new HostError(host.name, `restarting ${name} failed: ${why}`);
-      }
+      await execChecked(host, shScript(RESTART, name), `restarting ${name}`, { onLine: io.output });
     },
   };
 }
