@@ -21,8 +21,11 @@ exec stat -L -c '%a %u %g %U %G %s %.9Y' -- "$1"`;
 /*
  * The atomic write, as one script so that it is a single round trip. The new content arrives on
  * stdin and lands in a temp file beside the target (same filesystem, so the final mv is a rename).
- * If anything fails, or the connection drops (SIGHUP), the trap removes the temp file and the live
- * file is untouched. The first backup made in a run is kept: it is the state before the run.
+ * If anything fails, or the client goes away, the trap removes the temp file and the live file is
+ * untouched. Losing the client is noticed even without a terminal (no SIGHUP then): the script
+ * reports "ready" on stdout right before the rename, and writing to a closed channel raises
+ * SIGPIPE, which ends it through the same trap. The first backup made in a run is kept: it is the
+ * state before the run.
  */
 const WRITE_SCRIPT = `
 set -eu
@@ -34,6 +37,7 @@ tmp=$(mktemp "$dir/.$(basename -- "$target").jitsi-scale.XXXXXX")
 trap 'rm -f -- "$tmp"' EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
+trap 'exit 141' PIPE
 trap 'exit 143' TERM
 cat > "$tmp"
 if [ -e "$target" ]; then
@@ -62,13 +66,14 @@ if [ -n "$expect" ]; then
   if [ -e "$target" ]; then actual=$(sha256sum < "$target"); actual=\${actual%% *}; else actual=absent; fi
   if [ "$actual" != "$expect" ]; then echo "it changed on the host since it was planned; run again to see the new plan" >&2; exit 7; fi
 fi
+backup=
 if [ -e "$target" ]; then
   backup="$backup_dir$target"
   mkdir -p -- "$(dirname -- "$backup")"
   if [ ! -e "$backup" ]; then cp -p -- "$target" "$backup"; fi
-  echo "$backup"
 fi
 sync -- "$tmp" 2>/dev/null || true
+echo "ready:$backup"
 mv -f -- "$tmp" "$target"
 trap - EXIT`;
 
@@ -125,7 +130,7 @@ export abstract class ShellHost implements Host {
     const args = [path, this.backupDir, mode, opts.owner ?? '', opts.group ?? '', opts.expectSha256 ?? '', ...(opts.validate ?? [])];
     const r = await this.exec(shScript(WRITE_SCRIPT, ...args), { stdin: content });
     if (r.code !== 0) throw new HostError(this.name, `cannot write ${path}: ${lastLine(r.stderr) || `exit ${r.code}`}`);
-    const backup = r.stdout.trim();
+    const backup = /^ready:(.*)$/m.exec(r.stdout)?.[1] ?? '';
     return { backup: backup === '' ? null : backup };
   }
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -50,6 +51,23 @@ describe('ssh host against a real sshd', { skip: why ?? false }, () => {
     } finally {
       await host.close();
     }
+  });
+
+  test('a write cut off by a dropped connection leaves the old file and no temp file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'js-ssh-cut-'));
+    const path = join(dir, 'live.conf');
+    const first = await SshHost.connect(target(), { enabled: false, user: 'root' }, join(dir, 'b'));
+    await first.writeFile(path, 'old\n');
+    await first.close();
+    const host = await SshHost.connect(target(), { enabled: false, user: 'root' }, join(dir, 'b'));
+    // The validator runs after the temp file is written and before the rename: drop the line then.
+    const pending = host.writeFile(path, 'new\n', { validate: ['sh', '-c', 'touch "$1.validating"; sleep 1', 'v', path] }).catch((e: Error) => e);
+    for (let i = 0; i < 100 && !existsSync(`${path}.validating`); i++) await new Promise((r) => setTimeout(r, 20));
+    await host.close();
+    assert.ok((await pending) instanceof Error, 'the write reports failure');
+    await new Promise((r) => setTimeout(r, 2000)); // the validator's sleep ends; the script must then give up
+    assert.equal(readFileSync(path, 'utf8'), 'old\n');
+    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('jitsi-scale')), [], 'no temp file left');
   });
 
   test('become runs commands through sudo -n as the become user', async () => {
