@@ -1,0 +1,55 @@
+import { parseArgs } from 'node:util';
+import { INVENTORY_FILE } from './lab-config.js';
+import { LabError, labDown, labStatus, labUp } from './lab.js';
+
+const USAGE = `Usage: npm run lab -- up [--bridges N] [--era current|legacy] | down | status
+
+  up      create the lab: a meet host (Prosody, Jitsi-style config), N bridge hosts (default 2)
+          and an outsider, each a network namespace with its own sshd; writes .lab/inventory.yaml
+  down    remove everything up made (safe to run twice)
+  status  say what is up`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const log = (line: string) => process.stdout.write(`lab: ${line}\n`);
+  const { values } = parseArgs({ args: rest, options: { bridges: { type: 'string' }, era: { type: 'string' } }, strict: true });
+  switch (command) {
+    case 'up': {
+      const bridges = values.bridges === undefined ? 2 : Number(values.bridges);
+      const era = values.era ?? 'current';
+      if (era !== 'current' && era !== 'legacy') throw new LabError(`--era is current or legacy, not "${era}"`);
+      const t0 = Date.now();
+      const state = await labUp({ bridges, era, log });
+      log(`up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${state.hosts.map((h) => `${h.name} ${h.address}`).join(', ')}`);
+      log(`inventory: ${INVENTORY_FILE}`);
+      return 0;
+    }
+    case 'down':
+      await labDown(log);
+      log('down');
+      return 0;
+    case 'status': {
+      const s = await labStatus();
+      if (!s.state) log('not up');
+      else {
+        log(`${s.up ? 'up' : 'partly up'}: ${s.state.bridges} bridges, ${s.state.era} era, since ${s.state.created}`);
+        for (const h of s.hosts) log(`  ${h.name.padEnd(10)} ${h.address.padEnd(12)} sshd ${h.sshd ? 'running' : 'NOT running'}`);
+      }
+      for (const l of s.leftovers) log(`leftover: ${l} (run down to remove)`);
+      return s.up || !s.state ? 0 : 1;
+    }
+    default:
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined || command === 'help' ? 0 : 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`lab: ${e instanceof LabError ? e.message : (e as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

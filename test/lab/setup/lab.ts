@@ -1,0 +1,187 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildStandinPackage, writeAptRepo } from '../standin-jvb/build-package.js';
+import { mapLimit } from '../../../src/engine/pool.js';
+import { BRIDGE_DEV, CLIENT_KEY, DOMAIN, INVENTORY_FILE, LAB_DIR, MAX_BRIDGES, REPO_DIR, STATE_FILE, plannedHosts, type Era, type LabHost, type LabState } from './lab-config.js';
+import { createBridge, startHost } from './lab-hosts.js';
+import { preparePackageHost, provisionMeet } from './provision-meet.js';
+import { run } from './run.js';
+
+/** Debian packages the lab runs on; installed when missing. */
+const NEEDED: Record<string, string> = {
+  '/usr/sbin/sshd': 'openssh-server',
+  '/usr/bin/ssh-keygen': 'openssh-client',
+  '/usr/bin/prosodyctl': 'prosody',
+  '/usr/sbin/iptables': 'iptables',
+  '/usr/bin/openssl': 'openssl',
+  '/usr/bin/nsenter': 'util-linux',
+  '/usr/bin/dpkg-deb': 'dpkg',
+  '/usr/bin/sudo': 'sudo',
+  '/usr/sbin/start-stop-daemon': 'dpkg',
+};
+
+export class LabError extends Error {
+  override name = 'LabError';
+}
+
+function requireRoot(): void {
+  if (process.getuid?.() !== 0) throw new LabError('the lab needs root: it creates network namespaces, mounts and sshd processes (run it with sudo, or as root)');
+}
+
+async function ensurePackages(log: (s: string) => void): Promise<void> {
+  const missing = [...new Set(Object.entries(NEEDED).filter(([path]) => !existsSync(path)).map(([, pkg]) => pkg))];
+  if (missing.length === 0) return;
+  log(`installing ${missing.join(', ')} (Debian packages the lab needs)`);
+  await run('apt-get', ['update', '-q']);
+  await run('env', ['DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '--no-install-recommends', ...missing]);
+}
+
+export async function readState(): Promise<LabState | null> {
+  try {
+    return JSON.parse(await readFile(STATE_FILE, 'utf8')) as LabState;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function inventoryYaml(state: LabState): string {
+  const meet = state.hosts.find((h) => h.role === 'meet')!;
+  const bridges = state.hosts.filter((h) => h.role === 'jvb');
+  const outsider = state.hosts.find((h) => h.role === 'outsider');
+  return [
+    '# The jitsi-scale lab (written by `npm run lab -- up`): hosts in network namespaces on this machine.',
+    `# era: ${state.era}; the videobridge package is the lab's TEST STAND-IN from its own apt repository.`,
+    'all:',
+    '  vars:',
+    '    ansible_user: root',
+    `    ansible_ssh_private_key_file: ${CLIENT_KEY.split('/').pop()}`,
+    `    jitsi_domain: ${DOMAIN}`,
+    `    jitsi_apt_source: "deb [trusted=yes] file:${REPO_DIR} ./"`,
+    '    jitsi_apt_key_url: ""',
+    '  children:',
+    '    meet:',
+    '      hosts:',
+    `        meet: { ansible_host: ${meet.address} }`,
+    '    jvb:',
+    '      hosts:',
+    ...bridges.map((b) => `        ${b.name}: { ansible_host: ${b.address} }`),
+    ...(outsider ? ['    outsider:', '      hosts:', `        outsider: { ansible_host: ${outsider.address} }`] : []),
+    '',
+  ].join('\n');
+}
+
+export interface UpOptions {
+  bridges: number;
+  era: Era;
+  log?: (line: string) => void;
+}
+
+/** Brings the lab up; an already running lab of the same shape is left as it is. */
+export async function labUp(opts: UpOptions): Promise<LabState> {
+  const log = opts.log ?? (() => undefined);
+  requireRoot();
+  if (!Number.isInteger(opts.bridges) || opts.bridges < 1 || opts.bridges > MAX_BRIDGES) throw new LabError(`--bridges takes a number from 1 to ${MAX_BRIDGES}`);
+  const existing = await readState();
+  if (existing) {
+    const up = existing.hosts.every((h) => alive(h.sshdPid));
+    if (up && existing.bridges === opts.bridges && existing.era === opts.era) {
+      log(`the lab is already up (${existing.bridges} bridges, ${existing.era} era)`);
+      return existing;
+    }
+    log(up ? `a lab with ${existing.bridges} bridges (${existing.era}) is up: replacing it` : 'a stale lab was found: cleaning it up first');
+    await labDown(log);
+  } else if ((await run('ip', ['netns', 'list'])).stdout.includes('jsl-')) {
+    log('lab namespaces without a state file were found: cleaning them up first');
+    await labDown(log);
+  }
+  await ensurePackages(log);
+  await mkdir(LAB_DIR, { recursive: true });
+  await writeFile(join(LAB_DIR, '.gitignore'), '*\n');
+  await rm(CLIENT_KEY, { force: true });
+  await rm(`${CLIENT_KEY}.pub`, { force: true });
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'jitsi-scale-lab', '-f', CLIENT_KEY]);
+  const deb = await buildStandinPackage(opts.era, join(LAB_DIR, 'build'), join(LAB_DIR, 'build', 'debs'));
+  await writeAptRepo(REPO_DIR, [deb]);
+  await createBridge();
+
+  const planned = plannedHosts(opts.bridges);
+  const hosts: LabHost[] = [];
+  // Record each host as soon as it exists, so that `down` can clean up a half-made lab.
+  const state: LabState = { era: opts.era, bridges: opts.bridges, created: new Date().toISOString(), hosts };
+  const save = () => writeFile(STATE_FILE, JSON.stringify(state, null, 2));
+  await mapLimit(planned, 8, async (p) => {
+    const h = await startHost(p);
+    hosts.push(h);
+    await save();
+    if (h.role === 'meet') await provisionMeet(h.sshdPid, opts.era);
+    else await preparePackageHost(h.sshdPid);
+  });
+  hosts.sort((a, b) => planned.findIndex((p) => p.name === a.name) - planned.findIndex((p) => p.name === b.name));
+  await save();
+  await writeFile(INVENTORY_FILE, inventoryYaml(state));
+  const known = await Promise.all(hosts.map(async (h) => (await run('ssh-keyscan', ['-T', '5', '-t', 'ed25519', h.address], { allowFail: true })).stdout));
+  await writeFile(join(LAB_DIR, 'known_hosts'), known.join(''));
+  return state;
+}
+
+/** Removes everything `up` made: processes (by namespace), namespaces, links, files. Safe to repeat. */
+export async function labDown(log: (line: string) => void = () => undefined): Promise<void> {
+  requireRoot();
+  const namespaces = (await run('ip', ['netns', 'list'])).stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => n.startsWith('jsl-'));
+  const state = await readState();
+  for (const pass of ['TERM', 'KILL'] as const) {
+    const pids = new Set<number>();
+    for (const ns of namespaces) {
+      const r = await run('ip', ['netns', 'pids', ns], { allowFail: true });
+      for (const p of r.stdout.split(/\s+/).filter(Boolean)) pids.add(Number(p));
+    }
+    for (const h of state?.hosts ?? []) if (alive(h.sshdPid)) pids.add(h.sshdPid);
+    if (pids.size === 0) break;
+    for (const p of pids) {
+      try {
+        process.kill(p, pass === 'TERM' ? 'SIGTERM' : 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await new Promise((r) => setTimeout(r, pass === 'TERM' ? 500 : 200));
+  }
+  for (const ns of namespaces) await run('ip', ['netns', 'del', ns], { allowFail: true });
+  const links = (await run('ip', ['-o', 'link', 'show'])).stdout
+    .split('\n')
+    .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1])
+    .filter((n): n is string => !!n && n.startsWith('jsl-'));
+  for (const l of links) await run('ip', ['link', 'del', l], { allowFail: true });
+  if (existsSync(LAB_DIR)) await rm(LAB_DIR, { recursive: true, force: true });
+  if (namespaces.length || links.length) log(`removed ${namespaces.length} hosts and ${links.length} links`);
+}
+
+export interface LabStatus {
+  up: boolean;
+  state: LabState | null;
+  hosts: { name: string; address: string; sshd: boolean }[];
+  leftovers: string[];
+}
+
+export async function labStatus(): Promise<LabStatus> {
+  const state = await readState();
+  const namespaces = (await run('ip', ['netns', 'list'], { allowFail: true })).stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith('jsl-'));
+  const bridge = (await run('ip', ['link', 'show', BRIDGE_DEV], { allowFail: true })).code === 0;
+  const hosts = (state?.hosts ?? []).map((h) => ({ name: h.name, address: h.address, sshd: alive(h.sshdPid) }));
+  const known = new Set((state?.hosts ?? []).map((h) => h.ns));
+  const leftovers = [...namespaces.filter((n) => !known.has(n)).map((n) => `namespace ${n}`), ...(bridge && !state ? [`link ${BRIDGE_DEV}`] : [])];
+  return { up: !!state && hosts.length > 0 && hosts.every((h) => h.sshd), state, hosts, leftovers };
+}

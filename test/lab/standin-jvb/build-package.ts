@@ -1,0 +1,252 @@
+import { createHash } from 'node:crypto';
+import { chmod, copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Era } from '../setup/lab-config.js';
+import { run } from '../setup/run.js';
+
+/** TEST STAND-IN versions, one per era, so a test can tell which was installed. */
+export const STANDIN_VERSION: Record<Era, string> = { current: '2.3-999-gjslab0-1', legacy: '2.1-999-gjslab0-1' };
+
+const SIM_ENTRY = fileURLToPath(new URL('./sim-bridge.js', import.meta.url));
+
+const LAUNCHER = (node: string) => `#!/bin/bash
+# jitsi-scale lab: TEST STAND-IN for the videobridge launcher. Same path and role as the real
+# jvb.sh (reads /etc/jitsi/videobridge/config, then starts the daemon), but the daemon is the
+# lab's simulated bridge, not Java.
+if [ -f /etc/jitsi/videobridge/config ]; then
+  . /etc/jitsi/videobridge/config
+fi
+export JAVA_SYS_PROPS JVB_HOSTNAME JVB_HOST JVB_PORT JVB_SECRET JVB_OPTS
+exec ${node} /usr/share/jitsi-videobridge/sim-bridge.mjs "$@"
+`;
+
+const INIT_SCRIPT = `#!/bin/sh
+### BEGIN INIT INFO
+# Provides:          jitsi-videobridge2
+# Required-Start:    $remote_fs $network
+# Required-Stop:     $remote_fs $network
+# Default-Start:     2 3 4 5
+# Default-Stop:      0 1 6
+# Short-Description: jitsi-scale lab TEST STAND-IN videobridge
+### END INIT INFO
+PIDFILE=/run/jitsi-videobridge2.pid
+LOG=/var/log/jitsi/jvb.log
+start() {
+  mkdir -p /var/log/jitsi && chown jvb /var/log/jitsi
+  start-stop-daemon --start --quiet --background --make-pidfile --pidfile "$PIDFILE" --chuid jvb \\
+    --startas /bin/sh -- -c "exec /usr/share/jitsi-videobridge/jvb.sh >> $LOG 2>&1"
+}
+stop() {
+  start-stop-daemon --stop --quiet --pidfile "$PIDFILE" --retry TERM/5/KILL/2 --remove-pidfile || true
+}
+case "$1" in
+  start) echo "Starting jitsi-videobridge2 (lab stand-in)"; start ;;
+  stop) echo "Stopping jitsi-videobridge2 (lab stand-in)"; stop ;;
+  restart|force-reload) echo "Restarting jitsi-videobridge2 (lab stand-in)"; stop; start ;;
+  status)
+    if start-stop-daemon --status --pidfile "$PIDFILE"; then echo "jitsi-videobridge2 is running"; exit 0; fi
+    echo "jitsi-videobridge2 is not running"; exit 3 ;;
+  *) echo "Usage: $0 {start|stop|restart|status}"; exit 2 ;;
+esac
+exit 0
+`;
+
+const TEMPLATES = `Template: jitsi-videobridge/jvb-hostname
+Type: string
+Description: The hostname of the current installation (lab stand-in)
+
+Template: jitsi-videobridge/jvbsecret
+Type: password
+Description: The secret used to connect to the xmpp server (lab stand-in)
+`;
+
+const CURRENT_CONF = `    if [ ! -f /etc/jitsi/videobridge/jvb.conf ]; then
+      cat > /etc/jitsi/videobridge/jvb.conf <<CONF
+videobridge {
+    http-servers {
+        public {
+            port = 9090
+        }
+    }
+    websockets {
+        enabled = true
+        domain = "$host:443"
+        tls = true
+    }
+    apis.xmpp-client.configs {
+        shard {
+            HOSTNAME=localhost
+            DOMAIN="auth.$host"
+            USERNAME=jvb
+            PASSWORD="$secret"
+            MUC_JIDS="jvbbrewery@internal.auth.$host"
+            MUC_NICKNAME=$uuid
+        }
+    }
+}
+CONF
+    fi
+    if [ ! -f /etc/jitsi/videobridge/config ]; then
+      cat > /etc/jitsi/videobridge/config <<'CONF'
+# adds java system props that are passed to jvb (default are for home and logging config file)
+JAVA_SYS_PROPS="-Dconfig.file=/etc/jitsi/videobridge/jvb.conf -Dnet.java.sip.communicator.SC_HOME_DIR_LOCATION=/etc/jitsi -Dnet.java.sip.communicator.SC_HOME_DIR_NAME=videobridge -Dnet.java.sip.communicator.SC_LOG_DIR_LOCATION=/var/log/jitsi"
+CONF
+    fi`;
+
+const LEGACY_CONF = `    if [ ! -f /etc/jitsi/videobridge/sip-communicator.properties ]; then
+      cat > /etc/jitsi/videobridge/sip-communicator.properties <<CONF
+org.ice4j.ice.harvest.DISABLE_AWS_HARVESTER=true
+org.jitsi.videobridge.ENABLE_STATISTICS=true
+org.jitsi.videobridge.STATISTICS_TRANSPORT=muc
+org.jitsi.videobridge.xmpp.user.shard.HOSTNAME=localhost
+org.jitsi.videobridge.xmpp.user.shard.DOMAIN=auth.$host
+org.jitsi.videobridge.xmpp.user.shard.USERNAME=jvb
+org.jitsi.videobridge.xmpp.user.shard.PASSWORD=$secret
+org.jitsi.videobridge.xmpp.user.shard.MUC_JIDS=JvbBrewery@internal.auth.$host
+org.jitsi.videobridge.xmpp.user.shard.MUC_NICKNAME=$uuid
+CONF
+    fi
+    if [ ! -f /etc/jitsi/videobridge/jvb.conf ]; then
+      cat > /etc/jitsi/videobridge/jvb.conf <<CONF
+videobridge {
+    http-servers {
+        public {
+            port = 9090
+        }
+    }
+    websockets {
+        enabled = true
+        domain = "$host:443"
+        tls = true
+    }
+}
+CONF
+    fi
+    if [ ! -f /etc/jitsi/videobridge/config ]; then
+      cat > /etc/jitsi/videobridge/config <<CONF
+# Jitsi Videobridge settings
+
+# sets the XMPP domain (default: none)
+JVB_HOSTNAME=$host
+
+# sets the hostname of the XMPP server (default: domain if set, localhost otherwise)
+JVB_HOST=
+
+# sets the port of the XMPP server (default: 5275)
+JVB_PORT=5347
+
+# sets the shared secret used to authenticate to the XMPP server
+JVB_SECRET=$secret
+
+# extra options to pass to the JVB daemon
+JVB_OPTS="--apis=,"
+
+# adds java system props that are passed to jvb (default are for home and logging config file)
+JAVA_SYS_PROPS="-Dconfig.file=/etc/jitsi/videobridge/jvb.conf -Dnet.java.sip.communicator.SC_HOME_DIR_LOCATION=/etc/jitsi -Dnet.java.sip.communicator.SC_HOME_DIR_NAME=videobridge -Dnet.java.sip.communicator.SC_LOG_DIR_LOCATION=/var/log/jitsi"
+CONF
+    fi`;
+
+const POSTINST = (era: Era) => `#!/bin/sh
+# jitsi-scale lab: TEST STAND-IN postinst. Like the real package, it writes the bridge's config
+# only when it is missing, from the debconf answers when preseeded.
+set -e
+. /usr/share/debconf/confmodule
+case "$1" in
+  configure)
+    getent passwd jvb >/dev/null || useradd --system --no-create-home --home-dir /usr/share/jitsi-videobridge --shell /usr/sbin/nologin jvb
+    mkdir -p /etc/jitsi/videobridge /var/log/jitsi
+    chown jvb /var/log/jitsi
+    db_get jitsi-videobridge/jvb-hostname || true
+    host="$RET"
+    [ -n "$host" ] || host=localhost
+    db_get jitsi-videobridge/jvbsecret || true
+    secret="$RET"
+    [ -n "$secret" ] || secret=$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \\n')
+    uuid=$(cat /proc/sys/kernel/random/uuid)
+${era === 'current' ? CURRENT_CONF : LEGACY_CONF}
+    chown -R jvb /etc/jitsi/videobridge
+    chmod 0640 /etc/jitsi/videobridge/*
+    update-rc.d jitsi-videobridge2 defaults >/dev/null 2>&1 || true
+    invoke-rc.d jitsi-videobridge2 restart >/dev/null 2>&1 || /etc/init.d/jitsi-videobridge2 restart >/dev/null 2>&1 || true
+    ;;
+esac
+db_stop || true
+exit 0
+`;
+
+const PRERM = `#!/bin/sh
+set -e
+if [ "$1" = remove ] || [ "$1" = upgrade ]; then /etc/init.d/jitsi-videobridge2 stop >/dev/null 2>&1 || true; fi
+exit 0
+`;
+
+async function put(path: string, text: string, mode = 0o644): Promise<void> {
+  await mkdir(join(path, '..'), { recursive: true });
+  await writeFile(path, text);
+  await chmod(path, mode);
+}
+
+/** Builds the era's stand-in .deb into `outDir`; returns its path. */
+export async function buildStandinPackage(era: Era, workDir: string, outDir: string): Promise<string> {
+  const version = STANDIN_VERSION[era];
+  const root = join(workDir, `jitsi-videobridge2-${era}`);
+  await rm(root, { recursive: true, force: true });
+  const share = join(root, 'usr/share/jitsi-videobridge');
+  await put(join(share, 'jvb.sh'), LAUNCHER(process.execPath), 0o755);
+  // The daemon runs the lab's compiled simulator from this checkout (the hosts see it: only
+  // /etc, /usr, /var and /opt are private to each host).
+  await put(
+    join(share, 'sim-bridge.mjs'),
+    `// jitsi-scale lab TEST STAND-IN: the simulated bridge.\nprocess.env.JVB_STANDIN_VERSION = ${JSON.stringify(version)};\nawait import(${JSON.stringify(SIM_ENTRY)});\n`,
+  );
+  await put(join(root, 'etc/init.d/jitsi-videobridge2'), INIT_SCRIPT, 0o755);
+  await put(join(root, 'usr/share/doc/jitsi-videobridge2/README.lab'), 'TEST STAND-IN built by the jitsi-scale lab. Not the Jitsi Videobridge.\n');
+  await put(
+    join(root, 'DEBIAN/control'),
+    [
+      'Package: jitsi-videobridge2',
+      `Version: ${version}`,
+      'Architecture: all',
+      'Maintainer: jitsi-scale lab <lab@jitsi-scale.invalid>',
+      'Depends: debconf',
+      'Section: net',
+      'Priority: optional',
+      `Description: TEST STAND-IN for jitsi-videobridge2 (${era} layout)`,
+      ' Built by the jitsi-scale lab for its tests. Same paths as the real package; the daemon',
+      ' is a simulated bridge that logs in to Prosody and joins the brewery. Not a videobridge.',
+      '',
+    ].join('\n'),
+  );
+  await put(join(root, 'DEBIAN/templates'), TEMPLATES);
+  await put(join(root, 'DEBIAN/postinst'), POSTINST(era), 0o755);
+  await put(join(root, 'DEBIAN/prerm'), PRERM, 0o755);
+  await put(join(root, 'DEBIAN/conffiles'), '/etc/init.d/jitsi-videobridge2\n');
+  await mkdir(outDir, { recursive: true });
+  const deb = join(outDir, `jitsi-videobridge2_${version}_all.deb`);
+  await run('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', root, deb]);
+  return deb;
+}
+
+/** A flat apt repository (Packages + Release) holding `debs`, for `deb [trusted=yes] file:DIR ./`. */
+export async function writeAptRepo(dir: string, debs: string[]): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const stanzas: string[] = [];
+  for (const deb of debs) {
+    const name = deb.split('/').pop()!;
+    const target = join(dir, name);
+    if (target !== deb) await copyFile(deb, target);
+    const bytes = await readFile(target);
+    const control = (await run('dpkg-deb', ['-f', target])).stdout.trimEnd();
+    stanzas.push(
+      `${control}\nFilename: ./${name}\nSize: ${(await stat(target)).size}\nMD5sum: ${createHash('md5').update(bytes).digest('hex')}\nSHA256: ${createHash('sha256').update(bytes).digest('hex')}\n`,
+    );
+  }
+  const packages = stanzas.join('\n');
+  await writeFile(join(dir, 'Packages'), packages);
+  const sum = createHash('sha256').update(packages).digest('hex');
+  await writeFile(
+    join(dir, 'Release'),
+    `Origin: jitsi-scale-lab\nLabel: jitsi-scale lab stand-ins\nSuite: lab\nCodename: lab\nDate: ${new Date().toUTCString()}\nSHA256:\n ${sum} ${Buffer.byteLength(packages)} Packages\n`,
+  );
+}
