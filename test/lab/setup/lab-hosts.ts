@@ -8,24 +8,32 @@ import { run, startDetached } from './run.js';
 /*
  * One lab host = a network namespace with a veth on the lab bridge, and an sshd started in a
  * private mount namespace where /etc, /usr, /var and /opt are overlays of this machine's (so a
- * host's package installs and config edits stay its own) and /run is a fresh tmpfs. Everything
+ * host's package installs and config edits stay its own), like /root, and /run is a fresh tmpfs. Everything
  * the tool does on the host happens through that sshd, as on a real server.
  */
 const HOST_BOOT = `
 set -e
 lab=$1 host=$2 addr=$3
 base=$lab/hosts/$host
-for d in etc usr var opt; do
+for d in etc usr var opt root; do
   mkdir -p "$base/$d/upper" "$base/$d/work"
   mount -t overlay overlay -o "lowerdir=/$d,upperdir=$base/$d/upper,workdir=$base/$d/work" "/$d"
 done
 mount -t tmpfs -o mode=0755 tmpfs /run
+# root's shell start-up files as a fresh Debian server has them (this machine's may load tools
+# that take half a second on every command)
+cp /etc/skel/.bashrc /etc/skel/.profile /root/
 mkdir -p /run/sshd /run/lock
 hostname "$host"
 echo "$host" > /etc/hostname
 rm -f /etc/ssh/ssh_host_*
 ssh-keygen -q -t ed25519 -N '' -C "$host" -f /etc/ssh/ssh_host_ed25519_key
-install -m 0600 "$lab/id_ed25519.pub" /etc/ssh/lab_authorized_keys
+install -m 0644 "$lab/id_ed25519.pub" /etc/ssh/lab_authorized_keys
+# A non-root operator with passwordless sudo, for the tool's become path.
+id deploy >/dev/null 2>&1 || useradd -m -s /bin/bash deploy
+usermod -p '*' deploy
+echo "deploy ALL=(ALL) NOPASSWD:ALL" > /etc/sudoers.d/lab-deploy
+chmod 0440 /etc/sudoers.d/lab-deploy
 cat > /etc/ssh/sshd_lab_config <<CONF
 ListenAddress $addr
 HostKey /etc/ssh/ssh_host_ed25519_key

@@ -47,7 +47,12 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
   -keyout "/etc/prosody/certs/auth.$domain.key" -out "/etc/prosody/certs/auth.$domain.crt" 2>/dev/null
 chown root:prosody "/etc/prosody/certs/auth.$domain.key"
 chmod 0640 "/etc/prosody/certs/auth.$domain.key"
-service prosody restart >/dev/null
+# Debian 12's init script stops "lua5.2" while prosody runs on lua5.4, so without systemd a
+# restart never stops the old server; the lab's meet host gets the name it really runs under.
+lua=$(sed -n '1s/.*\\(lua5\\.[0-9]\\).*/\\1/p' /usr/bin/prosody)
+sed -i "s/--name lua5[0-9.]*/--name \${lua:-lua5.4}/g" /etc/init.d/prosody
+service prosody stop >/dev/null 2>&1 || true
+service prosody start >/dev/null
 prosodyctl register jvb "auth.$domain" "$secret"
 prosodyctl register focus "auth.$domain" "focus-$secret"
 

@@ -33,7 +33,7 @@ const INIT_SCRIPT = `#!/bin/sh
 PIDFILE=/run/jitsi-videobridge2.pid
 LOG=/var/log/jitsi/jvb.log
 start() {
-  mkdir -p /var/log/jitsi && chown jvb /var/log/jitsi
+  mkdir -p /var/log/jitsi && touch "$LOG" && chown jvb /var/log/jitsi "$LOG"
   start-stop-daemon --start --quiet --background --make-pidfile --pidfile "$PIDFILE" --chuid jvb \\
     --startas /bin/sh -- -c "exec /usr/share/jitsi-videobridge/jvb.sh >> $LOG 2>&1"
 }
@@ -168,7 +168,9 @@ ${era === 'current' ? CURRENT_CONF : LEGACY_CONF}
     chown -R jvb /etc/jitsi/videobridge
     chmod 0640 /etc/jitsi/videobridge/*
     update-rc.d jitsi-videobridge2 defaults >/dev/null 2>&1 || true
-    invoke-rc.d jitsi-videobridge2 restart >/dev/null 2>&1 || /etc/init.d/jitsi-videobridge2 restart >/dev/null 2>&1 || true
+    # Started at install, as the real package does (invoke-rc.d does nothing without an init system here).
+    if [ -d /run/systemd/system ]; then invoke-rc.d jitsi-videobridge2 restart >/dev/null 2>&1 || true
+    else /etc/init.d/jitsi-videobridge2 restart >/dev/null 2>&1 || true; fi
     ;;
 esac
 db_stop || true
@@ -195,7 +197,7 @@ export async function buildStandinPackage(era: Era, workDir: string, outDir: str
   const share = join(root, 'usr/share/jitsi-videobridge');
   await put(join(share, 'jvb.sh'), LAUNCHER(process.execPath), 0o755);
   // The daemon runs the lab's compiled simulator from this checkout (the hosts see it: only
-  // /etc, /usr, /var and /opt are private to each host).
+  // /etc, /usr, /var, /opt and /root are private to each host).
   await put(
     join(share, 'sim-bridge.mjs'),
     `// jitsi-scale lab TEST STAND-IN: the simulated bridge.\nprocess.env.JVB_STANDIN_VERSION = ${JSON.stringify(version)};\nawait import(${JSON.stringify(SIM_ENTRY)});\n`,
