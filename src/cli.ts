@@ -4,6 +4,11 @@ import { HELP, parseCli } from './cli-options.js';
 
 // Only argument parsing is loaded up front, so --help and --version answer at once; the engine,
 // SSH and UI load when there is a run to do.
+// A reader that goes away (`| head`) ends the output, not the program with a stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 const parsed = parseCli(process.argv.slice(2));
 switch (parsed.kind) {
   case 'help':

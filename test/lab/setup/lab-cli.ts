@@ -9,6 +9,11 @@ const USAGE = `Usage: npm run lab -- up [--bridges N] [--era current|legacy] | d
   down    remove everything up made (safe to run twice)
   status  say what is up`;
 
+// A reader that goes away (`| head`) ends the output, not the program with a stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const log = (line: string) => process.stdout.write(`lab: ${line}\n`);
