@@ -6,6 +6,7 @@ import { planAptPackage, type AptPackage } from '../../src/modules/apt/apt-packa
 import { planFileEdit } from '../../src/modules/file/edit-file.js';
 import { planPortRule } from '../../src/modules/firewall/plan-port-rule.js';
 import { getHocon, setHocon } from '../../src/modules/hocon/set-hocon.js';
+import { setProperties } from '../../src/modules/properties/properties.js';
 import { restartHandler } from '../../src/modules/service/service.js';
 import { gatherBaseFacts } from '../../src/engine/base-facts.js';
 import type { Host } from '../../src/transport/host.js';
@@ -41,8 +42,8 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
   before(async () => {
     await labDown();
     const t0 = Date.now();
-    lab = await labUp({ bridges: 2, era: 'current' });
-    process.stdout.write(`# lab up (2 bridges) in ${Date.now() - t0} ms\n`);
+    lab = await labUp({ bridges: 3, era: 'current' });
+    process.stdout.write(`# lab up (3 bridges) in ${Date.now() - t0} ms\n`);
   });
   after(async () => {
     await Promise.all(open.map((h) => h.close()));
@@ -164,6 +165,12 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
     await waitForLog(jvb1, /SEVERE: .*Failed to login: not-authorized/);
   });
 
+  test('bridges are reachable from each other only through the lab network, and all answer', async () => {
+    assert.equal(lab.hosts.filter((h) => h.role === 'jvb').length, 3);
+    const jvb3 = await connect('jvb3');
+    assert.equal((await jvb3.exec(['hostname'])).stdout.trim(), 'jvb3');
+  });
+
   test('down removes everything, and can be run twice', async () => {
     await Promise.all(open.splice(0).map((h) => h.close()));
     await labDown();
@@ -180,6 +187,58 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
 });
 
 /** Waits for a line in the bridge's log; fails with the log's content when it does not come. */
+describe('the lab, legacy era', { skip: why ?? false }, () => {
+  let lab: LabState;
+  let meet: Host;
+  let jvb1: Host;
+  before(async () => {
+    await labDown();
+    lab = await labUp({ bridges: 1, era: 'legacy' });
+    const ssh = (name: string) =>
+      SshHost.connect(
+        { name, address: lab.hosts.find((h) => h.name === name)!.address, port: 22, user: 'root', privateKeyPath: CLIENT_KEY, connectTimeoutMs: 10_000, keepaliveIntervalMs: 5000 },
+        { enabled: false, user: 'root' },
+        '/var/backups/jitsi-scale/lab-test',
+      );
+    [meet, jvb1] = await Promise.all([ssh('meet'), ssh('jvb1')]);
+  });
+  after(async () => {
+    await Promise.all([meet?.close(), jvb1?.close()]);
+    await labDown();
+  });
+
+  test('the meet host has the legacy layout: the secret in sip-communicator.properties, JVB_* in config', async () => {
+    const props = (await meet.readFile('/etc/jitsi/videobridge/sip-communicator.properties'))!;
+    assert.match(props, new RegExp(`^org\\.jitsi\\.videobridge\\.xmpp\\.user\\.shard\\.PASSWORD=${LAB_SECRET}$`, 'm'));
+    assert.match((await meet.readFile('/etc/jitsi/videobridge/config'))!, /^JVB_PORT=5347$/m);
+    assert.equal(await meet.readFile('/etc/jitsi/videobridge/jvb.conf'), null);
+  });
+
+  test('the legacy stand-in package writes properties; the bridge joins once they point at the meet host', async () => {
+    const pkg: AptPackage = {
+      name: 'jitsi-videobridge2',
+      source: { file: '/etc/apt/sources.list.d/jitsi-lab.list', line: `deb [trusted=yes] file:${REPO_DIR} ./` },
+      preseed: [
+        { question: 'jitsi-videobridge/jvb-hostname', type: 'string', value: DOMAIN },
+        { question: 'jitsi-videobridge/jvbsecret', type: 'password', value: LAB_SECRET },
+      ],
+    };
+    await applyAll(jvb1, await planAptPackage(jvb1, pkg));
+    assert.equal((await jvb1.exec(['dpkg-query', '-W', '-f', '${Version}', 'jitsi-videobridge2'])).stdout, STANDIN_VERSION.legacy);
+    const path = '/etc/jitsi/videobridge/sip-communicator.properties';
+    const P = 'org.jitsi.videobridge.xmpp.user.shard.';
+    const c = await planFileEdit(jvb1, {
+      path,
+      transform: (t) => setProperties(t, { [`${P}HOSTNAME`]: lab.hosts.find((h) => h.name === 'meet')!.address, [`${P}DISABLE_CERTIFICATE_VERIFICATION`]: 'true', [`${P}MUC_NICKNAME`]: 'legacy-jvb1' }),
+    });
+    await applyAll(jvb1, c ? [c] : []);
+    await jvb1.exec(['truncate', '-s', '0', '/var/log/jitsi/jvb.log']);
+    await restartHandler('jitsi-videobridge2').run(jvb1, io);
+    await waitForLog(jvb1, /using the legacy shard settings/);
+    await waitForLog(jvb1, /Joined MUC: JvbBrewery@internal\.auth\.meet\.lab\.test\/legacy-jvb1/);
+  });
+});
+
 async function waitForLog(host: Host, pattern: RegExp, timeoutMs = 8000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let text = '';

@@ -28,7 +28,11 @@ export function netnsUnavailable(): string | null {
   }
 }
 
+/** A fresh namespace; one left behind by an interrupted run is removed first, with its processes. */
 export function createNetns(name: string): () => void {
+  if (execFileSync('ip', ['netns', 'list']).toString().split('\n').some((l) => l.split(' ')[0] === name)) {
+    execFileSync('sh', ['-c', 'ip netns pids "$1" | xargs -r kill -9; ip netns del "$1"', 'rm', name]);
+  }
   execFileSync('ip', ['netns', 'add', name]);
   execFileSync('ip', ['netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up']);
   return () => execFileSync('ip', ['netns', 'del', name]);
