@@ -21,6 +21,16 @@ const why = process.getuid?.() === 0 ? null : 'the lab needs root';
 if (why && process.env.CI) throw new Error(`lab tests cannot run in CI: ${why}`);
 
 const io = { output: () => undefined };
+
+/** The stand-in videobridge from the lab's repository, preseeded as the tool does it. */
+const LAB_PACKAGE: AptPackage = {
+  name: 'jitsi-videobridge2',
+  source: { file: '/etc/apt/sources.list.d/jitsi-lab.list', line: `deb [trusted=yes] file:${REPO_DIR} ./` },
+  preseed: [
+    { question: 'jitsi-videobridge/jvb-hostname', type: 'string', value: DOMAIN },
+    { question: 'jitsi-videobridge/jvbsecret', type: 'password', value: LAB_SECRET },
+  ],
+};
 async function applyAll(host: Host, changes: Change[]): Promise<void> {
   for (const c of changes) await c.apply(host, io);
 }
@@ -113,14 +123,7 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
 
   test('the stand-in videobridge installs from the lab repository, preseeded, once', async () => {
     const jvb1 = await connect('jvb1');
-    const pkg: AptPackage = {
-      name: 'jitsi-videobridge2',
-      source: { file: '/etc/apt/sources.list.d/jitsi-lab.list', line: `deb [trusted=yes] file:${REPO_DIR} ./` },
-      preseed: [
-        { question: 'jitsi-videobridge/jvb-hostname', type: 'string', value: DOMAIN },
-        { question: 'jitsi-videobridge/jvbsecret', type: 'password', value: LAB_SECRET },
-      ],
-    };
+    const pkg = LAB_PACKAGE;
     const changes = await planAptPackage(jvb1, pkg);
     assert.deepEqual(
       changes.map((c) => c.description),
@@ -211,18 +214,13 @@ describe('the lab, legacy era', { skip: why ?? false }, () => {
     const props = (await meet.readFile('/etc/jitsi/videobridge/sip-communicator.properties'))!;
     assert.match(props, new RegExp(`^org\\.jitsi\\.videobridge\\.xmpp\\.user\\.shard\\.PASSWORD=${LAB_SECRET}$`, 'm'));
     assert.match((await meet.readFile('/etc/jitsi/videobridge/config'))!, /^JVB_PORT=5347$/m);
-    assert.equal(await meet.readFile('/etc/jitsi/videobridge/jvb.conf'), null);
+    const jvbConf = (await meet.readFile('/etc/jitsi/videobridge/jvb.conf'))!;
+    assert.equal(getHocon(jvbConf, ['videobridge', 'websockets', 'enabled']), 'true');
+    assert.equal(getHocon(jvbConf, ['videobridge', 'apis', 'xmpp-client', 'configs', 'shard', 'PASSWORD']), undefined, 'no shard block in the legacy jvb.conf');
   });
 
   test('the legacy stand-in package writes properties; the bridge joins once they point at the meet host', async () => {
-    const pkg: AptPackage = {
-      name: 'jitsi-videobridge2',
-      source: { file: '/etc/apt/sources.list.d/jitsi-lab.list', line: `deb [trusted=yes] file:${REPO_DIR} ./` },
-      preseed: [
-        { question: 'jitsi-videobridge/jvb-hostname', type: 'string', value: DOMAIN },
-        { question: 'jitsi-videobridge/jvbsecret', type: 'password', value: LAB_SECRET },
-      ],
-    };
+    const pkg = LAB_PACKAGE;
     await applyAll(jvb1, await planAptPackage(jvb1, pkg));
     assert.equal((await jvb1.exec(['dpkg-query', '-W', '-f', '${Version}', 'jitsi-videobridge2'])).stdout, STANDIN_VERSION.legacy);
     const path = '/etc/jitsi/videobridge/sip-communicator.properties';

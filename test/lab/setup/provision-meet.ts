@@ -1,12 +1,14 @@
 import { DOMAIN, LAB_SECRET, type Era } from './lab-config.js';
+import { bridgeFilesScript } from '../standin-jvb/bridge-config-files.js';
 import { inHost } from './run.js';
 
 /*
  * Makes the lab's meet host look like a Jitsi Meet server of the chosen era: Debian's Prosody with
  * a Jitsi-style site config (auth.<domain> with internal_hashed accounts focus and jvb, the
  * internal MUC that holds the brewery, a self-signed auth.<domain> certificate), jicofo.conf with
- * the brewery JID, and the host's own bridge config holding the shared secret (jvb.conf for the
- * current era; sip-communicator.properties and the old-style config file for the legacy era).
+ * the brewery JID, and the host's own bridge config holding the shared secret, as the videobridge package of that era
+ * wrote it (jvb.conf for the current era; sip-communicator.properties and the old-style config
+ * file for the legacy era).
  */
 const PROVISION = `
 set -e
@@ -74,57 +76,12 @@ jicofo {
   }
 }
 CONF
+host=$domain
+uuid=$(cat /proc/sys/kernel/random/uuid)
+rm -f /etc/jitsi/videobridge/jvb.conf /etc/jitsi/videobridge/sip-communicator.properties /etc/jitsi/videobridge/config
 if [ "$era" = current ]; then
-  cat > /etc/jitsi/videobridge/jvb.conf <<CONF
-videobridge {
-    http-servers {
-        public {
-            port = 9090
-        }
-    }
-    websockets {
-        enabled = true
-        domain = "$domain:443"
-        tls = true
-    }
-    apis.xmpp-client.configs {
-        shard {
-            HOSTNAME=localhost
-            DOMAIN="auth.$domain"
-            USERNAME=jvb
-            PASSWORD="$secret"
-            MUC_JIDS="JvbBrewery@internal.auth.$domain"
-            MUC_NICKNAME=$(cat /proc/sys/kernel/random/uuid)
-        }
-    }
-}
-CONF
-  cat > /etc/jitsi/videobridge/config <<'CONF'
-# adds java system props that are passed to jvb (default are for home and logging config file)
-JAVA_SYS_PROPS="-Dconfig.file=/etc/jitsi/videobridge/jvb.conf -Dnet.java.sip.communicator.SC_HOME_DIR_LOCATION=/etc/jitsi -Dnet.java.sip.communicator.SC_HOME_DIR_NAME=videobridge -Dnet.java.sip.communicator.SC_LOG_DIR_LOCATION=/var/log/jitsi"
-CONF
-else
-  cat > /etc/jitsi/videobridge/sip-communicator.properties <<CONF
-org.ice4j.ice.harvest.DISABLE_AWS_HARVESTER=true
-org.jitsi.videobridge.ENABLE_STATISTICS=true
-org.jitsi.videobridge.STATISTICS_TRANSPORT=muc
-org.jitsi.videobridge.xmpp.user.shard.HOSTNAME=localhost
-org.jitsi.videobridge.xmpp.user.shard.DOMAIN=auth.$domain
-org.jitsi.videobridge.xmpp.user.shard.USERNAME=jvb
-org.jitsi.videobridge.xmpp.user.shard.PASSWORD=$secret
-org.jitsi.videobridge.xmpp.user.shard.MUC_JIDS=JvbBrewery@internal.auth.$domain
-org.jitsi.videobridge.xmpp.user.shard.MUC_NICKNAME=$(cat /proc/sys/kernel/random/uuid)
-CONF
-  cat > /etc/jitsi/videobridge/config <<CONF
-# Jitsi Videobridge settings
-JVB_HOSTNAME=$domain
-JVB_HOST=
-JVB_PORT=5347
-JVB_SECRET=$secret
-JVB_OPTS="--apis=,"
-JAVA_SYS_PROPS="-Dnet.java.sip.communicator.SC_HOME_DIR_LOCATION=/etc/jitsi -Dnet.java.sip.communicator.SC_HOME_DIR_NAME=videobridge -Dnet.java.sip.communicator.SC_LOG_DIR_LOCATION=/var/log/jitsi"
-CONF
-fi
+${bridgeFilesScript('current')}else
+${bridgeFilesScript('legacy')}fi
 chmod 0640 /etc/jitsi/videobridge/* /etc/jitsi/jicofo/jicofo.conf
 `;
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Era } from '../setup/lab-config.js';
 import { run } from '../setup/run.js';
+import { bridgeFilesScript } from './bridge-config-files.js';
 
 /** TEST STAND-IN versions, one per era, so a test can tell which was installed. */
 export const STANDIN_VERSION: Record<Era, string> = { current: '2.3-999-gjslab0-1', legacy: '2.1-999-gjslab0-1' };
@@ -61,92 +62,6 @@ Type: password
 Description: The secret used to connect to the xmpp server (lab stand-in)
 `;
 
-const CURRENT_CONF = `    if [ ! -f /etc/jitsi/videobridge/jvb.conf ]; then
-      cat > /etc/jitsi/videobridge/jvb.conf <<CONF
-videobridge {
-    http-servers {
-        public {
-            port = 9090
-        }
-    }
-    websockets {
-        enabled = true
-        domain = "$host:443"
-        tls = true
-    }
-    apis.xmpp-client.configs {
-        shard {
-            HOSTNAME=localhost
-            DOMAIN="auth.$host"
-            USERNAME=jvb
-            PASSWORD="$secret"
-            MUC_JIDS="jvbbrewery@internal.auth.$host"
-            MUC_NICKNAME=$uuid
-        }
-    }
-}
-CONF
-    fi
-    if [ ! -f /etc/jitsi/videobridge/config ]; then
-      cat > /etc/jitsi/videobridge/config <<'CONF'
-# adds java system props that are passed to jvb (default are for home and logging config file)
-JAVA_SYS_PROPS="-Dconfig.file=/etc/jitsi/videobridge/jvb.conf -Dnet.java.sip.communicator.SC_HOME_DIR_LOCATION=/etc/jitsi -Dnet.java.sip.communicator.SC_HOME_DIR_NAME=videobridge -Dnet.java.sip.communicator.SC_LOG_DIR_LOCATION=/var/log/jitsi"
-CONF
-    fi`;
-
-const LEGACY_CONF = `    if [ ! -f /etc/jitsi/videobridge/sip-communicator.properties ]; then
-      cat > /etc/jitsi/videobridge/sip-communicator.properties <<CONF
-org.ice4j.ice.harvest.DISABLE_AWS_HARVESTER=true
-org.jitsi.videobridge.ENABLE_STATISTICS=true
-org.jitsi.videobridge.STATISTICS_TRANSPORT=muc
-org.jitsi.videobridge.xmpp.user.shard.HOSTNAME=localhost
-org.jitsi.videobridge.xmpp.user.shard.DOMAIN=auth.$host
-org.jitsi.videobridge.xmpp.user.shard.USERNAME=jvb
-org.jitsi.videobridge.xmpp.user.shard.PASSWORD=$secret
-org.jitsi.videobridge.xmpp.user.shard.MUC_JIDS=JvbBrewery@internal.auth.$host
-org.jitsi.videobridge.xmpp.user.shard.MUC_NICKNAME=$uuid
-CONF
-    fi
-    if [ ! -f /etc/jitsi/videobridge/jvb.conf ]; then
-      cat > /etc/jitsi/videobridge/jvb.conf <<CONF
-videobridge {
-    http-servers {
-        public {
-            port = 9090
-        }
-    }
-    websockets {
-        enabled = true
-        domain = "$host:443"
-        tls = true
-    }
-}
-CONF
-    fi
-    if [ ! -f /etc/jitsi/videobridge/config ]; then
-      cat > /etc/jitsi/videobridge/config <<CONF
-# Jitsi Videobridge settings
-
-# sets the XMPP domain (default: none)
-JVB_HOSTNAME=$host
-
-# sets the hostname of the XMPP server (default: domain if set, localhost otherwise)
-JVB_HOST=
-
-# sets the port of the XMPP server (default: 5275)
-JVB_PORT=5347
-
-# sets the shared secret used to authenticate to the XMPP server
-JVB_SECRET=$secret
-
-# extra options to pass to the JVB daemon
-JVB_OPTS="--apis=,"
-
-# adds java system props that are passed to jvb (default are for home and logging config file)
-JAVA_SYS_PROPS="-Dconfig.file=/etc/jitsi/videobridge/jvb.conf -Dnet.java.sip.communicator.SC_HOME_DIR_LOCATION=/etc/jitsi -Dnet.java.sip.communicator.SC_HOME_DIR_NAME=videobridge -Dnet.java.sip.communicator.SC_LOG_DIR_LOCATION=/var/log/jitsi"
-CONF
-    fi`;
-
 const POSTINST = (era: Era) => `#!/bin/sh
 # jitsi-scale lab: TEST STAND-IN postinst. Like the real package, it writes the bridge's config
 # only when it is missing, from the debconf answers when preseeded.
@@ -164,7 +79,7 @@ case "$1" in
     secret="$RET"
     [ -n "$secret" ] || secret=$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \\n')
     uuid=$(cat /proc/sys/kernel/random/uuid)
-${era === 'current' ? CURRENT_CONF : LEGACY_CONF}
+${bridgeFilesScript(era)}
     chown -R jvb /etc/jitsi/videobridge
     chmod 0640 /etc/jitsi/videobridge/*
     update-rc.d jitsi-videobridge2 defaults >/dev/null 2>&1 || true
