@@ -19,6 +19,7 @@ const NEEDED: Record<string, string> = {
   '/usr/bin/dpkg-deb': 'dpkg',
   '/usr/bin/sudo': 'sudo',
   '/usr/sbin/start-stop-daemon': 'dpkg',
+  '/usr/sbin/update-ca-certificates': 'ca-certificates',
 };
 
 export class LabError extends Error {
@@ -123,7 +124,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     const h = await startHost(p);
     hosts.push(h);
     await save();
-    if (h.role === 'meet') await provisionMeet(h.sshdPid, opts.era);
+    if (h.role === 'meet') await provisionMeet(h.sshdPid, opts.era, deb);
     else await preparePackageHost(h.sshdPid);
   });
   hosts.sort((a, b) => planned.findIndex((p) => p.name === a.name) - planned.findIndex((p) => p.name === b.name));

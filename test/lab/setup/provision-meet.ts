@@ -1,14 +1,13 @@
 import { DOMAIN, LAB_SECRET, type Era } from './lab-config.js';
-import { bridgeFilesScript } from '../standin-jvb/bridge-config-files.js';
 import { inHost } from './run.js';
 
 /*
- * Makes the lab's meet host look like a Jitsi Meet server of the chosen era: Debian's Prosody with
- * a Jitsi-style site config (auth.<domain> with internal_hashed accounts focus and jvb, the
- * internal MUC that holds the brewery, a self-signed auth.<domain> certificate), jicofo.conf with
- * the brewery JID, and the host's own bridge config holding the shared secret, as the videobridge package of that era
- * wrote it (jvb.conf for the current era; sip-communicator.properties and the old-style config
- * file for the legacy era).
+ * Makes the lab's meet host look like a Jitsi Meet server of the chosen era: Debian's Prosody with a
+ * Jitsi-style site config (auth.<domain> with internal_hashed accounts focus and jvb, the
+ * internal MUC that holds the brewery, a self-signed auth.<domain> certificate that the system
+ * trusts), jicofo.conf with the brewery JID, and its own bridge: the era's stand-in package,
+ * preseeded with the shared secret, which writes jvb.conf (current era) or
+ * sip-communicator.properties and the old-style config file (legacy era) and joins the brewery.
  */
 const PROVISION = `
 set -e
@@ -76,17 +75,19 @@ jicofo {
   }
 }
 CONF
-host=$domain
-uuid=$(cat /proc/sys/kernel/random/uuid)
-rm -f /etc/jitsi/videobridge/jvb.conf /etc/jitsi/videobridge/sip-communicator.properties /etc/jitsi/videobridge/config
-if [ "$era" = current ]; then
-${bridgeFilesScript('current')}else
-${bridgeFilesScript('legacy')}fi
-chmod 0640 /etc/jitsi/videobridge/* /etc/jitsi/jicofo/jicofo.conf
+# Jitsi's Prosody package puts the auth certificate in the system trust store, so the meet host's
+# own bridge can verify it.
+cp "/etc/prosody/certs/auth.$domain.crt" "/usr/local/share/ca-certificates/auth.$domain.crt"
+update-ca-certificates >/dev/null 2>&1
+# The meet host's own bridge, installed from the lab repository like any package.
+printf '%s\n' "jitsi-videobridge2 jitsi-videobridge/jvb-hostname string $domain" "jitsi-videobridge2 jitsi-videobridge/jvbsecret password $secret" | debconf-set-selections
+DEBIAN_FRONTEND=noninteractive dpkg -i "$4" >/dev/null
+chmod 0640 /etc/jitsi/jicofo/jicofo.conf
 `;
 
-export async function provisionMeet(sshdPid: number, era: Era): Promise<void> {
-  await inHost(sshdPid, PROVISION, [DOMAIN, LAB_SECRET, era]);
+/** `deb` is the era's stand-in videobridge package, installed as the meet host's own bridge. */
+export async function provisionMeet(sshdPid: number, era: Era, deb: string): Promise<void> {
+  await inHost(sshdPid, PROVISION, [DOMAIN, LAB_SECRET, era, deb]);
 }
 
 /** Lets a bridge host install from the lab's apt repository without any network. */

@@ -1,8 +1,8 @@
 /*
- * The bridge config files as the videobridge package writes them, one text per era, shared by the
- * stand-in package's postinst and the lab's meet host (whose own bridge that package installed).
- * They are shell heredoc bodies: $host (the Jitsi domain), $secret and $uuid are filled in by the
- * script that writes them.
+ * The bridge config files as the videobridge package writes them, one set per era, for the
+ * stand-in package's postinst (the lab's meet host gets its own through that package too). They
+ * are shell heredoc bodies: $host (the Jitsi domain), $secret and $uuid are filled in by the
+ * postinst.
  */
 
 const WEBSOCKETS_AND_PORT = `    http-servers {

@@ -19,7 +19,8 @@ if [ -f /etc/jitsi/videobridge/config ]; then
   . /etc/jitsi/videobridge/config
 fi
 export JAVA_SYS_PROPS JVB_HOSTNAME JVB_HOST JVB_PORT JVB_SECRET JVB_OPTS
-exec ${node} /usr/share/jitsi-videobridge/sim-bridge.mjs "$@"
+# The system trust store, as Java's is kept in step with it on Debian.
+exec ${node} --use-openssl-ca /usr/share/jitsi-videobridge/sim-bridge.mjs "$@"
 `;
 
 const INIT_SCRIPT = `#!/bin/sh
