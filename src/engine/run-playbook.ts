@@ -210,7 +210,7 @@ async function runStep<S>(step: Step<S>, states: HostState[], env: StepEnv<S>): 
   const plans = new Map<string, HostPlan>();
   await mapLimit(hosts, env.forks, async (s) => {
     try {
-      const plan = await step.plan({ host: s.host!, spec: s.spec, facts: s.facts!, inventory: env.inventory, shared: env.shared, secrets: env.secrets });
+      const plan = await step.plan({ mode: opts.mode, host: s.host!, spec: s.spec, facts: s.facts!, inventory: env.inventory, shared: env.shared, secrets: env.secrets });
       plans.set(s.spec.name, plan);
       emit({
         type: 'step:planned',

@@ -38,6 +38,8 @@ export interface HostPlan {
 }
 
 export interface StepContext<Shared> {
+  /** check: the plan is only shown; steps that prove an outcome skip themselves. */
+  mode: 'apply' | 'check';
   host: Host;
   spec: HostSpec;
   facts: BaseFacts;

@@ -39,6 +39,7 @@ export const KNOWN_VARIABLES: Readonly<Record<string, VarSpec>> = {
   jitsi_verify_certificate: { type: { kind: 'bool' }, doc: "verify Prosody's certificate from the bridges (default no)" },
   jitsi_firewall: { type: { kind: 'enum', values: ['auto', 'ufw', 'firewalld', 'nftables', 'iptables', 'none'] }, doc: 'firewall to use (default auto: the one in charge)' },
   jitsi_brewery_jid: { type: { kind: 'string' }, doc: 'brewery MUC JID (default: from jicofo.conf)' },
+  jitsi_jvb_secret: { type: { kind: 'string' }, doc: "the bridges' XMPP password (default: found on the meet host); never printed" },
   jitsi_media_port: { type: { kind: 'port' }, doc: 'UDP media port on the bridges (default 10000)' },
 };
 

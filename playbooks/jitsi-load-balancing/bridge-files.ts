@@ -1,0 +1,115 @@
+/**
+ * Pure reading and editing of a videobridge's shard settings, in either layout: the
+ * `videobridge.apis.xmpp-client.configs.<id>` block of jvb.conf (HOCON, keys case-insensitive) or
+ * the legacy `org.jitsi.videobridge.xmpp.user.<id>.*` lines of sip-communicator.properties, which
+ * win over jvb.conf when present.
+ */
+import { getHocon, hoconObjectsUnder, setHocon } from '../../src/modules/hocon/set-hocon.js';
+import { parseProperties, setProperties } from '../../src/modules/properties/properties.js';
+
+export const JVB_DIR = '/etc/jitsi/videobridge';
+export const JVB_CONF = `${JVB_DIR}/jvb.conf`;
+export const SIP_PROPERTIES = `${JVB_DIR}/sip-communicator.properties`;
+export const LAUNCHER = '/usr/share/jitsi-videobridge/jvb.sh';
+/** Where the 2020 recipe says the launcher is; real installs do not have it, some old ones might. */
+export const OLD_LAUNCHER = '/usr/share/jitsi/jvb/jvb.sh';
+
+export const CONFIGS_PATH = ['videobridge', 'apis', 'xmpp-client', 'configs'];
+export const LEGACY_PREFIX = 'org.jitsi.videobridge.xmpp.user.';
+export const SHARD_KEYS = ['HOSTNAME', 'PORT', 'DOMAIN', 'USERNAME', 'PASSWORD', 'MUC_JIDS', 'MUC_NICKNAME', 'DISABLE_CERTIFICATE_VERIFICATION'] as const;
+export type ShardKey = (typeof SHARD_KEYS)[number];
+export type ShardValues = Partial<Record<ShardKey, string>>;
+
+export interface BridgeFiles {
+  jvbConf: string | null;
+  properties: string | null;
+}
+
+export type Layout = 'current' | 'legacy' | 'both' | 'none';
+
+export interface ShardSource {
+  /** Block id ("shard" on package installs). */
+  id: string;
+  values: ShardValues;
+}
+
+/** The shard blocks of jvb.conf, in file order, with their values (keys upper-cased). */
+export function hoconShards(jvbConf: string | null): ShardSource[] {
+  if (!jvbConf) return [];
+  return hoconObjectsUnder(jvbConf, CONFIGS_PATH).map((id) => {
+    const values: ShardValues = {};
+    for (const k of SHARD_KEYS) {
+      const v = getHocon(jvbConf, [...CONFIGS_PATH, id, k], { ignoreCase: true });
+      if (v !== undefined) values[k] = v;
+    }
+    return { id, values };
+  });
+}
+
+/** The legacy shard definitions of sip-communicator.properties, in file order. */
+export function legacyShards(properties: string | null): ShardSource[] {
+  const byId = new Map<string, ShardValues>();
+  for (const e of parseProperties(properties ?? '')) {
+    if (!e.key.startsWith(LEGACY_PREFIX)) continue;
+    const rest = e.key.slice(LEGACY_PREFIX.length);
+    const dot = rest.indexOf('.');
+    if (dot < 0) continue;
+    const id = rest.slice(0, dot);
+    const key = rest.slice(dot + 1).toUpperCase() as ShardKey;
+    if (!SHARD_KEYS.includes(key)) continue;
+    if (!byId.has(id)) byId.set(id, {});
+    byId.get(id)![key] = e.value;
+  }
+  return [...byId].map(([id, values]) => ({ id, values }));
+}
+
+export function layoutOf(files: BridgeFiles): Layout {
+  const legacy = legacyShards(files.properties).length > 0;
+  const current = hoconShards(files.jvbConf).length > 0;
+  if (legacy && current) return 'both';
+  if (legacy) return 'legacy';
+  if (current || files.jvbConf !== null) return 'current';
+  return 'none';
+}
+
+/** The settings the bridge actually uses today: legacy lines win, as in the bridge itself. */
+export function effectiveShard(files: BridgeFiles): ShardSource | undefined {
+  return legacyShards(files.properties)[0] ?? hoconShards(files.jvbConf)[0];
+}
+
+/** Whether colibri websockets are switched on in jvb.conf. */
+export function websocketsEnabled(jvbConf: string | null): boolean {
+  return !!jvbConf && /^true$/i.test(getHocon(jvbConf, ['videobridge', 'websockets', 'enabled']) ?? '');
+}
+
+/** jvb.conf with the shard block set (and websockets off when asked); other bytes kept. */
+export function editJvbConf(text: string | null, id: string, values: ShardValues, opts: { websocketsOff: boolean }): string {
+  let out = setHocon(text, [...CONFIGS_PATH, id], toHocon(values), { ignoreCase: true });
+  if (opts.websocketsOff && websocketsEnabled(out)) out = setHocon(out, ['videobridge', 'websockets'], { enabled: false });
+  return out;
+}
+
+function toHocon(values: ShardValues): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(values)) {
+    if (v === undefined) continue;
+    if (k === 'PORT') out[k] = Number(v);
+    else if (k === 'DISABLE_CERTIFICATE_VERIFICATION') out[k] = v === 'true';
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** sip-communicator.properties with the legacy shard keys set. */
+export function editLegacyProperties(text: string | null, id: string, values: ShardValues): string {
+  const entries: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values)) if (v !== undefined) entries[`${LEGACY_PREFIX}${id}.${k}`] = v;
+  return setProperties(text, entries);
+}
+
+/** sip-communicator.properties with every legacy shard line commented out (after a move to jvb.conf). */
+export function disableLegacyShards(text: string | null): string {
+  const keys: Record<string, null> = {};
+  for (const e of parseProperties(text ?? '')) if (e.key.startsWith(LEGACY_PREFIX)) keys[e.key] = null;
+  return setProperties(text, keys);
+}

@@ -1,0 +1,97 @@
+import type { Change, Step } from '../../../src/engine/types.js';
+import { commandChange } from '../../../src/modules/command-change.js';
+import { fileChange } from '../../../src/modules/file/edit-file.js';
+import { readFiles } from '../../../src/modules/file/read-files.js';
+import {
+  JVB_CONF,
+  SIP_PROPERTIES,
+  disableLegacyShards,
+  editJvbConf,
+  editLegacyProperties,
+  effectiveShard,
+  layoutOf,
+  websocketsEnabled,
+  type BridgeFiles,
+  type Layout,
+  type ShardValues,
+} from '../bridge-files.js';
+import { secretFor, type ShardFacts } from '../discover.js';
+
+export const TRUSTED_CERT_DIR = '/usr/local/share/ca-certificates';
+
+/** The shard settings one bridge needs, from what discovery found. */
+export function desiredShard(shared: ShardFacts, bridge: string, secret: string, verify: boolean): ShardValues {
+  return {
+    HOSTNAME: shared.meetAddress,
+    ...(shared.c2sPort !== 5222 ? { PORT: String(shared.c2sPort) } : {}),
+    DOMAIN: `auth.${shared.domain}`,
+    USERNAME: 'jvb',
+    PASSWORD: secret,
+    MUC_JIDS: shared.breweryJid,
+    MUC_NICKNAME: shared.nicknames[bridge]!,
+    DISABLE_CERTIFICATE_VERIFICATION: verify ? 'false' : 'true',
+  };
+}
+
+/**
+ * Where a bridge's shard settings go: the layout it has (after the package is installed), or for a
+ * bridge not installed yet, the layout its package version writes, which is the meet host's.
+ */
+export function targetLayout(layout: Layout, meetLayout: Layout): 'current' | 'legacy' | 'both' {
+  if (layout === 'none') return meetLayout === 'legacy' || meetLayout === 'both' ? 'legacy' : 'current';
+  return layout;
+}
+
+export const bridgeConfig: Step<ShardFacts> = {
+  id: 'bridge-config',
+  title: "Point each bridge at the meet host's Prosody",
+  why:
+    "A bridge joins the shard by logging in to the meet host's Prosody with the shared jvb account and entering the brewery room, where Jicofo finds it. " +
+    'Its config gets the meet host as XMPP host, the domain, the secret, the brewery and a nickname no other bridge has; other settings in the file are kept.',
+  roles: ['jvb'],
+  async plan(ctx) {
+    const { spec, shared, host } = ctx;
+    // Read now, not at discovery: the install step may just have written these files.
+    const read = await readFiles(host, [JVB_CONF, SIP_PROPERTIES]);
+    const files: BridgeFiles = { jvbConf: read.get(JVB_CONF) ?? null, properties: read.get(SIP_PROPERTIES) ?? null };
+    const layout = targetLayout(layoutOf(files), shared.meetLayout);
+    const id = effectiveShard(files)?.id ?? shared.bridges[spec.name]?.shardId ?? 'shard';
+    const want = desiredShard(shared, spec.name, secretFor(spec, shared), spec.jitsi.verifyCertificate);
+    const notes: string[] = [];
+    const changes: Change[] = [];
+    const installedLater = files.jvbConf === null && files.properties === null;
+    if (installedLater) notes.push(`the ${layout === 'legacy' ? SIP_PROPERTIES : JVB_CONF} the package writes is edited right after the install`);
+    const write = { description: '', notify: ['restart jitsi-videobridge2'] };
+
+    if (layout === 'legacy') {
+      notes.push(`legacy layout: the shard is set in ${SIP_PROPERTIES}`);
+      const c = fileChange({ ...write, path: SIP_PROPERTIES, description: `set the shard connection in ${SIP_PROPERTIES}`, transform: (t) => editLegacyProperties(t, id, want) }, files.properties);
+      if (c) changes.push(c);
+    } else {
+      if (layout === 'both') {
+        notes.push(`${SIP_PROPERTIES} and ${JVB_CONF} both define a shard and the old lines win: the settings move to ${JVB_CONF} and the old lines are commented out`);
+        const c = fileChange({ ...write, path: SIP_PROPERTIES, description: `comment out the old shard lines in ${SIP_PROPERTIES}`, transform: disableLegacyShards }, files.properties);
+        if (c) changes.push(c);
+      }
+      if (websocketsEnabled(files.jvbConf)) {
+        notes.push('colibri websockets are on: the meet host routes /colibri-ws to its own bridge only, so they are turned off (current Jitsi uses SCTP data channels)');
+      }
+      const c = fileChange(
+        { ...write, path: JVB_CONF, description: `set the shard connection in ${JVB_CONF}`, transform: (t) => editJvbConf(t, id, want, { websocketsOff: true }) },
+        files.jvbConf,
+      );
+      if (c) changes.push(c);
+    }
+
+    if (spec.jitsi.verifyCertificate && shared.certificate) {
+      const path = `${TRUSTED_CERT_DIR}/jitsi-scale-auth.${shared.domain}.crt`;
+      const current = (await readFiles(host, [path])).get(path) ?? null;
+      const cert = fileChange({ path, description: `trust the auth.${shared.domain} certificate (${path})`, transform: () => shared.certificate!, notify: ['restart jitsi-videobridge2'] }, current);
+      if (cert) changes.push(cert, commandChange('update the system trust store (update-ca-certificates)', ['update-ca-certificates']));
+      notes.push(`certificate verification on: the bridge trusts the meet host's auth.${shared.domain} certificate`);
+    } else {
+      notes.push('certificate verification off (DISABLE_CERTIFICATE_VERIFICATION = true): keep 5222 closed to everyone but the bridges');
+    }
+    return { changes, notes };
+  },
+};

@@ -1,0 +1,37 @@
+import type { Step } from '../../../src/engine/types.js';
+import { planAptPackage, type AptPackage } from '../../../src/modules/apt/apt-package.js';
+import { PACKAGE, secretFor, type ShardFacts } from '../discover.js';
+
+/** The keyring a source line names with signed-by=, where its key goes. */
+export function keyringOf(sourceLine: string): string {
+  return /signed-by=([^\s\]]+)/.exec(sourceLine)?.[1] ?? '/usr/share/keyrings/jitsi-keyring.gpg';
+}
+
+export const installBridge: Step<ShardFacts> = {
+  id: 'install-bridge',
+  title: 'Install the videobridge on each bridge host',
+  why:
+    "Each bridge host needs the jitsi-videobridge2 package, preferably the meet host's version. " +
+    'Its questions (the XMPP domain and the shared secret) are answered in advance, so the package writes a config that already points at this shard.',
+  roles: ['jvb'],
+  async plan(ctx) {
+    const { spec, shared } = ctx;
+    const version = spec.jitsi.videobridgeVersion ?? shared.meetBridgeVersion;
+    const pkg: AptPackage = {
+      name: PACKAGE,
+      ...(version ? { version } : {}),
+      source: { file: '/etc/apt/sources.list.d/jitsi-scale.list', line: spec.jitsi.aptSource },
+      ...(spec.jitsi.aptKeyUrl ? { key: { url: spec.jitsi.aptKeyUrl, keyring: keyringOf(spec.jitsi.aptSource) } } : {}),
+      preseed: [
+        { question: 'jitsi-videobridge/jvb-hostname', type: 'string', value: shared.domain },
+        { question: 'jitsi-videobridge/jvbsecret', type: 'password', value: secretFor(spec, shared) },
+      ],
+    };
+    const installed = shared.bridges[spec.name]?.installed;
+    const notes = [
+      version ? `version ${version}${spec.jitsi.videobridgeVersion ? ' (jitsi_videobridge_version)' : " (the meet host's)"}` : "the newest version the source offers (the meet host's version is not known)",
+    ];
+    if (installed && (!version || installed === version)) return { changes: [], notes: [`${PACKAGE} ${installed} is installed`] };
+    return { changes: await planAptPackage(ctx.host, pkg), notes };
+  },
+};

@@ -1,0 +1,105 @@
+import type { Step } from '../../../src/engine/types.js';
+import { readFiles } from '../../../src/modules/file/read-files.js';
+import { HostError, type Host } from '../../../src/transport/host.js';
+import { shScript } from '../../../src/transport/shell-quote.js';
+import { JVB_CONF, SIP_PROPERTIES, effectiveShard } from '../bridge-files.js';
+import type { ShardFacts } from '../discover.js';
+
+const WAIT_MS = Number(process.env.JITSI_SCALE_VERIFY_WAIT_MS ?? 30_000);
+
+/** The bridge's own health endpoint, asked from the bridge with whatever client it has. */
+const HEALTH = `
+url=http://127.0.0.1:8080/about/health
+if command -v curl >/dev/null 2>&1; then printf 'HTTP %s\\n' "$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$url")"; exit 0; fi
+if command -v wget >/dev/null 2>&1; then wget -q -S -O /dev/null -T 3 "$url" 2>&1 | sed -n 's/^ *HTTP\\/[0-9.]* \\([0-9]*\\).*/HTTP \\1/p' | head -n 1; exit 0; fi
+if command -v python3 >/dev/null 2>&1; then python3 -c 'import sys,urllib.request,urllib.error
+try: print("HTTP", urllib.request.urlopen(sys.argv[1], timeout=3).status)
+except urllib.error.HTTPError as e: print("HTTP", e.code)
+except Exception: print("HTTP 000")' "$url"; exit 0; fi
+bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080 && printf "GET /about/health HTTP/1.0\\r\\n\\r\\n" >&3 && head -n 1 <&3' 2>/dev/null | sed -n 's/^HTTP\\/[0-9.]* \\([0-9]*\\).*/HTTP \\1/p'
+exit 0`;
+
+const REACH = `timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2"' reach "$1" "$2" 2>/dev/null && echo open || echo closed`;
+
+/** The last error the bridge logged since it last started. */
+const LAST_ERROR = `
+f=/var/log/jitsi/jvb.log
+[ -f "$f" ] && tail -n 500 "$f" | awk 'tolower($0) ~ /starting/ { n = 0 } { line[n++] = $0 } END { for (i = 0; i < n; i++) print line[i] }' | grep -E 'SEVERE|not-authorized|Failed to' | tail -n 1
+exit 0`;
+
+/** Lua for Prosody's admin shell: the brewery's occupants, comma-separated. */
+export function occupantsLua(breweryJid: string): string {
+  const muc = breweryJid.split('@')[1] ?? '';
+  const lit = (s: string) => JSON.stringify(s);
+  return (
+    `>local h = prosody.hosts[${lit(muc)}]; if not h or not h.modules.muc then return "no-muc" end; ` +
+    `local r = h.modules.muc.get_room_from_jid(${lit(breweryJid.toLowerCase())}); if not r then return "no-room" end; ` +
+    `local t = {}; for nick in r:each_occupant() do t[#t+1] = nick end; return "occupants:" .. table.concat(t, ",")`
+  );
+}
+
+/** Pure: occupant JIDs from the shell's answer, or null when Prosody could not be asked. */
+export function parseOccupants(out: string): string[] | null {
+  const m = /occupants:([^\n]*)/.exec(out);
+  if (m) return m[1]!.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  if (/no-room|no-muc/.test(out)) return [];
+  return null;
+}
+
+/** One question to Prosody serves every bridge asking within a second. */
+const asked = new WeakMap<Host, { at: number; answer: Promise<string[] | null> }>();
+function brewery(meet: Host, breweryJid: string): Promise<string[] | null> {
+  const hit = asked.get(meet);
+  if (hit && Date.now() - hit.at < 1000) return hit.answer;
+  const answer = meet.exec(['prosodyctl', 'shell', occupantsLua(breweryJid)]).then((r) => parseOccupants(r.stdout));
+  asked.set(meet, { at: Date.now(), answer });
+  return answer;
+}
+
+/** The member JID a bridge has in the brewery: the room's node part is case-insensitive. */
+export function memberJid(breweryJid: string, nickname: string): string {
+  return `${breweryJid}/${nickname}`.toLowerCase();
+}
+
+export const verify: Step<ShardFacts> = {
+  id: 'verify',
+  title: 'Prove each bridge is in the shard',
+  why:
+    'A config that looks right is not proof. Each bridge must be logged in to Prosody and sitting in the brewery room (asked from Prosody on the meet host), ' +
+    'answer its own health check, and reach the meet host on the XMPP port.',
+  roles: ['jvb'],
+  async plan(ctx) {
+    if (ctx.mode === 'check') return { changes: [], skip: 'verification runs after the changes are made' };
+    const { host, shared } = ctx;
+    const notes: string[] = [];
+    const reach = await host.exec(shScript(REACH, shared.meetAddress, String(shared.c2sPort)));
+    const reachable = reach.stdout.trim() === 'open';
+    const read = await readFiles(host, [JVB_CONF, SIP_PROPERTIES]);
+    const nickname = effectiveShard({ jvbConf: read.get(JVB_CONF) ?? null, properties: read.get(SIP_PROPERTIES) ?? null })?.values.MUC_NICKNAME ?? shared.nicknames[ctx.spec.name]!;
+    const member = memberJid(shared.breweryJid, nickname);
+    let inRoom: boolean | null = null;
+    let health = '';
+    const deadline = Date.now() + WAIT_MS;
+    for (;;) {
+      const [occupants, h] = await Promise.all([brewery(shared.meet, shared.breweryJid), host.exec(shScript(HEALTH))]);
+      health = /HTTP (\d{3})/.exec(h.stdout)?.[1] ?? 'no answer';
+      inRoom = occupants === null ? null : occupants.includes(member);
+      if ((inRoom ?? true) && health === '200') break;
+      if (Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const problems: string[] = [];
+    if (!reachable) problems.push(`cannot reach ${shared.meetAddress}:${shared.c2sPort}`);
+    if (inRoom === false) problems.push(`not in the brewery as ${nickname}`);
+    if (health !== '200') problems.push(`/about/health answers ${health}`);
+    if (problems.length) {
+      const last = (await host.exec(shScript(LAST_ERROR))).stdout.trim();
+      const why = last ? ` — the bridge's log says: ${last.replace(/^\S+ \S+ /, '')}` : '';
+      throw new HostError(host.name, `${problems.join('; ')}${why}`);
+    }
+    notes.push(inRoom === null ? `Prosody could not be asked (prosodyctl shell); health answers 200` : `in the brewery ${shared.breweryJid} as ${nickname}; health answers 200`);
+    notes.push(`reaches ${shared.meetAddress}:${shared.c2sPort}`);
+    if (!shared.jicofoInstalled) notes.push('Jicofo is not installed on the meet host: checked through Prosody only');
+    return { changes: [], notes };
+  },
+};
