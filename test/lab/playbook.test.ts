@@ -1,0 +1,232 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import type { RunEvent } from '../../src/engine/events.js';
+import { CLIENT_KEY, DOMAIN, LAB_DIR, LAB_SECRET, REPO_DIR, type Era, type LabState } from './setup/lab-config.js';
+import { labDown, labUp } from './setup/lab.js';
+import { inHost } from './setup/run.js';
+import { canConnect } from '../support/tcp-probe.js';
+
+const why = process.getuid?.() === 0 ? null : 'the lab needs root';
+if (why && process.env.CI) throw new Error(`playbook lab tests cannot run in CI: ${why}`);
+
+const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+
+interface Run {
+  code: number;
+  stdout: string;
+  events: RunEvent[];
+}
+
+/** Runs jitsi-scale as a user would; with `json`, the NDJSON events too. */
+function jitsiScale(args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [CLI, ...args], { timeout: 180_000, maxBuffer: 64 * 1024 * 1024 }, (_err, stdout, stderr) => {
+      const events = args.includes('--json') ? stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent) : [];
+      resolve({ code: child.exitCode ?? -1, stdout: stdout + stderr, events });
+    });
+    child.stdin?.end();
+  });
+}
+
+/** The lab inventory with only some bridges, and extra variables per host. */
+function inventory(lab: LabState, bridges: string[], extra: Record<string, string> = {}, allVars = ''): string {
+  const addr = (n: string) => lab.hosts.find((h) => h.name === n)!.address;
+  const hostLine = (n: string) => `        ${n}: { ansible_host: ${addr(n)}${extra[n] ? `, ${extra[n]}` : ''} }`;
+  return [
+    'all:',
+    '  vars:',
+    '    ansible_user: root',
+    `    ansible_ssh_private_key_file: ${CLIENT_KEY}`,
+    `    jitsi_domain: ${DOMAIN}`,
+    `    jitsi_apt_source: "deb [trusted=yes] file:${REPO_DIR} ./"`,
+    '    jitsi_apt_key_url: ""',
+    ...(allVars ? [allVars] : []),
+    '  children:',
+    '    meet:',
+    '      hosts:',
+    hostLine('meet'),
+    '    jvb:',
+    '      hosts:',
+    ...bridges.map(hostLine),
+    '',
+  ].join('\n');
+}
+
+const changed = (r: Run) =>
+  r.events
+    .filter((e): e is Extract<RunEvent, { type: 'task:changed' }> => e.type === 'task:changed')
+    .map((e) => `${e.host} ${e.step}: ${e.description}`)
+    .sort();
+const planned = (r: Run) =>
+  r.events
+    .filter((e): e is Extract<RunEvent, { type: 'step:planned' }> => e.type === 'step:planned')
+    .flatMap((e) => e.changes.map((c) => `${e.host} ${e.step}: ${c.description}`))
+    .sort();
+
+/** Who is in the brewery, asked from Prosody on the meet host (independently of the tool). */
+async function breweryMembers(lab: LabState): Promise<string[]> {
+  const meet = lab.hosts.find((h) => h.role === 'meet')!;
+  const lua = `>local r = prosody.hosts["internal.auth.${DOMAIN}"].modules.muc.get_room_from_jid("jvbbrewery@internal.auth.${DOMAIN}"); if not r then return "none" end; local t = {}; for nick in r:each_occupant() do t[#t+1] = nick end; return "members:" .. table.concat(t, ",")`;
+  const out = (await inHost(meet.sshdPid, 'prosodyctl shell "$1"', [lua])).stdout;
+  return (/members:(.*)/.exec(out)?.[1] ?? '').split(',').filter(Boolean);
+}
+
+/** Files under the trees the tool writes, changed since the marker was set, on every host. */
+async function touchedSince(lab: LabState, marker: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const h of lab.hosts) {
+    const r = await inHost(h.sshdPid, 'find /etc /usr/share/jitsi-videobridge /var/backups -newer "$1" -type f 2>/dev/null; exit 0', [marker]);
+    out.push(...r.stdout.split('\n').filter(Boolean).map((f) => `${h.name}:${f}`));
+  }
+  return out;
+}
+
+async function mark(lab: LabState, name: string): Promise<string> {
+  const path = `/run/${name}`;
+  for (const h of lab.hosts) await inHost(h.sshdPid, 'touch "$1"', [path]);
+  await new Promise((r) => setTimeout(r, 1100)); // mtimes have one-second resolution on some filesystems
+  return path;
+}
+
+function runScenario(era: Era): void {
+  describe(`jitsi-load-balancing on a fresh ${era}-era lab`, { skip: why ?? false }, () => {
+    let lab: LabState;
+    const inv = join(LAB_DIR, `test-inventory-${era}.yaml`);
+    const outputs: string[] = [];
+    const run = async (args: string[]) => {
+      const r = await jitsiScale(args);
+      outputs.push(r.stdout);
+      return r;
+    };
+
+    before(async () => {
+      await labDown();
+      lab = await labUp({ bridges: 3, era });
+      await writeFile(inv, inventory(lab, ['jvb1', 'jvb2']));
+    });
+    after(async () => {
+      await labDown();
+    });
+
+    let checkRun: Run;
+    test('--check writes nothing and exits 0', async () => {
+      const m = await mark(lab, 'before-check');
+      checkRun = await run(['--check', '--json', '-i', inv]);
+      assert.equal(checkRun.code, 0, checkRun.stdout.slice(-2000));
+      assert.deepEqual(await touchedSince(lab, m), []);
+      assert.ok(planned(checkRun).length > 10);
+    });
+
+    test('--yes sets the shard up: both bridges in the brewery, 5222 open to them and closed to the outsider, exit 0', async () => {
+      const r = await run(['--yes', '--json', '-i', inv]);
+      assert.equal(r.code, 0, r.stdout.slice(-3000));
+      assert.deepEqual(changed(r), planned(checkRun), '--check listed exactly the changes the real run made');
+      const members = await breweryMembers(lab);
+      const nickOf = async (bridge: string) => {
+        const h = lab.hosts.find((x) => x.name === bridge)!;
+        const file = era === 'current' ? '/etc/jitsi/videobridge/jvb.conf' : '/etc/jitsi/videobridge/sip-communicator.properties';
+        return /MUC_NICKNAME\s*=\s*"?([^"\s]+)/.exec((await inHost(h.sshdPid, 'cat "$1"', [file])).stdout)![1]!;
+      };
+      for (const b of ['jvb1', 'jvb2']) assert.ok(members.includes(`jvbbrewery@internal.auth.${DOMAIN}/${await nickOf(b)}`), `${b} in ${members.join(', ')}`);
+      assert.equal(members.length, 3, 'the two bridges and the meet host\'s own');
+      const addr = (n: string) => lab.hosts.find((h) => h.name === n)!.address;
+      assert.equal(await canConnect('jsl-jvb1', addr('jvb1'), addr('meet'), 5222), true);
+      assert.equal(await canConnect('jsl-jvb2', addr('jvb2'), addr('meet'), 5222), true);
+      assert.equal(await canConnect('jsl-outsider', addr('outsider'), addr('meet'), 5222), false);
+    });
+
+    test('a second run changes nothing and touches no file', async () => {
+      const m = await mark(lab, 'before-second');
+      const r = await run(['--yes', '--json', '-i', inv]);
+      assert.equal(r.code, 0, r.stdout.slice(-2000));
+      assert.deepEqual(changed(r), []);
+      const done = r.events.find((e): e is Extract<RunEvent, { type: 'run:done' }> => e.type === 'run:done')!;
+      assert.deepEqual(done.hosts.map((h) => [h.host, h.status, h.changed]), [['meet', 'ok', 0], ['jvb1', 'ok', 0], ['jvb2', 'ok', 0]]);
+      assert.deepEqual(await touchedSince(lab, m), []);
+    });
+
+    test('adding a third bridge changes only that bridge and the meet host\'s firewall', async () => {
+      await writeFile(inv, inventory(lab, ['jvb1', 'jvb2', 'jvb3']));
+      const r = await run(['--yes', '--json', '-i', inv]);
+      assert.equal(r.code, 0, r.stdout.slice(-2000));
+      const touched = changed(r);
+      assert.ok(touched.some((c) => c.startsWith('jvb3 install-bridge')));
+      assert.deepEqual(touched.filter((c) => !c.startsWith('jvb3 ')).map((c) => c.split(':')[0]), touched.filter((c) => c.startsWith('meet firewall')).map((c) => c.split(':')[0]));
+      assert.ok(touched.some((c) => c.startsWith('meet firewall')), 'the meet host opens 5222 to the new bridge');
+      assert.equal((await breweryMembers(lab)).length, 4);
+    });
+
+    test('a wrong secret on one bridge is found in verification and named; the others are fine; exit 2', async () => {
+      await writeFile(inv, inventory(lab, ['jvb1', 'jvb2', 'jvb3'], { jvb2: 'jitsi_jvb_secret: Wrong-Secret-0000' }));
+      const r = await run(['--yes', '--json', '-i', inv]);
+      assert.equal(r.code, 2);
+      const done = r.events.find((e): e is Extract<RunEvent, { type: 'run:done' }> => e.type === 'run:done')!;
+      const byHost = Object.fromEntries(done.hosts.map((h) => [h.host, h]));
+      assert.equal(byHost.jvb2!.status, 'failed');
+      assert.match(byHost.jvb2!.error!, /^Prove each bridge is in the shard: not in the brewery as .*not-authorized/);
+      assert.equal(byHost.jvb1!.status, 'ok');
+      assert.equal(byHost.jvb3!.status, 'ok');
+      const plain = await run(['--yes', '-i', inv]);
+      assert.match(plain.stdout, /^\[jvb2\] verify: failed: not in the brewery as .+; \/about\/health answers 500 — the bridge's log says: SEVERE: .*Failed to login: not-authorized$/m);
+      await writeFile(inv, inventory(lab, ['jvb1', 'jvb2', 'jvb3']));
+      assert.equal((await run(['--yes', '-i', inv])).code, 0, 'the right secret again heals it');
+    });
+
+    test('no secret appears in any output, plain or JSON', () => {
+      const all = outputs.join('\n');
+      assert.ok(all.length > 1000);
+      assert.ok(!all.includes(LAB_SECRET), 'the shard secret leaked');
+      assert.ok(!all.includes('Wrong-Secret-0000'), 'an inventory secret leaked');
+      assert.ok(all.includes('********'), 'diffs show secrets masked');
+    });
+  });
+}
+
+runScenario('current');
+runScenario('legacy');
+
+describe('jvb.sh nickname at every start (per-start policy)', { skip: why ?? false }, () => {
+  let lab: LabState;
+  const inv = join(LAB_DIR, 'test-inventory-per-start.yaml');
+  before(async () => {
+    await labDown();
+    lab = await labUp({ bridges: 1, era: 'current' });
+    await writeFile(inv, inventory(lab, ['jvb1'], {}, '    jitsi_nickname_policy: per-start'));
+  });
+  after(async () => {
+    await labDown();
+  });
+
+  test('the launcher is patched once; each start brings a new nickname into the brewery; stable takes the line out', async () => {
+    const first = await jitsiScale(['--yes', '-i', inv]);
+    assert.equal(first.code, 0, first.stdout.slice(-2000));
+    const jvb1 = lab.hosts.find((h) => h.name === 'jvb1')!;
+    const launcher = (await inHost(jvb1.sshdPid, 'cat /usr/share/jitsi-videobridge/jvb.sh')).stdout;
+    assert.equal(launcher.split('\n')[0], '#!/bin/bash');
+    assert.match(launcher.split('\n')[1]!, /^sed -i .* \/etc\/jitsi\/videobridge\/jvb\.conf # jitsi-scale: fresh MUC nickname at every start/);
+    const nick = async () => /MUC_NICKNAME\s*=\s*"?([^"\s]+)/.exec((await inHost(jvb1.sshdPid, 'cat /etc/jitsi/videobridge/jvb.conf')).stdout)![1]!;
+    const before = await nick();
+    await inHost(jvb1.sshdPid, 'service jitsi-videobridge2 restart >/dev/null');
+    // The launcher runs in the background after the init script returns: wait for its new name.
+    let afterRestart = await nick();
+    for (let i = 0; i < 50 && afterRestart === before; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      afterRestart = await nick();
+    }
+    assert.notEqual(afterRestart, before);
+    const second = await jitsiScale(['--yes', '-i', inv]);
+    assert.equal(second.code, 0, second.stdout.slice(-2000));
+    assert.match(second.stdout, /^\[jvb1\] verify: ok$/m);
+    assert.doesNotMatch(second.stdout, /patch-jvb-sh: done/);
+
+    await writeFile(inv, inventory(lab, ['jvb1']));
+    const stable = await jitsiScale(['--yes', '-i', inv]);
+    assert.equal(stable.code, 0, stable.stdout.slice(-2000));
+    assert.match(stable.stdout, /patch-jvb-sh: done: remove the per-start nickname line from \/usr\/share\/jitsi-videobridge\/jvb\.sh/);
+    assert.doesNotMatch((await inHost(jvb1.sshdPid, 'cat /usr/share/jitsi-videobridge/jvb.sh')).stdout, /fresh MUC nickname/);
+  });
+});
