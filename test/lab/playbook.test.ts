@@ -189,13 +189,26 @@ function runScenario(era: Era): void {
 runScenario('current');
 runScenario('legacy');
 
-describe('jvb.sh nickname at every start (per-start policy)', { skip: why ?? false }, () => {
+describe('a meet host whose Prosody listens on loopback only; the per-start nickname policy', { skip: why ?? false }, () => {
   let lab: LabState;
   const inv = join(LAB_DIR, 'test-inventory-per-start.yaml');
   before(async () => {
     await labDown();
     lab = await labUp({ bridges: 1, era: 'current' });
     await writeFile(inv, inventory(lab, ['jvb1'], {}, '    jitsi_nickname_policy: per-start'));
+    const meet = lab.hosts.find((h) => h.role === 'meet')!;
+    await inHost(meet.sshdPid, 'sed -i \'1i c2s_interfaces = { "127.0.0.1" }\' /etc/prosody/prosody.cfg.lua && service prosody restart >/dev/null');
+  });
+
+  test('c2s is opened to all interfaces, the config validated, Prosody restarted; the bridge joins', async () => {
+    const r = await jitsiScale(['--yes', '-i', inv]);
+    assert.equal(r.code, 0, r.stdout.slice(-3000));
+    assert.match(r.stdout, /^\[meet\] bind-prosody: note: c2s_interfaces = \{ "127\.0\.0\.1" \} keeps the bridges out; it becomes \{ "\*" \} \(all interfaces\)$/m);
+    assert.match(r.stdout, /^\[meet\] bind-prosody: restart prosody$/m);
+    assert.match(r.stdout, /^\[jvb1\] verify: ok$/m);
+    const meet = lab.hosts.find((h) => h.role === 'meet')!;
+    const cfg = (await inHost(meet.sshdPid, 'cat /etc/prosody/prosody.cfg.lua')).stdout;
+    assert.deepEqual(cfg.split('\n').slice(0, 2), ['c2s_interfaces = { "*" }', '-- c2s_interfaces = { "127.0.0.1" } (disabled by jitsi-scale)']);
   });
   after(async () => {
     await labDown();
@@ -222,6 +235,13 @@ describe('jvb.sh nickname at every start (per-start policy)', { skip: why ?? fal
     assert.equal(second.code, 0, second.stdout.slice(-2000));
     assert.match(second.stdout, /^\[jvb1\] verify: ok$/m);
     assert.doesNotMatch(second.stdout, /patch-jvb-sh: done/);
+
+    // A package upgrade puts the launcher back as shipped; the next run patches it again.
+    await inHost(jvb1.sshdPid, 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall jitsi-videobridge2 >/dev/null 2>&1');
+    assert.doesNotMatch((await inHost(jvb1.sshdPid, 'cat /usr/share/jitsi-videobridge/jvb.sh')).stdout, /fresh MUC nickname/);
+    const third = await jitsiScale(['--yes', '-i', inv]);
+    assert.equal(third.code, 0, third.stdout.slice(-2000));
+    assert.match(third.stdout, /patch-jvb-sh: done: give the bridge a fresh nickname at each start in \/usr\/share\/jitsi-videobridge\/jvb\.sh/);
 
     await writeFile(inv, inventory(lab, ['jvb1']));
     const stable = await jitsiScale(['--yes', '-i', inv]);
