@@ -10,7 +10,7 @@ import { assignNicknames } from '../../playbooks/jitsi-load-balancing/nicknames.
 import { accountFile, encodeProsodyHost, parseAccount, passwordMatches } from '../../playbooks/jitsi-load-balancing/prosody-account.js';
 import { nicknameLine, removeNicknameLine } from '../../playbooks/jitsi-load-balancing/steps/patch-jvb-sh.js';
 import { targetLayout } from '../../playbooks/jitsi-load-balancing/steps/bridge-config.js';
-import { memberJid, occupantsLua, parseOccupants } from '../../playbooks/jitsi-load-balancing/steps/verify.js';
+import { memberJid, occupantsLua, parseJicofoBridges, parseOccupants } from '../../playbooks/jitsi-load-balancing/steps/verify.js';
 import { ensureLineAtTop } from '../../src/modules/text/ensure-line-at-top.js';
 import { assertIdempotent, fixture } from '../support/fixtures.js';
 
@@ -140,6 +140,12 @@ describe('verification helpers', () => {
     assert.deepEqual(parseOccupants('Result: no-room'), []);
     assert.equal(parseOccupants('prosodyctl: command not found'), null);
     assert.equal(memberJid('JvbBrewery@internal.auth.x', 'B'), 'jvbbrewery@internal.auth.x/b');
+    const debug = JSON.stringify({ bridge_selector: { bridges: { 'JvbBrewery@internal.auth.x/a': { healthy: true, operational: true }, 'jvbbrewery@internal.auth.x/b': { healthy: false } } } });
+    const seen = parseJicofoBridges(debug)!;
+    assert.deepEqual(seen.get(memberJid('JvbBrewery@internal.auth.x', 'a')), { healthy: true, operational: true });
+    assert.equal(seen.get(memberJid('JvbBrewery@internal.auth.x', 'b'))?.healthy, false);
+    assert.equal(parseJicofoBridges('<html>'), null);
+    assert.equal(parseJicofoBridges('{"other":1}'), null);
     assert.match(occupantsLua('JvbBrewery@internal.auth.x'), /prosody\.hosts\["internal\.auth\.x"\].*get_room_from_jid\("jvbbrewery@internal\.auth\.x"\)/);
   });
 });

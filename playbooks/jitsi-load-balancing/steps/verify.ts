@@ -56,6 +56,43 @@ function brewery(meet: Host, breweryJid: string): Promise<string[] | null> {
   return answer;
 }
 
+export interface JicofoBridge {
+  healthy?: boolean;
+  operational?: boolean;
+}
+
+/**
+ * Pure: Jicofo's view of the bridges from its /debug answer, keyed by lower-cased
+ * <brewery-jid>/<nickname>; null when the answer is not Jicofo's JSON.
+ */
+export function parseJicofoBridges(json: string): Map<string, JicofoBridge> | null {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  const selector = (doc as Record<string, unknown> | null)?.bridge_selector as Record<string, unknown> | undefined;
+  const list = (selector?.bridges ?? selector?.bridge) as Record<string, JicofoBridge> | undefined;
+  if (!list || typeof list !== 'object') return null;
+  return new Map(Object.entries(list).map(([jid, b]) => [jid.toLowerCase(), b ?? {}]));
+}
+
+const JICOFO_DEBUG = `
+url=http://127.0.0.1:8888/debug
+if command -v curl >/dev/null 2>&1; then exec curl -s --max-time 3 "$url"; fi
+if command -v wget >/dev/null 2>&1; then exec wget -q -O - -T 3 "$url"; fi
+exit 3`;
+
+const askedJicofo = new WeakMap<Host, { at: number; answer: Promise<Map<string, JicofoBridge> | null> }>();
+function jicofoBridges(meet: Host): Promise<Map<string, JicofoBridge> | null> {
+  const hit = askedJicofo.get(meet);
+  if (hit && Date.now() - hit.at < 1000) return hit.answer;
+  const answer = meet.exec(shScript(JICOFO_DEBUG), { noBecome: true }).then((r) => (r.code === 0 ? parseJicofoBridges(r.stdout) : null));
+  askedJicofo.set(meet, { at: Date.now(), answer });
+  return answer;
+}
+
 /** The member JID a bridge has in the brewery: the room's node part is case-insensitive. */
 export function memberJid(breweryJid: string, nickname: string): string {
   return `${breweryJid}/${nickname}`.toLowerCase();
@@ -79,12 +116,19 @@ export const verify: Step<ShardFacts> = {
     const member = memberJid(shared.breweryJid, nickname);
     let inRoom: boolean | null = null;
     let health = '';
+    let jicofo: JicofoBridge | undefined | null = null;
     const deadline = Date.now() + WAIT_MS;
     for (;;) {
-      const [occupants, h] = await Promise.all([brewery(shared.meet, shared.breweryJid), host.exec(shScript(HEALTH))]);
+      const [occupants, h, seen] = await Promise.all([
+        brewery(shared.meet, shared.breweryJid),
+        host.exec(shScript(HEALTH)),
+        shared.jicofoInstalled ? jicofoBridges(shared.meet) : Promise.resolve(null),
+      ]);
       health = /HTTP (\d{3})/.exec(h.stdout)?.[1] ?? 'no answer';
       inRoom = occupants === null ? null : occupants.includes(member);
-      if ((inRoom ?? true) && health === '200') break;
+      jicofo = seen === null ? null : seen.get(member);
+      const jicofoOk = jicofo === null || (jicofo !== undefined && jicofo.healthy !== false && jicofo.operational !== false);
+      if ((inRoom ?? true) && health === '200' && jicofoOk) break;
       if (Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -92,6 +136,8 @@ export const verify: Step<ShardFacts> = {
     if (!reachable) problems.push(`cannot reach ${shared.meetAddress}:${shared.c2sPort}`);
     if (inRoom === false) problems.push(`not in the brewery as ${nickname}`);
     if (health !== '200') problems.push(`/about/health answers ${health}`);
+    if (jicofo === undefined) problems.push('Jicofo does not list it among its bridges');
+    else if (jicofo && (jicofo.healthy === false || jicofo.operational === false)) problems.push(`Jicofo sees it as ${jicofo.healthy === false ? 'unhealthy' : 'not operational'}`);
     if (problems.length) {
       const last = (await host.exec(shScript(LAST_ERROR))).stdout.trim();
       const why = last ? ` — the bridge's log says: ${last.replace(/^\S+ \S+ /, '')}` : '';
@@ -100,6 +146,7 @@ export const verify: Step<ShardFacts> = {
     notes.push(inRoom === null ? `Prosody could not be asked (prosodyctl shell); health answers 200` : `in the brewery ${shared.breweryJid} as ${nickname}; health answers 200`);
     notes.push(`reaches ${shared.meetAddress}:${shared.c2sPort}`);
     if (!shared.jicofoInstalled) notes.push('Jicofo is not installed on the meet host: checked through Prosody only');
+    else notes.push(jicofo ? 'Jicofo lists it as healthy and operational' : "Jicofo's REST API (127.0.0.1:8888/debug) did not answer: checked through Prosody only");
     return { changes: [], notes };
   },
 };
