@@ -6,7 +6,7 @@ import { readFiles } from '../../src/modules/file/read-files.js';
 import { mapLimit } from '../../src/engine/pool.js';
 import type { Host } from '../../src/transport/host.js';
 import { shScript } from '../../src/transport/shell-quote.js';
-import { JVB_CONF, LAUNCHER, OLD_LAUNCHER, SIP_PROPERTIES, effectiveShard, hoconShards, layoutOf, legacyShards, type BridgeFiles, type Layout } from './bridge-files.js';
+import { JVB_CONF, SIP_PROPERTIES, effectiveShard, hoconShards, layoutOf, legacyShards, type BridgeFiles, type Layout } from './bridge-files.js';
 import { assignNicknames } from './nicknames.js';
 import { accountFile, parseAccount, passwordMatches } from './prosody-account.js';
 import { c2sPort, jitsiDomainOf, readGlobals, type ProsodyGlobals } from './prosody-config.js';
@@ -18,11 +18,8 @@ export const PACKAGE = 'jitsi-videobridge2';
 
 export interface BridgeFacts {
   files: BridgeFiles;
-  layout: Layout;
   /** Installed jitsi-videobridge2 version, if any. */
   installed?: string;
-  launcher: string | null;
-  oldLauncher: string | null;
   /** The shard block id to edit in jvb.conf or the properties ("shard" on package installs). */
   shardId: string;
 }
@@ -181,7 +178,7 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
       const { host, facts } = ctx.hosts.get(spec.name)!;
       let files;
       try {
-        files = await readFiles(host, [JVB_CONF, SIP_PROPERTIES, LAUNCHER, OLD_LAUNCHER]);
+        files = await readFiles(host, [JVB_CONF, SIP_PROPERTIES]);
       } catch (e) {
         throw new PlaybookRefusal(spec.name, `cannot read the videobridge files on ${spec.name}: ${(e as Error).message}`);
       }
@@ -190,10 +187,7 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
       const installed = facts.packages[PACKAGE];
       bridges[spec.name] = {
         files: bf,
-        layout: layoutOf(bf),
         ...(installed ? { installed } : {}),
-        launcher: files.get(LAUNCHER) ?? null,
-        oldLauncher: files.get(OLD_LAUNCHER) ?? null,
         shardId: shard?.id ?? 'shard',
       };
     },
@@ -201,11 +195,10 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
 
   const meetShard = effectiveShard(meetFiles);
   const nick = assignNicknames(
-    ctx.inventory.bridges.map((b) => ({
-      bridge: b.name,
-      ...(b.jitsi.nickname ? { wanted: b.jitsi.nickname } : {}),
-      ...(bridges[b.name] && effectiveShard(bridges[b.name]!.files)?.values.MUC_NICKNAME ? { existing: effectiveShard(bridges[b.name]!.files)!.values.MUC_NICKNAME! } : {}),
-    })),
+    ctx.inventory.bridges.map((b) => {
+      const existing = bridges[b.name] ? effectiveShard(bridges[b.name]!.files)?.values.MUC_NICKNAME : undefined;
+      return { bridge: b.name, ...(b.jitsi.nickname ? { wanted: b.jitsi.nickname } : {}), ...(existing ? { existing } : {}) };
+    }),
     meetShard?.values.MUC_NICKNAME ? [meetShard.values.MUC_NICKNAME] : [],
   );
   if (!nick.ok) throw new PlaybookRefusal(nick.host, nick.message);

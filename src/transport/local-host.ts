@@ -12,17 +12,14 @@ export class LocalHost extends ShellHost {
   protected async run(commandLine: string, opts: ExecOptions): Promise<ExecResult> {
     const shell = $({ quiet: true, nothrow: true, verbose: false, ...(opts.stdin !== undefined ? { input: opts.stdin } : {}) });
     const proc = shell`sh -c ${commandLine}`;
-    if (opts.onLine) {
-      const out = new LineSplitter('stdout', opts.onLine);
-      const err = new LineSplitter('stderr', opts.onLine);
+    const splitters = opts.onLine ? [new LineSplitter('stdout', opts.onLine), new LineSplitter('stderr', opts.onLine)] : [];
+    const [out, err] = splitters;
+    if (out && err) {
       proc.stdout.on('data', (c: Buffer) => out.push(c.toString('utf8')));
       proc.stderr.on('data', (c: Buffer) => err.push(c.toString('utf8')));
-      const result = await proc;
-      out.flush();
-      err.flush();
-      return { code: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr };
     }
     const result = await proc;
+    for (const s of splitters) s.flush();
     return { code: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr };
   }
 

@@ -1,5 +1,5 @@
 import type { Step } from '../../../src/engine/types.js';
-import { planAptPackage, type AptPackage } from '../../../src/modules/apt/apt-package.js';
+import { isSatisfied, planAptPackage, type AptPackage } from '../../../src/modules/apt/apt-package.js';
 import { PACKAGE, secretFor, type ShardFacts } from '../discover.js';
 
 /** The keyring a source line names with signed-by=, where its key goes. */
@@ -31,7 +31,7 @@ export const installBridge: Step<ShardFacts> = {
     const notes = [
       version ? `version ${version}${spec.jitsi.videobridgeVersion ? ' (jitsi_videobridge_version)' : " (the meet host's)"}` : "the newest version the source offers (the meet host's version is not known)",
     ];
-    if (installed && (!version || installed === version)) return { changes: [], notes: [`${PACKAGE} ${installed} is installed`] };
+    if (isSatisfied(pkg, installed)) return { changes: [], notes: [`${PACKAGE} ${installed} is installed`] };
     return { changes: await planAptPackage(ctx.host, pkg), notes };
   },
 };

@@ -46,14 +46,29 @@ export function parseOccupants(out: string): string[] | null {
   return null;
 }
 
-/** One question to Prosody serves every bridge asking within a second. */
-const asked = new WeakMap<Host, { at: number; answer: Promise<string[] | null> }>();
+/**
+ * One question to the meet host serves every bridge asking within a second, so thirty bridges
+ * polling together cost one prosodyctl (or one Jicofo request) a second, not thirty.
+ */
+function sharedForASecond<T>(ask: (meet: Host) => Promise<T>): (meet: Host) => Promise<T> {
+  const asked = new WeakMap<Host, { at: number; answer: Promise<T> }>();
+  return (meet) => {
+    const hit = asked.get(meet);
+    if (hit && Date.now() - hit.at < 1000) return hit.answer;
+    const answer = ask(meet);
+    asked.set(meet, { at: Date.now(), answer });
+    return answer;
+  };
+}
+
+const breweryAsked = new Map<string, (meet: Host) => Promise<string[] | null>>();
 function brewery(meet: Host, breweryJid: string): Promise<string[] | null> {
-  const hit = asked.get(meet);
-  if (hit && Date.now() - hit.at < 1000) return hit.answer;
-  const answer = meet.exec(['prosodyctl', 'shell', occupantsLua(breweryJid)]).then((r) => parseOccupants(r.stdout));
-  asked.set(meet, { at: Date.now(), answer });
-  return answer;
+  let ask = breweryAsked.get(breweryJid);
+  if (!ask) {
+    ask = sharedForASecond(async (m) => parseOccupants((await m.exec(['prosodyctl', 'shell', occupantsLua(breweryJid)])).stdout));
+    breweryAsked.set(breweryJid, ask);
+  }
+  return ask(meet);
 }
 
 export interface JicofoBridge {
@@ -84,14 +99,10 @@ if command -v curl >/dev/null 2>&1; then exec curl -s --max-time 3 "$url"; fi
 if command -v wget >/dev/null 2>&1; then exec wget -q -O - -T 3 "$url"; fi
 exit 3`;
 
-const askedJicofo = new WeakMap<Host, { at: number; answer: Promise<Map<string, JicofoBridge> | null> }>();
-function jicofoBridges(meet: Host): Promise<Map<string, JicofoBridge> | null> {
-  const hit = askedJicofo.get(meet);
-  if (hit && Date.now() - hit.at < 1000) return hit.answer;
-  const answer = meet.exec(shScript(JICOFO_DEBUG), { noBecome: true }).then((r) => (r.code === 0 ? parseJicofoBridges(r.stdout) : null));
-  askedJicofo.set(meet, { at: Date.now(), answer });
-  return answer;
-}
+const jicofoBridges = sharedForASecond(async (meet) => {
+  const r = await meet.exec(shScript(JICOFO_DEBUG), { noBecome: true });
+  return r.code === 0 ? parseJicofoBridges(r.stdout) : null;
+});
 
 /** The member JID a bridge has in the brewery: the room's node part is case-insensitive. */
 export function memberJid(breweryJid: string, nickname: string): string {

@@ -69,12 +69,17 @@ function run(description: string, argv: string[], stdin?: string): Change {
   return commandChange(description, argv, { what: description, ...(stdin !== undefined ? { stdin } : {}) });
 }
 
+/** Is the package already there as wanted (at the pinned version, when one is pinned)? */
+export function isSatisfied(pkg: Pick<AptPackage, 'version'>, installed: string | null | undefined): boolean {
+  return !!installed && (!pkg.version || installed === pkg.version);
+}
+
 /**
  * Pure: what installing `pkg` takes on a host in the `probe` state. Nothing at all when the
  * package is installed (at the pinned version, when one is pinned).
  */
 export function planAptChanges(pkg: AptPackage, probe: AptProbe, currentSource: string | null): Change[] {
-  if (probe.installed && (!pkg.version || probe.installed === pkg.version)) return [];
+  if (isSatisfied(pkg, probe.installed)) return [];
   const changes: Change[] = [];
   let sourcesChanged = false;
   if (pkg.key && !probe.keyringPresent) {
@@ -117,6 +122,6 @@ export async function planAptPackage(host: Host, pkg: AptPackage): Promise<Chang
   const r = await host.exec(shScript(PROBE, pkg.name, pkg.key?.keyring ?? ''));
   if (!r.stdout.includes('@@end')) throw new HostError(host.name, `cannot query the package ${pkg.name}: ${whyFailed(r)}`);
   const probe = parseAptProbe(r.stdout);
-  if (probe.installed && (!pkg.version || probe.installed === pkg.version)) return [];
+  if (isSatisfied(pkg, probe.installed)) return []; // spares reading the source file
   return planAptChanges(pkg, probe, pkg.source ? await host.readFile(pkg.source.file) : null);
 }

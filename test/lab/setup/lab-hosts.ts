@@ -2,7 +2,7 @@ import { openSync, closeSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { BRIDGE_DEV, CLIENT_KEY, GATEWAY, LAB_DIR, type LabHost } from './lab-config.js';
+import { BRIDGE_DEV, GATEWAY, LAB_DIR, type LabHost } from './lab-config.js';
 import { run, startDetached } from './run.js';
 
 /*
@@ -99,4 +99,3 @@ export async function startHost(host: Omit<LabHost, 'sshdPid'>): Promise<LabHost
   return { ...host, sshdPid: pid };
 }
 
-export { CLIENT_KEY };
