@@ -8,6 +8,8 @@ export interface CliOptions {
   limit: string[];
   forks: number;
   json: boolean;
+  /** Plain lines even on a terminal. */
+  plain: boolean;
   verbose: boolean;
   connectTimeoutMs: number;
 }
@@ -16,8 +18,9 @@ export type Parsed = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; opt
 
 export const HELP = `Usage: jitsi-scale [options]
 
-Turns one Jitsi Meet server and N videobridge hosts into a load-balanced shard, over SSH,
-step by step (asks before each step on a terminal) or all at once with --yes.
+Turns one Jitsi Meet server and N videobridge hosts into a load-balanced shard, over SSH.
+On a terminal it guides you step by step: why, what changes on which host, then asks.
+With --yes it applies every step without asking (plain lines when not on a terminal).
 
 Options:
   -i, --inventory FILE     Ansible-style YAML inventory (default: ./inventory.yaml)
@@ -28,6 +31,7 @@ Options:
   -f, --forks N            most hosts worked on at once (default: all)
       --connect-timeout S  seconds to wait for a host's SSH handshake (default: 10)
       --json               print events as NDJSON, one per line
+      --plain              plain lines even on a terminal (no full-screen guide)
   -v, --verbose            also print facts and command output
   -h, --help               show this help
   -V, --version            show the version
@@ -58,6 +62,7 @@ export function parseCli(argv: string[]): Parsed {
         forks: { type: 'string', short: 'f' },
         'connect-timeout': { type: 'string' },
         json: { type: 'boolean' },
+        plain: { type: 'boolean' },
         verbose: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
@@ -72,6 +77,7 @@ export function parseCli(argv: string[]): Parsed {
   if (typeof forks === 'string') return { kind: 'error', message: forks };
   const timeout = positiveInt('--connect-timeout', values['connect-timeout'], 10);
   if (typeof timeout === 'string') return { kind: 'error', message: timeout };
+  if (values.plain && !values.yes && !values.check && !values.json) return { kind: 'error', message: '--plain never asks: add --yes to apply, or --check to only see the plan' };
   if (values.yes && values.check) return { kind: 'error', message: '--yes and --check contradict each other: --check changes nothing; pick one' };
   return {
     kind: 'run',
@@ -83,6 +89,7 @@ export function parseCli(argv: string[]): Parsed {
       limit: (values.limit ?? []).flatMap((l) => l.split(',')).map((l) => l.trim()).filter(Boolean),
       forks,
       json: values.json ?? false,
+      plain: values.plain ?? false,
       verbose: values.verbose ?? false,
       connectTimeoutMs: timeout * 1000,
     },

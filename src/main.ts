@@ -3,19 +3,36 @@ import { EXIT } from './engine/exit-codes.js';
 import { hostOpener, newRunId } from './engine/open-host.js';
 import { Redactor } from './engine/redactor.js';
 import { UsageError } from './engine/resolve-limit.js';
-import { runPlaybook } from './engine/run-playbook.js';
+import { runPlaybook, type RunOptions, type RunResult } from './engine/run-playbook.js';
+import type { EventSink } from './engine/events.js';
 import { BACKUP_ROOT } from './transport/shell-host.js';
 import { loadInventory } from './inventory/load-inventory.js';
-import { InventoryError } from './inventory/types.js';
+import { InventoryError, type Inventory } from './inventory/types.js';
 import { jitsiLoadBalancing } from '../playbooks/jitsi-load-balancing/index.js';
-import { askOnTerminal } from './ui/ask-step.js';
 import { jsonReporter } from './ui/reporters/json-reporter.js';
 import { plainReporter } from './ui/reporters/plain-reporter.js';
+
+/** What the front end adds to a run: where events go, and the questions when it asks them. */
+export type FrontEnd = { sink: EventSink } & Pick<RunOptions, 'decide' | 'ready'>;
+
+/** How this run talks to the user: the guided screen on a terminal, else plain lines or NDJSON. */
+export function frontEndFor(options: CliOptions, tty: boolean): 'guided' | 'plain' | 'json' | 'no-terminal' {
+  if (options.json) return 'json';
+  const asks = !options.yes && !options.check;
+  if (!tty) return asks ? 'no-terminal' : 'plain';
+  return options.plain ? (asks ? 'no-terminal' : 'plain') : 'guided';
+}
+
+/** The command that runs this again, for advice on screen. */
+function rerunCommand(options: CliOptions): string {
+  const inv = options.inventory === 'inventory.yaml' ? '' : ` -i ${options.inventory}`;
+  return `jitsi-scale${inv}${options.yes ? ' --yes' : ''}`;
+}
 
 /** One run from parsed options; returns the exit code. Errors a user can cause end in one line. */
 export async function main(options: CliOptions): Promise<number> {
   const err = (line: string) => process.stderr.write(`jitsi-scale: ${line}\n`);
-  let inventory;
+  let inventory: Inventory;
   try {
     inventory = await loadInventory(options.inventory);
   } catch (e) {
@@ -26,27 +43,18 @@ export async function main(options: CliOptions): Promise<number> {
     throw e;
   }
 
-  const interactive = !options.yes && !options.check && !options.json;
-  if (interactive && !(process.stdin.isTTY && process.stdout.isTTY)) {
-    err('no terminal to ask on: add --yes to apply every step without questions, or --check to only see the plan');
+  const frontEnd = frontEndFor(options, !!(process.stdin.isTTY && process.stdout.isTTY));
+  if (frontEnd === 'no-terminal') {
+    err(`no terminal to ask on: add --yes to apply every step without questions, or --check to only see the plan`);
     return EXIT.usage;
   }
 
-  const out = (line: string) => process.stdout.write(`${line}\n`);
-  const sink = options.json ? jsonReporter(out) : plainReporter({ write: out, diff: options.diff, verbose: options.verbose });
   const secrets = new Redactor();
   const runId = newRunId();
   const abort = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts > 1) process.exit(EXIT.interrupted);
-    err('interrupted: finishing the change under way, then stopping (Ctrl-C again to quit at once)');
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
-  try {
-    const result = await runPlaybook(
+  const run = (fe: FrontEnd): Promise<RunResult> => {
+    const { sink, ...questions } = fe;
+    return runPlaybook(
       inventory,
       jitsiLoadBalancing,
       {
@@ -58,18 +66,37 @@ export async function main(options: CliOptions): Promise<number> {
         limit: options.limit,
         signal: abort.signal,
         secrets,
-        ...(interactive ? { decide: askOnTerminal(process.stdin, process.stdout, (s) => secrets.redactText(s)) } : {}),
+        ...questions,
       },
       sink,
     );
-    return result.exitCode;
+  };
+
+  try {
+    if (frontEnd === 'guided') {
+      // Loaded only here: plain and JSON runs (and --help) never pay for React and Ink.
+      const { runGuided } = await import('./ui/guided/run-guided.js');
+      return await runGuided({ inventoryPath: options.inventory, rerun: rerunCommand(options), showDiffs: options.diff, ask: !options.yes && !options.check, abort, run });
+    }
+    const out = (line: string) => process.stdout.write(`${line}\n`);
+    let interrupts = 0;
+    const onSigint = () => {
+      if (++interrupts > 1) process.exit(EXIT.interrupted);
+      err('interrupted: finishing the change under way, then stopping (Ctrl-C again to quit at once)');
+      abort.abort();
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      const sink = frontEnd === 'json' ? jsonReporter(out) : plainReporter({ write: out, diff: options.diff, verbose: options.verbose });
+      return (await run({ sink })).exitCode;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
   } catch (e) {
     if (e instanceof UsageError) {
       err(e.message);
       return EXIT.usage;
     }
     throw e;
-  } finally {
-    process.off('SIGINT', onSigint);
   }
 }

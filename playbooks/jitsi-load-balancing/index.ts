@@ -1,5 +1,6 @@
 import type { Playbook } from '../../src/engine/types.js';
 import { restartHandler } from '../../src/modules/service/service.js';
+import { describeShard } from './describe-shard.js';
 import { discoverShard, type ShardFacts } from './discover.js';
 import { bindProsody } from './steps/bind-prosody.js';
 import { bridgeConfig } from './steps/bridge-config.js';
@@ -12,6 +13,7 @@ import { verify } from './steps/verify.js';
 export const jitsiLoadBalancing: Playbook<ShardFacts> = {
   name: 'jitsi-load-balancing',
   discover: discoverShard,
+  describe: describeShard,
   steps: [bindProsody, firewall, installBridge, bridgeConfig, patchJvbSh, verify],
   handlers: {
     'restart prosody': restartHandler('prosody'),

@@ -21,6 +21,8 @@ export interface RunOptions {
   limit?: string[];
   /** Asked before a step with changes is applied; default: apply. */
   decide?: (step: Step<unknown>, plans: ReadonlyMap<string, HostPlan>) => Promise<Decision>;
+  /** Asked once discovery is done, before the first step: go on, or stop with nothing changed. */
+  ready?: () => Promise<'go' | 'quit'>;
   /** Stops the run between changes: the change under way completes, nothing after it starts. */
   signal?: AbortSignal;
   secrets?: Redactor;
@@ -84,7 +86,7 @@ export async function runPlaybook<S>(inventory: Inventory, playbook: Playbook<S>
     mode: opts.mode,
     playbook: playbook.name,
     hosts: states.map((s) => ({ name: s.spec.name, role: s.spec.role, address: s.spec.address })),
-    steps: playbook.steps.map((st) => ({ id: st.id, title: st.title, why: st.why })),
+    steps: playbook.steps.map((st) => ({ id: st.id, title: st.title, why: st.why, kind: st.kind ?? 'change' })),
   });
 
   try {
@@ -127,6 +129,7 @@ export async function runPlaybook<S>(inventory: Inventory, playbook: Playbook<S>
       const usable = new Map(states.filter((s) => !s.lost).map((s) => [s.spec.name, { host: s.host!, spec: s.spec, facts: s.facts! }]));
       try {
         shared = await playbook.discover({ inventory, hosts: usable, secrets });
+        if (playbook.describe) emit({ type: 'run:discovered', findings: playbook.describe(shared) });
       } catch (err) {
         const reason = reasonOf(err);
         const who = err instanceof PlaybookRefusal && err.host ? states.find((s) => s.spec.name === err.host) : meet;
@@ -136,7 +139,10 @@ export async function runPlaybook<S>(inventory: Inventory, playbook: Playbook<S>
       }
     }
 
-    if (shared !== undefined && !meet.lost) {
+    if (shared !== undefined && !meet.lost && opts.ready && !opts.signal?.aborted) {
+      if ((await opts.ready()) === 'quit') aborted = true;
+    }
+    if (shared !== undefined && !meet.lost && !aborted) {
       for (const step of playbook.steps) {
         if (aborted || opts.signal?.aborted) {
           aborted = true;

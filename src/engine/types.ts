@@ -56,6 +56,8 @@ export interface Step<Shared> {
   why: string;
   /** Roles the step runs on. */
   roles: ReadonlyArray<HostSpec['role']>;
+  /** 'check' steps change nothing and prove an outcome; their notes are the run's verification. */
+  kind?: 'change' | 'check';
   /** Reads the host and returns what would change; never writes. */
   plan(ctx: StepContext<Shared>): Promise<HostPlan>;
 }
@@ -71,10 +73,20 @@ export interface DiscoveryContext {
   secrets: Redactor;
 }
 
+/** One thing discovery found, in a sentence; `host` when it is about one host. */
+export interface Finding {
+  host?: string;
+  text: string;
+  /** Something the user should look at before going on. */
+  warn?: boolean;
+}
+
 export interface Playbook<Shared> {
   name: string;
   /** Reads what every step needs (domain, secret, …); throws PlaybookRefusal when it cannot go on. */
   discover(ctx: DiscoveryContext): Promise<Shared>;
+  /** What discovery found, for the user (never a secret). */
+  describe?(shared: Shared): Finding[];
   steps: Step<Shared>[];
   handlers: Record<string, Handler>;
 }

@@ -116,6 +116,7 @@ export const verify: Step<ShardFacts> = {
     'A config that looks right is not proof. Each bridge must be logged in to Prosody and sitting in the brewery room (asked from Prosody on the meet host), ' +
     'answer its own health check, and reach the meet host on the XMPP port.',
   roles: ['jvb'],
+  kind: 'check',
   async plan(ctx) {
     if (ctx.mode === 'check') return { changes: [], skip: 'verification runs after the changes are made' };
     const { host, shared } = ctx;

@@ -49,6 +49,9 @@ export function plainReporter(opts: PlainOptions): EventSink {
       case 'facts:gathered':
         if (opts.verbose) write(`[${e.host}] facts: ${e.os}, init ${e.init}, firewall ${e.firewall}`);
         break;
+      case 'run:discovered':
+        for (const f of e.findings) write(`${f.host ? `[${f.host}] ` : ''}${f.warn ? 'warning' : 'found'}: ${f.text}`);
+        break;
       case 'run:refused':
         write(`jitsi-scale: stopped: ${e.reason}`);
         break;
