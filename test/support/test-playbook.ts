@@ -64,6 +64,13 @@ export function testPlaybook(root: string, opts: { failOn?: string; refuse?: boo
       ctx.secrets.add(secret);
       return { secret };
     },
+    describe(shared) {
+      return [
+        { text: `shared secret found (${shared.secret.length} characters)` },
+        { host: 'meet', text: 'uses the component port' },
+        { text: 'no Jicofo here', warn: true },
+      ];
+    },
     handlers: {
       'restart thing': {
         description: 'restart the thing',

@@ -1,5 +1,5 @@
 import { Static, useInput, useStdin } from 'ink';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import type { GuidedSession } from '../guided/guided-session.js';
 import type { Line } from '../guided/lines.js';
 import { diffLines, pagerLines, settledLines, startLines, stepLines } from '../guided/screens.js';
@@ -25,15 +25,25 @@ export function App({ session, inventoryPath, rerun, showDiffs }: AppProps) {
   const state = useRunState(session);
   const { columns, rows } = useTerminalSize();
   const { isRawModeSupported } = useStdin();
-  const [pager, setPager] = useState<number | null>(null);
+  // The pager's offset lives in a ref as well as in state: keys typed faster than a render (a
+  // paste, a held arrow) must see the latest value, not the one of the last render.
+  const [pager, setPagerState] = useState<number | null>(null);
+  const pagerRef = useRef<number | null>(null);
+  const setPager = (v: number | null) => {
+    pagerRef.current = v;
+    setPagerState(v);
+  };
   const width = Math.max(20, columns);
   // One row stays free: a live area as tall as the terminal would make Ink redraw the screen.
   const height = Math.max(6, rows - 1);
   const question = state.question;
   const step = state.current;
-  const diffs = pager !== null && step ? diffLines(step, width) : [];
+  // Ready before the pager opens, so a key right after "d" already scrolls the right text.
+  const diffs = step && (pager !== null || question?.kind === 'step') ? diffLines(step, width) : [];
   const pageRoom = height - 2;
   const maxOffset = Math.max(0, diffs.length - pageRoom);
+  const latest = useRef({ maxOffset, pageRoom });
+  latest.current = { maxOffset, pageRoom };
 
   let live: Line[];
   if (state.done) live = [];
@@ -58,6 +68,9 @@ export function App({ session, inventoryPath, rerun, showDiffs }: AppProps) {
         session.interrupt();
         return;
       }
+      const { maxOffset, pageRoom } = latest.current;
+      const pager = pagerRef.current;
+      const question = session.getState().question;
       if (pager !== null) {
         const at = Math.min(pager, maxOffset);
         const to = (n: number) => setPager(Math.max(0, Math.min(maxOffset, n)));

@@ -242,6 +242,8 @@ export function endLines(state: RunState, o: EndOptions): Line[] {
   if (!done) return [];
   const secs = ((done.at - state.startedAt) / 1000).toFixed(1);
   const failed = done.hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable');
+  // A refusal is said once, as what to fix first, not again as a host to rerun.
+  const toRerun = failed.filter((h) => !state.refused || h.error !== state.refused.reason);
   const verdict: [string, Tone] = done.aborted
     ? ['Stopped before the end', 'warn']
     : failed.length || state.refused
@@ -283,8 +285,8 @@ export function endLines(state: RunState, o: EndOptions): Line[] {
 
   const next: string[] = [];
   if (state.refused) next.push(`Fix this first: ${state.refused.reason}. Then run ${o.rerun} again.`);
-  for (const h of failed) next.push(`${h.host}: ${h.error ?? h.status}`);
-  if (failed.length) next.push(`When fixed, run ${o.rerun} --limit ${failed.map((h) => h.host).join(',')} (or the whole inventory): it is safe to repeat; what is done stays done.`);
+  for (const h of toRerun) next.push(`${h.host}: ${h.error ?? h.status}`);
+  if (toRerun.length) next.push(`When fixed, run ${o.rerun} --limit ${toRerun.map((h) => h.host).join(',')} (or the whole inventory): it is safe to repeat; what is done stays done.`);
   const skipped = state.settled.flatMap((s) => (s.kind === 'step' && s.step.decision === 'skip' ? [s.step.title] : []));
   if (skipped.length) next.push(`Skipped at your request: ${skipped.join('; ')}. Run again to apply ${skipped.length === 1 ? 'it' : 'them'}.`);
   if (done.aborted) next.push(`Run ${o.rerun} again to finish: it is safe to repeat.`);
