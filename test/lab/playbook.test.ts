@@ -9,6 +9,7 @@ import { CLIENT_KEY, DOMAIN, LAB_DIR, LAB_SECRET, REPO_DIR, type Era, type LabSt
 import { labDown, labUp } from './setup/lab.js';
 import { inHost } from './setup/run.js';
 import { canConnect } from '../support/tcp-probe.js';
+import { breweryMembers } from './setup/lab-probes.js';
 
 const why = process.getuid?.() === 0 ? null : 'the lab needs root';
 if (why && process.env.CI) throw new Error(`playbook lab tests cannot run in CI: ${why}`);
@@ -66,14 +67,6 @@ const planned = (r: Run) =>
     .filter((e): e is Extract<RunEvent, { type: 'step:planned' }> => e.type === 'step:planned')
     .flatMap((e) => e.changes.map((c) => `${e.host} ${e.step}: ${c.description}`))
     .sort();
-
-/** Who is in the brewery, asked from Prosody on the meet host (independently of the tool). */
-async function breweryMembers(lab: LabState): Promise<string[]> {
-  const meet = lab.hosts.find((h) => h.role === 'meet')!;
-  const lua = `>local r = prosody.hosts["internal.auth.${DOMAIN}"].modules.muc.get_room_from_jid("jvbbrewery@internal.auth.${DOMAIN}"); if not r then return "none" end; local t = {}; for nick in r:each_occupant() do t[#t+1] = nick end; return "members:" .. table.concat(t, ",")`;
-  const out = (await inHost(meet.sshdPid, 'prosodyctl shell "$1"', [lua])).stdout;
-  return (/members:(.*)/.exec(out)?.[1] ?? '').split(',').filter(Boolean);
-}
 
 /** Files under the trees the tool writes, changed since the marker was set, on every host. */
 async function touchedSince(lab: LabState, marker: string): Promise<string[]> {

@@ -57,7 +57,8 @@ export interface StartOptions {
 
 /** The start screen: the inventory at a glance, what discovery found, the steps, the question. */
 export function startLines(state: RunState, o: StartOptions): Line[] {
-  const header: Line[] = [[seg('jitsi-scale', 'accent', true), seg(` · ${state.playbook} · ${o.inventoryPath}${state.mode === 'check' ? ' · check only: nothing will be changed' : ''}`)]];
+  const title: Line = [seg('jitsi-scale', 'accent', true), seg(` · ${state.playbook} · ${o.inventoryPath}${state.mode === 'check' ? ' · check only: nothing will be changed' : ''}`)];
+  const header: Line[] = o.wrap ? wrapLine(title, o.width) : [title];
   const bridges = state.hosts.filter((h) => h.role !== 'meet').length;
   const nameWidth = Math.max(4, ...state.hosts.map((h) => h.name.length));
   const addrWidth = Math.max(7, ...state.hosts.map((h) => h.address.length));
