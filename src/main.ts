@@ -2,7 +2,7 @@ import type { CliOptions } from './cli-options.js';
 import { EXIT } from './engine/exit-codes.js';
 import { hostOpener, newRunId } from './engine/open-host.js';
 import { Redactor } from './engine/redactor.js';
-import { UsageError } from './engine/resolve-limit.js';
+import { UsageError, resolveLimit } from './engine/resolve-limit.js';
 import { runPlaybook, type RunOptions, type RunResult } from './engine/run-playbook.js';
 import type { EventSink } from './engine/events.js';
 import { BACKUP_ROOT } from './transport/shell-host.js';
@@ -43,6 +43,15 @@ export async function main(options: CliOptions): Promise<number> {
     throw e;
   }
 
+  try {
+    resolveLimit(inventory, options.limit); // a bad --limit is a usage error before any screen opens
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(e.message);
+      return EXIT.usage;
+    }
+    throw e;
+  }
   const frontEnd = frontEndFor(options, !!(process.stdin.isTTY && process.stdout.isTTY));
   if (frontEnd === 'no-terminal') {
     err(`no terminal to ask on: add --yes to apply every step without questions, or --check to only see the plan`);

@@ -46,7 +46,7 @@ export function App({ session, inventoryPath, rerun, showDiffs }: AppProps) {
   latest.current = { maxOffset, pageRoom };
 
   let live: Line[];
-  if (state.done) live = [];
+  if (state.done || !state.runId) live = [];
   else if (pager !== null && step) live = pagerLines(step, diffs, Math.min(pager, maxOffset), height);
   else if (step)
     live = stepLines(step, {

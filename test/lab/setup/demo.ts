@@ -18,6 +18,9 @@ const cli = fileURLToPath(new URL('../../../src/cli.js', import.meta.url));
 const args = ['-i', INVENTORY_FILE, ...process.argv.slice(2)];
 process.stdout.write(`demo: jitsi-scale ${args.join(' ')}\n`);
 const child = spawn(process.execPath, [cli, ...args], { stdio: 'inherit' });
+// Ctrl-C belongs to jitsi-scale (it finishes the change under way, then stops); this wrapper
+// only waits for it.
+process.on('SIGINT', () => undefined);
 child.on('exit', (code, signal) => {
   process.exitCode = code ?? (signal ? 130 : 1);
 });
