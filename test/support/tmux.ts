@@ -34,7 +34,10 @@ export class TmuxTerminal {
     // The pane stays open after the command ends, so the last screen can still be read.
     const script = `cd ${q(opts.cwd ?? process.cwd())} && env ${env.join(' ')} ${command.map(q).join(' ')}; echo $? > ${q(join(dir, 'rc'))}; sleep 3600`;
     await writeFile(join(dir, 'run.sh'), script);
-    await exec('tmux', ['-u', 'new-session', '-d', '-s', name, '-x', String(opts.width ?? 80), '-y', String(opts.height ?? 24), `sh ${q(join(dir, 'run.sh'))}`]);
+    // A UTF-8 locale for tmux itself too: CI shells often have none, and the screens use ✓ and ⏎.
+    await exec('tmux', ['-u', 'new-session', '-d', '-s', name, '-x', String(opts.width ?? 80), '-y', String(opts.height ?? 24), `sh ${q(join(dir, 'run.sh'))}`], {
+      env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' },
+    });
     return new TmuxTerminal(name, dir);
   }
 
