@@ -12,6 +12,10 @@ export interface CliOptions {
   plain: boolean;
   verbose: boolean;
   connectTimeoutMs: number;
+  keepaliveMs: number;
+  knownHosts?: string;
+  acceptNewHostKeys: boolean;
+  sshConfig?: string;
 }
 
 export type Parsed = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: CliOptions } | { kind: 'error'; message: string };
@@ -30,6 +34,10 @@ Options:
   -l, --limit HOSTS        act only on these hosts or groups (comma-separated)
   -f, --forks N            most hosts worked on at once (default: all)
       --connect-timeout S  seconds to wait for a host's SSH handshake (default: 10)
+      --keepalive S        seconds between keepalives; 3 unanswered fail the host (default: 5)
+      --known-hosts FILE   check and record host keys in FILE (default: ~/.ssh/known_hosts)
+      --accept-new-host-keys  trust and record keys of hosts not yet known (never a changed key)
+      --ssh-config FILE    ssh client config to read (default: ~/.ssh/config)
       --json               print events as NDJSON, one per line
       --plain              plain lines even on a terminal (no full-screen guide)
   -v, --verbose            also print facts and command output
@@ -61,6 +69,10 @@ export function parseCli(argv: string[]): Parsed {
         limit: { type: 'string', short: 'l', multiple: true },
         forks: { type: 'string', short: 'f' },
         'connect-timeout': { type: 'string' },
+        keepalive: { type: 'string' },
+        'known-hosts': { type: 'string' },
+        'accept-new-host-keys': { type: 'boolean' },
+        'ssh-config': { type: 'string' },
         json: { type: 'boolean' },
         plain: { type: 'boolean' },
         verbose: { type: 'boolean', short: 'v' },
@@ -77,6 +89,8 @@ export function parseCli(argv: string[]): Parsed {
   if (typeof forks === 'string') return { kind: 'error', message: forks };
   const timeout = positiveInt('--connect-timeout', values['connect-timeout'], 10);
   if (typeof timeout === 'string') return { kind: 'error', message: timeout };
+  const keepalive = positiveInt('--keepalive', values.keepalive, 5);
+  if (typeof keepalive === 'string') return { kind: 'error', message: keepalive };
   if (values.plain && !values.yes && !values.check && !values.json) return { kind: 'error', message: '--plain never asks: add --yes to apply, or --check to only see the plan' };
   if (values.yes && values.check) return { kind: 'error', message: '--yes and --check contradict each other: --check changes nothing; pick one' };
   return {
@@ -92,6 +106,10 @@ export function parseCli(argv: string[]): Parsed {
       plain: values.plain ?? false,
       verbose: values.verbose ?? false,
       connectTimeoutMs: timeout * 1000,
+      keepaliveMs: keepalive * 1000,
+      ...(values['known-hosts'] ? { knownHosts: values['known-hosts'] } : {}),
+      acceptNewHostKeys: values['accept-new-host-keys'] ?? false,
+      ...(values['ssh-config'] ? { sshConfig: values['ssh-config'] } : {}),
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { CliOptions } from './cli-options.js';
 import { EXIT } from './engine/exit-codes.js';
-import { hostOpener, newRunId } from './engine/open-host.js';
+import { hostOpener, newRunId, type OpenerPrompts } from './engine/open-host.js';
 import { Redactor } from './engine/redactor.js';
 import { UsageError, resolveLimit } from './engine/resolve-limit.js';
 import { runPlaybook, type RunOptions, type RunResult } from './engine/run-playbook.js';
@@ -13,7 +13,7 @@ import { jsonReporter } from './ui/reporters/json-reporter.js';
 import { plainReporter } from './ui/reporters/plain-reporter.js';
 
 /** What the front end adds to a run: where events go, and the questions when it asks them. */
-export type FrontEnd = { sink: EventSink } & Pick<RunOptions, 'decide' | 'ready'>;
+export type FrontEnd = { sink: EventSink; prompts?: OpenerPrompts } & Pick<RunOptions, 'decide' | 'ready'>;
 
 /** How this run talks to the user: the guided screen on a terminal, else plain lines or NDJSON. */
 export function frontEndFor(options: CliOptions, tty: boolean): 'guided' | 'plain' | 'json' | 'no-terminal' {
@@ -62,7 +62,7 @@ export async function main(options: CliOptions): Promise<number> {
   const runId = newRunId();
   const abort = new AbortController();
   const run = (fe: FrontEnd): Promise<RunResult> => {
-    const { sink, ...questions } = fe;
+    const { sink, prompts, ...questions } = fe;
     return runPlaybook(
       inventory,
       jitsiLoadBalancing,
@@ -70,7 +70,16 @@ export async function main(options: CliOptions): Promise<number> {
         mode: options.check ? 'check' : 'apply',
         runId,
         backupDir: `${BACKUP_ROOT}/${runId}`,
-        openHost: hostOpener({ connectTimeoutMs: options.connectTimeoutMs, keepaliveIntervalMs: 5000, runId }),
+        openHost: hostOpener({
+          connectTimeoutMs: options.connectTimeoutMs,
+          keepaliveIntervalMs: options.keepaliveMs,
+          runId,
+          acceptNewHostKeys: options.acceptNewHostKeys,
+          ...(options.knownHosts ? { knownHostsFile: options.knownHosts } : {}),
+          ...(options.sshConfig ? { sshConfigFile: options.sshConfig } : {}),
+          ...(prompts ? { prompts } : {}),
+          secret: (v) => secrets.add(v),
+        }),
         forks: options.forks,
         limit: options.limit,
         signal: abort.signal,

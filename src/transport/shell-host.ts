@@ -4,6 +4,8 @@ import { quoteArgv, shScript } from './shell-quote.js';
 export interface Become {
   enabled: boolean;
   user: string;
+  /** When sudo asks for one: given on stdin with -S, never on a command line. */
+  password?: string;
 }
 
 /** Backups of every file this tool replaces go below this directory on each host. */
@@ -96,8 +98,11 @@ export abstract class ShellHost implements Host {
 
   exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const escalate = this.become.enabled && !opts.noBecome;
-    const full = escalate ? ['sudo', '-n', '-H', '-u', this.become.user, '--', ...argv] : [...argv];
-    return this.run(quoteArgv(full), opts);
+    if (!escalate) return this.run(quoteArgv(argv), opts);
+    const pw = this.become.password;
+    if (pw === undefined) return this.run(quoteArgv(['sudo', '-n', '-H', '-u', this.become.user, '--', ...argv]), opts);
+    // -k: sudo always reads the password line, so it never reaches the command's own stdin.
+    return this.run(quoteArgv(['sudo', '-S', '-k', '-p', '', '-H', '-u', this.become.user, '--', ...argv]), { ...opts, stdin: `${pw}\n${opts.stdin ?? ''}` });
   }
 
   async readFile(path: string): Promise<string | null> {

@@ -1,49 +1,56 @@
+import type { Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import { HostError, UnreachableError, type ExecOptions, type ExecResult } from './host.js';
+import { openClient, type Client, type ConnectSettings } from './ssh/connect.js';
+import type { Endpoint, SshTarget } from './ssh/endpoint.js';
 import { LineSplitter } from './line-splitter.js';
 import { ShellHost, type Become } from './shell-host.js';
 
-export interface SshTarget {
-  name: string;
-  address: string;
-  port: number;
-  user: string;
-  privateKeyPath?: string;
-  connectTimeoutMs: number;
-  keepaliveIntervalMs: number;
+/** Jump-host connections of a run, shared by every host behind the same hops and closed with the last. */
+export class JumpPool {
+  private readonly open = new Map<string, { client: Promise<Client>; users: number }>();
+
+  async through(target: SshTarget, s: ConnectSettings): Promise<{ via?: Client; release: () => void }> {
+    let via: Client | undefined;
+    let key = '';
+    const held: string[] = [];
+    for (const hop of target.jumps) {
+      key += `>${hop.user}@${hop.address}:${hop.port}`;
+      let entry = this.open.get(key);
+      if (!entry) {
+        const prev = via;
+        const client = openClient(hop, { host: target.name, jump: true }, s, prev ? () => forward(prev, hop, target.name) : undefined);
+        entry = { client, users: 0 };
+        this.open.set(key, entry);
+        client.catch(() => this.open.delete(key));
+      }
+      entry.users++;
+      held.push(key);
+      via = await entry.client;
+    }
+    return {
+      ...(via ? { via } : {}),
+      release: () => {
+        for (const k of held) {
+          const e = this.open.get(k);
+          if (e && --e.users === 0) {
+            this.open.delete(k);
+            void e.client.then((c) => c.end(), () => undefined);
+          }
+        }
+      },
+    };
+  }
 }
 
-/** One sentence for why a connection failed, from the error ssh2 or the socket gave. */
-export function describeConnectError(err: unknown, t: SshTarget): string {
-  const e = err as { code?: string; level?: string; message?: string };
-  const where = `${t.address}:${t.port}`;
-  switch (e.code) {
-    case 'ECONNREFUSED':
-      return `connection refused by ${where} (is sshd running on that port?)`;
-    case 'ETIMEDOUT':
-      return `timed out connecting to ${where} after ${t.connectTimeoutMs / 1000}s`;
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return `no such host: ${t.address}`;
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return `no route to ${where}`;
-    case 'ECONNRESET':
-      return `connection to ${where} was reset`;
-    case 'ENOENT':
-      return `cannot read private key ${t.privateKeyPath ?? ''}`.trim();
-  }
-  const msg = e.message ?? String(err);
-  if (e.level === 'client-authentication' || /authentication methods failed/i.test(msg)) {
-    return `permission denied for ${t.user}@${where} (no key was accepted)`;
-  }
-  if (e.level === 'client-timeout' || /timed out/i.test(msg)) {
-    return `timed out connecting to ${where} after ${t.connectTimeoutMs / 1000}s (no SSH handshake)`;
-  }
-  if (/privateKey|private key|Cannot parse/i.test(msg)) {
-    return `cannot use private key ${t.privateKeyPath ?? ''}: ${msg}`;
-  }
-  return `cannot connect to ${where}: ${msg.split('\n')[0]}`;
+/** A channel from the jump host to the next endpoint, used as that connection's socket. */
+function forward(via: Client, ep: Endpoint, forHost: string): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    via.forwardOut('127.0.0.1', 0, ep.address, ep.port, (err, channel) => {
+      if (err) reject(new UnreachableError(forHost, `the jump host cannot reach ${ep.address}:${ep.port}: ${err.message}`));
+      else resolve(channel);
+    });
+  });
 }
 
 /** A host reached over one SSH connection, opened once and reused for every command of the run. */
@@ -51,36 +58,33 @@ export class SshHost extends ShellHost {
   private readonly ssh = new NodeSSH();
   private lostReason: string | null = null;
 
-  private constructor(target: SshTarget, become: Become, backupDir: string) {
-    super(target.name, become, backupDir);
+  private constructor(
+    name: string,
+    become: Become,
+    backupDir: string,
+    client: Client,
+    private readonly release: () => void,
+  ) {
+    super(name, become, backupDir);
+    this.ssh.connection = client;
+    client.on('error', (err: Error) => {
+      this.lostReason = /keepalive/i.test(err.message) ? 'connection lost: the host stopped answering (keepalive timeout)' : `connection lost: ${err.message}`;
+    });
+    client.on('close', () => {
+      this.lostReason ??= 'connection closed by the host';
+    });
   }
 
-  static async connect(target: SshTarget, become: Become, backupDir: string): Promise<SshHost> {
-    const host = new SshHost(target, become, backupDir);
+  /** Connects through the target's jump hosts (shared with other hosts behind them), checking every host key. */
+  static async connect(target: SshTarget, become: Become, backupDir: string, settings: ConnectSettings, jumps = new JumpPool()): Promise<SshHost> {
+    const { via, release } = await jumps.through(target, settings);
     try {
-      await host.ssh.connect({
-        host: target.address,
-        port: target.port,
-        username: target.user,
-        ...(target.privateKeyPath ? { privateKeyPath: target.privateKeyPath } : {}),
-        ...(process.env.SSH_AUTH_SOCK ? { agent: process.env.SSH_AUTH_SOCK } : {}),
-        readyTimeout: target.connectTimeoutMs,
-        keepaliveInterval: target.keepaliveIntervalMs,
-        keepaliveCountMax: 3,
-        tryKeyboard: false,
-      });
-    } catch (err) {
-      host.ssh.dispose();
-      throw new UnreachableError(target.name, describeConnectError(err, target));
+      const client = await openClient(target, { host: target.name, jump: false }, settings, via ? () => forward(via, target, target.name) : undefined);
+      return new SshHost(target.name, become, backupDir, client, release);
+    } catch (e) {
+      release();
+      throw e;
     }
-    const conn = host.ssh.connection;
-    conn?.on('error', (err: Error) => {
-      host.lostReason = `connection lost: ${err.message}`;
-    });
-    conn?.on('close', () => {
-      host.lostReason ??= 'connection closed by the host';
-    });
-    return host;
   }
 
   protected async run(commandLine: string, opts: ExecOptions): Promise<ExecResult> {
@@ -117,5 +121,6 @@ export class SshHost extends ShellHost {
 
   async close(): Promise<void> {
     this.ssh.dispose();
+    this.release();
   }
 }

@@ -140,7 +140,7 @@ describe('cli: over real SSH', { skip: why ?? false }, () => {
     ].join('\n');
 
   test('a meet host without a Jitsi Prosody config is refused by name, exit 2', async () => {
-    const r = await cli(['--check', '-v', '-i', await writeTemp('inv.yaml', inventoryText())]);
+    const r = await cli(['--check', '-v', '--known-hosts', sshd.knownHosts, '-i', await writeTemp('inv.yaml', inventoryText())]);
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.match(r.stdout, /^\[jvb1\] connect: ok \(\d+ ms\)$/m);
     assert.match(r.stdout, /^\[jvb2\] facts: .+, init (systemd|sysv), firewall \w+$/m);

@@ -10,8 +10,8 @@ import { setProperties } from '../../src/modules/properties/properties.js';
 import { restartHandler } from '../../src/modules/service/service.js';
 import { gatherBaseFacts } from '../../src/engine/base-facts.js';
 import type { Host } from '../../src/transport/host.js';
-import { SshHost } from '../../src/transport/ssh-host.js';
-import { CLIENT_KEY, DOMAIN, LAB_DIR, LAB_SECRET, REPO_DIR, type LabState } from './setup/lab-config.js';
+import { connectSsh } from '../support/ssh-connect.js';
+import { CLIENT_KEY, KNOWN_HOSTS, DOMAIN, LAB_DIR, LAB_SECRET, REPO_DIR, type LabState } from './setup/lab-config.js';
 import { labDown, labStatus, labUp } from './setup/lab.js';
 import { run } from './setup/run.js';
 import { STANDIN_VERSION } from './standin-jvb/build-package.js';
@@ -40,8 +40,8 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
   const open: Host[] = [];
   const addr = (name: string) => lab.hosts.find((h) => h.name === name)!.address;
   const connect = async (name: string, user = 'root', become = false): Promise<Host> => {
-    const h = await SshHost.connect(
-      { name, address: addr(name), port: 22, user, privateKeyPath: CLIENT_KEY, connectTimeoutMs: 10_000, keepaliveIntervalMs: 5000 },
+    const h = await connectSsh(
+      { name, address: addr(name), port: 22, user, privateKeyPath: CLIENT_KEY, knownHostsFile: KNOWN_HOSTS, connectTimeoutMs: 10_000, keepaliveIntervalMs: 5000 },
       { enabled: become, user: 'root' },
       '/var/backups/jitsi-scale/lab-test',
     );
@@ -198,8 +198,8 @@ describe('the lab, legacy era', { skip: why ?? false }, () => {
     await labDown();
     lab = await labUp({ bridges: 1, era: 'legacy' });
     const ssh = (name: string) =>
-      SshHost.connect(
-        { name, address: lab.hosts.find((h) => h.name === name)!.address, port: 22, user: 'root', privateKeyPath: CLIENT_KEY, connectTimeoutMs: 10_000, keepaliveIntervalMs: 5000 },
+      connectSsh(
+        { name, address: lab.hosts.find((h) => h.name === name)!.address, port: 22, user: 'root', privateKeyPath: CLIENT_KEY, knownHostsFile: KNOWN_HOSTS, connectTimeoutMs: 10_000, keepaliveIntervalMs: 5000 },
         { enabled: false, user: 'root' },
         '/var/backups/jitsi-scale/lab-test',
       );

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { RunEvent } from '../../src/engine/events.js';
-import { CLIENT_KEY, DOMAIN, LAB_DIR, LAB_SECRET, REPO_DIR, type Era, type LabState } from './setup/lab-config.js';
+import { CLIENT_KEY, KNOWN_HOSTS, DOMAIN, LAB_DIR, LAB_SECRET, REPO_DIR, type Era, type LabState } from './setup/lab-config.js';
 import { labDown, labUp } from './setup/lab.js';
 import { inHost } from './setup/run.js';
 import { canConnect } from '../support/tcp-probe.js';
@@ -42,6 +42,7 @@ function inventory(lab: LabState, bridges: string[], extra: Record<string, strin
     '  vars:',
     '    ansible_user: root',
     `    ansible_ssh_private_key_file: ${CLIENT_KEY}`,
+    `    ansible_ssh_common_args: "-o UserKnownHostsFile=${KNOWN_HOSTS}"`,
     `    jitsi_domain: ${DOMAIN}`,
     `    jitsi_apt_source: "deb [trusted=yes] file:${REPO_DIR} ./"`,
     '    jitsi_apt_key_url: ""',

@@ -12,6 +12,8 @@ export interface LocalSshd {
   port: number;
   dir: string;
   clientKey: string;
+  /** A known_hosts file that trusts this sshd's host key on every listen address. */
+  knownHosts: string;
   stop(): Promise<void>;
 }
 
@@ -81,6 +83,10 @@ export async function startLocalSshd(listen: string[] = ['127.0.0.1']): Promise<
     'LogLevel ERROR',
     '',
   ].join('\n');
+  const pub = (await import('node:fs/promises')).readFile(`${hostKey}.pub`, 'utf8');
+  const knownHosts = join(dir, 'known_hosts');
+  const [type, key] = (await pub).trim().split(/\s+/);
+  await writeFile(knownHosts, listen.map((a) => `[${a}]:${port} ${type} ${key}\n`).join(''));
   const cfg = join(dir, 'sshd_config');
   await writeFile(cfg, config);
   let log = '';
@@ -91,6 +97,7 @@ export async function startLocalSshd(listen: string[] = ['127.0.0.1']): Promise<
     port,
     dir,
     clientKey,
+    knownHosts,
     async stop() {
       if (proc.exitCode === null) {
         const exited = new Promise((r) => proc.once('exit', r));

@@ -6,7 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnreachableError } from '../../src/transport/host.js';
-import { SshHost, type SshTarget } from '../../src/transport/ssh-host.js';
+import { connectSsh, type TestTarget } from '../support/ssh-connect.js';
 import { fileOperationContract } from './file-operations.js';
 import { freePort, sshdUnavailable, startLocalSshd, type LocalSshd } from '../support/local-sshd.js';
 
@@ -22,12 +22,13 @@ describe('ssh host against a real sshd', { skip: why ?? false }, () => {
     await sshd?.stop();
   });
 
-  const target = (over: Partial<SshTarget> = {}): SshTarget => ({
+  const target = (over: Partial<TestTarget> = {}): TestTarget => ({
     name: 'meet',
     address: '127.0.0.1',
     port: sshd.port,
     user: 'root',
     privateKeyPath: sshd.clientKey,
+    knownHostsFile: sshd.knownHosts,
     connectTimeoutMs: 5000,
     keepaliveIntervalMs: 5000,
     ...over,
@@ -36,12 +37,12 @@ describe('ssh host against a real sshd', { skip: why ?? false }, () => {
   fileOperationContract('ssh host', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'js-ssh-'));
     const backupDir = join(dir, 'backups');
-    const host = await SshHost.connect(target(), { enabled: false, user: 'root' }, backupDir);
+    const host = await connectSsh(target(), { enabled: false, user: 'root' }, backupDir);
     return { host, dir, backupDir };
   });
 
   test('one connection serves many commands, also in parallel', async () => {
-    const host = await SshHost.connect(target(), { enabled: false, user: 'root' }, '/tmp/unused');
+    const host = await connectSsh(target(), { enabled: false, user: 'root' }, '/tmp/unused');
     try {
       const results = await Promise.all(Array.from({ length: 8 }, (_, i) => host.exec(['echo', String(i)])));
       assert.deepEqual(results.map((r) => r.stdout), Array.from({ length: 8 }, (_, i) => `${i}\n`));
@@ -56,10 +57,10 @@ describe('ssh host against a real sshd', { skip: why ?? false }, () => {
   test('a write cut off by a dropped connection leaves the old file and no temp file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'js-ssh-cut-'));
     const path = join(dir, 'live.conf');
-    const first = await SshHost.connect(target(), { enabled: false, user: 'root' }, join(dir, 'b'));
+    const first = await connectSsh(target(), { enabled: false, user: 'root' }, join(dir, 'b'));
     await first.writeFile(path, 'old\n');
     await first.close();
-    const host = await SshHost.connect(target(), { enabled: false, user: 'root' }, join(dir, 'b'));
+    const host = await connectSsh(target(), { enabled: false, user: 'root' }, join(dir, 'b'));
     // The validator runs after the temp file is written and before the rename: drop the line then.
     const pending = host.writeFile(path, 'new\n', { validate: ['sh', '-c', 'touch "$1.validating"; sleep 1', 'v', path] }).catch((e: Error) => e);
     for (let i = 0; i < 100 && !existsSync(`${path}.validating`); i++) await new Promise((r) => setTimeout(r, 20));
@@ -71,7 +72,7 @@ describe('ssh host against a real sshd', { skip: why ?? false }, () => {
   });
 
   test('become runs commands through sudo -n as the become user', async () => {
-    const host = await SshHost.connect(target(), { enabled: true, user: 'nobody' }, '/tmp/unused');
+    const host = await connectSsh(target(), { enabled: true, user: 'nobody' }, '/tmp/unused');
     try {
       const r = await host.exec(['id', '-un']);
       if (r.code !== 0 && /sudo: (not found|command not found)/.test(r.stderr)) {
@@ -89,7 +90,7 @@ describe('ssh host against a real sshd', { skip: why ?? false }, () => {
     const other = await startLocalSshd();
     try {
       await assert.rejects(
-        SshHost.connect(target({ privateKeyPath: other.clientKey }), { enabled: false, user: 'root' }, '/tmp/x'),
+        connectSsh(target({ privateKeyPath: other.clientKey }), { enabled: false, user: 'root' }, '/tmp/x'),
         (e: unknown) => e instanceof UnreachableError && /^permission denied for root@127\.0\.0\.1:\d+/.test(e.message),
       );
     } finally {
@@ -101,7 +102,7 @@ describe('ssh host against a real sshd', { skip: why ?? false }, () => {
     const port = await freePort();
     const t0 = Date.now();
     await assert.rejects(
-      SshHost.connect(target({ port }), { enabled: false, user: 'root' }, '/tmp/x'),
+      connectSsh(target({ port }), { enabled: false, user: 'root' }, '/tmp/x'),
       (e: unknown) => e instanceof UnreachableError && e.message === `connection refused by 127.0.0.1:${port} (is sshd running on that port?)`,
     );
     assert.ok(Date.now() - t0 < 2000);
@@ -115,7 +116,7 @@ describe('ssh host against a real sshd', { skip: why ?? false }, () => {
     const t0 = Date.now();
     try {
       await assert.rejects(
-        SshHost.connect(target({ port, connectTimeoutMs: 1000 }), { enabled: false, user: 'root' }, '/tmp/x'),
+        connectSsh(target({ port, connectTimeoutMs: 1000 }), { enabled: false, user: 'root' }, '/tmp/x'),
         (e: unknown) => e instanceof UnreachableError && /^timed out connecting to 127\.0\.0\.1:\d+ after 1s/.test(e.message),
       );
       const took = Date.now() - t0;
@@ -127,7 +128,7 @@ describe('ssh host against a real sshd', { skip: why ?? false }, () => {
   });
 
   test('a host that goes away mid-run fails that host with a clear reason, not a hang', async () => {
-    const host = await SshHost.connect(target({ keepaliveIntervalMs: 500 }), { enabled: false, user: 'root' }, '/tmp/x');
+    const host = await connectSsh(target({ keepaliveIntervalMs: 500 }), { enabled: false, user: 'root' }, '/tmp/x');
     try {
       // Kill this session's own sshd child: the server side of our connection disappears.
       const pending = host.exec(['sh', '-c', 'kill -9 $PPID; sleep 30']);

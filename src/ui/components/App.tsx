@@ -42,6 +42,7 @@ export function App({ session, inventoryPath, rerun, showDiffs }: AppProps) {
   const diffs = step && (pager !== null || question?.kind === 'step') ? diffLines(step, width) : [];
   const pageRoom = height - 2;
   const maxOffset = Math.max(0, diffs.length - pageRoom);
+  const typed$ = useRef('');
   const latest = useRef({ maxOffset, pageRoom });
   latest.current = { maxOffset, pageRoom };
 
@@ -84,6 +85,24 @@ export function App({ session, inventoryPath, rerun, showDiffs }: AppProps) {
         return;
       }
       if (!question) return;
+      if (question.kind === 'secret') {
+        // Kept in a ref, never in what is drawn.
+        if (key.return) {
+          const typed = typed$.current;
+          typed$.current = '';
+          session.answer({ secret: typed });
+        } else if (key.escape) {
+          typed$.current = '';
+          session.answer({ secret: null });
+        } else if (key.backspace || key.delete) typed$.current = typed$.current.slice(0, -1);
+        else if (input && !key.ctrl && !key.meta) typed$.current += input;
+        return;
+      }
+      if (question.kind === 'host-key') {
+        if (input === 'y') session.answer({ trust: true });
+        else if (input === 'n' || key.escape) session.answer({ trust: false });
+        return;
+      }
       const yes = key.return || input === 'y';
       if (question.kind === 'start') {
         if (yes) session.answer('go');

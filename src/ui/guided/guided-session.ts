@@ -1,7 +1,7 @@
 import type { Decision, EventSink } from '../../engine/events.js';
 import { initialState, reduce, type Question, type RunState } from './run-state.js';
 
-export type Answer = Decision | 'go';
+export type Answer = Decision | 'go' | { trust: boolean } | { secret: string | null };
 
 /**
  * Between the engine and the screen: the engine's events and questions come in, the user's answers
@@ -11,6 +11,8 @@ export class GuidedSession {
   private state: RunState = initialState();
   private readonly listeners = new Set<() => void>();
   private pending: ((answer: Answer) => void) | undefined;
+  /** Questions come one at a time: hosts connecting in parallel may each have one. */
+  private queue: Promise<unknown> = Promise.resolve();
   private interrupts = 0;
 
   constructor(private readonly hooks: { abort: () => void; hardExit: () => void }) {}
@@ -30,12 +32,29 @@ export class GuidedSession {
   readonly sink: EventSink = (event) => this.dispatch(event);
 
   private ask(question: Question): Promise<Answer> {
-    if (this.state.interrupted) return Promise.resolve('quit');
-    return new Promise((resolve) => {
-      this.pending = resolve;
-      this.dispatch({ type: 'ui:ask', question });
-    });
+    const turn = this.queue.then(
+      () =>
+        new Promise<Answer>((resolve) => {
+          if (this.state.interrupted) return resolve('quit');
+          this.pending = resolve;
+          this.dispatch({ type: 'ui:ask', question });
+        }),
+    );
+    this.queue = turn;
+    return turn;
   }
+
+  /** For the connection: trust a host key not yet known? */
+  readonly trustHostKey = async (q: { host: string; address: string; keyType: string; fingerprint: string }): Promise<boolean> => {
+    const a = await this.ask({ kind: 'host-key', ...q });
+    return typeof a === 'object' && 'trust' in a && a.trust;
+  };
+
+  /** For the connection: a passphrase or password, typed hidden; null when the user declines. */
+  readonly secret = async (prompt: string): Promise<string | null> => {
+    const a = await this.ask({ kind: 'secret', prompt });
+    return typeof a === 'object' && 'secret' in a ? a.secret : null;
+  };
 
   /** For the engine: asked once discovery is done. */
   readonly ready = async (): Promise<'go' | 'quit'> => ((await this.ask({ kind: 'start' })) === 'quit' ? 'quit' : 'go');
@@ -43,7 +62,7 @@ export class GuidedSession {
   /** For the engine: asked before a step with changes. */
   readonly decide = async (step: { id: string }): Promise<Decision> => {
     const a = await this.ask({ kind: 'step', step: step.id });
-    return a === 'go' ? 'apply' : a;
+    return a === 'skip' || a === 'quit' ? a : 'apply';
   };
 
   /** The user's answer to the question on screen; ignored when none is. */

@@ -3,6 +3,7 @@ import type { RunResult } from '../../engine/run-playbook.js';
 import { EXIT } from '../../engine/exit-codes.js';
 import type { EventSink } from '../../engine/events.js';
 import type { RunOptions } from '../../engine/run-playbook.js';
+import type { OpenerPrompts } from '../../engine/open-host.js';
 import { App } from '../components/App.js';
 import { ThemeContext, themeFor } from '../theme.js';
 import { GuidedSession } from './guided-session.js';
@@ -14,7 +15,7 @@ export interface GuidedOptions {
   /** Ask before beginning and before each step (false under --yes and --check). */
   ask: boolean;
   abort: AbortController;
-  run: (frontEnd: { sink: EventSink } & Pick<RunOptions, 'decide' | 'ready'>) => Promise<RunResult>;
+  run: (frontEnd: { sink: EventSink; prompts?: OpenerPrompts } & Pick<RunOptions, 'decide' | 'ready'>) => Promise<RunResult>;
   stdin?: NodeJS.ReadStream;
   stdout?: NodeJS.WriteStream;
 }
@@ -40,7 +41,14 @@ export async function runGuided(o: GuidedOptions): Promise<number> {
   );
   unmount = () => ink.unmount();
   try {
-    const result = await o.run({ sink: session.sink, ...(o.ask ? { decide: session.decide, ready: session.ready } : {}) });
+    // Under --yes and --check nothing is asked, as without a terminal: unknown keys are refused
+    // (unless --accept-new-host-keys) and passwords come from the environment.
+    const prompts: OpenerPrompts = {
+      trustHostKey: session.trustHostKey,
+      passphrase: ({ host, keyFile }) => session.secret(`Passphrase for the private key ${keyFile} (to reach ${host}):`),
+      becomePassword: ({ host, user }) => session.secret(`sudo on ${host} asks ${user} for a password. Type it once; it is used on every host that asks, and never shown:`),
+    };
+    const result = await o.run({ sink: session.sink, ...(o.ask ? { prompts, decide: session.decide, ready: session.ready } : {}) });
     return result.exitCode;
   } finally {
     process.off('SIGINT', onSigint);

@@ -2,7 +2,11 @@ import type { Decision, HostSummary, RunEvent } from '../../engine/events.js';
 import type { Finding, HostStatus } from '../../engine/types.js';
 
 /** What the UI is waiting for the user to answer. */
-export type Question = { kind: 'start' } | { kind: 'step'; step: string };
+export type Question =
+  | { kind: 'start' }
+  | { kind: 'step'; step: string }
+  | { kind: 'host-key'; host: string; address: string; keyType: string; fingerprint: string }
+  | { kind: 'secret'; prompt: string };
 
 /** Things the guided session adds to the engine's events. */
 export type UiAction = { type: 'ui:ask'; question: Question } | { type: 'ui:answered' } | { type: 'ui:interrupted' };

@@ -79,7 +79,17 @@ export function startLines(state: RunState, o: StartOptions): Line[] {
   if (!state.refused && state.findings.length === 0) found.push(spin(' reading the servers…'));
   const steps: Line[] = [[seg('Steps', undefined, true)], ...state.steps.map((s, i) => plain(`  ${i + 1} ${s.title}`))];
   const prompt: Line[] = [blank];
-  if (o.asking) prompt.push([seg('⏎', 'accent', true), seg(' begin   '), seg('q', 'accent', true), seg(' quit')]);
+  const q = state.question;
+  if (q?.kind === 'host-key') {
+    prompt.push(
+      [seg('!', 'warn', true), seg(` The host key of ${q.host} (${q.address}) is not in known_hosts:`, undefined, true)],
+      [seg(`  ${q.keyType} ${q.fingerprint}`, 'accent')],
+      ...wrapped('Compare it with the one the server shows (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on it). Trusting records it in known_hosts.', o.width, '  ', 'dim'),
+      [seg('y', 'accent', true), seg(' trust and record   '), seg('n', 'accent', true), seg(' refuse (the host is left out)')],
+    );
+  } else if (q?.kind === 'secret') {
+    prompt.push(...wrapped(q.prompt, o.width, '', undefined), [seg('  (typing is hidden) ', 'dim'), seg('⏎', 'accent', true), seg(' done   '), seg('Esc', 'accent', true), seg(' none')]);
+  } else if (o.asking) prompt.push([seg('⏎', 'accent', true), seg(' begin   '), seg('q', 'accent', true), seg(' quit')]);
   else if (state.interrupted) prompt.push([seg('Stopping…', 'warn')]);
   else prompt.push(spin(state.hosts.some((h) => h.conn === 'connecting' || h.conn === 'waiting') ? ` connecting to ${plural(state.hosts.length, 'host')}…` : ' discovering…'));
   const more = (what: string) => (n: number) => `  … ${n} more ${what}`;
@@ -89,7 +99,7 @@ export function startLines(state: RunState, o: StartOptions): Line[] {
       { lines: hosts, min: 4, shrink: 0, more: more('hosts (all are listed at the end)') },
       { lines: found, min: 3, shrink: 2, more: more('findings') },
       { lines: steps, min: 2, shrink: 1, more: more('steps') },
-      { lines: prompt, min: 2, shrink: 9, more: () => '' },
+      { lines: prompt, min: prompt.length, shrink: 9, more: () => '' },
     ],
     o.height,
   );

@@ -10,6 +10,8 @@ export const LAB_DIR = join(PROJECT_ROOT, '.lab');
 export const STATE_FILE = join(LAB_DIR, 'state.json');
 export const INVENTORY_FILE = join(LAB_DIR, 'inventory.yaml');
 export const CLIENT_KEY = join(LAB_DIR, 'id_ed25519');
+/** The lab hosts' keys, as ssh-keyscan saw them when the lab came up. */
+export const KNOWN_HOSTS = join(LAB_DIR, 'known_hosts');
 export const REPO_DIR = join(LAB_DIR, 'repo');
 
 export const NET_PREFIX = '10.77.0';

@@ -3,7 +3,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildStandinPackage, writeAptRepo } from '../standin-jvb/build-package.js';
 import { mapLimit } from '../../../src/engine/pool.js';
-import { BRIDGE_DEV, CLIENT_KEY, DOMAIN, INVENTORY_FILE, LAB_DIR, MAX_BRIDGES, REPO_DIR, STATE_FILE, plannedHosts, type Era, type LabHost, type LabState } from './lab-config.js';
+import { BRIDGE_DEV, CLIENT_KEY, DOMAIN, INVENTORY_FILE, KNOWN_HOSTS, LAB_DIR, MAX_BRIDGES, REPO_DIR, STATE_FILE, plannedHosts, type Era, type LabHost, type LabState } from './lab-config.js';
 import { createBridge, startHost } from './lab-hosts.js';
 import { preparePackageHost, provisionMeet } from './provision-meet.js';
 import { run } from './run.js';
@@ -66,6 +66,7 @@ export function inventoryYaml(state: LabState): string {
     '  vars:',
     '    ansible_user: root',
     `    ansible_ssh_private_key_file: ${CLIENT_KEY.split('/').pop()}`,
+    `    ansible_ssh_common_args: "-o UserKnownHostsFile=${KNOWN_HOSTS}"`,
     `    jitsi_domain: ${DOMAIN}`,
     `    jitsi_apt_source: "deb [trusted=yes] file:${REPO_DIR} ./"`,
     '    jitsi_apt_key_url: ""',
@@ -131,7 +132,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   await save();
   await writeFile(INVENTORY_FILE, inventoryYaml(state));
   const known = await Promise.all(hosts.map(async (h) => (await run('ssh-keyscan', ['-T', '5', '-t', 'ed25519', h.address], { allowFail: true })).stdout));
-  await writeFile(join(LAB_DIR, 'known_hosts'), known.join(''));
+  await writeFile(KNOWN_HOSTS, known.join(''));
   return state;
 }
 
