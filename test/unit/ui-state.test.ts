@@ -143,13 +143,16 @@ describe('guided session', () => {
   test('answers resolve the question on screen; Ctrl-C answers quit, aborts, and a second one exits', async () => {
     const calls: string[] = [];
     const session = new GuidedSession({ abort: () => calls.push('abort'), hardExit: () => calls.push('exit') });
+    const tick = () => new Promise((r) => setImmediate(r));
     session.answer('apply');
     const ready = session.ready();
+    await tick();
     assert.deepEqual(session.getState().question, { kind: 'start' });
     session.answer('go');
     assert.equal(await ready, 'go');
     assert.equal(session.getState().question, undefined);
     const decision = session.decide({ id: 'conf' });
+    await tick();
     assert.deepEqual(session.getState().question, { kind: 'step', step: 'conf' });
     session.interrupt();
     assert.equal(await decision, 'quit');
@@ -157,5 +160,21 @@ describe('guided session', () => {
     assert.equal(await session.decide({ id: 'next' }), 'quit', 'after Ctrl-C nothing more is asked');
     session.interrupt();
     assert.deepEqual(calls, ['abort', 'exit']);
+  });
+
+  test('questions from hosts connecting at once are asked one after the other', async () => {
+    const tick = () => new Promise((r) => setImmediate(r));
+    const session = new GuidedSession({ abort: () => undefined, hardExit: () => undefined });
+    const key = (host: string) => ({ host, address: `${host}:22`, keyType: 'ssh-ed25519', fingerprint: `SHA256:${host}` });
+    const a = session.trustHostKey(key('jvb1'));
+    const b = session.secret('sudo password');
+    await tick();
+    assert.equal(session.getState().question?.kind, 'host-key');
+    session.answer({ trust: true });
+    assert.equal(await a, true);
+    await tick();
+    assert.deepEqual(session.getState().question, { kind: 'secret', prompt: 'sudo password' });
+    session.answer({ secret: 'pw' });
+    assert.equal(await b, 'pw');
   });
 });
