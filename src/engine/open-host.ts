@@ -74,7 +74,7 @@ async function prepareSudo(host: SshHost, spec: HostSpec, user: string, become: 
   const probe = await host.exec(['sudo', '-n', '-u', become.user, 'true'], { noBecome: true });
   if (probe.code === 0) return;
   if (!/password is required|a terminal is required/.test(probe.stderr)) return; // reported by the first command, with its own hint
-  const pw = str(spec.vars.ansible_become_password) ?? str(spec.vars.ansible_become_pass) ?? process.env.JITSI_SCALE_BECOME_PASSWORD ?? (await askOnce());
+  const pw = str(spec.vars.ansible_become_password) ?? str(spec.vars.ansible_become_pass) ?? str(process.env.JITSI_SCALE_BECOME_PASSWORD) ?? (await askOnce());
   if (pw === null || pw === undefined) {
     throw new HostError(spec.name, `sudo on ${spec.name} asks ${user} for a password: set JITSI_SCALE_BECOME_PASSWORD (or ansible_become_password), run on a terminal to be asked, or allow passwordless sudo`);
   }

@@ -69,7 +69,7 @@ async function identities(ep: Endpoint, forHost: string, s: ConnectSettings): Pr
     }
     let parsed = utils.parseKey(data);
     if (parsed instanceof Error && /passphrase|encrypted/i.test(parsed.message)) {
-      const pass = process.env.JITSI_SCALE_SSH_PASSPHRASE ?? (await s.prompts.passphrase?.({ host: forHost, keyFile: file })) ?? null;
+      const pass = (process.env.JITSI_SCALE_SSH_PASSPHRASE || undefined) ?? (await s.prompts.passphrase?.({ host: forHost, keyFile: file })) ?? null;
       if (pass === null) throw new UnreachableError(forHost, `private key ${file} is protected by a passphrase: set JITSI_SCALE_SSH_PASSPHRASE, add the key to ssh-agent, or run on a terminal to be asked`);
       s.secret?.(pass);
       parsed = utils.parseKey(data, pass);
@@ -172,7 +172,7 @@ export async function openClient(ep: Endpoint, to: { host: string; jump: boolean
     if (!(e instanceof HostKeyRefused)) throw e;
     const fp = fingerprint(e.blob);
     if (e.kind === 'unknown' && ep.hostKeyPolicy === 'ask' && s.prompts.trustHostKey) {
-      if (await s.prompts.trustHostKey({ host: to.jump ? `${ep.alias} (jump host for ${forHost})` : forHost, address: where(ep), keyType: keyTypeOf(e.blob), fingerprint: fp })) {
+      if (await s.prompts.trustHostKey({ host: to.jump ? `jump host ${ep.alias} (for ${forHost})` : forHost, address: where(ep), keyType: keyTypeOf(e.blob), fingerprint: fp })) {
         await s.trust.record(ep.knownHostsFiles[0]!, token, e.blob);
         return attempt();
       }

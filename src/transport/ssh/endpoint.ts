@@ -82,7 +82,10 @@ export function resolveTarget(spec: HostSpec, fileBlocks: SshConfigBlock[], o: E
   });
   const jumps = (resolveSshConfig(blocks, spec.address).proxyJump ?? []).map((h) => {
     const p = hop(h);
-    return endpoint(p.host, { ...(p.user ? { user: p.user } : {}), ...(p.port ? { port: p.port } : {}) });
+    const j = endpoint(p.host, { ...(p.user ? { user: p.user } : {}), ...(p.port ? { port: p.port } : {}) });
+    // A hop with no key of its own is tried with the host's key too: a bastion usually takes the
+    // same key as the hosts behind it (ssh would need it in the agent or the config).
+    return j.identitiesExplicit || !target.identitiesExplicit ? j : { ...j, identityFiles: [...target.identityFiles, ...j.identityFiles] };
   });
   return { ...target, name: spec.name, jumps };
 }

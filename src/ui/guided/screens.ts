@@ -82,7 +82,7 @@ export function startLines(state: RunState, o: StartOptions): Line[] {
   const q = state.question;
   if (q?.kind === 'host-key') {
     prompt.push(
-      [seg('!', 'warn', true), seg(` The host key of ${q.host} (${q.address}) is not in known_hosts:`, undefined, true)],
+      ...wrapped(`! ${q.host} (${q.address}) is not in known_hosts yet. It offers this key:`, o.width, '', 'warn'),
       [seg(`  ${q.keyType} ${q.fingerprint}`, 'accent')],
       ...wrapped('Compare it with the one the server shows (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on it). Trusting records it in known_hosts.', o.width, '  ', 'dim'),
       [seg('y', 'accent', true), seg(' trust and record   '), seg('n', 'accent', true), seg(' refuse (the host is left out)')],

@@ -23,7 +23,7 @@ export const LAB_SECRET = 'Lab-Jvb-S3cret-7f2c';
 export const MAX_BRIDGES = 60;
 
 export type Era = 'current' | 'legacy';
-export type Role = 'meet' | 'jvb' | 'outsider';
+export type Role = 'meet' | 'jvb' | 'outsider' | 'bastion';
 
 export interface LabHost {
   name: string;
@@ -39,11 +39,14 @@ export interface LabState {
   bridges: number;
   created: string;
   hosts: LabHost[];
+  /** The bridges accept SSH from the bastion only. */
+  bastionOnly?: boolean;
 }
 
 export function plannedHosts(bridges: number): Omit<LabHost, 'sshdPid'>[] {
   const hosts: Omit<LabHost, 'sshdPid'>[] = [{ name: 'meet', role: 'meet', ns: 'jsl-meet', address: `${NET_PREFIX}.10` }];
   for (let i = 1; i <= bridges; i++) hosts.push({ name: `jvb${i}`, role: 'jvb', ns: `jsl-jvb${i}`, address: `${NET_PREFIX}.${10 + i}` });
   hosts.push({ name: 'outsider', role: 'outsider', ns: 'jsl-outsider', address: `${NET_PREFIX}.200` });
+  hosts.push({ name: 'bastion', role: 'bastion', ns: 'jsl-bastion', address: `${NET_PREFIX}.250` });
   return hosts;
 }

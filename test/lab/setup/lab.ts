@@ -6,7 +6,7 @@ import { mapLimit } from '../../../src/engine/pool.js';
 import { BRIDGE_DEV, CLIENT_KEY, DOMAIN, INVENTORY_FILE, KNOWN_HOSTS, LAB_DIR, MAX_BRIDGES, REPO_DIR, STATE_FILE, plannedHosts, type Era, type LabHost, type LabState } from './lab-config.js';
 import { createBridge, startHost } from './lab-hosts.js';
 import { preparePackageHost, provisionMeet } from './provision-meet.js';
-import { run } from './run.js';
+import { inHost, run } from './run.js';
 
 /** Debian packages the lab runs on; installed when missing. */
 const NEEDED: Record<string, string> = {
@@ -59,14 +59,16 @@ export function inventoryYaml(state: LabState): string {
   const meet = state.hosts.find((h) => h.role === 'meet')!;
   const bridges = state.hosts.filter((h) => h.role === 'jvb');
   const outsider = state.hosts.find((h) => h.role === 'outsider');
+  const bastion = state.hosts.find((h) => h.role === 'bastion');
+  const common = `-o UserKnownHostsFile=${KNOWN_HOSTS}`;
   return [
     '# The jitsi-scale lab (written by `npm run lab -- up`): hosts in network namespaces on this machine.',
     `# era: ${state.era}; the videobridge package is the lab's TEST STAND-IN from its own apt repository.`,
     'all:',
     '  vars:',
     '    ansible_user: root',
-    `    ansible_ssh_private_key_file: ${CLIENT_KEY.split('/').pop()}`,
-    `    ansible_ssh_common_args: "-o UserKnownHostsFile=${KNOWN_HOSTS}"`,
+    `    ansible_ssh_private_key_file: ${CLIENT_KEY}`,
+    `    ansible_ssh_common_args: "${common}"`,
     `    jitsi_domain: ${DOMAIN}`,
     `    jitsi_apt_source: "deb [trusted=yes] file:${REPO_DIR} ./"`,
     '    jitsi_apt_key_url: ""',
@@ -75,16 +77,26 @@ export function inventoryYaml(state: LabState): string {
     '      hosts:',
     `        meet: { ansible_host: ${meet.address} }`,
     '    jvb:',
+    ...(state.bastionOnly && bastion ? ['      # SSH to the bridges is allowed from the bastion only', `      vars: { ansible_ssh_common_args: "${common} -J root@${bastion.address}" }`] : []),
     '      hosts:',
     ...bridges.map((b) => `        ${b.name}: { ansible_host: ${b.address} }`),
     ...(outsider ? ['    outsider:', '      hosts:', `        outsider: { ansible_host: ${outsider.address} }`] : []),
+    ...(bastion ? ['    bastion:', '      hosts:', `        bastion: { ansible_host: ${bastion.address} }`] : []),
     '',
   ].join('\n');
 }
 
+/** nftables rule on a bridge: SSH from the bastion ($1) only, everyone else refused. */
+const BASTION_ONLY = `
+nft add table inet lab_bastion
+nft add chain inet lab_bastion input '{ type filter hook input priority -10; policy accept; }'
+nft add rule inet lab_bastion input ip saddr != "$1" tcp dport 22 reject with tcp reset`;
+
 export interface UpOptions {
   bridges: number;
   era: Era;
+  /** The bridges accept SSH from the bastion host only; the inventory reaches them through it. */
+  bastionOnly?: boolean;
   log?: (line: string) => void;
 }
 
@@ -96,7 +108,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   const existing = await readState();
   if (existing) {
     const up = existing.hosts.every((h) => alive(h.sshdPid));
-    if (up && existing.bridges === opts.bridges && existing.era === opts.era) {
+    if (up && existing.bridges === opts.bridges && existing.era === opts.era && !!existing.bastionOnly === !!opts.bastionOnly) {
       log(`the lab is already up (${existing.bridges} bridges, ${existing.era} era)`);
       return existing;
     }
@@ -119,7 +131,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   const planned = plannedHosts(opts.bridges);
   const hosts: LabHost[] = [];
   // Record each host as soon as it exists, so that `down` can clean up a half-made lab.
-  const state: LabState = { era: opts.era, bridges: opts.bridges, created: new Date().toISOString(), hosts };
+  const state: LabState = { era: opts.era, bridges: opts.bridges, created: new Date().toISOString(), hosts, ...(opts.bastionOnly ? { bastionOnly: true } : {}) };
   const save = () => writeFile(STATE_FILE, JSON.stringify(state, null, 2));
   await mapLimit(planned, 8, async (p) => {
     const h = await startHost(p);
@@ -133,6 +145,10 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   await writeFile(INVENTORY_FILE, inventoryYaml(state));
   const known = await Promise.all(hosts.map(async (h) => (await run('ssh-keyscan', ['-T', '5', '-t', 'ed25519', h.address], { allowFail: true })).stdout));
   await writeFile(KNOWN_HOSTS, known.join(''));
+  if (opts.bastionOnly) {
+    const bastion = hosts.find((h) => h.role === 'bastion')!;
+    for (const b of hosts.filter((h) => h.role === 'jvb')) await inHost(b.sshdPid, BASTION_ONLY, [bastion.address]);
+  }
   return state;
 }
 
