@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { HostSpec } from '../inventory/types.js';
@@ -104,6 +105,9 @@ export function hostOpener(o: ConnectOptions): OpenHost {
     if (spec.connection === 'local') return new LocalHost(spec.name, { enabled: spec.become, user: spec.becomeUser }, backupDir);
     config ??= loadSshConfig(o.sshConfigFile ?? join(homedir(), '.ssh', 'config'));
     const target = resolveTarget(spec, await config, { acceptNewHostKeys: o.acceptNewHostKeys ?? false, ...(o.knownHostsFile ? { knownHostsFile: o.knownHostsFile } : {}) });
+    // private_address defaults to ansible_host; when that is an ssh alias, the address ssh
+    // resolved it to is the one the other hosts reach (firewall rules need an IP).
+    if (spec.vars.private_address === undefined && isIP(target.address) !== 0 && isIP(spec.jitsi.privateAddress) === 0) spec.jitsi.privateAddress = target.address;
     // ansible_become's default follows the user actually logged in as, which the ssh config may set.
     const enabled = spec.vars.ansible_become === undefined ? target.user !== 'root' : spec.become;
     const become: Become = { enabled, user: spec.becomeUser };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,6 +122,44 @@ describe('connecting the way OpenSSH users expect (lab with a bastion)', { skip:
     } finally {
       process.kill(Number(pid));
     }
+  });
+
+  test('~/.ssh/config does the rest: aliases, user, key, known_hosts and a two-hop ProxyJump', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'js-home-'));
+    await mkdir(join(home, '.ssh'), { mode: 0o700 });
+    await writeFile(
+      join(home, '.ssh', 'config'),
+      [
+        'Host lab-*',
+        '  User root',
+        `  IdentityFile ${CLIENT_KEY}`,
+        '  IdentitiesOnly yes',
+        `  UserKnownHostsFile ${KNOWN_HOSTS}`,
+        'Host lab-meet',
+        `  HostName ${host('meet').address}`,
+        'Host lab-jvb1',
+        `  HostName ${host('jvb1').address}`,
+        // Two hops: the outsider first, then the bastion, which alone may reach the bridges.
+        '  ProxyJump lab-outsider,lab-bastion',
+        'Host lab-jvb2',
+        `  HostName ${host('jvb2').address}`,
+        '  ProxyJump lab-bastion',
+        'Host lab-outsider',
+        `  HostName ${host('outsider').address}`,
+        'Host lab-bastion',
+        `  HostName ${host('bastion').address}`,
+        '',
+      ].join('\n'),
+    );
+    const inv = join(dir, 'aliases.yaml');
+    await writeFile(
+      inv,
+      ['all:', '  vars: { jitsi_domain: meet.lab.test }', '  children:', '    meet: { hosts: { meet: { ansible_host: lab-meet } } }', '    jvb: { hosts: { jvb1: { ansible_host: lab-jvb1 }, jvb2: { ansible_host: lab-jvb2 } } }', ''].join('\n'),
+    );
+    const r = await jitsiScale(['--check', '-v', '-i', inv], { HOME: home, SSH_AUTH_SOCK: undefined });
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /^\[jvb1\] connect: ok/m);
+    assert.match(r.out, /^\[jvb2\] connect: ok/m);
   });
 
   test('guided: each unknown host key is shown and asked about, the sudo password is asked once and hidden', async () => {

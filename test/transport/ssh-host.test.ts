@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -92,6 +93,55 @@ describe('ssh host against a real sshd', { skip: why ?? false }, () => {
       await assert.rejects(
         connectSsh(target({ privateKeyPath: other.clientKey }), { enabled: false, user: 'root' }, '/tmp/x'),
         (e: unknown) => e instanceof UnreachableError && /^permission denied for root@127\.0\.0\.1:\d+/.test(e.message),
+      );
+    } finally {
+      await other.stop();
+    }
+  });
+
+  test('a passphrase-protected key: from JITSI_SCALE_SSH_PASSPHRASE or the prompt; a wrong or missing one is one clear line', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'js-pass-'));
+    const key = join(dir, 'id_locked');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'open sesame', '-f', key]);
+    execFileSync('sh', ['-c', `cat "$1.pub" >> "$2"`, 'add', key, join(sshd.dir, 'authorized_keys')]);
+    const asked: string[] = [];
+    const host = await connectSsh(target({ privateKeyPath: key }), { enabled: false, user: 'root' }, '/tmp/x', {
+      passphrase: async (q) => (asked.push(`${q.host} ${q.keyFile}`), 'open sesame'),
+    });
+    assert.equal((await host.exec(['echo', 'in'])).stdout, 'in\n');
+    await host.close();
+    assert.deepEqual(asked, [`meet ${key}`]);
+    await assert.rejects(connectSsh(target({ privateKeyPath: key }), { enabled: false, user: 'root' }, '/tmp/x', { passphrase: async () => 'wrong' }), (e: unknown) => e instanceof UnreachableError && e.message === `wrong passphrase for private key ${key}`);
+    await assert.rejects(
+      connectSsh(target({ privateKeyPath: key }), { enabled: false, user: 'root' }, '/tmp/x'),
+      (e: unknown) => e instanceof UnreachableError && e.message === `private key ${key} is protected by a passphrase: set JITSI_SCALE_SSH_PASSPHRASE, add the key to ssh-agent, or run on a terminal to be asked`,
+    );
+    process.env.JITSI_SCALE_SSH_PASSPHRASE = 'open sesame';
+    try {
+      const viaEnv = await connectSsh(target({ privateKeyPath: key }), { enabled: false, user: 'root' }, '/tmp/x');
+      await viaEnv.close();
+    } finally {
+      delete process.env.JITSI_SCALE_SSH_PASSPHRASE;
+    }
+  });
+
+  test('host keys: known passes; unknown is refused or recorded by policy; a changed key is refused with both fingerprints', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'js-kh-'));
+    const empty = join(dir, 'empty');
+    writeFileSync(empty, '');
+    await assert.rejects(connectSsh(target({ knownHostsFile: empty, hostKeyPolicy: 'ask' }), { enabled: false, user: 'root' }, '/tmp/x'), (e: unknown) => e instanceof UnreachableError && /^unknown host key for meet \(127\.0\.0\.1:\d+\): ssh-ed25519 SHA256:\S+; check it, then run again with --accept-new-host-keys/.test(e.message));
+    const offered: string[] = [];
+    const trusted = await connectSsh(target({ knownHostsFile: empty, hostKeyPolicy: 'ask' }), { enabled: false, user: 'root' }, '/tmp/x', { trustHostKey: async (q) => (offered.push(q.fingerprint), true) });
+    await trusted.close();
+    assert.equal(offered.length, 1);
+    assert.match(readFileSync(empty, 'utf8'), new RegExp(`^\\[127\\.0\\.0\\.1\\]:${sshd.port} ssh-ed25519 \\S+\\n$`));
+    const other = await startLocalSshd();
+    try {
+      const wrong = join(dir, 'wrong');
+      writeFileSync(wrong, readFileSync(other.knownHosts, 'utf8').replace(`:${other.port}`, `:${sshd.port}`));
+      await assert.rejects(
+        connectSsh(target({ knownHostsFile: wrong, hostKeyPolicy: 'accept-new' }), { enabled: false, user: 'root' }, '/tmp/x'),
+        (e: unknown) => e instanceof UnreachableError && e.message.startsWith(`HOST KEY CHANGED for meet (127.0.0.1:${sshd.port}): known_hosts has ssh-ed25519 SHA256:`) && e.message.includes(`(${wrong}:1), the host offers ssh-ed25519 ${offered[0]}.`),
       );
     } finally {
       await other.stop();

@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import type { Step } from '../../../src/engine/types.js';
+import { HostError } from '../../../src/transport/host.js';
 import { planPortRule } from '../../../src/modules/firewall/plan-port-rule.js';
 import type { PortRule } from '../../../src/modules/firewall/port-rule.js';
 import type { ShardFacts } from '../discover.js';
@@ -14,6 +16,15 @@ export const firewall: Step<ShardFacts> = {
     const choice = ctx.spec.jitsi.firewall;
     if (choice === 'none') return { changes: [], skip: 'jitsi_firewall is none: you manage this firewall yourself' };
     const kind = choice === 'auto' ? ctx.facts.firewall : choice;
+    if (ctx.spec.role === 'meet') {
+      const named = ctx.inventory.bridges.find((b) => isIP(b.jitsi.privateAddress.replace(/\/\d+$/, '')) === 0);
+      if (named) {
+        throw new HostError(
+          ctx.spec.name,
+          `${named.name}'s address "${named.jitsi.privateAddress}" is a name, and firewall rules need an IP address: set private_address for ${named.name} in the inventory`,
+        );
+      }
+    }
     const rule: PortRule =
       ctx.spec.role === 'meet'
         ? { proto: 'tcp', port: ctx.shared.c2sPort, sources: ctx.inventory.bridges.map((b) => b.jitsi.privateAddress) }
