@@ -52,7 +52,10 @@ export async function main(options: CliOptions): Promise<number> {
     }
     throw e;
   }
-  const frontEnd = frontEndFor(options, !!(process.stdin.isTTY && process.stdout.isTTY));
+  // Under CI (CI or CONTINUOUS_INTEGRATION set, as Ink reads them) a terminal UI draws only its
+  // last frame, so a CI job with a terminal is treated as one without.
+  const ci = ['CI', 'CONTINUOUS_INTEGRATION'].some((k) => k in process.env && process.env[k] !== '0' && process.env[k] !== 'false');
+  const frontEnd = frontEndFor(options, !!(process.stdin.isTTY && process.stdout.isTTY) && !ci);
   if (frontEnd === 'no-terminal') {
     err(`no terminal to ask on: add --yes to apply every step without questions, or --check to only see the plan`);
     return EXIT.usage;

@@ -139,6 +139,9 @@ describe('the real jitsi-scale binary in a terminal (tmux, 80×24) against the l
     assert.ok(!r.stdout.includes('\x1b'), 'no escape codes');
     assert.match(r.stdout, /^\[jvb1\] verify: ok$/m);
     assert.match(r.stdout, /^\[meet\] firewall: ok$/m);
+    const ci = await terminal(jitsiScale(), { cwd: PROJECT_ROOT, env: { CI: 'true' } });
+    assert.equal(await ci.waitForExit(), 1, 'a CI job with a terminal is not a person at one');
+    assert.match(await ci.screen(), /jitsi-scale: no terminal to ask on: add --yes/);
     const n = await headless([]);
     assert.equal(n.code, 1);
     assert.equal(n.stdout, '');

@@ -32,7 +32,9 @@ export class TmuxTerminal {
     const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
     const env = Object.entries({ LANG: 'C.UTF-8', TERM: 'xterm-256color', ...opts.env }).map(([k, v]) => `${k}=${q(v)}`);
     // The pane stays open after the command ends, so the last screen can still be read.
-    const script = `cd ${q(opts.cwd ?? process.cwd())} && env ${env.join(' ')} ${command.map(q).join(' ')}; echo $? > ${q(join(dir, 'rc'))}; sleep 3600`;
+    // A person's terminal, not a CI job: without CI in the environment (CI=true makes terminal UIs
+    // draw only their last frame).
+    const script = `cd ${q(opts.cwd ?? process.cwd())} && env -u CI -u CONTINUOUS_INTEGRATION ${env.join(' ')} ${command.map(q).join(' ')}; echo $? > ${q(join(dir, 'rc'))}; sleep 3600`;
     await writeFile(join(dir, 'run.sh'), script);
     // A UTF-8 locale for tmux itself too: CI shells often have none, and the screens use ✓ and ⏎.
     await exec('tmux', ['-u', 'new-session', '-d', '-s', name, '-x', String(opts.width ?? 80), '-y', String(opts.height ?? 24), `sh ${q(join(dir, 'run.sh'))}`], {
