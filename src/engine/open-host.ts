@@ -4,7 +4,6 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { HostSpec } from '../inventory/types.js';
 import { HostError, type Host } from '../transport/host.js';
-import { LocalHost } from '../transport/local-host.js';
 import { BACKUP_ROOT, type Become } from '../transport/shell-host.js';
 import type { ConnectPrompts } from '../transport/ssh/connect.js';
 import { resolveTarget } from '../transport/ssh/endpoint.js';
@@ -102,7 +101,11 @@ export function hostOpener(o: ConnectOptions): OpenHost {
     ...(o.secret ? { secret: o.secret } : {}),
   };
   return async (spec) => {
-    if (spec.connection === 'local') return new LocalHost(spec.name, { enabled: spec.become, user: spec.becomeUser }, backupDir);
+    if (spec.connection === 'local') {
+      // zx is loaded only when a host is local: it is a good share of the start-up time.
+      const { LocalHost } = await import('../transport/local-host.js');
+      return new LocalHost(spec.name, { enabled: spec.become, user: spec.becomeUser }, backupDir);
+    }
     config ??= loadSshConfig(o.sshConfigFile ?? join(homedir(), '.ssh', 'config'));
     const target = resolveTarget(spec, await config, { acceptNewHostKeys: o.acceptNewHostKeys ?? false, ...(o.knownHostsFile ? { knownHostsFile: o.knownHostsFile } : {}) });
     // private_address defaults to ansible_host; when that is an ssh alias, the address ssh

@@ -7,7 +7,7 @@ import type { OpenHost } from './open-host.js';
 import { mapLimit } from './pool.js';
 import { Redactor } from './redactor.js';
 import { resolveLimit } from './resolve-limit.js';
-import { PlaybookRefusal, type ApplyIO, type Handler, type HostPlan, type HostStatus, type Playbook, type Step } from './types.js';
+import { PlaybookRefusal, type ApplyIO, type Change, type Handler, type HostPlan, type HostStatus, type Playbook, type Step } from './types.js';
 
 export interface RunOptions {
   mode: 'apply' | 'check';
@@ -44,6 +44,43 @@ interface HostState {
   lost?: { status: 'unreachable' | 'failed'; reason: string };
   results: HostStatus[];
   changed: number;
+  /** Handlers notified by changes made (or, in check mode, planned) and not run yet, in order. */
+  notified: string[];
+}
+
+export const RESTART_STEP = 'restart';
+
+/**
+ * Handlers run like Ansible's, once per host at the end, not after each step: a bridge whose
+ * config and launcher both changed restarts once, and Prosody's restart runs while the bridges
+ * restart. The engine adds this step before the first check step (or at the end); it holds the
+ * hosts with handlers pending and shows the restarts like any other change, so they are seen,
+ * asked for and reported the same way. Handlers run in the order the playbook lists them.
+ */
+function restartStep<S>(states: HostState[], handlers: Record<string, Handler>): Step<S> {
+  return {
+    id: RESTART_STEP,
+    title: 'Restart what changed',
+    why: 'Services read their config when they start. Each one whose config changed above is restarted once, now, so that one restart covers all of its changes.',
+    roles: ['meet', 'jvb'],
+    plan: async (ctx) => {
+      const s = states.find((x) => x.spec.name === ctx.spec.name);
+      const order = Object.keys(handlers);
+      const changes: Change[] = (s?.notified ?? []).map((name) => {
+        const h = handlers[name];
+        if (!h) throw new Error(`a change notifies unknown handler "${name}"`);
+        // Handlers run in the order the playbook lists them, each on all its hosts at once.
+        return { description: h.description, handler: name, phase: order.indexOf(name), apply: (host, io) => h.run(host, io) };
+      });
+      return { changes: changes.sort((a, b) => a.phase! - b.phase!) };
+    },
+  };
+}
+
+/** The playbook's steps with the restart step before the first check step. */
+function withRestartStep<S>(steps: Step<S>[], restart: Step<S>): Step<S>[] {
+  const at = steps.findIndex((st) => st.kind === 'check');
+  return at < 0 ? [...steps, restart] : [...steps.slice(0, at), restart, ...steps.slice(at)];
 }
 
 /** One sentence for a failure; a bug in the tool says so instead of dumping a stack. */
@@ -74,7 +111,9 @@ export async function runPlaybook<S>(inventory: Inventory, playbook: Playbook<S>
   const targets = resolveLimit(inventory, opts.limit);
   const states: HostState[] = inventory.hosts
     .filter((spec) => targets.has(spec.name) || spec.role === 'meet')
-    .map((spec) => ({ spec, target: targets.has(spec.name), results: [], changed: 0 }));
+    .map((spec) => ({ spec, target: targets.has(spec.name), results: [], changed: 0, notified: [] }));
+  const restart = restartStep<S>(states, playbook.handlers);
+  const steps = withRestartStep(playbook.steps, restart);
   const lose = (s: HostState, status: 'unreachable' | 'failed', reason: string): void => {
     s.lost ??= { status, reason };
   };
@@ -86,7 +125,7 @@ export async function runPlaybook<S>(inventory: Inventory, playbook: Playbook<S>
     mode: opts.mode,
     playbook: playbook.name,
     hosts: states.map((s) => ({ name: s.spec.name, role: s.spec.role, address: s.spec.address })),
-    steps: playbook.steps.map((st) => ({ id: st.id, title: st.title, why: st.why, kind: st.kind ?? 'change' })),
+    steps: steps.map((st) => ({ id: st.id, title: st.title, why: st.why, kind: st.kind ?? 'change' })),
   });
 
   try {
@@ -143,13 +182,20 @@ export async function runPlaybook<S>(inventory: Inventory, playbook: Playbook<S>
       if ((await opts.ready()) === 'quit') aborted = true;
     }
     if (shared !== undefined && !meet.lost && !aborted) {
-      for (const step of playbook.steps) {
+      const env: StepEnv<S> = { inventory, shared, secrets, forks, emit, opts, lose };
+      const pending = () => states.filter((s) => s.notified.length > 0);
+      for (const step of steps) {
         if (aborted || opts.signal?.aborted) {
           aborted = true;
           break;
         }
-        const decision = await runStep(step, states, { inventory, shared, secrets, forks, emit, opts, lose, handlers: playbook.handlers });
+        const decision = await runStep(step, step === restart ? pending() : states, env);
         if (decision === 'quit' || opts.signal?.aborted) aborted = true;
+      }
+      // Stopped early: what was changed still takes effect, without asking (a later run would
+      // find nothing to change and never restart).
+      if (aborted && opts.mode === 'apply' && pending().some((s) => !s.lost)) {
+        await runStep(restart, pending(), { ...env, opts: { ...opts, decide: undefined, signal: undefined } });
       }
     }
   } finally {
@@ -190,7 +236,6 @@ interface StepEnv<S> {
   emit: (e: RunEvent) => void;
   opts: RunOptions;
   lose: (s: HostState, status: 'unreachable' | 'failed', reason: string) => void;
-  handlers: Record<string, Handler>;
 }
 
 async function runStep<S>(step: Step<S>, states: HostState[], env: StepEnv<S>): Promise<Decision> {
@@ -239,43 +284,63 @@ async function runStep<S>(step: Step<S>, states: HostState[], env: StepEnv<S>): 
     return !plan.skip && plan.changes.length > 0;
   });
 
+  const notify = (s: HostState, change: Change): void => {
+    for (const h of change.notify ?? []) if (!s.notified.includes(h)) s.notified.push(h);
+  };
   let decision: Decision = 'apply';
   if (opts.mode === 'check') {
-    for (const s of pending) finish(s, 'changed', plans.get(s.spec.name)!.changes.length);
+    for (const s of pending) {
+      const changes = plans.get(s.spec.name)!.changes;
+      if (step.id !== RESTART_STEP) for (const c of changes) notify(s, c);
+      else s.notified = [];
+      finish(s, 'changed', changes.length);
+    }
   } else if (pending.length > 0) {
     decision = opts.decide ? await opts.decide(step as Step<unknown>, plans) : 'apply';
     emit({ type: 'step:decision', step: step.id, decision });
     if (decision !== 'apply') {
       for (const s of pending) finish(s, 'skipped', 0);
     } else {
-      await mapLimit(pending, env.forks, async (s) => {
-        const host = s.host!;
-        const name = s.spec.name;
-        const io: ApplyIO = { output: (stream, line) => emit({ type: 'host:output', step: step.id, host: name, stream, line }) };
-        const notified: string[] = [];
-        let done = 0;
-        try {
-          for (const change of plans.get(name)!.changes) {
-            if (opts.signal?.aborted) break;
-            emit({ type: 'task:start', step: step.id, host: name, description: change.description });
-            const r = await change.apply(host, io);
-            done++;
-            emit({ type: 'task:changed', step: step.id, host: name, description: change.description, ...(r?.backup ? { backup: r.backup } : {}) });
-            for (const h of change.notify ?? []) if (!notified.includes(h)) notified.push(h);
+      // Changes run phase by phase: every host finishes a phase before any host starts the next
+      // (Prosody is restarted before the bridges that log in to it). Within a phase, hosts run
+      // in parallel and each host's changes in order.
+      const progress = new Map(pending.map((s) => [s, { done: 0, restarted: 0, failed: false }]));
+      const phases = [...new Set(pending.flatMap((s) => plans.get(s.spec.name)!.changes.map((c) => c.phase ?? 0)))].sort((a, b) => a - b);
+      for (const phase of phases) {
+        const here = pending.filter((s) => !progress.get(s)!.failed && plans.get(s.spec.name)!.changes.some((c) => (c.phase ?? 0) === phase));
+        await mapLimit(here, env.forks, async (s) => {
+          const p = progress.get(s)!;
+          const host = s.host!;
+          const name = s.spec.name;
+          const io: ApplyIO = { output: (stream, line) => emit({ type: 'host:output', step: step.id, host: name, stream, line }) };
+          try {
+            for (const change of plans.get(name)!.changes.filter((c) => (c.phase ?? 0) === phase)) {
+              if (change.handler) {
+                // Handlers run even when stopping: they finish what was already changed.
+                emit({ type: 'handler:run', step: step.id, host: name, handler: change.handler, description: change.description });
+                await change.apply(host, io);
+                s.notified = s.notified.filter((h) => h !== change.handler);
+                p.restarted++;
+                continue;
+              }
+              if (opts.signal?.aborted) break;
+              emit({ type: 'task:start', step: step.id, host: name, description: change.description });
+              const r = await change.apply(host, io);
+              p.done++;
+              emit({ type: 'task:changed', step: step.id, host: name, description: change.description, ...(r?.backup ? { backup: r.backup } : {}) });
+              notify(s, change);
+            }
+          } catch (err) {
+            p.failed = true;
+            s.changed += p.done;
+            fail(s, err);
           }
-          // Handlers fire once per host, after the step, and only for changes that were made.
-          for (const h of notified) {
-            const handler = env.handlers[h];
-            if (!handler) throw new Error(`step ${step.id} notifies unknown handler "${h}"`);
-            emit({ type: 'handler:run', step: step.id, host: name, handler: h, description: handler.description });
-            await handler.run(host, io);
-          }
-          finish(s, done > 0 ? 'changed' : 'ok', done);
-        } catch (err) {
-          s.changed += done;
-          fail(s, err);
-        }
-      });
+        });
+      }
+      for (const s of pending) {
+        const p = progress.get(s)!;
+        if (!p.failed) finish(s, p.done + p.restarted > 0 ? 'changed' : 'ok', p.done);
+      }
     }
   }
   emit({ type: 'step:done', step: step.id, counts });

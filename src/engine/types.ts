@@ -19,8 +19,15 @@ export interface Change {
   description: string;
   /** Unified diff for file changes. */
   diff?: string;
-  /** Handlers to fire once, after the step, on this host. */
+  /** Handlers to fire once on this host, in the restart step after the last change step. */
   notify?: string[];
+  /** Set on the restart step's changes: the handler it runs (not a change of its own). */
+  handler?: string;
+  /**
+   * Changes of a step run phase by phase (default 0): every host finishes a phase before any
+   * host starts the next.
+   */
+  phase?: number;
   apply(host: Host, io: ApplyIO): Promise<ChangeResult | void>;
 }
 

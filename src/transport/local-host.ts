@@ -10,7 +10,14 @@ export class LocalHost extends ShellHost {
   }
 
   protected async run(commandLine: string, opts: ExecOptions): Promise<ExecResult> {
-    const shell = $({ quiet: true, nothrow: true, verbose: false, ...(opts.stdin !== undefined ? { input: opts.stdin } : {}) });
+    const shell = $({
+      quiet: true,
+      nothrow: true,
+      verbose: false,
+      // A Buffer, not a string: zx does not pass an empty string on, and the command would then
+      // wait for stdin forever (writing an empty file did).
+      ...(opts.stdin !== undefined ? { input: Buffer.from(opts.stdin, 'utf8') } : {}),
+    });
     const proc = shell`sh -c ${commandLine}`;
     const splitters = opts.onLine ? [new LineSplitter('stdout', opts.onLine), new LineSplitter('stderr', opts.onLine)] : [];
     const [out, err] = splitters;

@@ -80,7 +80,7 @@ describe('the real jitsi-scale binary in a terminal (tmux, 80×24) against the l
         break;
       }
       const s = seen(await t.screen());
-      const prompt = /Step (\d)\/6 [^\n]*\n[\s\S]*Apply on [^\n]*⏎ apply/.exec(s);
+      const prompt = /Step (\d)\/7 [^\n]*\n[\s\S]*Apply on [^\n]*⏎ apply/.exec(s);
       if (!prompt) {
         await new Promise((r) => setTimeout(r, 150));
         continue;
@@ -97,7 +97,7 @@ describe('the real jitsi-scale binary in a terminal (tmux, 80×24) against the l
       }
       prompts++;
       await t.keys('Enter');
-      await t.waitFor((x) => !x.includes(`Step ${prompt[1]}/6`) || !/Apply on [^\n]*⏎ apply/.test(x), `step ${prompt[1]} to start applying`);
+      await t.waitFor((x) => !x.includes(`Step ${prompt[1]}/7`) || !/Apply on [^\n]*⏎ apply/.test(x), `step ${prompt[1]} to start applying`);
     }
     assert.ok(prompts >= 3, `asked before each step with changes (${prompts} questions)`);
     assert.ok(diffShown);
@@ -110,7 +110,7 @@ describe('the real jitsi-scale binary in a terminal (tmux, 80×24) against the l
 
     const all = await t.screen({ history: true });
     assert.match(all, /Finished in [\d.]+ s · exit 0/);
-    assert.match(all, /jvb1 +jvb +· \+ \+ \+ - ✓ +changed/);
+    assert.match(all, /jvb1 +jvb +· \+ \+ \+ - \+ ✓ +changed/);
     assert.match(all, /Verification\n +✓ jvb1\n +in the brewery JvbBrewery@internal\.auth\.meet\.lab\.test as/);
     assert.match(all, /Backups: \d+ replaced files? kept under \/var\/backups\/jitsi-scale\/\d{8}T\d{6}Z\/\s+on /);
     assert.match(all, /The shard is ready: 2 bridges proved in the brewery/);
@@ -130,7 +130,7 @@ describe('the real jitsi-scale binary in a terminal (tmux, 80×24) against the l
     const s = await plain.screen({ history: true });
     assert.match(s, /check\s+only: nothing will be changed/);
     assert.match(s, /Check finished: nothing was changed/);
-    assert.match(s, /6\/6 Prove each bridge is in the shard — skipped/);
+    assert.match(s, /7\/7 Prove each bridge is in the shard — skipped/);
   });
 
   test('without a terminal: --yes prints plain lines; without --yes one sentence and exit 1', async () => {

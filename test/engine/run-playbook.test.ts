@@ -3,6 +3,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { runPlaybook, type RunOptions } from '../../src/engine/run-playbook.js';
+import type { Change, Handler, Playbook } from '../../src/engine/types.js';
 import { localFleet, localOpener, recorder, testPlaybook } from '../support/test-playbook.js';
 
 function options(root: string, over: Partial<RunOptions> = {}): RunOptions {
@@ -46,7 +47,9 @@ describe('runner', () => {
     const planned = check.of('step:planned').flatMap((e) => e.changes.map((c) => `${e.host}: ${c.description}`));
     const real = recorder();
     await runPlaybook(inventory, testPlaybook(root), options(root), real.sink);
-    assert.deepEqual(real.of('task:changed').map((e) => `${e.host}: ${e.description}`).sort(), planned.sort());
+    const done = [...real.of('task:changed'), ...real.of('handler:run')].map((e) => `${e.host}: ${e.description}`);
+    assert.deepEqual(done.sort(), planned.sort());
+    assert.ok(planned.includes('meet: restart the thing'), 'check mode shows the restarts too');
     const diff = check.of('step:planned').find((e) => e.host === 'meet')!.changes[0]!.diff!;
     assert.match(diff, /^--- \/dev\/null\n\+\+\+ b.*main\.cfg\n@@ -0,0 \+1,1 @@\n\+iface = "0\.0\.0\.0"\n$/);
   });
@@ -143,6 +146,65 @@ describe('runner', () => {
     assert.equal(quit.exitCode, 130);
     assert.equal(quit.aborted, true);
     assert.deepEqual(rec.of('step:start').map((e) => e.step), ['top-line'], 'no step after quit');
+  });
+
+  test('handlers run once per host, after the last change step and before the check step', async () => {
+    const { inventory, root } = await localFleet(['jvb1']);
+    const pb = testPlaybook(root, { moreSteps: true });
+    const rec = recorder();
+    const r = await runPlaybook(inventory, pb, options(root), rec.sink);
+    assert.equal(r.exitCode, 0);
+    assert.deepEqual(rec.of('step:start').map((e) => e.step), ['top-line', 'bridge-config', 'second-line', 'restart', 'prove']);
+    assert.deepEqual([...pb.handlerRuns].sort(), ['jvb1', 'meet'], 'meet notified twice, restarted once');
+    assert.deepEqual(rec.of('step:planned').filter((e) => e.step === 'prove').map((e) => `${e.host} ${e.notes[0]}`).sort(), ['jvb1 restarted before the check: yes', 'meet restarted before the check: yes']);
+    assert.deepEqual(r.hosts.map((h) => [h.host, h.changed]), [['meet', 2], ['jvb1', 1]], 'restarts are not counted as changes');
+    assert.deepEqual(rec.of('run:start')[0]!.steps.map((s) => s.id), ['top-line', 'bridge-config', 'second-line', 'restart', 'prove']);
+
+    const again = testPlaybook(root, { moreSteps: true });
+    const rec2 = recorder();
+    await runPlaybook(inventory, again, options(root), rec2.sink);
+    assert.deepEqual(again.handlerRuns, []);
+    assert.ok(!rec2.of('step:start').some((e) => e.step === 'restart'), 'nothing changed: no restart step');
+  });
+
+  test('handlers run in the order the playbook lists them: all hosts of one before any of the next', async () => {
+    const { inventory, root } = await localFleet(['jvb1', 'jvb2']);
+    const log: string[] = [];
+    const handler = (name: string, ms: number): Handler => ({
+      description: `restart ${name}`,
+      run: async (host) => {
+        log.push(`start ${name} ${host.name}`);
+        await new Promise((r) => setTimeout(r, ms));
+        log.push(`end ${name} ${host.name}`);
+      },
+    });
+    const change = (notify: string): Change => ({ description: `change for ${notify}`, notify: [notify], apply: async () => undefined });
+    const pb: Playbook<null> = {
+      name: 'order',
+      discover: async () => null,
+      // The bridges' handler is notified first, but the server's is listed first.
+      steps: [
+        { id: 'bridges', title: 'Bridges', why: '.', roles: ['jvb'], plan: async (ctx) => ({ changes: [change('bridge'), ...(ctx.spec.name === 'jvb1' ? [change('bridge')] : [])] }) },
+        { id: 'server', title: 'Server', why: '.', roles: ['meet'], plan: async () => ({ changes: [change('server')] }) },
+      ],
+      handlers: { server: handler('server', 150), bridge: handler('bridge', 10) },
+    };
+    const r = await runPlaybook(inventory, pb, options(root), recorder().sink);
+    assert.equal(r.exitCode, 0);
+    assert.deepEqual(log.slice(0, 2), ['start server meet', 'end server meet']);
+    assert.deepEqual(log.slice(2).sort(), ['end bridge jvb1', 'end bridge jvb2', 'start bridge jvb1', 'start bridge jvb2'], 'each bridge restarted once');
+  });
+
+  test('stopping after a change still restarts what changed, without asking', async () => {
+    const { inventory, root } = await localFleet(['jvb1']);
+    const pb = testPlaybook(root, { moreSteps: true });
+    const asked: string[] = [];
+    const rec = recorder();
+    const r = await runPlaybook(inventory, pb, options(root, { decide: async (step) => (asked.push(step.id), step.id === 'top-line' ? 'apply' : 'quit') }), rec.sink);
+    assert.equal(r.exitCode, 130);
+    assert.deepEqual(asked, ['top-line', 'bridge-config']);
+    assert.deepEqual(pb.handlerRuns, ['meet']);
+    assert.deepEqual(rec.of('step:start').map((e) => e.step), ['top-line', 'bridge-config', 'restart']);
   });
 
   test('a file changed after it was planned is not overwritten', async () => {

@@ -58,9 +58,10 @@ function inventory(lab: LabState, bridges: string[], extra: Record<string, strin
   ].join('\n');
 }
 
+/** What a run did: its changes and its restarts (which --check lists in the restart step). */
 const changed = (r: Run) =>
   r.events
-    .filter((e): e is Extract<RunEvent, { type: 'task:changed' }> => e.type === 'task:changed')
+    .filter((e): e is Extract<RunEvent, { type: 'task:changed' | 'handler:run' }> => e.type === 'task:changed' || e.type === 'handler:run')
     .map((e) => `${e.host} ${e.step}: ${e.description}`)
     .sort();
 const planned = (r: Run) =>
@@ -198,7 +199,7 @@ describe('a meet host whose Prosody listens on loopback only; the per-start nick
     const r = await jitsiScale(['--yes', '-i', inv]);
     assert.equal(r.code, 0, r.stdout.slice(-3000));
     assert.match(r.stdout, /^\[meet\] bind-prosody: note: c2s_interfaces = \{ "127\.0\.0\.1" \} keeps the bridges out; it becomes \{ "\*" \} \(all interfaces\)$/m);
-    assert.match(r.stdout, /^\[meet\] bind-prosody: restart prosody$/m);
+    assert.match(r.stdout, /^\[meet\] restart: restart prosody$/m);
     assert.match(r.stdout, /^\[jvb1\] verify: ok$/m);
     const meet = lab.hosts.find((h) => h.role === 'meet')!;
     const cfg = (await inHost(meet.sshdPid, 'cat /etc/prosody/prosody.cfg.lua')).stdout;

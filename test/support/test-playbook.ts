@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunEvent } from '../../src/engine/events.js';
 import type { OpenHost } from '../../src/engine/open-host.js';
-import { PlaybookRefusal, type Playbook } from '../../src/engine/types.js';
+import { PlaybookRefusal, type Playbook, type StepContext } from '../../src/engine/types.js';
 import { parseInventory } from '../../src/inventory/load-inventory.js';
 import type { Inventory } from '../../src/inventory/types.js';
 import { planFileEdit } from '../../src/modules/file/edit-file.js';
@@ -52,8 +52,10 @@ export interface Shared {
 /**
  * A two-step playbook over local directories: the meet host gets a line at the top of a file, each
  * bridge a properties file holding the (secret) password; a handler counts its runs per host.
+ * moreSteps: a second meet file that notifies the same handler, and a check step at the end that
+ * notes whether the handler had run on the host by then.
  */
-export function testPlaybook(root: string, opts: { failOn?: string; refuse?: boolean; secret?: string } = {}): Playbook<Shared> & { handlerRuns: string[] } {
+export function testPlaybook(root: string, opts: { failOn?: string; refuse?: boolean; secret?: string; moreSteps?: boolean } = {}): Playbook<Shared> & { handlerRuns: string[] } {
   const handlerRuns: string[] = [];
   return {
     name: 'test',
@@ -119,6 +121,30 @@ export function testPlaybook(root: string, opts: { failOn?: string; refuse?: boo
           return { changes: c ? [c] : [] };
         },
       },
+      ...(opts.moreSteps
+        ? [
+            {
+              id: 'second-line',
+              title: 'Second file on the meet host',
+              why: 'It notifies the same handler.',
+              roles: ['meet' as const],
+              async plan(ctx: StepContext<Shared>) {
+                const c = await planFileEdit(ctx.host, { path: join(root, ctx.spec.name, 'extra.cfg'), transform: (t) => ensureLineAtTop(t, { line: 'extra = true' }), notify: ['restart thing'] });
+                return { changes: c ? [c] : [] };
+              },
+            },
+            {
+              id: 'prove',
+              title: 'Prove it',
+              why: 'Runs after the restarts.',
+              kind: 'check' as const,
+              roles: ['meet' as const, 'jvb' as const],
+              async plan(ctx: StepContext<Shared>) {
+                return { changes: [], notes: [`restarted before the check: ${handlerRuns.includes(ctx.spec.name) ? 'yes' : 'no'}`] };
+              },
+            },
+          ]
+        : []),
     ],
   };
 }

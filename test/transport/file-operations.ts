@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { readFiles } from '../../src/modules/file/read-files.js';
 import type { Host } from '../../src/transport/host.js';
 
 /**
@@ -15,6 +16,25 @@ export function fileOperationContract(label: string, open: () => Promise<{ host:
       assert.equal(await host.readFile(path), 'a\r\nb\n\n  trailing  ');
       assert.equal(await host.readFile(`${dir}/missing`), null);
       await assert.rejects(host.readFile(dir), /is not a regular file/);
+    } finally {
+      await host.close();
+    }
+  });
+
+  test(`${label}: readFiles reads several files in one go, exact bytes, in any order, missing as null`, async () => {
+    const { host, dir } = await open();
+    try {
+      await host.writeFile(`${dir}/a file.txt`, 'x\r\n\ttab  ');
+      await host.writeFile(`${dir}/empty`, '');
+      await host.writeFile(`${dir}/utf8`, 'ünïcode ✓\n');
+      const paths = [`${dir}/utf8`, `${dir}/missing`, `${dir}/a file.txt`, `${dir}/empty`];
+      const read = await readFiles(host, paths);
+      assert.deepEqual([...read.entries()], [
+        [`${dir}/utf8`, 'ünïcode ✓\n'],
+        [`${dir}/missing`, null],
+        [`${dir}/a file.txt`, 'x\r\n\ttab  '],
+        [`${dir}/empty`, ''],
+      ]);
     } finally {
       await host.close();
     }

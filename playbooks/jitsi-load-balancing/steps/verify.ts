@@ -123,19 +123,27 @@ export const verify: Step<ShardFacts> = {
     const notes: string[] = [];
     const reach = await host.exec(shScript(REACH, shared.meetAddress, String(shared.c2sPort)));
     const reachable = reach.stdout.trim() === 'open';
-    const read = await readFiles(host, [JVB_CONF, SIP_PROPERTIES]);
-    const nickname = effectiveShard({ jvbConf: read.get(JVB_CONF) ?? null, properties: read.get(SIP_PROPERTIES) ?? null })?.values.MUC_NICKNAME ?? shared.nicknames[ctx.spec.name]!;
-    const member = memberJid(shared.breweryJid, nickname);
+    // The nickname is read again at every try: with the per-start policy the launcher writes a new
+    // one when the bridge starts, which can be after its restart command has returned.
+    const currentNickname = async () => {
+      const read = await readFiles(host, [JVB_CONF, SIP_PROPERTIES]);
+      return effectiveShard({ jvbConf: read.get(JVB_CONF) ?? null, properties: read.get(SIP_PROPERTIES) ?? null })?.values.MUC_NICKNAME ?? shared.nicknames[ctx.spec.name]!;
+    };
+    let nickname = '';
+    let member = '';
     let inRoom: boolean | null = null;
     let health = '';
     let jicofo: JicofoBridge | undefined | null = null;
     const deadline = Date.now() + WAIT_MS;
     for (;;) {
-      const [occupants, h, seen] = await Promise.all([
+      const [nick, occupants, h, seen] = await Promise.all([
+        currentNickname(),
         brewery(shared.meet, shared.breweryJid),
         host.exec(shScript(HEALTH)),
         shared.jicofoInstalled ? jicofoBridges(shared.meet) : Promise.resolve(null),
       ]);
+      nickname = nick;
+      member = memberJid(shared.breweryJid, nickname);
       health = /HTTP (\d{3})/.exec(h.stdout)?.[1] ?? 'no answer';
       inRoom = occupants === null ? null : occupants.includes(member);
       jicofo = seen === null ? null : seen.get(member);

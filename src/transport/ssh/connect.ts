@@ -121,7 +121,12 @@ export async function openClient(ep: Endpoint, to: { host: string; jump: boolean
     let refused: HostKeyRefused | undefined;
     const stream = sock ? await sock() : undefined;
     return new Promise<Client>((resolve, reject) => {
-      client.once('ready', () => resolve(client));
+      client.once('ready', () => {
+        // Every command is a small request and a small answer: without this, Nagle's algorithm
+        // and the host's delayed ACK add about 40 ms to each round trip.
+        client.setNoDelay(true);
+        resolve(client);
+      });
       let settled = false;
       // ssh2 may report more than one error for one failure; the first one counts.
       client.on('error', (err) => {
