@@ -2,12 +2,13 @@ import { parseArgs } from 'node:util';
 import { INVENTORY_FILE } from './lab-config.js';
 import { LabError, labDown, labStatus, labUp } from './lab.js';
 
-const USAGE = `Usage: npm run lab -- up [--bridges N] [--era current|legacy] [--bastion-only] | down | status
+const USAGE = `Usage: npm run lab -- up [--bridges N] [--era current|legacy] [--bastion-only] [--c2s-loopback] | down | status
 
   up      create the lab: a meet host (Prosody, Jitsi-style config), N bridge hosts (default 2)
           an outsider and a bastion, each a network namespace with its own sshd; writes
           .lab/inventory.yaml. --bastion-only: the bridges accept SSH from the bastion only
-          (the inventory reaches them with -J through it)
+          (the inventory reaches them with -J through it). --c2s-loopback: Prosody takes clients
+          on loopback only (c2s_interfaces), so binding it is work for the tool
   down    remove everything up made (safe to run twice)
   status  say what is up`;
 
@@ -19,14 +20,14 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const log = (line: string) => process.stdout.write(`lab: ${line}\n`);
-  const { values } = parseArgs({ args: rest, options: { bridges: { type: 'string' }, era: { type: 'string' }, 'bastion-only': { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({ args: rest, options: { bridges: { type: 'string' }, era: { type: 'string' }, 'bastion-only': { type: 'boolean' }, 'c2s-loopback': { type: 'boolean' } }, strict: true });
   switch (command) {
     case 'up': {
       const bridges = values.bridges === undefined ? 2 : Number(values.bridges);
       const era = values.era ?? 'current';
       if (era !== 'current' && era !== 'legacy') throw new LabError(`--era is current or legacy, not "${era}"`);
       const t0 = Date.now();
-      const state = await labUp({ bridges, era, log, bastionOnly: values['bastion-only'] ?? false });
+      const state = await labUp({ bridges, era, log, bastionOnly: values['bastion-only'] ?? false, c2sLoopback: values['c2s-loopback'] ?? false });
       log(`up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${state.hosts.map((h) => `${h.name} ${h.address}`).join(', ')}`);
       log(`inventory: ${INVENTORY_FILE}`);
       return 0;

@@ -41,6 +41,8 @@ export interface LabState {
   hosts: LabHost[];
   /** The bridges accept SSH from the bastion only. */
   bastionOnly?: boolean;
+  /** Prosody was set up to take clients on loopback only. */
+  c2sLoopback?: boolean;
 }
 
 export function plannedHosts(bridges: number): Omit<LabHost, 'sshdPid'>[] {

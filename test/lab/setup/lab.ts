@@ -97,6 +97,8 @@ export interface UpOptions {
   era: Era;
   /** The bridges accept SSH from the bastion host only; the inventory reaches them through it. */
   bastionOnly?: boolean;
+  /** Prosody takes clients on loopback only (c2s_interfaces), so binding it is real work. */
+  c2sLoopback?: boolean;
   log?: (line: string) => void;
 }
 
@@ -108,7 +110,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   const existing = await readState();
   if (existing) {
     const up = existing.hosts.every((h) => alive(h.sshdPid));
-    if (up && existing.bridges === opts.bridges && existing.era === opts.era && !!existing.bastionOnly === !!opts.bastionOnly) {
+    if (up && existing.bridges === opts.bridges && existing.era === opts.era && !!existing.bastionOnly === !!opts.bastionOnly && !!existing.c2sLoopback === !!opts.c2sLoopback) {
       log(`the lab is already up (${existing.bridges} bridges, ${existing.era} era)`);
       return existing;
     }
@@ -131,13 +133,13 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   const planned = plannedHosts(opts.bridges);
   const hosts: LabHost[] = [];
   // Record each host as soon as it exists, so that `down` can clean up a half-made lab.
-  const state: LabState = { era: opts.era, bridges: opts.bridges, created: new Date().toISOString(), hosts, ...(opts.bastionOnly ? { bastionOnly: true } : {}) };
+  const state: LabState = { era: opts.era, bridges: opts.bridges, created: new Date().toISOString(), hosts, ...(opts.bastionOnly ? { bastionOnly: true } : {}), ...(opts.c2sLoopback ? { c2sLoopback: true } : {}) };
   const save = () => writeFile(STATE_FILE, JSON.stringify(state, null, 2));
   await mapLimit(planned, 8, async (p) => {
     const h = await startHost(p);
     hosts.push(h);
     await save();
-    if (h.role === 'meet') await provisionMeet(h.sshdPid, opts.era, deb);
+    if (h.role === 'meet') await provisionMeet(h.sshdPid, opts.era, deb, opts.c2sLoopback);
     else await preparePackageHost(h.sshdPid);
   });
   hosts.sort((a, b) => planned.findIndex((p) => p.name === a.name) - planned.findIndex((p) => p.name === b.name));

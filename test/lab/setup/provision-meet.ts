@@ -11,7 +11,12 @@ import { inHost } from './run.js';
  */
 const PROVISION = `
 set -e
-domain=$1 secret=$2 era=$3
+domain=$1 secret=$2 era=$3 c2s=$5
+if [ "$c2s" = loopback ]; then
+  # Prosody listening for clients on loopback only, as some hardened servers have it: the bind
+  # step then has real work to do.
+  sed -i '1i c2s_interfaces = { "127.0.0.1" }' /etc/prosody/prosody.cfg.lua
+fi
 mkdir -p /etc/prosody/conf.avail /etc/prosody/conf.d /etc/prosody/certs
 cat > "/etc/prosody/conf.avail/$domain.cfg.lua" <<CONF
 -- Jitsi Meet site config of the jitsi-scale lab (written by the lab, shaped like a real one).
@@ -85,9 +90,12 @@ DEBIAN_FRONTEND=noninteractive dpkg -i "$4" >/dev/null
 chmod 0640 /etc/jitsi/jicofo/jicofo.conf
 `;
 
-/** `deb` is the era's stand-in videobridge package, installed as the meet host's own bridge. */
-export async function provisionMeet(sshdPid: number, era: Era, deb: string): Promise<void> {
-  await inHost(sshdPid, PROVISION, [DOMAIN, LAB_SECRET, era, deb]);
+/**
+ * `deb` is the era's stand-in videobridge package, installed as the meet host's own bridge.
+ * `c2sLoopback`: Prosody takes clients on loopback only until the tool binds it everywhere.
+ */
+export async function provisionMeet(sshdPid: number, era: Era, deb: string, c2sLoopback = false): Promise<void> {
+  await inHost(sshdPid, PROVISION, [DOMAIN, LAB_SECRET, era, deb, c2sLoopback ? 'loopback' : 'all']);
 }
 
 /** Lets a bridge host install from the lab's apt repository without any network. */
