@@ -16,11 +16,13 @@ import { TOOL_NAMES, renderReport, stats, type BenchResult, type RunRecord, type
  * run by run; each run is a fresh setup, then the same command again (the no-change rerun).
  */
 
-const USAGE = `Usage: npm run bench -- --bridges N [--runs R] [--tools jitsi-scale,ansible,mitogen]
+const USAGE = `Usage: npm run bench -- --bridges N [--runs R] [--peer-runs P] [--tools jitsi-scale,ansible,mitogen]
 
-  --bridges N   bridge hosts in the lab (the meet host comes on top)
-  --runs R      measured runs per tool (default 5); the tools alternate run by run
-  --tools LIST  which tools to run (default: all three)
+  --bridges N     bridge hosts in the lab (the meet host comes on top)
+  --runs R        measured runs per tool (default 5); the tools alternate run by run
+  --peer-runs P   runs of each Ansible way, when fewer than R (they take longest): the first P
+                  rounds have all tools, the later ones jitsi-scale only
+  --tools LIST    which tools to run (default: all three)
 
 Results go to bench/results/bridges-N.json; BENCHMARKS.md is rewritten from every results file.
 Needs root, and Debian's ansible-core, ansible-mitogen and time packages (see the README).`;
@@ -39,7 +41,7 @@ const METHOD = [
   '',
   'jitsi-scale runs `jitsi-scale -i inventory --yes --plain`. Its time includes discovery (domain, secret and brewery read from the meet host) and its verification step, which waits until every bridge is in the brewery; the Ansible playbook (`bench/ansible/site.yml`) reads the same facts from the meet host but does not wait for the bridges. After every run the bench checks, through Prosody, that all bridges are in the brewery; a run that fails this or exits non-zero is left out of the statistics and listed below.',
   '',
-  'Ansible is Debian\'s ansible-core with `forks` above the host count, no fact gathering, a fixed interpreter, pipelining and SSH ControlPersist (`bench/ansible/ansible.cfg`); the Mitogen runs add Debian\'s ansible-mitogen with `ANSIBLE_STRATEGY=mitogen_linear`. Ansible\'s debconf module cannot compare passwords, so its rerun reports the secret\'s task as changed on every bridge (nothing is restarted for it). Peak RSS is the maximum resident size of the jitsi-scale process (`/usr/bin/time`). `--help` is the median of 20 runs.',
+  'Ansible is Debian\'s ansible-core with `forks` above the host count, no fact gathering, a fixed interpreter, pipelining and SSH ControlPersist (`bench/ansible/ansible.cfg`); the Mitogen runs add Debian\'s ansible-mitogen with `ANSIBLE_STRATEGY=mitogen_linear`. Ansible\'s debconf module cannot compare passwords, so its rerun reports the secret\'s task as changed on every bridge (nothing is restarted for it). Peak RSS is the maximum resident size of the jitsi-scale process (`/usr/bin/time`). `--help` is the median of 20 runs. Where an Ansible way has fewer runs than jitsi-scale (`--peer-runs`, for time at the largest N), the n in its cell says so.',
 ].join('\n');
 
 interface Measured {
@@ -144,16 +146,18 @@ async function machine(): Promise<string[]> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { bridges: { type: 'string' }, runs: { type: 'string' }, tools: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { bridges: { type: 'string' }, runs: { type: 'string' }, 'peer-runs': { type: 'string' }, tools: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
   if (values.help || values.bridges === undefined) {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? 0 : 1;
   }
   const bridges = Number(values.bridges);
   const runs = Number(values.runs ?? 5);
+  const peerRuns = Number(values['peer-runs'] ?? runs);
   const tools = (values.tools ?? 'jitsi-scale,ansible,mitogen').split(',') as Tool[];
   if (!Number.isInteger(bridges) || bridges < 1) throw new Error(`--bridges takes a whole number from 1, not "${values.bridges}"`);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs takes a whole number from 1, not "${values.runs}"`);
+  if (!Number.isInteger(peerRuns) || peerRuns < 1 || peerRuns > runs) throw new Error(`--peer-runs takes a whole number from 1 to --runs, not "${values['peer-runs']}"`);
   for (const t of tools) if (!(t in TOOL_NAMES)) throw new Error(`--tools: unknown tool "${t}" (jitsi-scale, ansible, mitogen)`);
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   if (tools.some((t) => t !== 'jitsi-scale') && (await run('sh', ['-c', 'command -v ansible-playbook'], { allowFail: true })).code !== 0) {
@@ -163,7 +167,7 @@ async function main(argv: string[]): Promise<number> {
   if (!existsSync('/usr/bin/time')) throw new Error('/usr/bin/time is missing: apt-get install time');
 
   const log = (l: string) => process.stdout.write(`bench: ${l}\n`);
-  log(`${bridges} bridges, ${runs} runs each of ${tools.join(', ')}, a fresh lab per run`);
+  log(`${bridges} bridges, ${runs} runs of jitsi-scale${peerRuns < runs ? ` and ${peerRuns} of each Ansible way` : ''} (${tools.join(', ')}), a fresh lab per run`);
   const result: BenchResult = { bridges, when: new Date().toISOString(), machine: await machine(), runs: [], helpMs: await helpMilliseconds() };
   log(`jitsi-scale --help: ${result.helpMs!.toFixed(0)} ms (median of 20)`);
   await mkdir(RESULTS_DIR, { recursive: true });
@@ -171,6 +175,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     for (let round = 1; round <= runs; round++) {
       for (const tool of tools) {
+        if (tool !== 'jitsi-scale' && round > peerRuns) continue;
         result.runs.push(await measuredRun(tool, round, bridges, log));
         await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
       }
@@ -181,7 +186,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const all: BenchResult[] = [];
   for (const f of (await readdir(RESULTS_DIR)).filter((f) => /^bridges-\d+\.json$/.test(f))) all.push(JSON.parse(await readFile(join(RESULTS_DIR, f), 'utf8')));
-  await writeFile(join(PROJECT_ROOT, 'BENCHMARKS.md'), renderReport(all, METHOD));
+  const analysis = await readFile(join(PROJECT_ROOT, 'bench', 'analysis.md'), 'utf8').catch(() => '');
+  await writeFile(join(PROJECT_ROOT, 'BENCHMARKS.md'), renderReport(all, METHOD) + (analysis ? `\n${analysis}` : ''));
   log(`wrote ${file} and BENCHMARKS.md`);
   return 0;
 }
