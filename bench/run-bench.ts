@@ -167,7 +167,8 @@ async function main(argv: string[]): Promise<number> {
   if (!existsSync('/usr/bin/time')) throw new Error('/usr/bin/time is missing: apt-get install time');
 
   const log = (l: string) => process.stdout.write(`bench: ${l}\n`);
-  log(`${bridges} bridges, ${runs} runs of jitsi-scale${peerRuns < runs ? ` and ${peerRuns} of each Ansible way` : ''} (${tools.join(', ')}), a fresh lab per run`);
+  const times = (n: number) => `${n} run${n === 1 ? '' : 's'}`;
+  log(`${bridges} bridges; ${tools.join(', ')}; ${times(runs)} each${peerRuns < runs ? ` (${times(peerRuns)} of each Ansible way)` : ''}; a fresh lab per run`);
   const result: BenchResult = { bridges, when: new Date().toISOString(), machine: await machine(), runs: [], helpMs: await helpMilliseconds() };
   log(`jitsi-scale --help: ${result.helpMs!.toFixed(0)} ms (median of 20)`);
   await mkdir(RESULTS_DIR, { recursive: true });
