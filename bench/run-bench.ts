@@ -4,7 +4,7 @@ import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { INVENTORY_FILE, LAB_DIR, PROJECT_ROOT } from '../test/lab/setup/lab-config.js';
+import { INVENTORY_FILE, LAB_DIR, PROJECT_ROOT, type LabState } from '../test/lab/setup/lab-config.js';
 import { breweryMembers } from '../test/lab/setup/lab-probes.js';
 import { labDown, labUp } from '../test/lab/setup/lab.js';
 import { run } from '../test/lab/setup/run.js';
@@ -87,8 +87,7 @@ function changesReported(tool: Tool, output: string): number {
   return total;
 }
 
-async function waitForBrewery(expected: number, timeoutMs: number): Promise<number> {
-  const lab = JSON.parse(await readFile(join(LAB_DIR, 'state.json'), 'utf8'));
+async function waitForBrewery(lab: LabState, expected: number, timeoutMs: number): Promise<number> {
   const t0 = Date.now();
   let members: string[] = [];
   while (Date.now() - t0 < timeoutMs) {
@@ -108,12 +107,12 @@ async function dropControlMasters(): Promise<void> {
 async function measuredRun(tool: Tool, round: number, bridges: number, log: (l: string) => void): Promise<RunRecord> {
   await labDown();
   await dropControlMasters();
-  await labUp({ bridges, era: 'current', c2sLoopback: true });
+  const lab = await labUp({ bridges, era: 'current', c2sLoopback: true });
   const inventory = await readFile(INVENTORY_FILE, 'utf8');
   await writeFile(BENCH_INVENTORY, inventory.replace(/^(\s+)jitsi_domain: .*$/m, (line, indent: string) => `${line}\n${indent}jitsi_nickname_policy: per-start`));
   const notes: string[] = [];
   const fresh = await runTool(tool);
-  const inBrewery = fresh.code === 0 ? await waitForBrewery(bridges + 1, 60_000) : 0;
+  const inBrewery = fresh.code === 0 ? await waitForBrewery(lab, bridges + 1, 60_000) : 0;
   const rerun = await runTool(tool);
   const rerunChanges = changesReported(tool, rerun.output);
   let ok = fresh.code === 0 && rerun.code === 0 && inBrewery >= bridges + 1;

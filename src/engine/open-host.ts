@@ -1,13 +1,14 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { HostSpec } from '../inventory/types.js';
 import { HostError, type Host } from '../transport/host.js';
 import { BACKUP_ROOT, type Become } from '../transport/shell-host.js';
 import type { ConnectPrompts } from '../transport/ssh/connect.js';
 import { resolveTarget } from '../transport/ssh/endpoint.js';
 import { HostKeyTrust } from '../transport/ssh/host-key-trust.js';
+import { wildcardMatch } from '../transport/ssh/patterns.js';
 import { parseSshConfig, SshConfigError, type SshConfigBlock } from '../transport/ssh/ssh-config.js';
 import { JumpPool, SshHost } from '../transport/ssh-host.js';
 
@@ -39,24 +40,29 @@ async function loadSshConfig(file: string): Promise<SshConfigBlock[]> {
   const read = async (path: string) => readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
   const text = await read(file);
   if (text === null) return [];
-  const base = join(homedir(), '.ssh');
-  const included = new Map<string, string>();
   // Includes are read up front (the parser is pure), for the patterns this config names.
-  const patterns = [...text.matchAll(/^\s*include\s+(.+)$/gim)].flatMap((m) => m[1]!.trim().split(/\s+/));
-  const { readdir } = await import('node:fs/promises');
-  for (const p of patterns) {
-    const abs = p.startsWith('~') ? p.replace(/^~/, homedir()) : isAbsolute(p) ? p : join(base, p);
-    const paths = abs.includes('*')
-      ? (await readdir(dirname(abs)).catch(() => [] as string[])).filter((n) => new RegExp(`^${abs.split('/').pop()!.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(n)).sort().map((n) => join(dirname(abs), n))
-      : [abs];
-    for (const path of paths) {
-      const t = await read(path);
-      if (t !== null) included.set(path, t);
+  const base = join(homedir(), '.ssh');
+  const included = new Map<string, { text: string; file: string }[]>();
+  for (const m of text.matchAll(/^\s*include\s+(.+)$/gim)) {
+    for (const pattern of m[1]!.trim().split(/\s+/)) {
+      const abs = pattern.startsWith('~') ? pattern.replace(/^~/, homedir()) : isAbsolute(pattern) ? pattern : join(base, pattern);
+      const dir = dirname(abs);
+      const paths = /[*?]/.test(abs)
+        ? (await readdir(dir).catch(() => [] as string[]))
+            .filter((n) => wildcardMatch(basename(abs), n, false))
+            .sort()
+            .map((n) => join(dir, n))
+        : [abs];
+      const files: { text: string; file: string }[] = [];
+      for (const path of paths) {
+        const t = await read(path);
+        if (t !== null) files.push({ text: t, file: path });
+      }
+      included.set(pattern, files);
     }
-    included.set(`pattern:${p}`, paths.join('\n'));
   }
   try {
-    return parseSshConfig(text, file, (p) => (included.get(`pattern:${p}`) ?? '').split('\n').filter((x) => included.has(x)).map((x) => ({ text: included.get(x)!, file: x })));
+    return parseSshConfig(text, file, (p) => included.get(p) ?? []);
   } catch (e) {
     if (e instanceof SshConfigError) throw new HostError('ssh config', e.message);
     throw e;

@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import { matchesPatternList } from './patterns.js';
 
 /** One line of a known_hosts file. */
 export interface KnownHost {
@@ -38,21 +39,10 @@ export function hostToken(host: string, port: number): string {
   return port === 22 ? host.toLowerCase() : `[${host.toLowerCase()}]:${port}`;
 }
 
-function wildcard(pattern: string, text: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`, 'i').test(text);
-}
-
 /** Pure: does the entry name this host (token from hostToken)? Negated patterns veto. */
 export function entryMatches(e: KnownHost, token: string): boolean {
   if (e.hashed) return createHmac('sha1', e.hashed.salt).update(token).digest().equals(e.hashed.hash);
-  let hit = false;
-  for (const p of e.patterns ?? []) {
-    if (p.startsWith('!')) {
-      if (wildcard(p.slice(1), token)) return false;
-    } else if (wildcard(p, token)) hit = true;
-  }
-  return hit;
+  return matchesPatternList(e.patterns ?? [], token);
 }
 
 /** OpenSSH's fingerprint of a public key blob: "SHA256:" and unpadded base64. */

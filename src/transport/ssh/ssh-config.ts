@@ -1,3 +1,5 @@
+import { matchesPatternList } from './patterns.js';
+
 /** One Host (or Match all) block of an OpenSSH client config, with its options in order. */
 export interface SshConfigBlock {
   patterns: string[];
@@ -64,19 +66,6 @@ export function parseSshConfig(text: string, file: string, include: (pattern: st
   return blocks;
 }
 
-function matchesHost(patterns: string[], alias: string): boolean {
-  let hit = false;
-  for (const p of patterns) {
-    const neg = p.startsWith('!');
-    const re = new RegExp(`^${(neg ? p.slice(1) : p).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
-    if (re.test(alias)) {
-      if (neg) return false;
-      hit = true;
-    }
-  }
-  return hit;
-}
-
 const yes = (v: string | undefined) => (v === undefined ? undefined : /^(yes|true)$/i.test(v));
 
 /** Pure: the settings for `alias` (the name ssh is given): the first value of each option wins. */
@@ -84,7 +73,7 @@ export function resolveSshConfig(blocks: SshConfigBlock[], alias: string): Resol
   const first = new Map<string, string[]>();
   const identityFiles: string[] = [];
   for (const b of blocks) {
-    if (!matchesHost(b.patterns, alias)) continue;
+    if (!matchesPatternList(b.patterns, alias)) continue;
     for (const o of b.options) {
       if (o.key === 'identityfile') identityFiles.push(...o.args);
       else if (!first.has(o.key)) first.set(o.key, o.args);
