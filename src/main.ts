@@ -6,6 +6,8 @@ import { UsageError, resolveLimit } from './engine/resolve-limit.js';
 import { runPlaybook, type RunOptions, type RunResult } from './engine/run-playbook.js';
 import type { EventSink } from './engine/events.js';
 import { BACKUP_ROOT } from './transport/shell-host.js';
+import { setExecTrace, type ExecTraceEntry } from './transport/exec-trace.js';
+import { writeFileSync } from 'node:fs';
 import { loadInventory } from './inventory/load-inventory.js';
 import { InventoryError, type Inventory } from './inventory/types.js';
 import { jitsiLoadBalancing } from '../playbooks/jitsi-load-balancing/index.js';
@@ -59,6 +61,14 @@ export async function main(options: CliOptions): Promise<number> {
   if (frontEnd === 'no-terminal') {
     err(`no terminal to ask on: add --yes to apply every step without questions, or --check to only see the plan`);
     return EXIT.usage;
+  }
+
+  // For profiling: JITSI_SCALE_TRACE=FILE records every command sent to a host (NDJSON).
+  const traceFile = process.env.JITSI_SCALE_TRACE;
+  const trace: ExecTraceEntry[] = [];
+  if (traceFile) {
+    setExecTrace((e) => trace.push(e));
+    process.once('exit', () => writeFileSync(traceFile, trace.map((e) => JSON.stringify(e)).join('\n') + '\n'));
   }
 
   const secrets = new Redactor();

@@ -2,7 +2,6 @@ import type { DiscoveryContext } from '../../src/engine/types.js';
 import { PlaybookRefusal } from '../../src/engine/types.js';
 import type { HostSpec } from '../../src/inventory/types.js';
 import { getHocon } from '../../src/modules/hocon/set-hocon.js';
-import { readFiles } from '../../src/modules/file/read-files.js';
 import { mapLimit } from '../../src/engine/pool.js';
 import type { Host } from '../../src/transport/host.js';
 import { shScript } from '../../src/transport/shell-quote.js';
@@ -13,7 +12,7 @@ import { c2sPort, jitsiDomainOf, readGlobals, type ProsodyGlobals } from './pros
 
 export const PROSODY_MAIN = '/etc/prosody/prosody.cfg.lua';
 export const JICOFO_CONF = '/etc/jitsi/jicofo/jicofo.conf';
-const DEBCONF_PASSWORDS = '/var/cache/debconf/passwords.dat';
+export const DEBCONF_PASSWORDS = '/var/cache/debconf/passwords.dat';
 export const PACKAGE = 'jitsi-videobridge2';
 
 export interface BridgeFacts {
@@ -52,9 +51,9 @@ export interface ShardFacts {
 
 /** The site configs Prosody includes from conf.d, path → text. */
 async function siteConfigs(meet: Host): Promise<Map<string, string>> {
-  const r = await meet.exec(shScript('for f in /etc/prosody/conf.d/*.cfg.lua; do [ -f "$f" ] && echo "$f"; done; exit 0'));
+  const r = await meet.exec(shScript('for f in /etc/prosody/conf.d/*.cfg.lua; do [ -f "$f" ] && echo "$f"; done; exit 0'), { readOnly: true });
   const paths = r.stdout.split('\n').filter(Boolean);
-  const files = await readFiles(meet, paths);
+  const files = await meet.readFiles(paths);
   return new Map([...files].filter((e): e is [string, string] => e[1] !== null));
 }
 
@@ -87,7 +86,7 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
   const name = meetSpec.name;
   for (const spec of ctx.inventory.hosts) ctx.secrets.add(secretOverride(spec));
 
-  const [main, sites] = await Promise.all([readFiles(meet, [PROSODY_MAIN, JICOFO_CONF, JVB_CONF, SIP_PROPERTIES, DEBCONF_PASSWORDS]), siteConfigs(meet)]);
+  const [main, sites] = await Promise.all([meet.readFiles([PROSODY_MAIN, JICOFO_CONF, JVB_CONF, SIP_PROPERTIES, DEBCONF_PASSWORDS]), siteConfigs(meet)]);
   const prosodyMain = main.get(PROSODY_MAIN);
   if (!prosodyMain) throw new PlaybookRefusal(name, `${name} is not a Jitsi Meet server: ${PROSODY_MAIN} is missing (is prosody installed?)`);
 
@@ -140,7 +139,7 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
     throw new PlaybookRefusal(name, `no secret for the bridges found on ${name}: neither ${JVB_CONF}, ${SIP_PROPERTIES} nor debconf holds the jvb password; set jitsi_jvb_secret in the inventory`);
   }
   const account = accountFile('jvb', `auth.${domain}`);
-  const accountText = (await readFiles(meet, [account])).get(account) ?? null;
+  const accountText = (await meet.readFiles([account])).get(account) ?? null;
   const stored = accountText ? parseAccount(accountText) : null;
   let chosen = candidates[0]!;
   let checked = false;
@@ -156,7 +155,7 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
     chosen = match;
     checked = true;
   } else {
-    const dir = await meet.exec(['test', '-d', `/var/lib/prosody/${account.split('/')[4]}/accounts`]);
+    const dir = await meet.exec(['test', '-d', `/var/lib/prosody/${account.split('/')[4]}/accounts`], { readOnly: true });
     if (dir.code === 0) throw new PlaybookRefusal(name, `Prosody on ${name} has no account jvb@auth.${domain}; create it with \`prosodyctl register jvb auth.${domain} SECRET\` and give the secret as jitsi_jvb_secret`);
   }
 
@@ -165,7 +164,7 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
   if (needCert) {
     const site = sites.get(siteConfig)!;
     const certPath = /certificate\s*=\s*"([^"]+auth\.[^"]+)"/.exec(site)?.[1] ?? `/etc/prosody/certs/auth.${domain}.crt`;
-    certificate = (await readFiles(meet, [certPath])).get(certPath) ?? undefined;
+    certificate = (await meet.readFiles([certPath])).get(certPath) ?? undefined;
     if (!certificate) throw new PlaybookRefusal(name, `jitsi_verify_certificate is set, but ${certPath} (the auth.${domain} certificate) is missing on ${name}`);
   }
 
@@ -178,7 +177,7 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
       const { host, facts } = ctx.hosts.get(spec.name)!;
       let files;
       try {
-        files = await readFiles(host, [JVB_CONF, SIP_PROPERTIES]);
+        files = await host.readFiles([JVB_CONF, SIP_PROPERTIES]);
       } catch (e) {
         throw new PlaybookRefusal(spec.name, `cannot read the videobridge files on ${spec.name}: ${(e as Error).message}`);
       }

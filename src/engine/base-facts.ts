@@ -1,6 +1,7 @@
 import type { Host } from '../transport/host.js';
 import { HostError, whyFailed } from '../transport/host.js';
 import { shScript } from '../transport/shell-quote.js';
+import { READ_MANY_LOOP, parseReadMany, type ReadAnswer } from '../transport/shell-host.js';
 import { splitSections } from '../modules/probe-sections.js';
 import { detectFirewall, type FirewallKind, type FirewallProbe } from '../modules/firewall/detect-firewall.js';
 
@@ -19,19 +20,22 @@ export const WATCHED_PACKAGES = ['prosody', 'jicofo', 'jitsi-meet', 'jitsi-meet-
 
 /*
  * Sections are separated by marker lines so that one script answers everything; each probe is
- * allowed to fail without failing the others.
+ * allowed to fail without failing the others. $1 is the package names (space-separated); the
+ * other arguments are files the playbook will read, read here in the same round trip.
  */
 const FACTS_SCRIPT = `
+pk=$1; shift
 echo '@@os'; cat /etc/os-release 2>/dev/null
 echo '@@init'; if [ -d /run/systemd/system ]; then echo systemd; else echo sysv; fi
 echo '@@user'; id -un
-echo '@@packages'; dpkg-query -W -f '\${Package} \${db:Status-Abbrev} \${Version}\\n' "$@" 2>/dev/null
+echo '@@packages'; dpkg-query -W -f '\${Package} \${db:Status-Abbrev} \${Version}\\n' $pk 2>/dev/null
 echo '@@tools'; for t in ufw firewall-cmd nft iptables ip6tables; do command -v "$t" >/dev/null 2>&1 && echo "$t"; done
 echo '@@ufw'; if command -v ufw >/dev/null 2>&1; then ufw status 2>/dev/null | head -n 1; fi
 echo '@@firewalld'; if command -v firewall-cmd >/dev/null 2>&1; then firewall-cmd --state 2>/dev/null; fi
 echo '@@iptables-version'; if command -v iptables >/dev/null 2>&1; then iptables -V 2>/dev/null; fi
 echo '@@iptables'; if command -v iptables >/dev/null 2>&1; then iptables -S 2>/dev/null; fi
 echo '@@nft'; if command -v nft >/dev/null 2>&1; then nft list tables 2>/dev/null; fi
+echo '@@files';${READ_MANY_LOOP}
 echo '@@end'`;
 
 /** Pure: the facts from the script's output. */
@@ -64,10 +68,12 @@ export function parseBaseFacts(text: string): BaseFacts {
   };
 }
 
-export async function gatherBaseFacts(host: Host): Promise<BaseFacts> {
-  const r = await host.exec(shScript(FACTS_SCRIPT, ...WATCHED_PACKAGES));
-  if (!r.stdout.includes('@@end')) {
+/** The host's facts, and the files asked for (null: missing; false: not a regular file), in one round trip. */
+export async function gatherBaseFacts(host: Host, files: readonly string[] = []): Promise<{ facts: BaseFacts; files: Map<string, ReadAnswer> }> {
+  const r = await host.exec(shScript(FACTS_SCRIPT, WATCHED_PACKAGES.join(' '), ...files), { readOnly: true });
+  const read = r.stdout.includes('@@end') ? parseReadMany(files, splitSections(r.stdout).get('files') ?? []) : null;
+  if (!read) {
     throw new HostError(host.name, `cannot read the host's facts: ${whyFailed(r)}`);
   }
-  return parseBaseFacts(r.stdout);
+  return { facts: parseBaseFacts(r.stdout), files: read };
 }

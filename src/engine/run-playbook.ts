@@ -1,5 +1,6 @@
 import type { HostSpec, Inventory } from '../inventory/types.js';
-import { HostError, UnreachableError, type Host } from '../transport/host.js';
+import { HostError, UnreachableError } from '../transport/host.js';
+import { CachedReads } from '../transport/cached-reads.js';
 import { gatherBaseFacts, type BaseFacts } from './base-facts.js';
 import type { Decision, EventSink, HostSummary, RunEvent } from './events.js';
 import { EXIT } from './exit-codes.js';
@@ -38,7 +39,7 @@ interface HostState {
   spec: HostSpec;
   /** In --limit: steps run on it. The meet host may be connected for discovery only. */
   target: boolean;
-  host?: Host;
+  host?: CachedReads;
   facts?: BaseFacts;
   /** unreachable or failed: no further work on this host. */
   lost?: { status: 'unreachable' | 'failed'; reason: string };
@@ -135,7 +136,7 @@ export async function runPlaybook<S>(inventory: Inventory, playbook: Playbook<S>
       emit({ type: 'host:connecting', host: name, address: `${s.spec.address}:${s.spec.port}` });
       const t0 = Date.now();
       try {
-        s.host = await opts.openHost(s.spec);
+        s.host = new CachedReads(await opts.openHost(s.spec));
       } catch (err) {
         const reason = reasonOf(err);
         if (err instanceof UnreachableError) {
@@ -149,8 +150,10 @@ export async function runPlaybook<S>(inventory: Inventory, playbook: Playbook<S>
       }
       emit({ type: 'host:connected', host: name, ms: Date.now() - t0 });
       try {
-        s.facts = await gatherBaseFacts(s.host);
-        const f = s.facts;
+        const { facts, files } = await gatherBaseFacts(s.host, playbook.prefetch?.(s.spec) ?? []);
+        s.host.remember(files);
+        s.facts = facts;
+        const f = facts;
         emit({ type: 'facts:gathered', host: name, os: f.os.pretty, init: f.init, firewall: f.firewall, packages: f.packages });
       } catch (err) {
         const reason = sudoHint(reasonOf(err), s.spec);
@@ -178,11 +181,14 @@ export async function runPlaybook<S>(inventory: Inventory, playbook: Playbook<S>
       }
     }
 
+    // Files read before a wait for the user may have changed by the time the user answers.
+    const forgetReads = (): void => states.forEach((s) => s.host?.forget());
     if (shared !== undefined && !meet.lost && opts.ready && !opts.signal?.aborted) {
+      forgetReads();
       if ((await opts.ready()) === 'quit') aborted = true;
     }
     if (shared !== undefined && !meet.lost && !aborted) {
-      const env: StepEnv<S> = { inventory, shared, secrets, forks, emit, opts, lose };
+      const env: StepEnv<S> = { inventory, shared, secrets, forks, emit, opts, lose, forgetReads };
       const pending = () => states.filter((s) => s.notified.length > 0);
       for (const step of steps) {
         if (aborted || opts.signal?.aborted) {
@@ -236,6 +242,7 @@ interface StepEnv<S> {
   emit: (e: RunEvent) => void;
   opts: RunOptions;
   lose: (s: HostState, status: 'unreachable' | 'failed', reason: string) => void;
+  forgetReads: () => void;
 }
 
 async function runStep<S>(step: Step<S>, states: HostState[], env: StepEnv<S>): Promise<Decision> {
@@ -296,6 +303,7 @@ async function runStep<S>(step: Step<S>, states: HostState[], env: StepEnv<S>): 
       finish(s, 'changed', changes.length);
     }
   } else if (pending.length > 0) {
+    if (opts.decide) env.forgetReads();
     decision = opts.decide ? await opts.decide(step as Step<unknown>, plans) : 'apply';
     emit({ type: 'step:decision', step: step.id, decision });
     if (decision !== 'apply') {

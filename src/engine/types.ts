@@ -96,6 +96,12 @@ export interface Playbook<Shared> {
   describe?(shared: Shared): Finding[];
   steps: Step<Shared>[];
   handlers: Record<string, Handler>;
+  /**
+   * Files the run will read on a host, read with its facts in one round trip. Steps read them
+   * again for free until a command or a write on that host (or a wait for the user) could have
+   * changed them.
+   */
+  prefetch?(spec: HostSpec): readonly string[];
 }
 
 /** The playbook cannot run against these hosts; the message says why and what to do. */

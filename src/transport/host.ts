@@ -9,6 +9,11 @@ export interface ExecOptions {
   onLine?: (stream: OutputStream, line: string) => void;
   /** Run as the login user even when the host escalates privileges by default. */
   noBecome?: boolean;
+  /**
+   * The command only looks: it changes no file. Files read earlier in the run stay valid after it;
+   * after any other command they are read again.
+   */
+  readOnly?: boolean;
 }
 
 export interface ExecResult {
@@ -59,6 +64,8 @@ export interface Host {
   exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
   /** The file's content, or null when it does not exist. */
   readFile(path: string): Promise<string | null>;
+  /** Several files in one round trip, in the order given; a missing one (or not a regular file) maps to null. */
+  readFiles(paths: readonly string[]): Promise<Map<string, string | null>>;
   /** Atomic replace: temp file in the same directory, owner/mode kept, backup, validate, rename. */
   writeFile(path: string, content: string, opts?: WriteOptions): Promise<WriteResult>;
   stat(path: string): Promise<FileStat | null>;

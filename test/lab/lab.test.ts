@@ -97,7 +97,7 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
 
   test('restarting a service goes through its init script (no systemd here)', async () => {
     const meet = await connect('meet');
-    const facts = await gatherBaseFacts(meet);
+    const { facts } = await gatherBaseFacts(meet);
     assert.equal(facts.init, 'sysv');
     const pid = async () => (await meet.exec(['sh', '-c', 'cat /run/prosody/prosody.pid'])).stdout.trim();
     const beforePid = await pid();
@@ -111,7 +111,7 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
 
   test('the firewall on the meet host: a bridge reaches 5222, the outsider does not', async () => {
     const meet = await connect('meet');
-    const facts = await gatherBaseFacts(meet);
+    const { facts } = await gatherBaseFacts(meet);
     assert.notEqual(facts.firewall, 'none');
     assert.equal(await canConnect('jsl-outsider', addr('outsider'), addr('meet'), 5222), true, 'open before');
     const rule = { proto: 'tcp' as const, port: 5222, sources: [addr('jvb1'), addr('jvb2')] };

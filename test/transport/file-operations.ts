@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readFiles } from '../../src/modules/file/read-files.js';
 import type { Host } from '../../src/transport/host.js';
 
 /**
@@ -28,7 +27,7 @@ export function fileOperationContract(label: string, open: () => Promise<{ host:
       await host.writeFile(`${dir}/empty`, '');
       await host.writeFile(`${dir}/utf8`, 'ünïcode ✓\n');
       const paths = [`${dir}/utf8`, `${dir}/missing`, `${dir}/a file.txt`, `${dir}/empty`];
-      const read = await readFiles(host, paths);
+      const read = await host.readFiles(paths);
       assert.deepEqual([...read.entries()], [
         [`${dir}/utf8`, 'ünïcode ✓\n'],
         [`${dir}/missing`, null],

@@ -1,7 +1,6 @@
 import type { Change, Step } from '../../../src/engine/types.js';
 import { commandChange } from '../../../src/modules/command-change.js';
 import { fileChange } from '../../../src/modules/file/edit-file.js';
-import { readFiles } from '../../../src/modules/file/read-files.js';
 import {
   JVB_CONF,
   SIP_PROPERTIES,
@@ -52,7 +51,7 @@ export const bridgeConfig: Step<ShardFacts> = {
   async plan(ctx) {
     const { spec, shared, host } = ctx;
     // Read now, not at discovery: the install step may just have written these files.
-    const read = await readFiles(host, [JVB_CONF, SIP_PROPERTIES]);
+    const read = await host.readFiles([JVB_CONF, SIP_PROPERTIES]);
     const files: BridgeFiles = { jvbConf: read.get(JVB_CONF) ?? null, properties: read.get(SIP_PROPERTIES) ?? null };
     const layout = targetLayout(layoutOf(files), shared.meetLayout);
     const id = effectiveShard(files)?.id ?? shared.bridges[spec.name]?.shardId ?? 'shard';
@@ -85,7 +84,7 @@ export const bridgeConfig: Step<ShardFacts> = {
 
     if (spec.jitsi.verifyCertificate && shared.certificate) {
       const path = `${TRUSTED_CERT_DIR}/jitsi-scale-auth.${shared.domain}.crt`;
-      const current = (await readFiles(host, [path])).get(path) ?? null;
+      const current = (await host.readFiles([path])).get(path) ?? null;
       const cert = fileChange({ path, description: `trust the auth.${shared.domain} certificate (${path})`, transform: () => shared.certificate!, notify: ['restart jitsi-videobridge2'] }, current);
       if (cert) changes.push(cert, commandChange('update the system trust store (update-ca-certificates)', ['update-ca-certificates']));
       notes.push(`certificate verification on: the bridge trusts the meet host's auth.${shared.domain} certificate`);

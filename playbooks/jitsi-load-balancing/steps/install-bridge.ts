@@ -2,6 +2,9 @@ import type { Step } from '../../../src/engine/types.js';
 import { isSatisfied, planAptPackage, type AptPackage } from '../../../src/modules/apt/apt-package.js';
 import { PACKAGE, secretFor, type ShardFacts } from '../discover.js';
 
+/** The apt source this tool adds on a bridge. */
+export const APT_SOURCE_FILE = '/etc/apt/sources.list.d/jitsi-scale.list';
+
 /** The keyring a source line names with signed-by=, where its key goes. */
 export function keyringOf(sourceLine: string): string {
   return /signed-by=([^\s\]]+)/.exec(sourceLine)?.[1] ?? '/usr/share/keyrings/jitsi-keyring.gpg';
@@ -20,7 +23,7 @@ export const installBridge: Step<ShardFacts> = {
     const pkg: AptPackage = {
       name: PACKAGE,
       ...(version ? { version } : {}),
-      source: { file: '/etc/apt/sources.list.d/jitsi-scale.list', line: spec.jitsi.aptSource },
+      source: { file: APT_SOURCE_FILE, line: spec.jitsi.aptSource },
       ...(spec.jitsi.aptKeyUrl ? { key: { url: spec.jitsi.aptKeyUrl, keyring: keyringOf(spec.jitsi.aptSource) } } : {}),
       preseed: [
         { question: 'jitsi-videobridge/jvb-hostname', type: 'string', value: shared.domain },

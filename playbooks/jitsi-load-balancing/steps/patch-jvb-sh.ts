@@ -1,6 +1,5 @@
 import type { Change, Step } from '../../../src/engine/types.js';
 import { fileChange } from '../../../src/modules/file/edit-file.js';
-import { readFiles } from '../../../src/modules/file/read-files.js';
 import { ensureLineAtTop } from '../../../src/modules/text/ensure-line-at-top.js';
 import { joinLines, splitLines } from '../../../src/modules/text/line-endings.js';
 import { JVB_CONF, LAUNCHER, OLD_LAUNCHER, SIP_PROPERTIES, layoutOf } from '../bridge-files.js';
@@ -35,7 +34,7 @@ export const patchJvbSh: Step<ShardFacts> = {
   roles: ['jvb'],
   async plan(ctx) {
     const policy = ctx.spec.jitsi.nicknamePolicy;
-    const read = await readFiles(ctx.host, [LAUNCHER, OLD_LAUNCHER, JVB_CONF, SIP_PROPERTIES]);
+    const read = await ctx.host.readFiles([LAUNCHER, OLD_LAUNCHER, JVB_CONF, SIP_PROPERTIES]);
     const layout = targetLayout(layoutOf({ jvbConf: read.get(JVB_CONF) ?? null, properties: read.get(SIP_PROPERTIES) ?? null }), ctx.shared.meetLayout);
     const launchers = [LAUNCHER, ...(read.get(OLD_LAUNCHER) != null ? [OLD_LAUNCHER] : [])];
     const changes: Change[] = [];

@@ -1,25 +1,34 @@
 import type { Step } from '../../../src/engine/types.js';
-import { readFiles } from '../../../src/modules/file/read-files.js';
-import { HostError, type Host } from '../../../src/transport/host.js';
+import { HostError, whyFailed, type Host } from '../../../src/transport/host.js';
+import { READ_MANY_LOOP, parseReadMany } from '../../../src/transport/shell-host.js';
+import { splitSections } from '../../../src/modules/probe-sections.js';
 import { shScript } from '../../../src/transport/shell-quote.js';
 import { JVB_CONF, SIP_PROPERTIES, effectiveShard } from '../bridge-files.js';
 import type { ShardFacts } from '../discover.js';
 
 const WAIT_MS = Number(process.env.JITSI_SCALE_VERIFY_WAIT_MS ?? 30_000);
 
-/** The bridge's own health endpoint, asked from the bridge with whatever client it has. */
-const HEALTH = `
+/*
+ * One round trip per try, from the bridge: can it reach the meet host's XMPP port (first try only:
+ * $1 is 1), what does its own health endpoint answer (with whatever client it has), and its two
+ * config files (the nickname may change when the bridge starts).
+ */
+const PROBE = `
+echo '@@reach'
+if [ "$1" = 1 ]; then timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2"' reach "$2" "$3" 2>/dev/null && echo open || echo closed; fi
+shift 3
+echo '@@health'
 url=http://127.0.0.1:8080/about/health
-if command -v curl >/dev/null 2>&1; then printf 'HTTP %s\\n' "$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$url")"; exit 0; fi
-if command -v wget >/dev/null 2>&1; then wget -q -S -O /dev/null -T 3 "$url" 2>&1 | sed -n 's/^ *HTTP\\/[0-9.]* \\([0-9]*\\).*/HTTP \\1/p' | head -n 1; exit 0; fi
-if command -v python3 >/dev/null 2>&1; then python3 -c 'import sys,urllib.request,urllib.error
+if command -v curl >/dev/null 2>&1; then printf 'HTTP %s\\n' "$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$url")"
+elif command -v wget >/dev/null 2>&1; then wget -q -S -O /dev/null -T 3 "$url" 2>&1 | sed -n 's/^ *HTTP\\/[0-9.]* \\([0-9]*\\).*/HTTP \\1/p' | head -n 1
+elif command -v python3 >/dev/null 2>&1; then python3 -c 'import sys,urllib.request,urllib.error
 try: print("HTTP", urllib.request.urlopen(sys.argv[1], timeout=3).status)
 except urllib.error.HTTPError as e: print("HTTP", e.code)
-except Exception: print("HTTP 000")' "$url"; exit 0; fi
-bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080 && printf "GET /about/health HTTP/1.0\\r\\n\\r\\n" >&3 && head -n 1 <&3' 2>/dev/null | sed -n 's/^HTTP\\/[0-9.]* \\([0-9]*\\).*/HTTP \\1/p'
-exit 0`;
-
-const REACH = `timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2"' reach "$1" "$2" 2>/dev/null && echo open || echo closed`;
+except Exception: print("HTTP 000")' "$url"
+else bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080 && printf "GET /about/health HTTP/1.0\\r\\n\\r\\n" >&3 && head -n 1 <&3' 2>/dev/null | sed -n 's/^HTTP\\/[0-9.]* \\([0-9]*\\).*/HTTP \\1/p'
+fi
+echo '@@files'${READ_MANY_LOOP}
+echo '@@end'`;
 
 /** The last error the bridge logged since it last started. */
 const LAST_ERROR = `
@@ -65,7 +74,7 @@ const breweryAsked = new Map<string, (meet: Host) => Promise<string[] | null>>()
 function brewery(meet: Host, breweryJid: string): Promise<string[] | null> {
   let ask = breweryAsked.get(breweryJid);
   if (!ask) {
-    ask = sharedForASecond(async (m) => parseOccupants((await m.exec(['prosodyctl', 'shell', occupantsLua(breweryJid)])).stdout));
+    ask = sharedForASecond(async (m) => parseOccupants((await m.exec(['prosodyctl', 'shell', occupantsLua(breweryJid)], { readOnly: true })).stdout));
     breweryAsked.set(breweryJid, ask);
   }
   return ask(meet);
@@ -100,7 +109,7 @@ if command -v wget >/dev/null 2>&1; then exec wget -q -O - -T 3 "$url"; fi
 exit 3`;
 
 const jicofoBridges = sharedForASecond(async (meet) => {
-  const r = await meet.exec(shScript(JICOFO_DEBUG), { noBecome: true });
+  const r = await meet.exec(shScript(JICOFO_DEBUG), { noBecome: true, readOnly: true });
   return r.code === 0 ? parseJicofoBridges(r.stdout) : null;
 });
 
@@ -121,13 +130,19 @@ export const verify: Step<ShardFacts> = {
     if (ctx.mode === 'check') return { changes: [], skip: 'verification runs after the changes are made' };
     const { host, shared } = ctx;
     const notes: string[] = [];
-    const reach = await host.exec(shScript(REACH, shared.meetAddress, String(shared.c2sPort)));
-    const reachable = reach.stdout.trim() === 'open';
-    // The nickname is read again at every try: with the per-start policy the launcher writes a new
-    // one when the bridge starts, which can be after its restart command has returned.
-    const currentNickname = async () => {
-      const read = await readFiles(host, [JVB_CONF, SIP_PROPERTIES]);
-      return effectiveShard({ jvbConf: read.get(JVB_CONF) ?? null, properties: read.get(SIP_PROPERTIES) ?? null })?.values.MUC_NICKNAME ?? shared.nicknames[ctx.spec.name]!;
+    let reachable: boolean | null = null;
+    // The files are read again at every try, past any cache: with the per-start policy the
+    // launcher writes a new nickname when the bridge starts, which can be after its restart
+    // command has returned.
+    const probe = async () => {
+      const r = await host.exec(shScript(PROBE, reachable === null ? '1' : '0', shared.meetAddress, String(shared.c2sPort), JVB_CONF, SIP_PROPERTIES), { readOnly: true });
+      const s = splitSections(r.stdout);
+      const files = s.has('end') ? parseReadMany([JVB_CONF, SIP_PROPERTIES], s.get('files') ?? []) : null;
+      if (!files) throw new HostError(host.name, `cannot check the bridge: ${whyFailed(r)}`);
+      reachable ??= s.get('reach')?.[0] === 'open';
+      const text = (p: string) => (typeof files.get(p) === 'string' ? (files.get(p) as string) : null);
+      const nick = effectiveShard({ jvbConf: text(JVB_CONF), properties: text(SIP_PROPERTIES) })?.values.MUC_NICKNAME ?? shared.nicknames[ctx.spec.name]!;
+      return { nick, health: /HTTP (\d{3})/.exec(s.get('health')?.join('\n') ?? '')?.[1] ?? 'no answer' };
     };
     let nickname = '';
     let member = '';
@@ -136,15 +151,14 @@ export const verify: Step<ShardFacts> = {
     let jicofo: JicofoBridge | undefined | null = null;
     const deadline = Date.now() + WAIT_MS;
     for (;;) {
-      const [nick, occupants, h, seen] = await Promise.all([
-        currentNickname(),
+      const [mine, occupants, seen] = await Promise.all([
+        probe(),
         brewery(shared.meet, shared.breweryJid),
-        host.exec(shScript(HEALTH)),
         shared.jicofoInstalled ? jicofoBridges(shared.meet) : Promise.resolve(null),
       ]);
-      nickname = nick;
+      nickname = mine.nick;
       member = memberJid(shared.breweryJid, nickname);
-      health = /HTTP (\d{3})/.exec(h.stdout)?.[1] ?? 'no answer';
+      health = mine.health;
       inRoom = occupants === null ? null : occupants.includes(member);
       jicofo = seen === null ? null : seen.get(member);
       const jicofoOk = jicofo === null || (jicofo !== undefined && jicofo.healthy !== false && jicofo.operational !== false);
@@ -159,7 +173,7 @@ export const verify: Step<ShardFacts> = {
     if (jicofo === undefined) problems.push('Jicofo does not list it among its bridges');
     else if (jicofo && (jicofo.healthy === false || jicofo.operational === false)) problems.push(`Jicofo sees it as ${jicofo.healthy === false ? 'unhealthy' : 'not operational'}`);
     if (problems.length) {
-      const last = (await host.exec(shScript(LAST_ERROR))).stdout.trim();
+      const last = (await host.exec(shScript(LAST_ERROR), { readOnly: true })).stdout.trim();
       const why = last ? ` — the bridge's log says: ${last.replace(/^\S+ \S+ /, '')}` : '';
       throw new HostError(host.name, `${problems.join('; ')}${why}`);
     }

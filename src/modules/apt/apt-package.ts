@@ -119,7 +119,7 @@ export function planAptChanges(pkg: AptPackage, probe: AptProbe, currentSource: 
 }
 
 export async function planAptPackage(host: Host, pkg: AptPackage): Promise<Change[]> {
-  const r = await host.exec(shScript(PROBE, pkg.name, pkg.key?.keyring ?? ''));
+  const r = await host.exec(shScript(PROBE, pkg.name, pkg.key?.keyring ?? ''), { readOnly: true });
   if (!r.stdout.includes('@@end')) throw new HostError(host.name, `cannot query the package ${pkg.name}: ${whyFailed(r)}`);
   const probe = parseAptProbe(r.stdout);
   if (isSatisfied(pkg, probe.installed)) return []; // spares reading the source file

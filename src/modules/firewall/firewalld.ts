@@ -48,7 +48,7 @@ echo '@@services'; firewall-cmd --permanent --list-services || echo '@@error'
 echo '@@end'`;
 
 export async function planFirewalld(host: Host, rule: PortRule): Promise<Change[]> {
-  const r = await host.exec(shScript(PROBE));
+  const r = await host.exec(shScript(PROBE), { readOnly: true });
   const s = splitSections(r.stdout);
   if (!s.has('end') || s.has('error')) throw new HostError(host.name, `cannot read the firewalld configuration: ${whyFailed(r)}`);
   const words = (k: string) => (s.get(k) ?? []).join(' ').split(/\s+/).filter(Boolean);

@@ -101,7 +101,7 @@ printf '%s\\n' 'iptables-persistent iptables-persistent/autosave_v4 boolean fals
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q iptables-persistent`;
 
 export async function planIptables(host: Host, rule: PortRule, paths: IptablesPaths = PERSISTENT_FILES): Promise<Change[]> {
-  const r = await host.exec(shScript(PROBE));
+  const r = await host.exec(shScript(PROBE), { readOnly: true });
   const sections = splitSections(r.stdout);
   if (!sections.has('end') || sections.has('error')) {
     throw new HostError(host.name, `cannot read the iptables rules: ${lastLine((r.stdout + r.stderr).replace(/@@\w+/g, ''))}`);

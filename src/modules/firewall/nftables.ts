@@ -65,7 +65,7 @@ echo '@@tables'; nft list tables 2>&1 || echo '@@error'
 echo '@@end'`;
 
 export async function planNftables(host: Host, rule: PortRule, paths: NftPaths = NFT_PATHS): Promise<Change[]> {
-  const r = await host.exec(shScript(PROBE));
+  const r = await host.exec(shScript(PROBE), { readOnly: true });
   const sections = splitSections(r.stdout);
   if (!sections.has('end') || sections.has('error')) {
     throw new HostError(host.name, `cannot list the nftables tables: ${(sections.get('tables') ?? []).join(' ') || r.stderr.trim()}`);

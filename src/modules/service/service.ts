@@ -26,7 +26,7 @@ exit 0`;
 
 /** The change that makes the service start at boot, or null when it already does. */
 export async function planServiceEnabled(host: Host, init: InitSystem, name: string): Promise<Change | null> {
-  const r = await host.exec(shScript(ENABLED_PROBE, init, name));
+  const r = await host.exec(shScript(ENABLED_PROBE, init, name), { readOnly: true });
   if (isEnabled(init, r.stdout)) return null;
   const argv = enableCommand(init, name);
   return commandChange(`start ${name} at boot (${argv.join(' ')})`, argv);
