@@ -1,13 +1,11 @@
 import type { Playbook } from '../../src/engine/types.js';
 import { restartHandler } from '../../src/modules/service/service.js';
-import { NFT_PATHS } from '../../src/modules/firewall/nftables.js';
-import { PERSISTENT_FILES } from '../../src/modules/firewall/iptables.js';
 import { JVB_CONF, LAUNCHER, OLD_LAUNCHER, SIP_PROPERTIES } from './bridge-files.js';
 import { describeShard } from './describe-shard.js';
 import { DEBCONF_PASSWORDS, JICOFO_CONF, PROSODY_MAIN, discoverShard, type ShardFacts } from './discover.js';
 import { bindProsody } from './steps/bind-prosody.js';
 import { bridgeConfig } from './steps/bridge-config.js';
-import { firewall } from './steps/firewall.js';
+import { firewall, firewallFiles } from './steps/firewall.js';
 import { APT_SOURCE_FILE, installBridge } from './steps/install-bridge.js';
 import { patchJvbSh } from './steps/patch-jvb-sh.js';
 import { verify } from './steps/verify.js';
@@ -25,6 +23,6 @@ export const jitsiLoadBalancing: Playbook<ShardFacts> = {
   // Read with the facts: discovery and the steps' plans then cost no round trip of their own.
   prefetch: (spec) =>
     spec.role === 'meet'
-      ? [PROSODY_MAIN, JICOFO_CONF, JVB_CONF, SIP_PROPERTIES, DEBCONF_PASSWORDS, NFT_PATHS.mainConf, PERSISTENT_FILES.rulesV4, PERSISTENT_FILES.rulesV6]
-      : [JVB_CONF, SIP_PROPERTIES, LAUNCHER, OLD_LAUNCHER, APT_SOURCE_FILE],
+      ? [PROSODY_MAIN, JICOFO_CONF, JVB_CONF, SIP_PROPERTIES, DEBCONF_PASSWORDS, ...firewallFiles(spec)]
+      : [JVB_CONF, SIP_PROPERTIES, LAUNCHER, OLD_LAUNCHER, APT_SOURCE_FILE, ...firewallFiles(spec)],
 };

@@ -4,6 +4,20 @@ import { HostError } from '../../../src/transport/host.js';
 import { planPortRule } from '../../../src/modules/firewall/plan-port-rule.js';
 import type { PortRule } from '../../../src/modules/firewall/port-rule.js';
 import type { ShardFacts } from '../discover.js';
+import type { HostSpec } from '../../../src/inventory/types.js';
+import { NFT_PATHS, nftRulePath } from '../../../src/modules/firewall/nftables.js';
+import { PERSISTENT_FILES } from '../../../src/modules/firewall/iptables.js';
+import { UFW_FILES } from '../../../src/modules/firewall/ufw.js';
+import { DEFAULT_C2S_PORT } from '../prosody-config.js';
+
+/**
+ * The files planning a host's rule may read, whichever firewall is in charge, to be read with the
+ * host's facts (on the meet host, for Prosody's default port: another port is read when planned).
+ */
+export function firewallFiles(spec: HostSpec): string[] {
+  const rule = spec.role === 'meet' ? { proto: 'tcp' as const, port: DEFAULT_C2S_PORT } : { proto: 'udp' as const, port: spec.jitsi.mediaPort };
+  return [nftRulePath(rule), NFT_PATHS.mainConf, PERSISTENT_FILES.rulesV4, PERSISTENT_FILES.rulesV6, UFW_FILES.v4, UFW_FILES.v6];
+}
 
 export const firewall: Step<ShardFacts> = {
   id: 'firewall',

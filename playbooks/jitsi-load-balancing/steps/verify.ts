@@ -55,15 +55,20 @@ export function parseOccupants(out: string): string[] | null {
   return null;
 }
 
+/** How long one answer from the meet host serves every bridge that asks. */
+const SHARE_MS = 250;
+/** Waits between tries: quick at first (a bridge usually joins within a second of its start), then once a second. */
+const RETRY_MS = [250, 500, 1000];
+
 /**
- * One question to the meet host serves every bridge asking within a second, so thirty bridges
- * polling together cost one prosodyctl (or one Jicofo request) a second, not thirty.
+ * One question to the meet host serves every bridge asking within SHARE_MS, so thirty bridges
+ * polling together cost one prosodyctl (or one Jicofo request), not thirty.
  */
-function sharedForASecond<T>(ask: (meet: Host) => Promise<T>): (meet: Host) => Promise<T> {
+function sharedBriefly<T>(ask: (meet: Host) => Promise<T>): (meet: Host) => Promise<T> {
   const asked = new WeakMap<Host, { at: number; answer: Promise<T> }>();
   return (meet) => {
     const hit = asked.get(meet);
-    if (hit && Date.now() - hit.at < 1000) return hit.answer;
+    if (hit && Date.now() - hit.at < SHARE_MS) return hit.answer;
     const answer = ask(meet);
     asked.set(meet, { at: Date.now(), answer });
     return answer;
@@ -74,7 +79,7 @@ const breweryAsked = new Map<string, (meet: Host) => Promise<string[] | null>>()
 function brewery(meet: Host, breweryJid: string): Promise<string[] | null> {
   let ask = breweryAsked.get(breweryJid);
   if (!ask) {
-    ask = sharedForASecond(async (m) => parseOccupants((await m.exec(['prosodyctl', 'shell', occupantsLua(breweryJid)], { readOnly: true })).stdout));
+    ask = sharedBriefly(async (m) => parseOccupants((await m.exec(['prosodyctl', 'shell', occupantsLua(breweryJid)], { readOnly: true })).stdout));
     breweryAsked.set(breweryJid, ask);
   }
   return ask(meet);
@@ -108,7 +113,7 @@ if command -v curl >/dev/null 2>&1; then exec curl -s --max-time 3 "$url"; fi
 if command -v wget >/dev/null 2>&1; then exec wget -q -O - -T 3 "$url"; fi
 exit 3`;
 
-const jicofoBridges = sharedForASecond(async (meet) => {
+const jicofoBridges = sharedBriefly(async (meet) => {
   const r = await meet.exec(shScript(JICOFO_DEBUG), { noBecome: true, readOnly: true });
   return r.code === 0 ? parseJicofoBridges(r.stdout) : null;
 });
@@ -150,7 +155,7 @@ export const verify: Step<ShardFacts> = {
     let health = '';
     let jicofo: JicofoBridge | undefined | null = null;
     const deadline = Date.now() + WAIT_MS;
-    for (;;) {
+    for (let tries = 0; ; tries++) {
       const [mine, occupants, seen] = await Promise.all([
         probe(),
         brewery(shared.meet, shared.breweryJid),
@@ -164,7 +169,7 @@ export const verify: Step<ShardFacts> = {
       const jicofoOk = jicofo === null || (jicofo !== undefined && jicofo.healthy !== false && jicofo.operational !== false);
       if ((inRoom ?? true) && health === '200' && jicofoOk) break;
       if (Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise((r) => setTimeout(r, RETRY_MS[Math.min(tries, RETRY_MS.length - 1)]));
     }
     const problems: string[] = [];
     if (!reachable) problems.push(`cannot reach ${shared.meetAddress}:${shared.c2sPort}`);

@@ -64,18 +64,23 @@ const PROBE = `
 echo '@@tables'; nft list tables 2>&1 || echo '@@error'
 echo '@@end'`;
 
+/** Where the rule's own file goes. */
+export function nftRulePath(rule: Pick<PortRule, 'proto' | 'port'>, paths: NftPaths = NFT_PATHS): string {
+  return `${paths.dir}/${ruleId(rule)}.nft`;
+}
+
 export async function planNftables(host: Host, rule: PortRule, paths: NftPaths = NFT_PATHS): Promise<Change[]> {
   const r = await host.exec(shScript(PROBE), { readOnly: true });
   const sections = splitSections(r.stdout);
   if (!sections.has('end') || sections.has('error')) {
     throw new HostError(host.name, `cannot list the nftables tables: ${(sections.get('tables') ?? []).join(' ') || r.stderr.trim()}`);
   }
-  const file = `${paths.dir}/${ruleId(rule)}.nft`;
+  const file = nftRulePath(rule, paths);
   const wanted = nftRuleFile(rule);
   const changes: Change[] = [];
   const current = await host.readFile(file);
   const loaded = (sections.get('tables') ?? []).includes(`table inet ${tableName(rule)}`);
-  if ((await host.stat(paths.dir)) === null) {
+  if (current === null && (await host.stat(paths.dir)) === null) {
     changes.push(commandChange(`create ${paths.dir}`, ['mkdir', '-p', '-m', '0755', paths.dir]));
   }
   const fileEdit = fileChange({ path: file, description: `write ${file}: ${describeRule(rule)}`, transform: () => wanted }, current);

@@ -9,7 +9,7 @@ export interface PortRule {
 }
 
 /** Name used for our chain / table / comment, one per rule, so rules never step on each other. */
-export function ruleId(rule: PortRule): string {
+export function ruleId(rule: Pick<PortRule, 'proto' | 'port'>): string {
   return `jitsi-scale-${rule.proto}-${rule.port}`;
 }
 
