@@ -11,6 +11,12 @@ export const TOOL_NAMES: Record<Tool, string> = {
   mitogen: 'Ansible + Mitogen',
 };
 
+/** CPU seconds during one run: the tool's own (with the children it waited for) and the whole machine's. */
+export interface CpuSeconds {
+  own: number;
+  machine: number;
+}
+
 /** One measured run of one tool on a fresh lab: a fresh setup, then the same command again. */
 export interface RunRecord {
   tool: Tool;
@@ -20,6 +26,8 @@ export interface RunRecord {
   rerunSeconds: number;
   /** Peak resident memory of the tool's own process, in KiB (jitsi-scale only). */
   peakRssKiB?: number;
+  freshCpu?: CpuSeconds;
+  rerunCpu?: CpuSeconds;
   /** Both runs exited 0 and every bridge was in the brewery afterwards. */
   ok: boolean;
   /** What was checked or went wrong, in a few words. */
@@ -134,6 +142,30 @@ export function renderReport(results: readonly BenchResult[], method: string): s
   for (const [n, r] of byBridges) {
     const rss = r.runs.filter((x) => x.tool === 'jitsi-scale' && x.peakRssKiB).map((x) => x.peakRssKiB!);
     lines.push(`| ${n} | ${rss.length ? `${(Math.max(...rss) / 1024).toFixed(0)} MB` : '—'} | ${r.when.slice(0, 10)} |`);
+  }
+  const cpuCell = (r: BenchResult, tool: Tool, key: 'freshCpu' | 'rerunCpu'): string => {
+    const runs = r.runs.filter((x) => x.tool === tool && x.ok && x[key]);
+    const machine = stats(runs.map((x) => x[key]!.machine));
+    const own = stats(runs.map((x) => x[key]!.own));
+    return machine && own ? `${machine.median.toFixed(2)} (${own.median.toFixed(2)})` : '—';
+  };
+  const cores = /^(\d+) ×/.exec(latest?.machine[0] ?? '')?.[1];
+  lines.push(
+    '',
+    '### CPU',
+    '',
+    `CPU-seconds per run, median: the whole machine, and in brackets the tool's own process with the children it waited for (Ansible's workers and ssh clients). The lab's hosts run on the same ${cores ?? ''} cores, so no run can take less wall time than the machine's CPU-seconds divided by the cores.`,
+    '',
+    `| Bridges | Run | ${TOOL_NAMES['jitsi-scale']} | ${TOOL_NAMES.ansible} | ${TOOL_NAMES.mitogen} |`,
+    '|---:|---|---|---|---|',
+  );
+  for (const [n, r] of byBridges) {
+    for (const [key, label] of [
+      ['freshCpu', 'fresh setup'],
+      ['rerunCpu', 'no-change rerun'],
+    ] as const) {
+      lines.push(`| ${n} | ${label} | ${cpuCell(r, 'jitsi-scale', key)} | ${cpuCell(r, 'ansible', key)} | ${cpuCell(r, 'mitogen', key)} |`);
+    }
   }
   lines.push('', '## Targets', '', '| Target | Goal | Measured | Met |', '|---|---|---|---|');
   for (const t of targets(byBridges)) lines.push(`| ${t.what} | ${t.goal} | ${t.measured} | ${t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'} |`);

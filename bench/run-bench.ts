@@ -8,7 +8,7 @@ import { INVENTORY_FILE, LAB_DIR, PROJECT_ROOT, type LabState } from '../test/la
 import { breweryMembers } from '../test/lab/setup/lab-probes.js';
 import { labDown, labUp } from '../test/lab/setup/lab.js';
 import { run } from '../test/lab/setup/run.js';
-import { TOOL_NAMES, renderReport, stats, type BenchResult, type RunRecord, type Tool } from './bench-report.js';
+import { TOOL_NAMES, renderReport, stats, type BenchResult, type CpuSeconds, type RunRecord, type Tool } from './bench-report.js';
 
 /*
  * `npm run bench -- --bridges N`: jitsi-scale against the same job as an Ansible playbook
@@ -49,6 +49,14 @@ interface Measured {
   code: number;
   output: string;
   peakRssKiB?: number;
+  cpu?: CpuSeconds;
+}
+
+/** CPU time the whole machine spent busy so far (all cores, every process: tool and hosts alike). */
+async function machineBusySeconds(): Promise<number> {
+  const fields = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+  return (user + nice + system + irq + softirq + steal) / 100; // USER_HZ is 100 on Linux
 }
 
 /** Runs a command, timing it from spawn to exit; output is kept for checks and failures. */
@@ -67,16 +75,25 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env
   });
 }
 
+/**
+ * Runs one tool under /usr/bin/time (peak RSS; user and system CPU of the tool and the children
+ * it waited for) and reads the machine's busy time around it.
+ */
 async function runTool(tool: Tool): Promise<Measured> {
-  if (tool === 'jitsi-scale') {
-    const rssFile = join(LAB_DIR, 'bench-rss');
-    const m = await timed('/usr/bin/time', ['-f', '%M', '-o', rssFile, process.execPath, CLI, '-i', BENCH_INVENTORY, '--yes', '--plain']);
-    const rss = Number((await readFile(rssFile, 'utf8').catch(() => '')).trim().split('\n').pop());
-    return { ...m, ...(Number.isFinite(rss) && rss > 0 ? { peakRssKiB: rss } : {}) };
-  }
+  const timeFile = join(LAB_DIR, 'bench-time');
   const env: NodeJS.ProcessEnv = { ...process.env, ANSIBLE_CONFIG: join(ANSIBLE_DIR, 'ansible.cfg'), ANSIBLE_NOCOLOR: '1' };
   if (tool === 'mitogen') Object.assign(env, { ANSIBLE_STRATEGY_PLUGINS: MITOGEN_STRATEGY, ANSIBLE_STRATEGY: 'mitogen_linear' });
-  return timed('ansible-playbook', ['-i', BENCH_INVENTORY, join(ANSIBLE_DIR, 'site.yml')], env);
+  const argv = tool === 'jitsi-scale' ? [process.execPath, CLI, '-i', BENCH_INVENTORY, '--yes', '--plain'] : ['ansible-playbook', '-i', BENCH_INVENTORY, join(ANSIBLE_DIR, 'site.yml')];
+  const busy0 = await machineBusySeconds();
+  const m = await timed('/usr/bin/time', ['-f', '%M %U %S', '-o', timeFile, ...argv], env);
+  const machine = (await machineBusySeconds()) - busy0;
+  const [rss, user, sys] = (await readFile(timeFile, 'utf8').catch(() => '')).trim().split('\n').pop()!.split(' ').map(Number);
+  const own = (user ?? NaN) + (sys ?? NaN);
+  return {
+    ...m,
+    ...(tool === 'jitsi-scale' && rss && rss > 0 ? { peakRssKiB: rss } : {}),
+    ...(Number.isFinite(own) ? { cpu: { own, machine } } : {}),
+  };
 }
 
 /** What a run changed, from its own summary: jitsi-scale's "changed N" or Ansible's recap. */
@@ -123,7 +140,17 @@ async function measuredRun(tool: Tool, round: number, bridges: number, log: (l: 
   if (tool === 'jitsi-scale' && rerunChanges !== 0) ok = false;
   const rss = Math.max(fresh.peakRssKiB ?? 0, rerun.peakRssKiB ?? 0);
   log(`${TOOL_NAMES[tool].padEnd(22)} round ${round}: fresh ${fresh.seconds.toFixed(2)} s, rerun ${rerun.seconds.toFixed(2)} s${rss ? `, peak RSS ${(rss / 1024).toFixed(0)} MB` : ''}${ok ? '' : `  LEFT OUT: ${notes.join('; ')}`}`);
-  return { tool, round, freshSeconds: fresh.seconds, rerunSeconds: rerun.seconds, ...(rss ? { peakRssKiB: rss } : {}), ok, notes };
+  return {
+    tool,
+    round,
+    freshSeconds: fresh.seconds,
+    rerunSeconds: rerun.seconds,
+    ...(rss ? { peakRssKiB: rss } : {}),
+    ...(fresh.cpu ? { freshCpu: fresh.cpu } : {}),
+    ...(rerun.cpu ? { rerunCpu: rerun.cpu } : {}),
+    ok,
+    notes,
+  };
 }
 
 async function helpMilliseconds(): Promise<number> {
@@ -167,7 +194,7 @@ async function main(argv: string[]): Promise<number> {
 
   const log = (l: string) => process.stdout.write(`bench: ${l}\n`);
   const times = (n: number) => `${n} run${n === 1 ? '' : 's'}`;
-  log(`${bridges} bridges; ${tools.join(', ')}; ${times(runs)} each${peerRuns < runs ? ` (${times(peerRuns)} of each Ansible way)` : ''}; a fresh lab per run`);
+  log(`${bridges} bridge${bridges === 1 ? '' : 's'}; ${tools.join(', ')}; ${times(runs)} each${peerRuns < runs ? ` (${times(peerRuns)} of each Ansible way)` : ''}; a fresh lab per run`);
   const result: BenchResult = { bridges, when: new Date().toISOString(), machine: await machine(), runs: [], helpMs: await helpMilliseconds() };
   log(`jitsi-scale --help: ${result.helpMs!.toFixed(0)} ms (median of 20)`);
   await mkdir(RESULTS_DIR, { recursive: true });

@@ -39,7 +39,8 @@ describe('benchmark report', () => {
       ],
       'How it was measured.',
     );
-    const rows = md.split('\n').filter((l) => /^\| \d+ \| (fresh setup|no-change rerun) \|/.test(l));
+    const results = md.slice(md.indexOf('## Results'), md.indexOf('### CPU'));
+    const rows = results.split('\n').filter((l) => /^\| \d+ \| (fresh setup|no-change rerun) \|/.test(l));
     assert.deepEqual(rows.map((l) => l.split(' | ').slice(0, 2).join(' | ')), ['| 1 | fresh setup', '| 1 | no-change rerun', '| 10 | fresh setup', '| 10 | no-change rerun', '| 30 | fresh setup', '| 30 | no-change rerun']);
     assert.match(md, /\| 10 \| no-change rerun \| 1\.50 s \(1\.50–1\.50, n=1\) \| 20\.00 s [^|]*\| 14\.00 s [^|]*\| 9\.3× \|/);
     assert.match(md, /\| no-change rerun vs the faster Ansible, N=10 \| ≥ 10× \| 9\.3× \| \*\*no\*\* \|/);
@@ -49,5 +50,24 @@ describe('benchmark report', () => {
     assert.match(md, /\| `jitsi-scale --help` \| < 150 ms \| 120 ms \| yes \|/);
     assert.match(md, /- N=1, Ansible \(pipelining\), round 2: rerun exit 4: unreachable/);
     assert.match(md, /How it was measured\./);
+  });
+
+  test('the CPU table: medians of the machine and of the tool, per bridge count and run kind', () => {
+    const cpu = (machine: number, own: number) => ({ machine, own });
+    const md = renderReport(
+      [
+        result(1, [
+          run('jitsi-scale', 1, 5, 1, { freshCpu: cpu(4, 0.5), rerunCpu: cpu(0.4, 0.3) }),
+          run('jitsi-scale', 2, 5, 1, { freshCpu: cpu(6, 0.7), rerunCpu: cpu(0.6, 0.2) }),
+          run('jitsi-scale', 3, 5, 1, { freshCpu: cpu(5, 0.9), rerunCpu: cpu(9, 9), ok: false }),
+          run('mitogen', 1, 18, 11, { freshCpu: cpu(20, 12), rerunCpu: cpu(10, 6) }),
+        ]),
+      ],
+      '',
+    );
+    const cpuPart = md.slice(md.indexOf('### CPU'), md.indexOf('## Targets'));
+    assert.match(cpuPart, /same 2 cores/);
+    assert.match(cpuPart, /\| 1 \| fresh setup \| 5\.00 \(0\.60\) \| — \| 20\.00 \(12\.00\) \|/);
+    assert.match(cpuPart, /\| 1 \| no-change rerun \| 0\.50 \(0\.25\) \| — \| 10\.00 \(6\.00\) \|/, 'the failed run is left out');
   });
 });
