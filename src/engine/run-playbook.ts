@@ -1,5 +1,5 @@
 import type { HostSpec, Inventory } from '../inventory/types.js';
-import { HostError, UnreachableError } from '../transport/host.js';
+import { HostError, UnreachableError, type OutputStream } from '../transport/host.js';
 import { CachedReads } from '../transport/cached-reads.js';
 import { gatherBaseFacts, type BaseFacts } from './base-facts.js';
 import type { Decision, EventSink, HostSummary, RunEvent } from './events.js';
@@ -47,6 +47,14 @@ interface HostState {
   changed: number;
   /** Handlers notified by changes made (or, in check mode, planned) and not run yet, in order. */
   notified: string[];
+  /** Handlers started before the restart step (see startEarly), by name. */
+  early: Map<string, EarlyRun>;
+}
+
+/** A handler started early: its output is held back and reported in the restart step. */
+interface EarlyRun {
+  done: Promise<void>;
+  lines: [OutputStream, string][];
 }
 
 export const RESTART_STEP = 'restart';
@@ -71,7 +79,16 @@ function restartStep<S>(states: HostState[], handlers: Record<string, Handler>):
         const h = handlers[name];
         if (!h) throw new Error(`a change notifies unknown handler "${name}"`);
         // Handlers run in the order the playbook lists them, each on all its hosts at once.
-        return { description: h.description, handler: name, phase: order.indexOf(name), apply: (host, io) => h.run(host, io) };
+        const early = s?.early.get(name);
+        const apply: Change['apply'] = early
+          ? async (_host, io) => {
+              // Started earlier (see startEarly): wait for it, then report what it said.
+              const outcome = await early.done.then(() => null, (err: unknown) => ({ err }));
+              for (const [stream, line] of early.lines) io.output(stream, line);
+              if (outcome) throw outcome.err;
+            }
+          : (host, io) => h.run(host, io);
+        return { description: h.description, handler: name, phase: order.indexOf(name), apply };
       });
       return { changes: changes.sort((a, b) => a.phase! - b.phase!) };
     },
@@ -112,9 +129,29 @@ export async function runPlaybook<S>(inventory: Inventory, playbook: Playbook<S>
   const targets = resolveLimit(inventory, opts.limit);
   const states: HostState[] = inventory.hosts
     .filter((spec) => targets.has(spec.name) || spec.role === 'meet')
-    .map((spec) => ({ spec, target: targets.has(spec.name), results: [], changed: 0, notified: [] }));
+    .map((spec) => ({ spec, target: targets.has(spec.name), results: [], changed: 0, notified: [], early: new Map() }));
   const restart = restartStep<S>(states, playbook.handlers);
   const steps = withRestartStep(playbook.steps, restart);
+  /*
+   * In a run that asks nothing, a host's first handler (Prosody's restart: nothing has to happen
+   * before it) starts as soon as no later change step can touch the host, and goes on while the
+   * steps work on the other hosts; the restart step waits for it and reports it like the others.
+   * A run that asks keeps every restart for the restart step's question.
+   */
+  const firstHandler = Object.keys(playbook.handlers)[0];
+  const startEarly = (after: number): void => {
+    if (opts.mode !== 'apply' || opts.decide || firstHandler === undefined || opts.signal?.aborted) return;
+    if (after >= steps.indexOf(restart)) return;
+    const later = steps.slice(after + 1, steps.indexOf(restart));
+    for (const s of states) {
+      if (s.lost || !s.target || !s.host || !s.notified.includes(firstHandler) || s.early.has(firstHandler)) continue;
+      if (later.some((st) => st.roles.includes(s.spec.role))) continue;
+      const run: EarlyRun = { lines: [], done: Promise.resolve() };
+      run.done = playbook.handlers[firstHandler]!.run(s.host, { output: (stream, line) => run.lines.push([stream, line]) });
+      run.done.catch(() => undefined); // reported in the restart step
+      s.early.set(firstHandler, run);
+    }
+  };
   const lose = (s: HostState, status: 'unreachable' | 'failed', reason: string): void => {
     s.lost ??= { status, reason };
   };
@@ -190,13 +227,14 @@ export async function runPlaybook<S>(inventory: Inventory, playbook: Playbook<S>
     if (shared !== undefined && !meet.lost && !aborted) {
       const env: StepEnv<S> = { inventory, shared, secrets, forks, emit, opts, lose, forgetReads };
       const pending = () => states.filter((s) => s.notified.length > 0);
-      for (const step of steps) {
+      for (const [i, step] of steps.entries()) {
         if (aborted || opts.signal?.aborted) {
           aborted = true;
           break;
         }
         const decision = await runStep(step, step === restart ? pending() : states, env);
         if (decision === 'quit' || opts.signal?.aborted) aborted = true;
+        else startEarly(i);
       }
       // Stopped early: what was changed still takes effect, without asking (a later run would
       // find nothing to change and never restart).
@@ -205,6 +243,8 @@ export async function runPlaybook<S>(inventory: Inventory, playbook: Playbook<S>
       }
     }
   } finally {
+    // A restart started early is never cut off by closing its connection.
+    await Promise.all(states.flatMap((s) => [...s.early.values()].map((e) => e.done.catch(() => undefined))));
     await Promise.all(states.map((s) => s.host?.close().catch(() => undefined)));
   }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { runPlaybook, type RunOptions } from '../../src/engine/run-playbook.js';
 import type { Change, Handler, Playbook } from '../../src/engine/types.js';
+import { HostError } from '../../src/transport/host.js';
 import { localFleet, localOpener, recorder, testPlaybook } from '../support/test-playbook.js';
 
 function options(root: string, over: Partial<RunOptions> = {}): RunOptions {
@@ -193,6 +194,79 @@ describe('runner', () => {
     assert.equal(r.exitCode, 0);
     assert.deepEqual(log.slice(0, 2), ['start server meet', 'end server meet']);
     assert.deepEqual(log.slice(2).sort(), ['end bridge jvb1', 'end bridge jvb2', 'start bridge jvb1', 'start bridge jvb2'], 'each bridge restarted once');
+  });
+
+  /** The server's handler, then the bridges' step: does the handler start before that step's change ends? */
+  function earlyPlaybook(log: string[], opts: { failServer?: boolean } = {}): Playbook<null> {
+    const change = (notify: string, apply: Change['apply'] = async () => undefined): Change => ({ description: `change for ${notify}`, notify: [notify], apply });
+    const waitFor = async (entry: string) => {
+      for (let i = 0; i < 40 && !log.includes(entry); i++) await new Promise((r) => setTimeout(r, 25));
+    };
+    return {
+      name: 'early',
+      discover: async () => null,
+      steps: [
+        { id: 'server', title: 'Server', why: '.', roles: ['meet'], plan: async () => ({ changes: [change('server')] }) },
+        {
+          id: 'bridges',
+          title: 'Bridges',
+          why: '.',
+          roles: ['jvb'],
+          plan: async (ctx) => ({
+            changes: [
+              change('bridge', async () => {
+                await waitFor('start server meet'); // gives an early restart a second to show up
+                log.push(`bridge change ${ctx.spec.name}`);
+              }),
+            ],
+          }),
+        },
+      ],
+      handlers: {
+        server: {
+          description: 'restart server',
+          run: async (host, io) => {
+            log.push(`start server ${host.name}`);
+            io.output('stdout', 'server restarted');
+            if (opts.failServer) throw new HostError(host.name, 'server did not come back');
+          },
+        },
+        bridge: { description: 'restart bridge', run: async (host) => void log.push(`restart bridge ${host.name}`) },
+      },
+    };
+  }
+
+  test('asking nothing, the first handler starts once no later step touches its host; it is reported in the restart step', async () => {
+    const { inventory, root } = await localFleet(['jvb1']);
+    const log: string[] = [];
+    const rec = recorder();
+    const r = await runPlaybook(inventory, earlyPlaybook(log), options(root), rec.sink);
+    assert.equal(r.exitCode, 0);
+    assert.deepEqual(log, ['start server meet', 'bridge change jvb1', 'restart bridge jvb1'], 'the server restarts while the bridges change');
+    const restartAt = rec.events.findIndex((e) => e.type === 'step:start' && e.step === 'restart');
+    const said = rec.events.findIndex((e) => e.type === 'host:output' && e.line === 'server restarted');
+    assert.ok(restartAt >= 0 && said > restartAt, 'its output is reported in the restart step');
+    assert.equal(rec.of('handler:run').filter((e) => e.handler === 'server').length, 1);
+  });
+
+  test('a run that asks keeps every restart for the restart step', async () => {
+    const { inventory, root } = await localFleet(['jvb1']);
+    const log: string[] = [];
+    const r = await runPlaybook(inventory, earlyPlaybook(log), options(root, { decide: async () => 'apply' }), recorder().sink);
+    assert.equal(r.exitCode, 0);
+    assert.deepEqual(log, ['bridge change jvb1', 'start server meet', 'restart bridge jvb1']);
+  });
+
+  test('a handler started early that fails fails its host in the restart step; the others still restart', async () => {
+    const { inventory, root } = await localFleet(['jvb1']);
+    const log: string[] = [];
+    const rec = recorder();
+    const r = await runPlaybook(inventory, earlyPlaybook(log, { failServer: true }), options(root), rec.sink);
+    assert.equal(r.exitCode, 2);
+    const failed = rec.of('step:host-result').find((e) => e.host === 'meet' && e.status === 'failed');
+    assert.equal(failed?.step, 'restart');
+    assert.match(failed?.error ?? '', /server did not come back/);
+    assert.ok(log.includes('restart bridge jvb1'));
   });
 
   test('stopping after a change still restarts what changed, without asking', async () => {
