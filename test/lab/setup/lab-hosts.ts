@@ -93,7 +93,11 @@ export async function startHost(host: Omit<LabHost, 'sshdPid'>): Promise<LabHost
   await run('ip', ['-n', host.ns, 'link', 'set', 'lo', 'up']);
   await mkdir(join(LAB_DIR, 'logs'), { recursive: true });
   const log = openSync(join(LAB_DIR, 'logs', `${host.name}-sshd.log`), 'a');
-  const pid = startDetached('ip', ['netns', 'exec', host.ns, 'unshare', '--mount', '--uts', '--propagation', 'private', 'sh', '-c', HOST_BOOT, 'lab-boot', LAB_DIR, host.name, host.address], log);
+  // tini -s makes the host's first process the reaper of its orphans, as init is on a server: a
+  // daemon that exits is gone at once. Without it the orphans go to this machine's PID 1, which may
+  // reap late (seen: 1.5 s), and every service stop waits that long.
+  const boot = ['tini', '-s', '-g', '--', 'sh', '-c', HOST_BOOT, 'lab-boot', LAB_DIR, host.name, host.address];
+  const pid = startDetached('ip', ['netns', 'exec', host.ns, 'unshare', '--mount', '--uts', '--propagation', 'private', ...boot], log);
   closeSync(log);
   await waitForSsh(host.address);
   return { ...host, sshdPid: pid };

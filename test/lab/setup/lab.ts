@@ -5,7 +5,7 @@ import { buildStandinPackage, writeAptRepo } from '../standin-jvb/build-package.
 import { mapLimit } from '../../../src/engine/pool.js';
 import { BRIDGE_DEV, CLIENT_KEY, DOMAIN, INVENTORY_FILE, KNOWN_HOSTS, LAB_DIR, MAX_BRIDGES, REPO_DIR, STATE_FILE, plannedHosts, type Era, type LabHost, type LabState } from './lab-config.js';
 import { createBridge, startHost } from './lab-hosts.js';
-import { preparePackageHost, provisionMeet } from './provision-meet.js';
+import { preparePackageHost, provisionMeet, startMeet } from './provision-meet.js';
 import { inHost, run } from './run.js';
 
 /** Debian packages the lab runs on; installed when missing. */
@@ -19,6 +19,7 @@ const NEEDED: Record<string, string> = {
   '/usr/bin/dpkg-deb': 'dpkg',
   '/usr/bin/sudo': 'sudo',
   '/usr/sbin/start-stop-daemon': 'dpkg',
+  '/usr/bin/tini': 'tini',
   '/usr/sbin/update-ca-certificates': 'ca-certificates',
 };
 
@@ -147,6 +148,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   await writeFile(INVENTORY_FILE, inventoryYaml(state));
   const known = await Promise.all(hosts.map(async (h) => (await run('ssh-keyscan', ['-T', '5', '-t', 'ed25519', h.address], { allowFail: true })).stdout));
   await writeFile(KNOWN_HOSTS, known.join(''));
+  await startMeet(hosts.find((h) => h.role === 'meet')!.address, deb);
   if (opts.bastionOnly) {
     const bastion = hosts.find((h) => h.role === 'bastion')!;
     for (const b of hosts.filter((h) => h.role === 'jvb')) await inHost(b.sshdPid, BASTION_ONLY, [bastion.address]);

@@ -1,5 +1,5 @@
-import { DOMAIN, LAB_SECRET, type Era } from './lab-config.js';
-import { inHost } from './run.js';
+import { CLIENT_KEY, DOMAIN, KNOWN_HOSTS, LAB_SECRET, type Era } from './lab-config.js';
+import { inHost, run } from './run.js';
 
 /*
  * Makes the lab's meet host look like a Jitsi Meet server of the chosen era: Debian's Prosody with a
@@ -57,8 +57,8 @@ chmod 0640 "/etc/prosody/certs/auth.$domain.key"
 # restart never stops the old server; the lab's meet host gets the name it really runs under.
 lua=$(sed -n '1s/.*\\(lua5\\.[0-9]\\).*/\\1/p' /usr/bin/prosody)
 sed -i "s/--name lua5[0-9.]*/--name \${lua:-lua5.4}/g" /etc/init.d/prosody
+# Prosody and the meet host's own bridge are started later, through the host's sshd (startMeet).
 service prosody stop >/dev/null 2>&1 || true
-service prosody start >/dev/null
 prosodyctl register jvb "auth.$domain" "$secret"
 prosodyctl register focus "auth.$domain" "focus-$secret"
 
@@ -84,10 +84,15 @@ CONF
 # own bridge can verify it.
 cp "/etc/prosody/certs/auth.$domain.crt" "/usr/local/share/ca-certificates/auth.$domain.crt"
 update-ca-certificates >/dev/null 2>&1
-# The meet host's own bridge, installed from the lab repository like any package.
+# The meet host's own bridge is installed from the lab repository like any package (startMeet).
 printf '%s\n' "jitsi-videobridge2 jitsi-videobridge/jvb-hostname string $domain" "jitsi-videobridge2 jitsi-videobridge/jvbsecret password $secret" | debconf-set-selections
-DEBIAN_FRONTEND=noninteractive dpkg -i "$4" >/dev/null
 chmod 0640 /etc/jitsi/jicofo/jicofo.conf
+`;
+
+const START = `
+set -e
+service prosody start >/dev/null
+DEBIAN_FRONTEND=noninteractive dpkg -i "$1" >/dev/null
 `;
 
 /**
@@ -103,4 +108,15 @@ export async function preparePackageHost(sshdPid: number): Promise<void> {
   // Debian's own sources point at mirrors a lab host cannot reach; apt-get update must not fail
   // on them, so each host keeps only the sources the tool adds.
   await inHost(sshdPid, 'rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; rm -rf /var/lib/apt/lists/*; mkdir -p /var/lib/apt/lists/partial');
+}
+
+/**
+ * Starts Prosody, then installs (and so starts) the meet host's own bridge, through the host's own
+ * sshd: the daemons then descend from the host's first process, which reaps them the moment they
+ * exit, as init does on a server (see startHost). Started from outside, they would be this
+ * machine's orphans.
+ */
+export async function startMeet(address: string, deb: string): Promise<void> {
+  const r = await run('ssh', ['-i', CLIENT_KEY, '-o', `UserKnownHostsFile=${KNOWN_HOSTS}`, '-o', 'BatchMode=yes', `root@${address}`, 'sh', '-s', '--', deb], { input: START, allowFail: true });
+  if (r.code !== 0) throw new Error(`starting Prosody and the bridge on the lab's meet host failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
 }
