@@ -16,13 +16,15 @@ import { TOOL_NAMES, renderReport, stats, type BenchResult, type CpuSeconds, typ
  * run by run; each run is a fresh setup, then the same command again (the no-change rerun).
  */
 
-const USAGE = `Usage: npm run bench -- --bridges N [--runs R] [--peer-runs P] [--tools jitsi-scale,ansible,mitogen]
+const USAGE = `Usage: npm run bench -- --bridges N [--runs R] [--peer-runs P] [--tools jitsi-scale,ansible,mitogen] | --report-only
 
   --bridges N     bridge hosts in the lab (the meet host comes on top)
   --runs R        measured runs per tool (default 5); the tools alternate run by run
   --peer-runs P   runs of each Ansible way, when fewer than R (they take longest): the first P
                   rounds have all tools, the later ones jitsi-scale only
   --tools LIST    which tools to run (default: all three)
+  --report-only   run nothing: rewrite BENCHMARKS.md from the stored results (after editing
+                  bench/analysis.md)
 
 Results go to bench/results/bridges-N.json; BENCHMARKS.md is rewritten from every results file.
 Needs root, and Debian's ansible-core, ansible-mitogen and time packages (see the README).`;
@@ -171,8 +173,21 @@ async function machine(): Promise<string[]> {
   ];
 }
 
+/** BENCHMARKS.md from every stored result, with the hand-written analysis after it. */
+async function writeReport(): Promise<void> {
+  const all: BenchResult[] = [];
+  for (const f of (await readdir(RESULTS_DIR)).filter((f) => /^bridges-\d+\.json$/.test(f))) all.push(JSON.parse(await readFile(join(RESULTS_DIR, f), 'utf8')));
+  const analysis = await readFile(join(PROJECT_ROOT, 'bench', 'analysis.md'), 'utf8').catch(() => '');
+  await writeFile(join(PROJECT_ROOT, 'BENCHMARKS.md'), renderReport(all, METHOD) + (analysis ? `\n${analysis}` : ''));
+}
+
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { bridges: { type: 'string' }, runs: { type: 'string' }, 'peer-runs': { type: 'string' }, tools: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { bridges: { type: 'string' }, runs: { type: 'string' }, 'peer-runs': { type: 'string' }, tools: { type: 'string' }, 'report-only': { type: 'boolean' }, help: { type: 'boolean' } }, strict: true });
+  if (values['report-only']) {
+    await writeReport();
+    process.stdout.write('bench: wrote BENCHMARKS.md from bench/results\n');
+    return 0;
+  }
   if (values.help || values.bridges === undefined) {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? 0 : 1;
@@ -211,10 +226,7 @@ async function main(argv: string[]): Promise<number> {
     await labDown();
     await dropControlMasters();
   }
-  const all: BenchResult[] = [];
-  for (const f of (await readdir(RESULTS_DIR)).filter((f) => /^bridges-\d+\.json$/.test(f))) all.push(JSON.parse(await readFile(join(RESULTS_DIR, f), 'utf8')));
-  const analysis = await readFile(join(PROJECT_ROOT, 'bench', 'analysis.md'), 'utf8').catch(() => '');
-  await writeFile(join(PROJECT_ROOT, 'BENCHMARKS.md'), renderReport(all, METHOD) + (analysis ? `\n${analysis}` : ''));
+  await writeReport();
   log(`wrote ${file} and BENCHMARKS.md`);
   return 0;
 }
