@@ -1,7 +1,7 @@
 import type { Host } from '../transport/host.js';
 import { HostError, whyFailed } from '../transport/host.js';
 import { shScript } from '../transport/shell-quote.js';
-import { READ_MANY_LOOP, parseReadMany, type ReadAnswer } from '../transport/shell-host.js';
+import { READ_MANY_LOOP, parseReadMany, type ReadAnswer } from '../transport/read-many.js';
 import { splitSections } from '../modules/probe-sections.js';
 import { detectFirewall, type FirewallKind, type FirewallProbe } from '../modules/firewall/detect-firewall.js';
 

@@ -1,6 +1,6 @@
 import type { ExecOptions, ExecResult, FileStat, Host, WriteOptions, WriteResult } from './host.js';
 import { HostError } from './host.js';
-import { readMany, type ReadAnswer } from './shell-host.js';
+import { readMany, type ReadAnswer } from './read-many.js';
 
 /**
  * A host that remembers the files read from it until something could have changed them, so that

@@ -1,6 +1,6 @@
 import type { Step } from '../../../src/engine/types.js';
 import { HostError, whyFailed, type Host } from '../../../src/transport/host.js';
-import { READ_MANY_LOOP, parseReadMany } from '../../../src/transport/shell-host.js';
+import { READ_MANY_LOOP, parseReadMany } from '../../../src/transport/read-many.js';
 import { splitSections } from '../../../src/modules/probe-sections.js';
 import { shScript } from '../../../src/transport/shell-quote.js';
 import { JVB_CONF, SIP_PROPERTIES, effectiveShard } from '../bridge-files.js';

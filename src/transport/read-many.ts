@@ -1,0 +1,42 @@
+import { HostError, lastLine, type Host } from './host.js';
+import { shScript } from './shell-quote.js';
+
+/*
+ * Several files read in one command, on any host that runs POSIX sh: the loop is also embedded in
+ * larger probes (the facts, the bridges' verification) so that their files come in the same round
+ * trip.
+ */
+
+// One line per path, in the order given: "F" and the content in base64 (byte for byte, whatever
+// it holds), "M" for a missing file, "N" for one that is not a regular file. One base64 process
+// per file and no subshells: on a busy host every process counts.
+export const READ_MANY_LOOP = `
+for p in "$@"; do
+  if [ -f "$p" ]; then printf 'F '; base64 -w0 < "$p"; echo; elif [ -e "$p" ]; then echo N; else echo M; fi
+done`;
+const READ_MANY = `${READ_MANY_LOOP}
+echo END`;
+
+/** A file as read: its content, null when missing, false when it is not a regular file. */
+export type ReadAnswer = string | null | false;
+
+/** Pure: the files from READ_MANY_LOOP's output lines, or null when they are not whole. */
+export function parseReadMany(paths: readonly string[], lines: readonly string[]): Map<string, ReadAnswer> | null {
+  const files = new Map<string, ReadAnswer>();
+  for (const [i, path] of paths.entries()) {
+    const [kind, body] = (lines[i] ?? '').split(' ');
+    if (kind === 'F') files.set(path, Buffer.from(body ?? '', 'base64').toString('utf8'));
+    else if (kind === 'M' || kind === 'N') files.set(path, kind === 'M' ? null : false);
+    else return null;
+  }
+  return files;
+}
+
+/** Reads several files in one command; the answers tell missing files from other kinds. */
+export async function readMany(host: Host, paths: readonly string[]): Promise<Map<string, ReadAnswer>> {
+  if (paths.length === 0) return new Map();
+  const r = await host.exec(shScript(READ_MANY, ...paths), { readOnly: true });
+  const files = r.code === 0 && r.stdout.endsWith('END\n') ? parseReadMany(paths, r.stdout.split('\n')) : null;
+  if (!files) throw new HostError(host.name, `cannot read ${paths.join(', ')}: ${r.code === 0 ? 'unexpected answer from the host' : lastLine(r.stderr) || `exit ${r.code}`}`);
+  return files;
+}
