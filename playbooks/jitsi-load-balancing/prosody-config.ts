@@ -42,10 +42,10 @@ export function jitsiDomainOf(text: string): string | undefined {
   return undefined;
 }
 
-/** The c2s port: the first of c2s_ports, or Prosody's default. */
 /** Prosody's client port when its config names none. */
 export const DEFAULT_C2S_PORT = 5222;
 
+/** The c2s port: the first of c2s_ports, or Prosody's default. */
 export function c2sPort(globals: ProsodyGlobals): number {
   const m = /\d+/.exec(globals.c2sPorts ?? '');
   return m ? Number(m[0]) : DEFAULT_C2S_PORT;

@@ -141,8 +141,9 @@ export async function runPlaybook<S>(inventory: Inventory, playbook: Playbook<S>
   const firstHandler = Object.keys(playbook.handlers)[0];
   const startEarly = (after: number): void => {
     if (opts.mode !== 'apply' || opts.decide || firstHandler === undefined || opts.signal?.aborted) return;
-    if (after >= steps.indexOf(restart)) return;
-    const later = steps.slice(after + 1, steps.indexOf(restart));
+    const restartAt = steps.indexOf(restart);
+    if (after >= restartAt) return;
+    const later = steps.slice(after + 1, restartAt);
     for (const s of states) {
       if (s.lost || !s.target || !s.host || !s.notified.includes(firstHandler) || s.early.has(firstHandler)) continue;
       if (later.some((st) => st.roles.includes(s.spec.role))) continue;
@@ -190,8 +191,7 @@ export async function runPlaybook<S>(inventory: Inventory, playbook: Playbook<S>
         const { facts, files } = await gatherBaseFacts(s.host, playbook.prefetch?.(s.spec) ?? []);
         s.host.remember(files);
         s.facts = facts;
-        const f = facts;
-        emit({ type: 'facts:gathered', host: name, os: f.os.pretty, init: f.init, firewall: f.firewall, packages: f.packages });
+        emit({ type: 'facts:gathered', host: name, os: facts.os.pretty, init: facts.init, firewall: facts.firewall, packages: facts.packages });
       } catch (err) {
         const reason = sudoHint(reasonOf(err), s.spec);
         const status = err instanceof UnreachableError ? 'unreachable' : 'failed';

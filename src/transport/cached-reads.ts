@@ -1,6 +1,6 @@
 import type { ExecOptions, ExecResult, FileStat, Host, WriteOptions, WriteResult } from './host.js';
 import { HostError } from './host.js';
-import { readMany, type ReadAnswer } from './read-many.js';
+import { asText, readMany, type ReadAnswer } from './read-many.js';
 
 /**
  * A host that remembers the files read from it until something could have changed them, so that
@@ -68,10 +68,7 @@ export class CachedReads implements Host {
     for (const p of paths) if (this.known.has(p)) answers.set(p, this.known.get(p)!);
     const missing = paths.filter((p) => !answers.has(p));
     if (missing.length) for (const [p, a] of await this.reading(() => readMany(this.inner, missing), (files) => this.remember(files))) answers.set(p, a);
-    return new Map(paths.map((p) => {
-      const a = answers.get(p);
-      return [p, typeof a === 'string' ? a : null];
-    }));
+    return new Map(paths.map((p) => [p, asText(answers.get(p))]));
   }
 
   writeFile(path: string, content: string, opts?: WriteOptions): Promise<WriteResult> {

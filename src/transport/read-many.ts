@@ -1,4 +1,4 @@
-import { HostError, lastLine, type Host } from './host.js';
+import { HostError, whyFailed, type Host } from './host.js';
 import { shScript } from './shell-quote.js';
 
 /*
@@ -20,6 +20,11 @@ echo END`;
 /** A file as read: its content, null when missing, false when it is not a regular file. */
 export type ReadAnswer = string | null | false;
 
+/** A file's text, or null when it is missing or not a regular file. */
+export function asText(answer: ReadAnswer | undefined): string | null {
+  return typeof answer === 'string' ? answer : null;
+}
+
 /** Pure: the files from READ_MANY_LOOP's output lines, or null when they are not whole. */
 export function parseReadMany(paths: readonly string[], lines: readonly string[]): Map<string, ReadAnswer> | null {
   const files = new Map<string, ReadAnswer>();
@@ -37,6 +42,6 @@ export async function readMany(host: Host, paths: readonly string[]): Promise<Ma
   if (paths.length === 0) return new Map();
   const r = await host.exec(shScript(READ_MANY, ...paths), { readOnly: true });
   const files = r.code === 0 && r.stdout.endsWith('END\n') ? parseReadMany(paths, r.stdout.split('\n')) : null;
-  if (!files) throw new HostError(host.name, `cannot read ${paths.join(', ')}: ${r.code === 0 ? 'unexpected answer from the host' : lastLine(r.stderr) || `exit ${r.code}`}`);
+  if (!files) throw new HostError(host.name, `cannot read ${paths.join(', ')}: ${r.code === 0 ? 'unexpected answer from the host' : whyFailed(r)}`);
   return files;
 }

@@ -1,7 +1,7 @@
 import { HostError, lastLine, type ExecOptions, type ExecResult, type FileStat, type Host, type WriteOptions, type WriteResult } from './host.js';
 import { quoteArgv, shScript } from './shell-quote.js';
 import { traced } from './exec-trace.js';
-import { readMany } from './read-many.js';
+import { asText, readMany } from './read-many.js';
 
 export interface Become {
   enabled: boolean;
@@ -120,7 +120,7 @@ export abstract class ShellHost implements Host {
 
   async readFiles(paths: readonly string[]): Promise<Map<string, string | null>> {
     const files = await readMany(this, paths);
-    return new Map([...files].map(([p, c]) => [p, c === false ? null : c]));
+    return new Map([...files].map(([p, c]) => [p, asText(c)]));
   }
 
   async stat(path: string): Promise<FileStat | null> {

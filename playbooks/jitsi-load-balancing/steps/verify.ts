@@ -1,6 +1,6 @@
 import type { Step } from '../../../src/engine/types.js';
 import { HostError, whyFailed, type Host } from '../../../src/transport/host.js';
-import { READ_MANY_LOOP, parseReadMany } from '../../../src/transport/read-many.js';
+import { READ_MANY_LOOP, asText, parseReadMany } from '../../../src/transport/read-many.js';
 import { splitSections } from '../../../src/modules/probe-sections.js';
 import { shScript } from '../../../src/transport/shell-quote.js';
 import { JVB_CONF, SIP_PROPERTIES, effectiveShard } from '../bridge-files.js';
@@ -145,8 +145,7 @@ export const verify: Step<ShardFacts> = {
       const files = s.has('end') ? parseReadMany([JVB_CONF, SIP_PROPERTIES], s.get('files') ?? []) : null;
       if (!files) throw new HostError(host.name, `cannot check the bridge: ${whyFailed(r)}`);
       reachable ??= s.get('reach')?.[0] === 'open';
-      const text = (p: string) => (typeof files.get(p) === 'string' ? (files.get(p) as string) : null);
-      const nick = effectiveShard({ jvbConf: text(JVB_CONF), properties: text(SIP_PROPERTIES) })?.values.MUC_NICKNAME ?? shared.nicknames[ctx.spec.name]!;
+      const nick = effectiveShard({ jvbConf: asText(files.get(JVB_CONF)), properties: asText(files.get(SIP_PROPERTIES)) })?.values.MUC_NICKNAME ?? shared.nicknames[ctx.spec.name]!;
       return { nick, health: /HTTP (\d{3})/.exec(s.get('health')?.join('\n') ?? '')?.[1] ?? 'no answer' };
     };
     let nickname = '';

@@ -140,7 +140,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     const h = await startHost(p);
     hosts.push(h);
     await save();
-    if (h.role === 'meet') await provisionMeet(h.sshdPid, opts.era, deb, opts.c2sLoopback);
+    if (h.role === 'meet') await provisionMeet(h.sshdPid, opts.era, opts.c2sLoopback);
     else await preparePackageHost(h.sshdPid);
   });
   hosts.sort((a, b) => planned.findIndex((p) => p.name === a.name) - planned.findIndex((p) => p.name === b.name));

@@ -11,7 +11,7 @@ import { inHost, run } from './run.js';
  */
 const PROVISION = `
 set -e
-domain=$1 secret=$2 era=$3 c2s=$5
+domain=$1 secret=$2 era=$3 c2s=$4
 if [ "$c2s" = loopback ]; then
   # Prosody listening for clients on loopback only, as some hardened servers have it: the bind
   # step then has real work to do.
@@ -96,11 +96,12 @@ DEBIAN_FRONTEND=noninteractive dpkg -i "$1" >/dev/null
 `;
 
 /**
- * `deb` is the era's stand-in videobridge package, installed as the meet host's own bridge.
- * `c2sLoopback`: Prosody takes clients on loopback only until the tool binds it everywhere.
+ * Writes the meet host's configs and accounts; startMeet then starts Prosody and installs the
+ * meet host's own bridge. `c2sLoopback`: Prosody takes clients on loopback only until the tool
+ * binds it everywhere.
  */
-export async function provisionMeet(sshdPid: number, era: Era, deb: string, c2sLoopback = false): Promise<void> {
-  await inHost(sshdPid, PROVISION, [DOMAIN, LAB_SECRET, era, deb, c2sLoopback ? 'loopback' : 'all']);
+export async function provisionMeet(sshdPid: number, era: Era, c2sLoopback = false): Promise<void> {
+  await inHost(sshdPid, PROVISION, [DOMAIN, LAB_SECRET, era, c2sLoopback ? 'loopback' : 'all']);
 }
 
 /** Lets a bridge host install from the lab's apt repository without any network. */
