@@ -3,7 +3,7 @@ import { HostError, whyFailed } from '../transport/host.js';
 import { shScript } from '../transport/shell-quote.js';
 import { READ_MANY_LOOP, parseReadMany, type ReadAnswer } from '../transport/read-many.js';
 import { splitSections } from '../modules/probe-sections.js';
-import { detectFirewall, type FirewallKind, type FirewallProbe } from '../modules/firewall/detect-firewall.js';
+import { detectFirewall, ufwState, type FirewallKind, type FirewallProbe } from '../modules/firewall/detect-firewall.js';
 
 /** What every step may rely on about a host, read in one round trip at the start of the run. */
 export interface BaseFacts {
@@ -11,6 +11,8 @@ export interface BaseFacts {
   init: 'systemd' | 'sysv';
   /** The firewall in charge, or 'none' when no firewall tool is installed. */
   firewall: FirewallKind;
+  /** ufw's state: an installed but inactive ufw rules out iptables-persistent (it Breaks ufw). */
+  ufw: 'active' | 'inactive' | 'absent';
   /** Installed package versions this tool cares about (absent: not installed). */
   packages: Record<string, string>;
   user: string;
@@ -63,6 +65,7 @@ export function parseBaseFacts(text: string): BaseFacts {
     os: { id: osRelease.ID ?? 'unknown', versionId: osRelease.VERSION_ID ?? '', pretty: osRelease.PRETTY_NAME ?? 'unknown OS' },
     init: (s.get('init')?.[0] ?? 'sysv') === 'systemd' ? 'systemd' : 'sysv',
     firewall: detectFirewall(probe),
+    ufw: ufwState(probe),
     packages,
     user: s.get('user')?.[0] ?? '',
   };

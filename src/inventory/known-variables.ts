@@ -42,6 +42,11 @@ export const KNOWN_VARIABLES: Readonly<Record<string, VarSpec>> = {
   jitsi_videobridge_version: { type: { kind: 'string' }, doc: 'package version to install (default: the meet host\'s)' },
   jitsi_verify_certificate: { type: { kind: 'bool' }, doc: "verify Prosody's certificate from the bridges (default no)" },
   jitsi_firewall: { type: { kind: 'enum', values: ['auto', 'ufw', 'firewalld', 'nftables', 'iptables', 'none'] }, doc: 'firewall to use (default auto: the one in charge)' },
+  jitsi_firewall_enable: {
+    type: { kind: 'bool' },
+    doc: 'let jitsi-scale turn on a firewall that denies by default (an inactive ufw, an nftables.conf with a drop policy); SSH is allowed first (default no)',
+  },
+  jitsi_allow_package_removal: { type: { kind: 'bool' }, doc: 'let a package install remove packages that conflict with it (default no: such a plan is refused)' },
   jitsi_brewery_jid: { type: { kind: 'string' }, doc: 'brewery MUC JID (default: from jicofo.conf)' },
   jitsi_jvb_secret: { type: { kind: 'string' }, doc: "the bridges' XMPP password (default: found on the meet host); never printed" },
   jitsi_media_port: { type: { kind: 'port' }, doc: 'UDP media port on the bridges (default 10000)' },

@@ -493,6 +493,8 @@ class InventoryReader {
         ...(version ? { videobridgeVersion: version } : {}),
         verifyCertificate: v.jitsi_verify_certificate === undefined ? false : Boolean(v.jitsi_verify_certificate),
         firewall: (str('jitsi_firewall') ?? 'auto') as FirewallChoice,
+        firewallEnable: Boolean(v.jitsi_firewall_enable ?? false),
+        allowPackageRemoval: Boolean(v.jitsi_allow_package_removal ?? false),
         ...(brewery ? { breweryJid: brewery } : {}),
         mediaPort: v.jitsi_media_port === undefined ? 10000 : Number(v.jitsi_media_port),
       },

@@ -28,6 +28,10 @@ export interface JitsiSettings {
   /** Verify Prosody's certificate from the bridges (needs it in their trust store). */
   verifyCertificate: boolean;
   firewall: FirewallChoice;
+  /** The user allows turning on a default-deny firewall (SSH is allowed first). */
+  firewallEnable: boolean;
+  /** The user allows a package install to remove conflicting packages. */
+  allowPackageRemoval: boolean;
   /** Override the brewery MUC JID found in jicofo.conf. */
   breweryJid?: string;
   /** UDP port for media on the bridges. */

@@ -115,10 +115,11 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
     assert.notEqual(facts.firewall, 'none');
     assert.equal(await canConnect('jsl-outsider', addr('outsider'), addr('meet'), 5222), true, 'open before');
     const rule = { proto: 'tcp' as const, port: 5222, sources: [addr('jvb1'), addr('jvb2')] };
-    await applyAll(meet, await planPortRule(meet, facts.firewall, rule));
+    const opts = { ufw: facts.ufw, sshPort: 22, allowEnable: false, allowRemoval: false };
+    await applyAll(meet, (await planPortRule(meet, facts.firewall, rule, opts)).changes);
     assert.equal(await canConnect('jsl-jvb1', addr('jvb1'), addr('meet'), 5222), true, 'bridge');
     assert.equal(await canConnect('jsl-outsider', addr('outsider'), addr('meet'), 5222), false, 'outsider');
-    assert.deepEqual(await planPortRule(meet, facts.firewall, rule), [], 'a second plan is empty');
+    assert.deepEqual((await planPortRule(meet, facts.firewall, rule, opts)).changes, [], 'a second plan is empty');
   });
 
   test('the stand-in videobridge installs from the lab repository, preseeded, once', async () => {

@@ -11,7 +11,10 @@ import type { PortRule } from '../../src/modules/firewall/port-rule.js';
 import type { Host } from '../../src/transport/host.js';
 import { NetnsHost, createNetns, netnsUnavailable } from '../support/netns-host.js';
 import { canConnect } from '../support/tcp-probe.js';
+import { ensureDebianPackages } from '../support/debian-packages.js';
 
+// The harness installs the firewall tools it applies rules with (iptables, nft) on this machine.
+if (process.getuid?.() === 0) await ensureDebianPackages({ '/usr/sbin/iptables': 'iptables', '/usr/sbin/nft': 'nftables' });
 const why = netnsUnavailable();
 if (why && process.env.CI) throw new Error(`firewall tests cannot run in CI: ${why}`);
 
@@ -60,10 +63,13 @@ for (const kind of ['iptables', 'nftables'] as const) {
     let server: ChildProcess;
     let host: NetnsHost;
     let dir: string;
-    const plan = (rule: PortRule) =>
-      kind === 'iptables'
-        ? planIptables(host, rule, { rulesV4: join(dir, 'rules.v4'), rulesV6: join(dir, 'rules.v6') })
-        : planNftables(host, rule, { dir: join(dir, 'nftables.d'), mainConf: join(dir, 'nftables.conf') });
+    // The rules are live in a namespace of their own, their files in a temp dir; this machine's boot
+    // (iptables-persistent, the nftables service) is left alone.
+    const plan = async (rule: PortRule) =>
+      (kind === 'iptables'
+        ? await planIptables(host, rule, { paths: { rulesV4: join(dir, 'rules.v4'), rulesV6: join(dir, 'rules.v6') }, installPersistence: false })
+        : await planNftables(host, rule, { paths: { dir: join(dir, 'nftables.d'), mainConf: join(dir, 'nftables.conf') }, bootService: null })
+      ).changes;
 
     before(async () => {
       pair = labPair(kind === 'iptables' ? 'ipt' : 'nft');

@@ -3,9 +3,9 @@ import { describe, test } from 'node:test';
 import { detectFirewall, type FirewallProbe } from '../../src/modules/firewall/detect-firewall.js';
 import { planFirewalldCommands, richRule } from '../../src/modules/firewall/firewalld.js';
 import { desiredChainRules, liveIsCurrent, persistRules, restoreScript } from '../../src/modules/firewall/iptables.js';
-import { includeInMainConf, nftRuleFile } from '../../src/modules/firewall/nftables.js';
+import { deniesByDefault, includeInMainConf, nftRuleFile } from '../../src/modules/firewall/nftables.js';
 import { sourcesByFamily, type PortRule } from '../../src/modules/firewall/port-rule.js';
-import { parseUfwRules, planUfwCommands } from '../../src/modules/firewall/ufw.js';
+import { describeUfwCommand, parseUfwRules, planUfwCommands } from '../../src/modules/firewall/ufw.js';
 import { assertIdempotent } from '../support/fixtures.js';
 
 const XMPP: PortRule = { proto: 'tcp', port: 5222, sources: ['10.0.0.11', '10.0.0.12'] };
@@ -17,7 +17,9 @@ function probe(over: Partial<Omit<FirewallProbe, 'tools'>> & { tools?: string[] 
 describe('which firewall is in charge', () => {
   test('an active ufw or a running firewalld wins over the rules they write', () => {
     assert.equal(detectFirewall(probe({ tools: ['ufw', 'iptables', 'nft'], ufwStatus: 'Status: active', iptablesRules: '-A INPUT -j ufw-before-input' })), 'ufw');
-    assert.equal(detectFirewall(probe({ tools: ['ufw', 'iptables'], ufwStatus: 'Status: inactive' })), 'iptables');
+    // An inactive ufw rules out iptables: iptables-persistent Breaks ufw, so its install would remove it.
+    assert.equal(detectFirewall(probe({ tools: ['ufw', 'iptables'], ufwStatus: 'Status: inactive' })), 'nftables');
+    assert.equal(detectFirewall(probe({ tools: ['ufw', 'iptables'], ufwStatus: 'Status: inactive', iptablesRules: '-A INPUT -s 1.2.3.4/32 -j DROP' })), 'nftables');
     assert.equal(detectFirewall(probe({ tools: ['firewall-cmd', 'nft'], firewalldState: 'running\n', nftTables: 'table inet firewalld' })), 'firewalld');
     assert.equal(detectFirewall(probe({ tools: ['firewall-cmd', 'nft'], firewalldState: 'not running' })), 'nftables');
   });
@@ -147,5 +149,27 @@ describe('firewalld rule', () => {
     ]);
     assert.deepEqual(planFirewalldCommands({ richRules: [richRule('10.0.0.11', XMPP), richRule('10.0.0.12', XMPP)], ports: [], services: [] }, XMPP), []);
     assert.deepEqual(planFirewalldCommands({ richRules: [], ports: [], services: [] }, { proto: 'udp', port: 10000, sources: 'any' }), [['firewall-cmd', '--permanent', '--add-port=10000/udp']]);
+  });
+});
+
+describe('ufw and the user rules it already has', () => {
+  test("a port a guide opened to everyone needs no rule of ours, and theirs is left alone", () => {
+    const tuples = parseUfwRules('### tuple ### allow udp 10000 0.0.0.0/0 any 0.0.0.0/0 in\n', false);
+    assert.deepEqual(planUfwCommands(tuples, { proto: 'udp', port: 10000, sources: 'any' }), []);
+  });
+
+  test('a public 5222 is removed and the plan says why', () => {
+    const tuples = parseUfwRules('### tuple ### allow tcp 5222 0.0.0.0/0 any 0.0.0.0/0 in\n', false);
+    const cmds = planUfwCommands(tuples, XMPP);
+    assert.deepEqual(cmds[0], ['ufw', 'delete', 'allow', '5222/tcp']);
+    assert.match(describeUfwCommand(cmds[0]!, XMPP), /remove the public opening of 5222\/tcp/);
+  });
+});
+
+describe('nftables config that denies by default', () => {
+  test('a drop policy in a base chain is a default-deny firewall; comments and accept are not', () => {
+    assert.equal(deniesByDefault('table inet filter {\n chain input {\n  type filter hook input priority 0; policy drop;\n }\n}\n'), true);
+    assert.equal(deniesByDefault('table inet filter {\n chain input {\n  type filter hook input priority 0; policy accept;\n }\n}\n# policy drop;\n'), false);
+    assert.equal(deniesByDefault(null), false);
   });
 });

@@ -43,7 +43,12 @@ export const firewall: Step<ShardFacts> = {
       ctx.spec.role === 'meet'
         ? { proto: 'tcp', port: ctx.shared.c2sPort, sources: ctx.inventory.bridges.map((b) => b.jitsi.privateAddress) }
         : { proto: 'udp', port: ctx.spec.jitsi.mediaPort, sources: 'any' };
-    const changes = await planPortRule(ctx.host, kind, rule);
-    return { changes, notes: [`firewall in charge: ${kind}${choice === 'auto' ? ' (detected)' : ' (jitsi_firewall)'}`] };
+    const { changes, notes } = await planPortRule(ctx.host, kind, rule, {
+      ufw: ctx.facts.ufw,
+      sshPort: ctx.spec.port,
+      allowEnable: ctx.spec.jitsi.firewallEnable,
+      allowRemoval: ctx.spec.jitsi.allowPackageRemoval,
+    });
+    return { changes, notes: [`firewall in charge: ${kind}${choice === 'auto' ? ' (detected)' : ' (jitsi_firewall)'}`, ...notes] };
   },
 };

@@ -110,6 +110,8 @@ export function planAptChanges(pkg: AptPackage, probe: AptProbe, currentSource: 
       '-y',
       '-q',
       '--allow-downgrades',
+      // apt may never remove a package the user did not ask to remove (Breaks/Conflicts).
+      '--no-remove',
       '-o',
       'Dpkg::Options::=--force-confold',
       target,

@@ -3,6 +3,7 @@ import { HostError, execChecked, whyFailed, type Host } from '../../transport/ho
 import { shScript } from '../../transport/shell-quote.js';
 import { splitSections } from '../probe-sections.js';
 import { describeRule, sourcesByFamily, type PortRule } from './port-rule.js';
+import type { FirewallPlan } from './nftables.js';
 
 /*
  * firewalld: rich rules in the default zone, made permanent and then reloaded so the running
@@ -47,14 +48,14 @@ echo '@@ports'; firewall-cmd --permanent --list-ports || echo '@@error'
 echo '@@services'; firewall-cmd --permanent --list-services || echo '@@error'
 echo '@@end'`;
 
-export async function planFirewalld(host: Host, rule: PortRule): Promise<Change[]> {
+export async function planFirewalld(host: Host, rule: PortRule): Promise<FirewallPlan> {
   const r = await host.exec(shScript(PROBE), { readOnly: true });
   const s = splitSections(r.stdout);
   if (!s.has('end') || s.has('error')) throw new HostError(host.name, `cannot read the firewalld configuration: ${whyFailed(r)}`);
   const words = (k: string) => (s.get(k) ?? []).join(' ').split(/\s+/).filter(Boolean);
   const cmds = planFirewalldCommands({ richRules: s.get('rich') ?? [], ports: words('ports'), services: words('services') }, rule);
-  if (cmds.length === 0) return [];
-  return [
+  if (cmds.length === 0) return { changes: [], notes: [] };
+  const changes: Change[] = [
     {
       description: `firewalld: ${describeRule(rule)} (${cmds.length} permanent rule change${cmds.length > 1 ? 's' : ''}, then reload)`,
       diff: cmds.map((c) => c.join(' ')).join('\n') + '\nfirewall-cmd --reload\n',
@@ -65,4 +66,5 @@ export async function planFirewalld(host: Host, rule: PortRule): Promise<Change[
       },
     },
   ];
+  return { changes, notes: [] };
 }

@@ -1,6 +1,8 @@
 import type { Change } from '../../engine/types.js';
 import { HostError, lastLine, type Host } from '../../transport/host.js';
 import { commandChange } from '../command-change.js';
+import { planInstallPackages } from '../apt/install-packages.js';
+import type { FirewallPlan } from './nftables.js';
 import { shScript } from '../../transport/shell-quote.js';
 import { fileChange } from '../file/edit-file.js';
 import { splitSections } from '../probe-sections.js';
@@ -94,21 +96,19 @@ if command -v ip6tables >/dev/null 2>&1; then echo '@@v6'; ip6tables -S 2>&1 || 
 echo '@@persist'; if command -v netfilter-persistent >/dev/null 2>&1; then echo yes; fi
 echo '@@end'`;
 
-/** Installs what loads the saved rules at boot, without its questions. */
-const INSTALL_PERSISTENT = `
-set -e
-printf '%s\\n' 'iptables-persistent iptables-persistent/autosave_v4 boolean false' 'iptables-persistent iptables-persistent/autosave_v6 boolean false' | debconf-set-selections
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q iptables-persistent`;
+const PERSISTENT_PRESEED = 'iptables-persistent iptables-persistent/autosave_v4 boolean false\niptables-persistent iptables-persistent/autosave_v6 boolean false\n';
 
-export async function planIptables(host: Host, rule: PortRule, paths: IptablesPaths = PERSISTENT_FILES): Promise<Change[]> {
+export async function planIptables(host: Host, rule: PortRule, opts: { paths?: IptablesPaths; allowRemoval?: boolean; installPersistence?: boolean } = {}): Promise<FirewallPlan> {
+  const paths = opts.paths ?? PERSISTENT_FILES;
   const r = await host.exec(shScript(PROBE), { readOnly: true });
   const sections = splitSections(r.stdout);
   if (!sections.has('end') || sections.has('error')) {
     throw new HostError(host.name, `cannot read the iptables rules: ${lastLine((r.stdout + r.stderr).replace(/@@\w+/g, ''))}`);
   }
   const changes: Change[] = [];
-  if (sections.get('persist')?.[0] !== 'yes') {
-    changes.push(commandChange('install iptables-persistent, so that the rules are loaded at boot', shScript(INSTALL_PERSISTENT), { what: 'installing iptables-persistent' }));
+  if (sections.get('persist')?.[0] !== 'yes' && opts.installPersistence !== false) {
+    const install = await planInstallPackages(host, ['iptables-persistent'], { why: '(loads the saved rules at boot)', allowRemoval: !!opts.allowRemoval, preseed: PERSISTENT_PRESEED });
+    changes.push(...install);
   }
   for (const family of ['v4', 'v6'] as const) {
     const liveLines = sections.get(family);
@@ -126,5 +126,5 @@ export async function planIptables(host: Host, rule: PortRule, paths: IptablesPa
     );
     if (change) changes.push(change);
   }
-  return changes;
+  return { changes, notes: [] };
 }

@@ -2,8 +2,9 @@ import type { Change } from '../../engine/types.js';
 import { HostError, type Host } from '../../transport/host.js';
 import { shScript } from '../../transport/shell-quote.js';
 import { commandChange } from '../command-change.js';
-import { fileChange } from '../file/edit-file.js';
+import { fileChange, sha256 } from '../file/edit-file.js';
 import { splitSections } from '../probe-sections.js';
+import { planInstallPackages } from '../apt/install-packages.js';
 import { describeRule, ruleId, sourcesByFamily, type PortRule } from './port-rule.js';
 
 /*
@@ -61,23 +62,69 @@ export function includeInMainConf(conf: string | null, file: string): string {
 }
 
 const PROBE = `
-echo '@@tables'; nft list tables 2>&1 || echo '@@error'
+echo '@@nft'; command -v nft || true
+echo '@@tables'; if command -v nft >/dev/null 2>&1; then nft list tables 2>&1 || echo '@@error'; fi
+echo '@@boot'; if command -v systemctl >/dev/null 2>&1; then systemctl is-enabled nftables.service 2>&1 || true; else echo no-systemctl; fi
 echo '@@end'`;
+
+/** Pure: does an nftables config deny by default (a base chain with a drop policy)? */
+export function deniesByDefault(conf: string | null): boolean {
+  return /policy\s+drop\s*;/.test((conf ?? '').replace(/#.*$/gm, ''));
+}
+
+export interface NftOptions {
+  paths?: NftPaths;
+  /** The inventory allows turning on a firewall that denies by default (jitsi_firewall_enable). */
+  allowEnable?: boolean;
+  /** The inventory allows an install to remove packages (jitsi_allow_package_removal). */
+  allowRemoval?: boolean;
+  /** The unit that loads the main config at boot; null leaves boot alone (tests on this machine). */
+  bootService?: string | null;
+}
+
+/** What the nftables path plans: its changes, and what the user should know about it. */
+export interface FirewallPlan {
+  changes: Change[];
+  notes: string[];
+}
+
+/**
+ * The include, when the package that writes the main config is installed by the same plan: the
+ * file is read when the change runs, after the install, and written atomically like any edit.
+ */
+function includeAfterInstall(mainConf: string, file: string): Change {
+  return {
+    description: `include ${file} from ${mainConf} (as the nftables package writes it; loaded at boot)`,
+    diff: `--- ${mainConf}\n+++ ${mainConf}\n@@ at the end @@\n+include "${file}"\n`,
+    async apply(h) {
+      const now = await h.readFile(mainConf);
+      const next = includeInMainConf(now, file);
+      if (next === now) return {};
+      const r = await h.writeFile(mainConf, next, { mode: 0o755, expectSha256: now === null ? 'absent' : sha256(now) });
+      return { backup: r.backup };
+    },
+  };
+}
 
 /** Where the rule's own file goes. */
 export function nftRulePath(rule: Pick<PortRule, 'proto' | 'port'>, paths: NftPaths = NFT_PATHS): string {
   return `${paths.dir}/${ruleId(rule)}.nft`;
 }
 
-export async function planNftables(host: Host, rule: PortRule, paths: NftPaths = NFT_PATHS): Promise<Change[]> {
+export async function planNftables(host: Host, rule: PortRule, opts: NftOptions = {}): Promise<FirewallPlan> {
+  const paths = opts.paths ?? NFT_PATHS;
   const r = await host.exec(shScript(PROBE), { readOnly: true });
   const sections = splitSections(r.stdout);
   if (!sections.has('end') || sections.has('error')) {
     throw new HostError(host.name, `cannot list the nftables tables: ${(sections.get('tables') ?? []).join(' ') || r.stderr.trim()}`);
   }
+  const changes: Change[] = [];
+  const notes: string[] = [];
+  if (!sections.get('nft')?.length) {
+    changes.push(...(await planInstallPackages(host, ['nftables'], { why: "(Debian's firewall tool; its table here filters this one port and nothing else)", allowRemoval: !!opts.allowRemoval })));
+  }
   const file = nftRulePath(rule, paths);
   const wanted = nftRuleFile(rule);
-  const changes: Change[] = [];
   const current = await host.readFile(file);
   const loaded = (sections.get('tables') ?? []).includes(`table inet ${tableName(rule)}`);
   if (current === null && (await host.stat(paths.dir)) === null) {
@@ -88,10 +135,25 @@ export async function planNftables(host: Host, rule: PortRule, paths: NftPaths =
   if (fileEdit || !loaded) {
     changes.push(commandChange(`load table inet ${tableName(rule)} into the running firewall`, ['nft', '-f', file]));
   }
-  const mainEdit = fileChange(
-    { path: paths.mainConf, description: `include ${file} from ${paths.mainConf} (loaded at boot)`, transform: (t) => includeInMainConf(t, file), write: { mode: 0o755 } },
-    await host.readFile(paths.mainConf),
-  );
+  const installing = changes.length > 0 && !sections.get('nft')?.length;
+  const mainConf = installing ? null : await host.readFile(paths.mainConf);
+  const mainEdit = installing
+    ? includeAfterInstall(paths.mainConf, file)
+    : fileChange({ path: paths.mainConf, description: `include ${file} from ${paths.mainConf} (loaded at boot)`, transform: (t) => includeInMainConf(t, file), write: { mode: 0o755 } }, mainConf);
   if (mainEdit) changes.push(mainEdit);
-  return changes;
+  const boot = (sections.get('boot') ?? [])[0] ?? '';
+  if (opts.bootService === null) {
+    // the caller keeps boot to itself
+  } else if (boot === 'no-systemctl') {
+    notes.push(`no systemd here: ${paths.mainConf} is loaded at boot only if something on this host runs \`nft -f ${paths.mainConf}\``);
+  } else if (!/^(enabled|static|alias|indirect|generated)/.test(boot)) {
+    if (deniesByDefault(mainConf) && !opts.allowEnable) {
+      throw new HostError(
+        host.name,
+        `${paths.mainConf} denies by default (policy drop) and the nftables service is not enabled: turning it on at boot could lock you out. Set jitsi_firewall_enable: true for ${host.name} to let jitsi-scale enable it, or enable it yourself`,
+      );
+    }
+    changes.push(commandChange(`start the nftables service at boot (systemctl enable nftables), so that ${paths.mainConf} and this rule come back after a reboot`, ['systemctl', 'enable', 'nftables.service']));
+  }
+  return { changes, notes };
 }

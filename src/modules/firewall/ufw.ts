@@ -1,5 +1,5 @@
-import type { Change } from '../../engine/types.js';
-import type { Host } from '../../transport/host.js';
+import { HostError, type Host } from '../../transport/host.js';
+import type { FirewallPlan } from './nftables.js';
 import { commandChange } from '../command-change.js';
 import { describeRule, ruleId, type PortRule } from './port-rule.js';
 
@@ -52,12 +52,19 @@ export function planUfwCommands(tuples: UfwTuple[], rule: PortRule): string[][] 
   const ours = tuples.filter((t) => t.comment === tag);
   // Anything else that opens the port to everyone breaks "from these sources only".
   const publicOpen = rule.sources === 'any' ? [] : tuples.filter((t) => t.comment !== tag && t.action === 'allow' && coversPort(t, rule) && isAnySource(t.src));
-  for (const t of publicOpen) cmds.push(['ufw', 'delete', 'allow', ...(t.proto === 'any' ? [port] : [`${port}/${t.proto}`])]);
+  // one `ufw delete` removes the v4 and the v6 tuple of a rule together
+  for (const t of publicOpen) {
+    const argv = ['ufw', 'delete', 'allow', ...(t.proto === 'any' ? [port] : [`${port}/${t.proto}`])];
+    if (!cmds.some((c) => c.join(' ') === argv.join(' '))) cmds.push(argv);
+  }
   for (const t of ours) {
     const keep = t.action === 'allow' ? wanted.includes(isAnySource(t.src) ? 'any' : t.src) : rule.sources !== 'any';
     if (!keep) cmds.push(['ufw', 'delete', t.action, ...(isAnySource(t.src) ? [] : ['from', t.src]), 'to', 'any', 'port', port, 'proto', rule.proto]);
   }
-  const hasAllow = (src: string) => ours.some((t) => t.action === 'allow' && (src === 'any' ? isAnySource(t.src) : t.src === src));
+  // A port already open to everyone by a rule of the user's (a guide's `ufw allow 10000/udp`) needs
+  // no rule of ours: theirs is left as it is.
+  const theirsOpen = rule.sources === 'any' && tuples.some((t) => t.comment !== tag && t.action === 'allow' && coversPort(t, rule) && isAnySource(t.src));
+  const hasAllow = (src: string) => (src === 'any' && theirsOpen) || ours.some((t) => t.action === 'allow' && (src === 'any' ? isAnySource(t.src) : t.src === src));
   const missing = wanted.filter((s) => !hasAllow(s));
   const remaining = tuples.length - publicOpen.length;
   for (const s of missing) {
@@ -71,7 +78,43 @@ export function planUfwCommands(tuples: UfwTuple[], rule: PortRule): string[][] 
   return cmds;
 }
 
-export async function planUfw(host: Host, rule: PortRule): Promise<Change[]> {
+export interface UfwOptions {
+  /** ufw is active now (facts). */
+  active: boolean;
+  /** The SSH port the tool is connected on, allowed before ufw is turned on. */
+  sshPort: number;
+  /** The inventory allows turning ufw on (jitsi_firewall_enable). */
+  allowEnable: boolean;
+}
+
+/** Pure: the sentence the plan shows for one ufw command. */
+export function describeUfwCommand(argv: readonly string[], rule: PortRule): string {
+  const line = argv.join(' ');
+  if (argv[1] === 'delete' && !argv.includes('comment') && !argv.includes('from')) {
+    return `${line}   (remove the public opening of ${rule.port}/${rule.proto}: it must reach ${describeRule(rule).replace(/^allow \S+ \d+ from /, '')})`;
+  }
+  if (argv.includes('enable')) return `${line}   (turn ufw on: it denies other incoming traffic; SSH was allowed first)`;
+  if (argv.includes(SSH_TAG)) return `${line}   (keep SSH open before ufw is turned on)`;
+  return `${line}   (${describeRule(rule)})`;
+}
+
+const SSH_TAG = 'jitsi-scale-ssh';
+
+export async function planUfw(host: Host, rule: PortRule, opts: UfwOptions): Promise<FirewallPlan> {
   const tuples = [...parseUfwRules(await host.readFile(UFW_FILES.v4), false), ...parseUfwRules(await host.readFile(UFW_FILES.v6), true)];
-  return planUfwCommands(tuples, rule).map((argv) => commandChange(`${argv.join(' ')}   (${describeRule(rule)})`, argv, { what: argv.join(' ') }));
+  const cmds = planUfwCommands(tuples, rule);
+  const notes: string[] = [];
+  if (!opts.active) {
+    if (!opts.allowEnable) {
+      throw new HostError(
+        host.name,
+        `ufw is installed but inactive, and jitsi_firewall says ufw: turning it on denies all other incoming traffic. Set jitsi_firewall_enable: true for ${host.name} to let jitsi-scale turn it on (it allows SSH port ${opts.sshPort} first), or set jitsi_firewall: auto`,
+      );
+    }
+    const sshOpen = tuples.some((t) => t.action === 'allow' && t.dport === String(opts.sshPort) && (t.proto === 'tcp' || t.proto === 'any') && isAnySource(t.src));
+    if (!sshOpen) cmds.unshift(['ufw', 'allow', `${opts.sshPort}/tcp`, 'comment', SSH_TAG]);
+    cmds.push(['ufw', '--force', 'enable']);
+    notes.push(`ufw is inactive: jitsi_firewall_enable lets jitsi-scale turn it on, after allowing SSH (port ${opts.sshPort})`);
+  }
+  return { changes: cmds.map((argv) => commandChange(describeUfwCommand(argv, rule), argv, { what: argv.join(' ') })), notes };
 }

@@ -1,0 +1,101 @@
+import type { Change } from '../../engine/types.js';
+import { HostError, type Host } from '../../transport/host.js';
+import { commandChange } from '../command-change.js';
+import { shScript } from '../../transport/shell-quote.js';
+
+/*
+ * Installing a Debian package on a user's server may pull in others and, through Breaks or
+ * Conflicts, remove some (ufw declares Breaks: iptables-persistent). The plan therefore asks apt
+ * what it would do (`apt-get install -s`) and lists every package installed and removed; a plan
+ * that removes anything is refused unless the inventory allows it, and the install itself runs
+ * with --no-remove so that apt can never remove behind the plan's back.
+ */
+
+export interface AptSimulation {
+  /** Packages apt would install or upgrade, with the version it would install. */
+  install: { name: string; version: string }[];
+  /** Packages apt would remove. */
+  remove: string[];
+  /** Packages apt does not know (lists not refreshed, or no source has them). */
+  unknown: string[];
+}
+
+/** Pure: reads `apt-get install -s` output ("Inst x (1.0 …)", "Remv y [2.0]", "E: Unable to locate package z"). */
+export function parseAptSimulation(text: string): AptSimulation {
+  const sim: AptSimulation = { install: [], remove: [], unknown: [] };
+  for (const line of text.split('\n')) {
+    const inst = /^Inst (\S+) (?:\[[^\]]*\] )?\((\S+)/.exec(line);
+    if (inst) sim.install.push({ name: inst[1]!, version: inst[2]! });
+    const remv = /^Remv (\S+)/.exec(line);
+    if (remv) sim.remove.push(remv[1]!);
+    const unknown = /^E: (?:Unable to locate package |Package '?)([^\s']+)/.exec(line);
+    if (unknown && !sim.unknown.includes(unknown[1]!)) sim.unknown.push(unknown[1]!);
+  }
+  return sim;
+}
+
+export interface InstallOptions {
+  /** Why the packages are needed, for the plan's line. */
+  why: string;
+  /** The inventory allows removing packages (jitsi_allow_package_removal). */
+  allowRemoval: boolean;
+  /** debconf answers given on stdin before the install, so that nothing asks. */
+  preseed?: string;
+}
+
+/** Pure: the plan's sentence for a simulated install. */
+export function describeInstall(names: readonly string[], sim: AptSimulation, why: string): string {
+  const extra = sim.install.filter((p) => !names.includes(p.name));
+  const listed = (ps: { name: string; version: string }[]) => ps.map((p) => `${p.name} ${p.version}`).join(', ');
+  const main = sim.install.filter((p) => names.includes(p.name));
+  let s = `install ${main.length ? listed(main) : names.join(', ')} ${why}`;
+  if (extra.length) s += `; with ${listed(extra)}`;
+  if (sim.remove.length) s += `; REMOVES ${sim.remove.join(', ')}`;
+  else s += '; removes nothing';
+  return s;
+}
+
+const SIMULATE = `
+export DEBIAN_FRONTEND=noninteractive LC_ALL=C
+apt-get install -s -q --no-install-recommends "$@" 2>&1
+echo "@@rc $?"`;
+
+/** The argv that installs the packages (never removing any unless allowed). */
+export function installArgv(names: readonly string[], allowRemoval: boolean): string[] {
+  return ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '--no-install-recommends', ...(allowRemoval ? [] : ['--no-remove']), '-o', 'Dpkg::Options::=--force-confold', ...names];
+}
+
+/**
+ * The changes that install `names` (none when all are installed), with what apt would install and
+ * remove in the plan. Throws, naming the host and the variable that allows it, when apt would
+ * remove a package.
+ */
+export async function planInstallPackages(host: Host, names: readonly string[], opts: InstallOptions): Promise<Change[]> {
+  const r = await host.exec(shScript(SIMULATE, ...names), { readOnly: true });
+  const sim = parseAptSimulation(r.stdout);
+  if (sim.install.length === 0 && sim.unknown.length === 0 && /@@rc 0/.test(r.stdout)) return [];
+  if (sim.remove.length && !opts.allowRemoval) {
+    throw new HostError(
+      host.name,
+      `installing ${names.join(', ')} would remove ${sim.remove.join(', ')}; jitsi-scale never removes a package unless asked: set jitsi_allow_package_removal: true for ${host.name} to allow it, or choose another firewall with jitsi_firewall`,
+    );
+  }
+  const changes: Change[] = [];
+  if (opts.preseed) {
+    const answers = opts.preseed;
+    changes.push(commandChange(`preseed debconf for ${names.join(', ')}, so that the install asks nothing`, ['debconf-set-selections'], { stdin: answers }));
+  }
+  if (sim.unknown.length) {
+    // apt cannot say what it would do before its lists know the package: refresh them first; the
+    // install still never removes anything (--no-remove).
+    changes.push(commandChange('refresh the package lists (apt-get update)', ['apt-get', 'update', '-q']));
+    changes.push(commandChange(`install ${names.join(', ')} ${opts.why}; apt does not know ${sim.unknown.join(', ')} yet, so the list of what comes with it is shown when it runs; removes nothing`, installArgv(names, opts.allowRemoval), { what: `installing ${names.join(', ')}` }));
+    return changes;
+  }
+  if (!/@@rc 0/.test(r.stdout)) {
+    const why = r.stdout.split('\n').filter((l) => /^E: /.test(l)).join(' ') || 'apt-get -s failed';
+    throw new HostError(host.name, `cannot plan installing ${names.join(', ')}: ${why}`);
+  }
+  changes.push(commandChange(describeInstall(names, sim, opts.why), installArgv(names, opts.allowRemoval), { what: `installing ${names.join(', ')}` }));
+  return changes;
+}
