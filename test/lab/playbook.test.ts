@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { RunEvent } from '../../src/engine/events.js';
-import { CLIENT_KEY, KNOWN_HOSTS, DOMAIN, LAB_DIR, LAB_SECRET, REPO_DIR, type Era, type LabState } from './setup/lab-config.js';
+import { DOMAIN, LAB_DIR, LAB_SECRET, type Era, type LabState } from './setup/lab-config.js';
+import { changed, inventory, jitsiScale, mark, planned, touchedSince, type Run } from './setup/lab-runs.js';
 import { labDown, labUp } from './setup/lab.js';
 import { inHost } from './setup/run.js';
 import { canConnect } from '../support/tcp-probe.js';
@@ -13,79 +12,6 @@ import { breweryMembers } from './setup/lab-probes.js';
 
 const why = process.getuid?.() === 0 ? null : 'the lab needs root';
 if (why && process.env.CI) throw new Error(`playbook lab tests cannot run in CI: ${why}`);
-
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
-
-interface Run {
-  code: number;
-  stdout: string;
-  events: RunEvent[];
-}
-
-/** Runs jitsi-scale as a user would; with `json`, the NDJSON events too. */
-function jitsiScale(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [CLI, ...args], { timeout: 180_000, maxBuffer: 64 * 1024 * 1024 }, (_err, stdout, stderr) => {
-      const events = args.includes('--json') ? stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent) : [];
-      resolve({ code: child.exitCode ?? -1, stdout: stdout + stderr, events });
-    });
-    child.stdin?.end();
-  });
-}
-
-/** The lab inventory with only some bridges, and extra variables per host. */
-function inventory(lab: LabState, bridges: string[], extra: Record<string, string> = {}, allVars = ''): string {
-  const addr = (n: string) => lab.hosts.find((h) => h.name === n)!.address;
-  const hostLine = (n: string) => `        ${n}: { ansible_host: ${addr(n)}${extra[n] ? `, ${extra[n]}` : ''} }`;
-  return [
-    'all:',
-    '  vars:',
-    '    ansible_user: root',
-    `    ansible_ssh_private_key_file: ${CLIENT_KEY}`,
-    `    ansible_ssh_common_args: "-o UserKnownHostsFile=${KNOWN_HOSTS}"`,
-    `    jitsi_domain: ${DOMAIN}`,
-    `    jitsi_apt_source: "deb [trusted=yes] file:${REPO_DIR} ./"`,
-    '    jitsi_apt_key_url: ""',
-    ...(allVars ? [allVars] : []),
-    '  children:',
-    '    meet:',
-    '      hosts:',
-    hostLine('meet'),
-    '    jvb:',
-    '      hosts:',
-    ...bridges.map(hostLine),
-    '',
-  ].join('\n');
-}
-
-/** What a run did: its changes and its restarts (which --check lists in the restart step). */
-const changed = (r: Run) =>
-  r.events
-    .filter((e): e is Extract<RunEvent, { type: 'task:changed' | 'handler:run' }> => e.type === 'task:changed' || e.type === 'handler:run')
-    .map((e) => `${e.host} ${e.step}: ${e.description}`)
-    .sort();
-const planned = (r: Run) =>
-  r.events
-    .filter((e): e is Extract<RunEvent, { type: 'step:planned' }> => e.type === 'step:planned')
-    .flatMap((e) => e.changes.map((c) => `${e.host} ${e.step}: ${c.description}`))
-    .sort();
-
-/** Files under the trees the tool writes, changed since the marker was set, on every host. */
-async function touchedSince(lab: LabState, marker: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const h of lab.hosts) {
-    const r = await inHost(h.sshdPid, 'find /etc /usr/share/jitsi-videobridge /var/backups -newer "$1" -type f 2>/dev/null; exit 0', [marker]);
-    out.push(...r.stdout.split('\n').filter(Boolean).map((f) => `${h.name}:${f}`));
-  }
-  return out;
-}
-
-async function mark(lab: LabState, name: string): Promise<string> {
-  const path = `/run/${name}`;
-  for (const h of lab.hosts) await inHost(h.sshdPid, 'touch "$1"', [path]);
-  await new Promise((r) => setTimeout(r, 1100)); // mtimes have one-second resolution on some filesystems
-  return path;
-}
 
 function runScenario(era: Era): void {
   describe(`jitsi-load-balancing on a fresh ${era}-era lab`, { skip: why ?? false }, () => {

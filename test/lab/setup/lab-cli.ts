@@ -1,14 +1,19 @@
 import { parseArgs } from 'node:util';
-import { INVENTORY_FILE } from './lab-config.js';
+import { INVENTORY_FILE, PROFILES, parseProfileArgs } from './lab-config.js';
+import { PROFILE_DOCS } from './profiles.js';
 import { LabError, labDown, labStatus, labUp } from './lab.js';
 
-const USAGE = `Usage: npm run lab -- up [--bridges N] [--era current|legacy] [--bastion-only] [--c2s-loopback] | down | status
+const USAGE = `Usage: npm run lab -- up [--bridges N] [--era current|legacy] [--profile P | --profile HOST=P ...]
+                       [--bastion-only] [--c2s-loopback] | down | status
 
   up      create the lab: a meet host (Prosody, Jitsi-style config), N bridge hosts (default 2)
           an outsider and a bastion, each a network namespace with its own sshd; writes
           .lab/inventory.yaml. --bastion-only: the bridges accept SSH from the bastion only
           (the inventory reaches them with -J through it). --c2s-loopback: Prosody takes clients
           on loopback only (c2s_interfaces), so binding it is work for the tool
+          --profile: the server shape of the meet host and the bridges (default debian-nft);
+          HOST=P gives one host (meet, jvb2) or a role (meet, jvb) its own. Profiles:
+${PROFILES.map((p) => `            ${p.padEnd(13)} ${PROFILE_DOCS[p]}`).join('\n')}
   down    remove everything up made (safe to run twice)
   status  say what is up`;
 
@@ -20,15 +25,21 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const log = (line: string) => process.stdout.write(`lab: ${line}\n`);
-  const { values } = parseArgs({ args: rest, options: { bridges: { type: 'string' }, era: { type: 'string' }, 'bastion-only': { type: 'boolean' }, 'c2s-loopback': { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({ args: rest, options: { bridges: { type: 'string' }, era: { type: 'string' }, profile: { type: 'string', multiple: true }, 'bastion-only': { type: 'boolean' }, 'c2s-loopback': { type: 'boolean' } }, strict: true });
   switch (command) {
     case 'up': {
       const bridges = values.bridges === undefined ? 2 : Number(values.bridges);
       const era = values.era ?? 'current';
       if (era !== 'current' && era !== 'legacy') throw new LabError(`--era is current or legacy, not "${era}"`);
       const t0 = Date.now();
-      const state = await labUp({ bridges, era, log, bastionOnly: values['bastion-only'] ?? false, c2sLoopback: values['c2s-loopback'] ?? false });
-      log(`up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${state.hosts.map((h) => `${h.name} ${h.address}`).join(', ')}`);
+      let parsed;
+      try {
+        parsed = parseProfileArgs(values.profile ?? []);
+      } catch (e) {
+        throw new LabError(`--profile: ${(e as Error).message}`);
+      }
+      const state = await labUp({ bridges, era, log, profile: parsed.fallback, profiles: parsed.profiles, bastionOnly: values['bastion-only'] ?? false, c2sLoopback: values['c2s-loopback'] ?? false });
+      log(`up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${state.hosts.map((h) => `${h.name} ${h.address}${h.role === 'meet' || h.role === 'jvb' ? ` (${h.profile})` : ''}`).join(', ')}`);
       log(`inventory: ${INVENTORY_FILE}`);
       return 0;
     }
@@ -41,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
       if (!s.state) log('not up');
       else {
         log(`${s.up ? 'up' : 'partly up'}: ${s.state.bridges} bridges, ${s.state.era} era, since ${s.state.created}`);
-        for (const h of s.hosts) log(`  ${h.name.padEnd(10)} ${h.address.padEnd(12)} sshd ${h.sshd ? 'running' : 'NOT running'}`);
+        for (const h of s.hosts) log(`  ${h.name.padEnd(10)} ${h.address.padEnd(12)} ${h.profile.padEnd(13)} sshd ${h.sshd ? 'running' : 'NOT running'}`);
       }
       for (const l of s.leftovers) log(`leftover: ${l} (run down to remove)`);
       return s.up || !s.state ? 0 : 1;

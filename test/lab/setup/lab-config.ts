@@ -13,8 +13,14 @@ export const CLIENT_KEY = join(LAB_DIR, 'id_ed25519');
 /** The lab hosts' keys, as ssh-keyscan saw them when the lab came up. */
 export const KNOWN_HOSTS = join(LAB_DIR, 'known_hosts');
 export const REPO_DIR = join(LAB_DIR, 'repo');
+/** The lab's own Debian repository: the packages its hosts may install (they reach no mirror). */
+export const DEBIAN_REPO_DIR = join(LAB_DIR, 'debian');
+/** Downloaded .debs, kept across `lab down` so that the next `lab up` needs no network. */
+export const PACKAGE_CACHE = join(PROJECT_ROOT, '.lab-cache', 'debs');
 
 export const NET_PREFIX = '10.77.0';
+/** The lab's IPv6 prefix (unique local), on the same bridge. */
+export const NET6_PREFIX = 'fd77:7::';
 export const GATEWAY = `${NET_PREFIX}.1`;
 export const BRIDGE_DEV = 'jsl-br0';
 export const DOMAIN = 'meet.lab.test';
@@ -25,11 +31,20 @@ export const MAX_BRIDGES = 60;
 export type Era = 'current' | 'legacy';
 export type Role = 'meet' | 'jvb' | 'outsider' | 'bastion';
 
+/** The shapes of real servers a lab host can take (see profiles.ts). */
+export const PROFILES = ['debian-nft', 'iptables', 'ubuntu-ufw', 'ufw-inactive', 'firewalld', 'bare', 'systemd'] as const;
+export type Profile = (typeof PROFILES)[number];
+export const DEFAULT_PROFILE: Profile = 'debian-nft';
+
 export interface LabHost {
   name: string;
   role: Role;
   ns: string;
   address: string;
+  /** The host's IPv6 address on the lab bridge. */
+  address6: string;
+  /** The server shape the host was made into (meet and bridges; others are plain). */
+  profile: Profile;
   /** pid of the host's sshd, whose mount namespace holds the host's own /etc, /usr, /var. */
   sshdPid: number;
 }
@@ -43,12 +58,44 @@ export interface LabState {
   bastionOnly?: boolean;
   /** Prosody was set up to take clients on loopback only. */
   c2sLoopback?: boolean;
+  /** The profile each host was made with (also on each host). */
+  profile: Profile;
+  profiles?: Record<string, Profile>;
 }
 
-export function plannedHosts(bridges: number): Omit<LabHost, 'sshdPid'>[] {
-  const hosts: Omit<LabHost, 'sshdPid'>[] = [{ name: 'meet', role: 'meet', ns: 'jsl-meet', address: `${NET_PREFIX}.10` }];
-  for (let i = 1; i <= bridges; i++) hosts.push({ name: `jvb${i}`, role: 'jvb', ns: `jsl-jvb${i}`, address: `${NET_PREFIX}.${10 + i}` });
-  hosts.push({ name: 'outsider', role: 'outsider', ns: 'jsl-outsider', address: `${NET_PREFIX}.200` });
-  hosts.push({ name: 'bastion', role: 'bastion', ns: 'jsl-bastion', address: `${NET_PREFIX}.250` });
+export type PlannedHost = Omit<LabHost, 'sshdPid'>;
+
+/**
+ * The lab's hosts. `profiles` maps a host name or a role (meet, jvb) to a profile; a host name
+ * wins over its role, and hosts named by neither get `fallback`.
+ */
+export function plannedHosts(bridges: number, fallback: Profile = DEFAULT_PROFILE, profiles: Readonly<Record<string, Profile>> = {}): PlannedHost[] {
+  const host = (name: string, role: Role, n: number): PlannedHost => ({
+    name,
+    role,
+    ns: `jsl-${name}`,
+    address: `${NET_PREFIX}.${n}`,
+    address6: `${NET6_PREFIX}${n.toString(16)}`,
+    profile: role === 'meet' || role === 'jvb' ? (profiles[name] ?? profiles[role] ?? fallback) : DEFAULT_PROFILE,
+  });
+  const hosts = [host('meet', 'meet', 10)];
+  for (let i = 1; i <= bridges; i++) hosts.push(host(`jvb${i}`, 'jvb', 10 + i));
+  hosts.push(host('outsider', 'outsider', 200), host('bastion', 'bastion', 250));
   return hosts;
+}
+
+/** Pure: `--profile` values (`P`, or `NAME=P` for a host or a role) to a fallback and a map. */
+export function parseProfileArgs(values: readonly string[]): { fallback: Profile; profiles: Record<string, Profile> } {
+  let fallback: Profile = DEFAULT_PROFILE;
+  const profiles: Record<string, Profile> = {};
+  const check = (p: string): Profile => {
+    if (!(PROFILES as readonly string[]).includes(p)) throw new Error(`unknown profile "${p}": choose one of ${PROFILES.join(', ')}`);
+    return p as Profile;
+  };
+  for (const v of values) {
+    const m = /^([\w-]+)=(.+)$/.exec(v);
+    if (m) profiles[m[1]!] = check(m[2]!);
+    else fallback = check(v);
+  }
+  return { fallback, profiles };
 }

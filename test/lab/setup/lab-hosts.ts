@@ -1,8 +1,8 @@
 import { openSync, closeSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { BRIDGE_DEV, GATEWAY, LAB_DIR, type LabHost } from './lab-config.js';
+import { BRIDGE_DEV, GATEWAY, LAB_DIR, NET6_PREFIX, type LabHost, type PlannedHost } from './lab-config.js';
 import { run, startDetached } from './run.js';
 
 /*
@@ -11,7 +11,7 @@ import { run, startDetached } from './run.js';
  * host's package installs and config edits stay its own), like /root, and /run is a fresh tmpfs. Everything
  * the tool does on the host happens through that sshd, as on a real server.
  */
-const HOST_BOOT = `
+const HOST_SETUP = `
 set -e
 lab=$1 host=$2 addr=$3
 base=$lab/hosts/$host
@@ -47,7 +47,58 @@ MaxSessions 64
 MaxStartups 100:30:200
 Subsystem sftp internal-sftp
 CONF
+`;
+
+const HOST_BOOT = `${HOST_SETUP}
 exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_lab_config
+`;
+
+/*
+ * A systemd host: the same files, then systemd as PID 1 of the host's own PID namespace (and
+ * cgroup namespace, so that several hosts' systemd never share a cgroup tree). Only what a lab
+ * host needs starts at boot: the units this machine enables (databases, gettys) are left out, and
+ * sshd runs as a unit of its own.
+ */
+const SYSTEMD_BOOT = `${HOST_SETUP}
+mount -t proc proc /proc
+find /etc/systemd/system -maxdepth 1 -name '*.wants' -exec rm -rf {} +
+# Units that would reach past the host into this machine: /tmp and /dev are shared (tmpfiles
+# empties /tmp at boot), and kernel.* sysctls, modules and binfmt are global.
+for u in getty.target console-getty.service getty-static.service systemd-firstboot.service \
+  systemd-tmpfiles-setup.service systemd-tmpfiles-setup-dev.service systemd-tmpfiles-clean.service \
+  systemd-tmpfiles-clean.timer systemd-sysctl.service systemd-modules-load.service systemd-binfmt.service \
+  proc-sys-fs-binfmt_misc.automount systemd-remount-fs.service systemd-udevd.service systemd-random-seed.service; do
+  ln -sf /dev/null "/etc/systemd/system/$u"
+done
+cat > /etc/systemd/system/lab-sshd.service <<UNIT
+[Unit]
+Description=sshd of the jitsi-scale lab host
+After=network.target
+[Service]
+RuntimeDirectory=sshd
+ExecStart=/usr/sbin/sshd -D -e -f /etc/ssh/sshd_lab_config
+Restart=on-failure
+[Install]
+WantedBy=multi-user.target
+UNIT
+mkdir -p /etc/systemd/system/multi-user.target.wants
+ln -sf ../lab-sshd.service /etc/systemd/system/multi-user.target.wants/lab-sshd.service
+export container=jitsi-scale-lab
+exec /lib/systemd/systemd --log-target=\${LAB_SYSTEMD_LOG:-journal}
+`;
+
+/** The cgroup trees a systemd host gets a subtree of (made before it starts, removed by down). */
+export const CGROUP_TREES = ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified'];
+export const CGROUP_DIR = 'jsl-lab';
+
+/** Moves the launcher into the host's own cgroups, then starts the host's namespaces and systemd. */
+const SYSTEMD_LAUNCH = `
+set -e
+host=$1 ns=$2; shift 2
+for tree in ${CGROUP_TREES.join(' ')}; do
+  if [ -d "$tree" ]; then mkdir -p "$tree/${CGROUP_DIR}/$host"; echo $$ > "$tree/${CGROUP_DIR}/$host/cgroup.procs"; fi
+done
+exec ip netns exec "$ns" unshare --mount --uts --pid --fork --cgroup --propagation private "$@"
 `;
 
 export async function createBridge(): Promise<void> {
@@ -55,9 +106,10 @@ export async function createBridge(): Promise<void> {
   if (exists.code !== 0) await run('ip', ['link', 'add', BRIDGE_DEV, 'type', 'bridge']);
   await run('ip', ['addr', 'replace', `${GATEWAY}/24`, 'dev', BRIDGE_DEV]);
   await run('ip', ['link', 'set', BRIDGE_DEV, 'up']);
+  await run('ip', ['addr', 'replace', `${NET6_PREFIX}1/64`, 'dev', BRIDGE_DEV, 'nodad'], { allowFail: true });
 }
 
-function vethName(host: Omit<LabHost, 'sshdPid'>): string {
+function vethName(host: PlannedHost): string {
   return `jsl-${host.name}`.slice(0, 15);
 }
 
@@ -83,12 +135,36 @@ async function waitForSsh(address: string, timeoutMs = 15_000): Promise<void> {
 }
 
 /** Creates the host's namespace and link, and starts its sshd; returns the host with its sshd pid. */
-export async function startHost(host: Omit<LabHost, 'sshdPid'>): Promise<LabHost> {
+/** The pid of the first process named `comm` among `pid`'s descendants, once there is one. */
+async function descendantNamed(pid: number, comm: string, timeoutMs = 10_000): Promise<number> {
+  const children = async (p: number) => {
+    try {
+      return (await readFile(`/proc/${p}/task/${p}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const queue = [pid];
+    while (queue.length) {
+      const p = queue.shift()!;
+      const name = await readFile(`/proc/${p}/comm`, 'utf8').catch(() => '');
+      if (p !== pid && name.trim() === comm) return p;
+      queue.push(...(await children(p)));
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`the lab's systemd host did not start within ${timeoutMs / 1000}s (see ${LAB_DIR}/logs)`);
+}
+
+export async function startHost(host: PlannedHost): Promise<LabHost> {
   const veth = vethName(host);
   await run('ip', ['netns', 'add', host.ns]);
   await run('ip', ['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', host.ns]);
   await run('ip', ['link', 'set', veth, 'master', BRIDGE_DEV, 'up']);
   await run('ip', ['-n', host.ns, 'addr', 'add', `${host.address}/24`, 'dev', 'eth0']);
+  await run('ip', ['-n', host.ns, 'addr', 'add', `${host.address6}/64`, 'dev', 'eth0', 'nodad'], { allowFail: true });
   await run('ip', ['-n', host.ns, 'link', 'set', 'eth0', 'up']);
   await run('ip', ['-n', host.ns, 'link', 'set', 'lo', 'up']);
   await mkdir(join(LAB_DIR, 'logs'), { recursive: true });
@@ -96,10 +172,17 @@ export async function startHost(host: Omit<LabHost, 'sshdPid'>): Promise<LabHost
   // tini -s makes the host's first process the reaper of its orphans, as init is on a server: a
   // daemon that exits is gone at once. Without it the orphans go to this machine's PID 1, which may
   // reap late (seen: 1.5 s), and every service stop waits that long.
-  const boot = ['tini', '-s', '-g', '--', 'sh', '-c', HOST_BOOT, 'lab-boot', LAB_DIR, host.name, host.address];
-  const pid = startDetached('ip', ['netns', 'exec', host.ns, 'unshare', '--mount', '--uts', '--propagation', 'private', ...boot], log);
+  let pid: number;
+  if (host.profile === 'systemd') {
+    const launcher = startDetached('sh', ['-c', SYSTEMD_LAUNCH, 'lab-launch', host.name, host.ns, 'sh', '-c', SYSTEMD_BOOT, 'lab-boot', LAB_DIR, host.name, host.address], log);
+    // unshare --fork: systemd is the launcher's child, and its mount namespace is the host's.
+    pid = await descendantNamed(launcher, 'systemd');
+  } else {
+    const boot = ['tini', '-s', '-g', '--', 'sh', '-c', HOST_BOOT, 'lab-boot', LAB_DIR, host.name, host.address];
+    pid = startDetached('ip', ['netns', 'exec', host.ns, 'unshare', '--mount', '--uts', '--propagation', 'private', ...boot], log);
+  }
   closeSync(log);
-  await waitForSsh(host.address);
+  await waitForSsh(host.address, host.profile === 'systemd' ? 60_000 : 15_000);
   return { ...host, sshdPid: pid };
 }
 

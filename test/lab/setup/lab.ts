@@ -3,17 +3,23 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildStandinPackage, writeAptRepo } from '../standin-jvb/build-package.js';
 import { mapLimit } from '../../../src/engine/pool.js';
-import { BRIDGE_DEV, CLIENT_KEY, DOMAIN, INVENTORY_FILE, KNOWN_HOSTS, LAB_DIR, MAX_BRIDGES, REPO_DIR, STATE_FILE, plannedHosts, type Era, type LabHost, type LabState } from './lab-config.js';
-import { createBridge, startHost } from './lab-hosts.js';
+import { BRIDGE_DEV, CLIENT_KEY, DEFAULT_PROFILE, DOMAIN, INVENTORY_FILE, KNOWN_HOSTS, LAB_DIR, MAX_BRIDGES, REPO_DIR, STATE_FILE, plannedHosts, type Era, type LabHost, type LabState, type Profile } from './lab-config.js';
+import { CGROUP_DIR, CGROUP_TREES, createBridge, startHost } from './lab-hosts.js';
+import { buildDebianMirror } from './debian-mirror.js';
+import { profileScript } from './profiles.js';
+import { ensureDebianPackages } from '../../support/debian-packages.js';
 import { preparePackageHost, provisionMeet, startMeet } from './provision-meet.js';
 import { inHost, run } from './run.js';
 
-/** Debian packages the lab runs on; installed when missing. */
-const NEEDED: Record<string, string> = {
+/**
+ * Debian packages the lab itself runs on, installed on this machine when missing. The firewall
+ * tools are not among them: each host gets those from the lab's own repository (debian-mirror.ts),
+ * as its profile says.
+ */
+export const LAB_NEEDS: Record<string, string> = {
   '/usr/sbin/sshd': 'openssh-server',
   '/usr/bin/ssh-keygen': 'openssh-client',
   '/usr/bin/prosodyctl': 'prosody',
-  '/usr/sbin/iptables': 'iptables',
   '/usr/bin/openssl': 'openssl',
   '/usr/bin/nsenter': 'util-linux',
   '/usr/bin/dpkg-deb': 'dpkg',
@@ -31,13 +37,6 @@ function requireRoot(): void {
   if (process.getuid?.() !== 0) throw new LabError('the lab needs root: it creates network namespaces, mounts and sshd processes (run it with sudo, or as root)');
 }
 
-async function ensurePackages(log: (s: string) => void): Promise<void> {
-  const missing = [...new Set(Object.entries(NEEDED).filter(([path]) => !existsSync(path)).map(([, pkg]) => pkg))];
-  if (missing.length === 0) return;
-  log(`installing ${missing.join(', ')} (Debian packages the lab needs)`);
-  await run('apt-get', ['update', '-q']);
-  await run('env', ['DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '--no-install-recommends', ...missing]);
-}
 
 export async function readState(): Promise<LabState | null> {
   try {
@@ -96,6 +95,10 @@ nft add rule inet lab_bastion input ip saddr != "$1" tcp dport 22 reject with tc
 export interface UpOptions {
   bridges: number;
   era: Era;
+  /** The profile of hosts not named in `profiles` (default debian-nft). */
+  profile?: Profile;
+  /** Profiles by host name or role (meet, jvb); a name wins over its role. */
+  profiles?: Record<string, Profile>;
   /** The bridges accept SSH from the bastion host only; the inventory reaches them through it. */
   bastionOnly?: boolean;
   /** Prosody takes clients on loopback only (c2s_interfaces), so binding it is real work. */
@@ -108,10 +111,12 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   const log = opts.log ?? (() => undefined);
   requireRoot();
   if (!Number.isInteger(opts.bridges) || opts.bridges < 1 || opts.bridges > MAX_BRIDGES) throw new LabError(`--bridges takes a number from 1 to ${MAX_BRIDGES}`);
+  const planned = plannedHosts(opts.bridges, opts.profile ?? DEFAULT_PROFILE, opts.profiles ?? {});
   const existing = await readState();
   if (existing) {
     const up = existing.hosts.every((h) => alive(h.sshdPid));
-    if (up && existing.bridges === opts.bridges && existing.era === opts.era && !!existing.bastionOnly === !!opts.bastionOnly && !!existing.c2sLoopback === !!opts.c2sLoopback) {
+    const sameProfiles = planned.every((p) => existing.hosts.find((h) => h.name === p.name)?.profile === p.profile);
+    if (up && sameProfiles && existing.bridges === opts.bridges && existing.era === opts.era && !!existing.bastionOnly === !!opts.bastionOnly && !!existing.c2sLoopback === !!opts.c2sLoopback) {
       log(`the lab is already up (${existing.bridges} bridges, ${existing.era} era)`);
       return existing;
     }
@@ -121,7 +126,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     log('lab namespaces without a state file were found: cleaning them up first');
     await labDown(log);
   }
-  await ensurePackages(log);
+  await ensureDebianPackages(planned.some((h) => h.profile === 'systemd') ? { ...LAB_NEEDS, '/lib/systemd/systemd': 'systemd' } : LAB_NEEDS, log);
   await mkdir(LAB_DIR, { recursive: true });
   await writeFile(join(LAB_DIR, '.gitignore'), '*\n');
   await rm(CLIENT_KEY, { force: true });
@@ -129,19 +134,33 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'jitsi-scale-lab', '-f', CLIENT_KEY]);
   const deb = await buildStandinPackage(opts.era, join(LAB_DIR, 'build'), join(LAB_DIR, 'build', 'debs'));
   await writeAptRepo(REPO_DIR, [deb]);
+  const served = await buildDebianMirror(log);
+  log(`the lab's Debian repository serves ${served} packages to its hosts`);
   await createBridge();
 
-  const planned = plannedHosts(opts.bridges);
   const hosts: LabHost[] = [];
   // Record each host as soon as it exists, so that `down` can clean up a half-made lab.
-  const state: LabState = { era: opts.era, bridges: opts.bridges, created: new Date().toISOString(), hosts, ...(opts.bastionOnly ? { bastionOnly: true } : {}), ...(opts.c2sLoopback ? { c2sLoopback: true } : {}) };
+  const state: LabState = {
+    era: opts.era,
+    bridges: opts.bridges,
+    created: new Date().toISOString(),
+    hosts,
+    profile: opts.profile ?? DEFAULT_PROFILE,
+    ...(opts.profiles && Object.keys(opts.profiles).length ? { profiles: opts.profiles } : {}),
+    ...(opts.bastionOnly ? { bastionOnly: true } : {}),
+    ...(opts.c2sLoopback ? { c2sLoopback: true } : {}),
+  };
   const save = () => writeFile(STATE_FILE, JSON.stringify(state, null, 2));
   await mapLimit(planned, 8, async (p) => {
     const h = await startHost(p);
     hosts.push(h);
     await save();
+    await preparePackageHost(h.sshdPid);
+    if (h.role === 'meet' || h.role === 'jvb') {
+      const r = await inHost(h.sshdPid, profileScript(h.profile), [], { allowFail: true });
+      if (r.code !== 0) throw new LabError(`making ${h.name} a ${h.profile} host failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' / ')}`);
+    }
     if (h.role === 'meet') await provisionMeet(h.sshdPid, opts.era, opts.c2sLoopback);
-    else await preparePackageHost(h.sshdPid);
   });
   hosts.sort((a, b) => planned.findIndex((p) => p.name === a.name) - planned.findIndex((p) => p.name === b.name));
   await save();
@@ -182,6 +201,10 @@ export async function labDown(log: (line: string) => void = () => undefined): Pr
     await new Promise((r) => setTimeout(r, pass === 'TERM' ? 500 : 200));
   }
   for (const ns of namespaces) await run('ip', ['netns', 'del', ns], { allowFail: true });
+  // systemd hosts' cgroups, deepest first (empty once their processes are gone)
+  for (const tree of CGROUP_TREES) {
+    await run('sh', ['-c', 'd="$1"; [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; exit 0', 'rm', join(tree, CGROUP_DIR)], { allowFail: true });
+  }
   const links = (await run('ip', ['-o', 'link', 'show'])).stdout
     .split('\n')
     .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1])
@@ -194,7 +217,7 @@ export async function labDown(log: (line: string) => void = () => undefined): Pr
 export interface LabStatus {
   up: boolean;
   state: LabState | null;
-  hosts: { name: string; address: string; sshd: boolean }[];
+  hosts: { name: string; address: string; profile: string; sshd: boolean }[];
   leftovers: string[];
 }
 
@@ -202,7 +225,7 @@ export async function labStatus(): Promise<LabStatus> {
   const state = await readState();
   const namespaces = (await run('ip', ['netns', 'list'], { allowFail: true })).stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith('jsl-'));
   const bridge = (await run('ip', ['link', 'show', BRIDGE_DEV], { allowFail: true })).code === 0;
-  const hosts = (state?.hosts ?? []).map((h) => ({ name: h.name, address: h.address, sshd: alive(h.sshdPid) }));
+  const hosts = (state?.hosts ?? []).map((h) => ({ name: h.name, address: h.address, profile: h.profile ?? '', sshd: alive(h.sshdPid) }));
   const known = new Set((state?.hosts ?? []).map((h) => h.ns));
   const leftovers = [...namespaces.filter((n) => !known.has(n)).map((n) => `namespace ${n}`), ...(bridge && !state ? [`link ${BRIDGE_DEV}`] : [])];
   return { up: !!state && hosts.length > 0 && hosts.every((h) => h.sshd), state, hosts, leftovers };

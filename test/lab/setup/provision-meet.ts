@@ -1,4 +1,4 @@
-import { CLIENT_KEY, DOMAIN, KNOWN_HOSTS, LAB_SECRET, type Era } from './lab-config.js';
+import { CLIENT_KEY, DEBIAN_REPO_DIR, DOMAIN, KNOWN_HOSTS, LAB_SECRET, type Era } from './lab-config.js';
 import { inHost, run } from './run.js';
 
 /*
@@ -104,11 +104,21 @@ export async function provisionMeet(sshdPid: number, era: Era, c2sLoopback = fal
   await inHost(sshdPid, PROVISION, [DOMAIN, LAB_SECRET, era, c2sLoopback ? 'loopback' : 'all']);
 }
 
-/** Lets a bridge host install from the lab's apt repository without any network. */
+/**
+ * Points a host's apt at the lab's own Debian repository, its one distribution source (Debian's
+ * mirrors are out of a lab host's reach), with the package lists current, as on a maintained server.
+ */
 export async function preparePackageHost(sshdPid: number): Promise<void> {
-  // Debian's own sources point at mirrors a lab host cannot reach; apt-get update must not fail
-  // on them, so each host keeps only the sources the tool adds.
-  await inHost(sshdPid, 'rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; rm -rf /var/lib/apt/lists/*; mkdir -p /var/lib/apt/lists/partial');
+  const r = await inHost(
+    sshdPid,
+    `rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources
+rm -rf /var/lib/apt/lists/*; mkdir -p /var/lib/apt/lists/partial
+echo "deb [trusted=yes] file:$1 ./" > /etc/apt/sources.list.d/lab-debian.list
+apt-get update -q >/dev/null 2>&1 || apt-get update -q`,
+    [DEBIAN_REPO_DIR],
+    { allowFail: true },
+  );
+  if (r.code !== 0) throw new Error(`apt-get update from the lab's repository failed on a host: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
 }
 
 /**

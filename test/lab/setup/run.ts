@@ -19,9 +19,12 @@ export function run(cmd: string, args: readonly string[], opts: { input?: string
   });
 }
 
-/** Runs a shell script inside a lab host: its network and its own view of the files. */
+/**
+ * Runs a shell script inside a lab host: its network, its own view of the files, its processes
+ * (a systemd host's systemctl talks to its own PID 1) and its host name.
+ */
 export function inHost(sshdPid: number, script: string, args: string[] = [], opts: { input?: string; allowFail?: boolean } = {}): Promise<Ran> {
-  return run('nsenter', ['-t', String(sshdPid), '-m', '-n', '--', 'sh', '-c', script, 'lab', ...args], opts);
+  return run('nsenter', ['-t', String(sshdPid), '-m', '-n', '-p', '-u', '--', 'sh', '-c', script, 'lab', ...args], opts);
 }
 
 /** Starts a long-running process detached from us; its pid is returned. */

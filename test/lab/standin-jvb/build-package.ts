@@ -54,6 +54,33 @@ esac
 exit 0
 `;
 
+/**
+ * The unit, shaped like the real package's jitsi-videobridge2.service (EnvironmentFile, User=jvb,
+ * RuntimeDirectory, RestartPreventExitStatus=78, the launcher through bash with a LOGFILE).
+ */
+const UNIT = `[Unit]
+Description=Jitsi Videobridge (jitsi-scale lab TEST STAND-IN)
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+SuccessExitStatus=143
+RestartPreventExitStatus=78
+EnvironmentFile=-/etc/jitsi/videobridge/config
+Environment=LOGFILE=/var/log/jitsi/jvb.log
+User=jvb
+RuntimeDirectory=jitsi-videobridge
+RuntimeDirectoryMode=0750
+PIDFile=/var/run/jitsi-videobridge/jitsi-videobridge.pid
+ExecStart=/bin/bash -c "exec /usr/share/jitsi-videobridge/jvb.sh \${JVB_OPTS} < /dev/null >> \${LOGFILE} 2>&1"
+ExecStartPost=/bin/bash -c "echo $MAINPID > /var/run/jitsi-videobridge/jitsi-videobridge.pid"
+Restart=on-failure
+RestartSec=2
+
+[Install]
+WantedBy=multi-user.target
+`;
+
 const TEMPLATES = `Template: jitsi-videobridge/jvb-hostname
 Type: string
 Description: The hostname of the current installation (lab stand-in)
@@ -84,8 +111,12 @@ ${bridgeFilesScript(era)}
     chown -R jvb /etc/jitsi/videobridge
     chmod 0640 /etc/jitsi/videobridge/*
     update-rc.d jitsi-videobridge2 defaults >/dev/null 2>&1 || true
-    # Started at install, as the real package does (invoke-rc.d does nothing without an init system here).
-    if [ -d /run/systemd/system ]; then invoke-rc.d jitsi-videobridge2 restart >/dev/null 2>&1 || true
+    # Enabled and started at install, as the real package does: the unit under systemd, the init
+    # script elsewhere.
+    if [ -d /run/systemd/system ]; then
+      deb-systemd-helper enable jitsi-videobridge2.service >/dev/null 2>&1 || systemctl enable jitsi-videobridge2.service >/dev/null 2>&1 || true
+      systemctl daemon-reload >/dev/null 2>&1 || true
+      systemctl restart jitsi-videobridge2.service >/dev/null 2>&1 || true
     else /etc/init.d/jitsi-videobridge2 restart >/dev/null 2>&1 || true; fi
     ;;
 esac
@@ -95,7 +126,10 @@ exit 0
 
 const PRERM = `#!/bin/sh
 set -e
-if [ "$1" = remove ] || [ "$1" = upgrade ]; then /etc/init.d/jitsi-videobridge2 stop >/dev/null 2>&1 || true; fi
+if [ "$1" = remove ] || [ "$1" = upgrade ]; then
+  if [ -d /run/systemd/system ]; then systemctl stop jitsi-videobridge2.service >/dev/null 2>&1 || true
+  else /etc/init.d/jitsi-videobridge2 stop >/dev/null 2>&1 || true; fi
+fi
 exit 0
 `;
 
@@ -119,6 +153,7 @@ export async function buildStandinPackage(era: Era, workDir: string, outDir: str
     `// jitsi-scale lab TEST STAND-IN: the simulated bridge.\nprocess.env.JVB_STANDIN_VERSION = ${JSON.stringify(version)};\nawait import(${JSON.stringify(SIM_ENTRY)});\n`,
   );
   await put(join(root, 'etc/init.d/jitsi-videobridge2'), INIT_SCRIPT, 0o755);
+  await put(join(root, 'lib/systemd/system/jitsi-videobridge2.service'), UNIT);
   await put(join(root, 'usr/share/doc/jitsi-videobridge2/README.lab'), 'TEST STAND-IN built by the jitsi-scale lab. Not the Jitsi Videobridge.\n');
   await put(
     join(root, 'DEBIAN/control'),

@@ -1,0 +1,169 @@
+import type { Profile } from './lab-config.js';
+
+/*
+ * Host profiles: the shapes real Jitsi servers come in (../shared/HOSTS.md), each made inside the
+ * host's own overlay by installing and configuring the real Debian packages from the lab's
+ * repository. A profile also takes away the firewall packages its shape does not have, so that
+ * whatever this machine has installed, every host of a profile looks the same.
+ */
+
+export const PROFILE_DOCS: Record<Profile, string> = {
+  'debian-nft': 'Debian 12 as installed: nftables, no rules loaded, its service disabled',
+  iptables: 'hand-made iptables rules kept by iptables-persistent',
+  'ubuntu-ufw': "ufw active with the Jitsi quick-start rules (22, 80, 443/tcp, 10000, 3478/udp, 5349/tcp) and a guide's public 5222/tcp",
+  'ufw-inactive': 'ufw installed and inactive, no nftables (an Ubuntu cloud image)',
+  firewalld: 'firewalld running (its own dbus), http and https services in its default zone',
+  bare: 'no firewall tool at all (a VPS behind its provider security group)',
+  systemd: 'debian-nft, booted with systemd as PID 1: services are units driven by systemctl',
+};
+
+const PRELUDE = `
+set -e
+export DEBIAN_FRONTEND=noninteractive
+absent() {
+  for p in "$@"; do
+    if dpkg-query -W -f '\${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^i'; then
+      dpkg --purge --force-depends "$p" >/dev/null 2>&1
+    fi
+  done
+}
+get() { apt-get install -y -q --no-install-recommends "$@" >/dev/null; }
+`;
+
+const SETUP: Record<Profile, string> = {
+  'debian-nft': `
+absent ufw firewalld iptables-persistent netfilter-persistent
+get nftables
+nft flush ruleset
+rm -f /etc/systemd/system/sysinit.target.wants/nftables.service`,
+  systemd: `
+absent ufw firewalld iptables-persistent netfilter-persistent
+get nftables
+nft flush ruleset
+systemctl disable nftables.service >/dev/null 2>&1 || true`,
+  iptables: `
+absent ufw firewalld nftables
+printf '%s\\n' 'iptables-persistent iptables-persistent/autosave_v4 boolean false' 'iptables-persistent iptables-persistent/autosave_v6 boolean false' | debconf-set-selections
+get iptables iptables-persistent
+iptables -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+iptables -A INPUT -p tcp --dport 22 -j ACCEPT
+iptables -A INPUT -p tcp -m multiport --dports 80,443 -j ACCEPT
+iptables -A INPUT -p icmp -j ACCEPT
+iptables -A INPUT -s 10.77.0.0/24 -p tcp --dport 5269 -j ACCEPT
+ip6tables -A INPUT -p tcp -m multiport --dports 80,443 -j ACCEPT
+mkdir -p /etc/iptables
+iptables-save > /etc/iptables/rules.v4
+ip6tables-save > /etc/iptables/rules.v6`,
+  'ubuntu-ufw': `
+absent firewalld iptables-persistent netfilter-persistent
+get ufw
+for r in 22/tcp 80/tcp 443/tcp 10000/udp 3478/udp 5349/tcp 5222/tcp; do ufw allow "$r" >/dev/null; done
+ufw --force enable >/dev/null`,
+  'ufw-inactive': `
+absent firewalld iptables-persistent netfilter-persistent nftables
+get ufw
+ufw --force disable >/dev/null 2>&1 || true`,
+  firewalld: `
+absent ufw iptables-persistent netfilter-persistent
+get firewalld
+mkdir -p /run/dbus
+[ -s /etc/machine-id ] || cat /proc/sys/kernel/random/uuid | tr -d - > /etc/machine-id
+dbus-daemon --system --fork >/dev/null 2>&1
+firewalld >/var/log/firewalld.start 2>&1
+i=0
+until [ "$(firewall-cmd --state 2>/dev/null)" = running ]; do
+  i=$((i + 1)); [ $i -lt 300 ] || { echo "firewalld did not start" >&2; exit 1; }
+  sleep 0.1
+done
+firewall-cmd --permanent --add-service=http --add-service=https >/dev/null
+firewall-cmd --reload >/dev/null`,
+  bare: `
+absent ufw firewalld iptables-persistent netfilter-persistent nftables iptables`,
+};
+
+/** The script that makes a lab host into `profile` (run inside the host, as root). */
+export function profileScript(profile: Profile): string {
+  return PRELUDE + SETUP[profile];
+}
+
+/**
+ * A reboot of the firewall: the live rules are flushed, then loaded the way boot loads them, in
+ * boot's order: the nftables service (when enabled) loads /etc/nftables.conf, netfilter-persistent
+ * loads /etc/iptables/rules.v*, ufw (when enabled in ufw.conf) its user rules, firewalld its
+ * permanent configuration.
+ */
+export const REBOOT_FIREWALL = `
+nft flush ruleset 2>/dev/null || true
+for t in iptables ip6tables; do
+  if command -v $t >/dev/null 2>&1; then $t -F 2>/dev/null; $t -X 2>/dev/null; $t -P INPUT ACCEPT 2>/dev/null; fi
+done
+if [ "$(systemctl is-enabled nftables.service 2>/dev/null)" = enabled ]; then
+  if [ -d /run/systemd/system ]; then systemctl restart nftables.service; else nft -f /etc/nftables.conf; fi
+fi
+if command -v netfilter-persistent >/dev/null 2>&1; then netfilter-persistent start >/dev/null 2>&1; fi
+if [ -f /etc/ufw/ufw.conf ] && grep -q '^ENABLED=yes' /etc/ufw/ufw.conf; then /lib/ufw/ufw-init start >/dev/null; fi
+if command -v firewall-cmd >/dev/null 2>&1 && [ "$(firewall-cmd --state 2>/dev/null)" = running ]; then firewall-cmd --reload >/dev/null; fi
+exit 0`;
+
+/** The firewall's configuration as seen from inside a host, one section per tool (see foreignRules). */
+export const FIREWALL_SNAPSHOT = `
+echo '@@nft'; nft list ruleset 2>/dev/null
+echo '@@iptables'; iptables-save 2>/dev/null; ip6tables-save 2>/dev/null
+echo '@@ufw'; cat /etc/ufw/user.rules /etc/ufw/user6.rules 2>/dev/null | grep '^### tuple'
+echo '@@firewalld'; firewall-cmd --permanent --list-all 2>/dev/null
+echo '@@end'`;
+
+/**
+ * Pure: the rules in a snapshot that are not this tool's, for comparing before and after a run.
+ * Ours are the tables, chains and rules named jitsi-scale, and the ports the tool manages
+ * (`ports`, e.g. 5222/tcp and 10000/udp in firewalld). Counters are dropped.
+ */
+export function foreignRules(snapshot: string, ports: readonly string[]): string[] {
+  const all = foreignBySection(snapshot, ports);
+  // A front end's rules are compared as it keeps them: the live tables are its rendering of them.
+  for (const manager of ['firewalld', 'ufw']) {
+    const own = all.filter((l) => l.startsWith(`${manager} `));
+    if (own.length) return own;
+  }
+  return all;
+}
+
+function foreignBySection(snapshot: string, ports: readonly string[]): string[] {
+  const out: string[] = [];
+  let section = '';
+  let skipDepth = 0;
+  for (const raw of snapshot.split('\n')) {
+    const head = /^@@(\w+)$/.exec(raw);
+    if (head) {
+      section = head[1]!;
+      continue;
+    }
+    const line = raw.trim();
+    if (!line || (line.startsWith('#') && section !== 'ufw')) continue;
+    if (section === 'nft') {
+      // our tables, and the ones iptables-nft keeps (compared in the iptables section): skip them whole
+      if (skipDepth > 0 || /^table inet jitsi_scale_|^table (ip|ip6) (filter|nat|mangle|raw|security) /.test(line)) {
+        skipDepth += (line.match(/{/g) ?? []).length - (line.match(/}/g) ?? []).length;
+        continue;
+      }
+      if (/jitsi-scale/.test(line)) continue;
+      out.push(`nft ${line.replace(/counter packets \d+ bytes \d+ ?/, '')}`);
+    } else if (section === 'iptables') {
+      if (/jitsi-scale/.test(line) || line === 'COMMIT' || line.startsWith('*')) continue;
+      out.push(`iptables ${line.replace(/\[\d+:\d+\]/, '')}`);
+    } else if (section === 'ufw') {
+      // the tuple's comment is hex; ours decode to jitsi-scale-…
+      const comment = /comment=([0-9a-f]+)/.exec(line)?.[1];
+      if (comment && Buffer.from(comment, 'hex').toString().startsWith('jitsi-scale')) continue;
+      out.push(`ufw ${line}`);
+    } else if (section === 'firewalld') {
+      if (/^(ports|rich rules):/.test(line) || /^rule family/.test(line)) {
+        const kept = line.split(/\s+/).filter((w) => !ports.includes(w));
+        out.push(`firewalld ${/^rule family/.test(line) ? '' : kept.join(' ')}`.trim());
+        continue;
+      }
+      out.push(`firewalld ${line}`);
+    }
+  }
+  return out.filter((l) => l !== 'firewalld');
+}
