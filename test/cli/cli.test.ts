@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { sshdUnavailable, startLocalSshd, type LocalSshd } from '../support/local-sshd.js';
+import { ensureSshd, sshdUnavailable, startLocalSshd, type LocalSshd } from '../support/local-sshd.js';
 import { fixture } from '../support/fixtures.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -119,6 +119,7 @@ describe('cli: unreachable hosts', () => {
   });
 });
 
+await ensureSshd();
 const why = sshdUnavailable();
 if (why && process.env.CI) throw new Error(`cli SSH tests cannot run in CI: ${why}`);
 

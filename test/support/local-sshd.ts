@@ -3,6 +3,7 @@ import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureDebianPackages } from './debian-packages.js';
 
 /**
  * A real OpenSSH server on 127.0.0.1 with its own host key and one authorized client key, for
@@ -18,6 +19,11 @@ export interface LocalSshd {
 }
 
 export const SSHD = '/usr/sbin/sshd';
+
+/** Installs OpenSSH's server and sudo when missing (as root: CI, a fresh machine). */
+export async function ensureSshd(): Promise<void> {
+  if (process.getuid?.() === 0) await ensureDebianPackages({ [SSHD]: 'openssh-server', '/usr/bin/ssh-keygen': 'openssh-client', '/usr/bin/sudo': 'sudo' });
+}
 
 /** Why the sshd tests cannot run here, or null when they can. In CI this is a failure, never a skip. */
 export function sshdUnavailable(): string | null {

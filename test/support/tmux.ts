@@ -3,11 +3,14 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ensureDebianPackages } from './debian-packages.js';
 
 const exec = promisify(execFile);
 
 /** Why tmux tests cannot run here, or null when they can. */
 export async function tmuxUnavailable(): Promise<string | null> {
+  // As root (CI, a fresh machine), the test harness installs tmux itself.
+  if (process.getuid?.() === 0) await ensureDebianPackages({ '/usr/bin/tmux': 'tmux' }).catch(() => undefined);
   try {
     await exec('tmux', ['-V']);
     return null;

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { UnreachableError } from '../../src/transport/host.js';
 import { connectSsh, type TestTarget } from '../support/ssh-connect.js';
 import { fileOperationContract } from './file-operations.js';
-import { freePort, sshdUnavailable, startLocalSshd, type LocalSshd } from '../support/local-sshd.js';
+import { freePort, ensureSshd, sshdUnavailable, startLocalSshd, type LocalSshd } from '../support/local-sshd.js';
 
+await ensureSshd();
 const why = sshdUnavailable();
 if (why && process.env.CI) throw new Error(`SSH transport tests cannot run in CI: ${why}`);
 

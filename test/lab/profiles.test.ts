@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { DOMAIN, LAB_DIR, PROFILES, type LabHost, type LabState, type Profile } from './setup/lab-config.js';
+import { labDown, labUp } from './setup/lab.js';
+import { breweryMembers } from './setup/lab-probes.js';
+import { changed, inventory, jitsiScale, planned, type Run } from './setup/lab-runs.js';
+import { FIREWALL_SNAPSHOT, PROFILE_DOCS, REBOOT_FIREWALL, foreignRules } from './setup/profiles.js';
+import { inHost } from './setup/run.js';
+import { canConnect } from '../support/tcp-probe.js';
+
+/*
+ * The whole playbook on every host shape the lab can make (HOSTS.md): each profile is a fresh lab
+ * whose meet host and bridges are all of that shape, set up with one bridge, then a second.
+ */
+
+const why = process.getuid?.() === 0 ? null : 'the lab needs root';
+if (why && process.env.CI) throw new Error(`profile lab tests cannot run in CI: ${why}`);
+
+const OUR_PORTS = ['5222/tcp', '10000/udp'];
+
+function hostOf(lab: LabState, name: string): LabHost {
+  return lab.hosts.find((h) => h.name === name)!;
+}
+
+async function sh(lab: LabState, name: string, script: string, args: string[] = []): Promise<string> {
+  return (await inHost(hostOf(lab, name).sshdPid, script, args, { allowFail: true })).stdout;
+}
+
+async function foreign(lab: LabState, name: string): Promise<string[]> {
+  return foreignRules(await sh(lab, name, FIREWALL_SNAPSHOT), OUR_PORTS);
+}
+
+async function nicknameOf(lab: LabState, bridge: string): Promise<string> {
+  const conf = await sh(lab, bridge, 'cat /etc/jitsi/videobridge/jvb.conf');
+  return /MUC_NICKNAME\s*=\s*"?([^"\s]+)/.exec(conf)![1]!;
+}
+
+async function inBrewery(lab: LabState, bridges: string[]): Promise<void> {
+  const members = await breweryMembers(lab);
+  for (const b of bridges) assert.ok(members.includes(`jvbbrewery@internal.auth.${DOMAIN}/${await nicknameOf(lab, b)}`), `${b} in ${members.join(', ')}`);
+}
+
+/** 5222 on the meet host: each bridge gets in over IPv4; the outsider gets in over neither family. */
+async function xmppReach(lab: LabState, bridges: string[]): Promise<void> {
+  const meet = hostOf(lab, 'meet');
+  const outsider = hostOf(lab, 'outsider');
+  for (const b of bridges) assert.equal(await canConnect(`jsl-${b}`, hostOf(lab, b).address, meet.address, 5222), true, `${b} reaches 5222`);
+  assert.equal(await canConnect('jsl-outsider', outsider.address, meet.address, 5222), false, 'the outsider is refused over IPv4');
+  assert.equal(await canConnect('jsl-outsider', outsider.address6, meet.address6, 5222), false, 'the outsider is refused over IPv6');
+}
+
+function assertOk(r: Run): void {
+  assert.equal(r.code, 0, r.stdout.slice(-3000));
+}
+
+function profileScenario(profile: Profile): void {
+  describe(`the whole playbook on ${profile} hosts (${PROFILE_DOCS[profile]})`, { skip: why ?? false }, () => {
+    let lab: LabState;
+    const inv = join(LAB_DIR, `profile-${profile}.yaml`);
+    const rulesBefore = new Map<string, string[]>();
+    let v6Listening = false;
+
+    before(async () => {
+      await labDown();
+      lab = await labUp({ bridges: 2, era: 'current', profile });
+      for (const h of ['meet', 'jvb1', 'jvb2']) rulesBefore.set(h, await foreign(lab, h));
+      v6Listening = /\[::\]:5222|:::5222/.test(await sh(lab, 'meet', 'ss -ltn 2>/dev/null || netstat -ltn 2>/dev/null'));
+    });
+    after(async () => {
+      await labDown();
+    });
+
+    test('one bridge: it joins the brewery; 5222 is open to it and closed to the outsider over IPv4 and IPv6', async () => {
+      // Prosody listens on both families, so a refusal below is the firewall's doing
+      assert.ok(v6Listening, 'Prosody listens on [::]:5222');
+      const outsider = hostOf(lab, 'outsider');
+      const meet = hostOf(lab, 'meet');
+      const openBefore = profile !== 'firewalld'; // firewalld's default zone already rejects it
+      assert.equal(await canConnect('jsl-outsider', outsider.address, meet.address, 5222), openBefore, 'IPv4 before the run');
+      assert.equal(await canConnect('jsl-outsider', outsider.address6, meet.address6, 5222), openBefore, 'IPv6 before the run');
+      await writeFile(inv, inventory(lab, ['jvb1']));
+      const r = await jitsiScale(['--yes', '--json', '-i', inv]);
+      assertOk(r);
+      const facts = r.events.filter((e) => e.type === 'facts:gathered');
+      assert.ok(facts.every((e) => e.type === 'facts:gathered' && e.init === (profile === 'systemd' ? 'systemd' : 'sysv')), JSON.stringify(facts));
+      if (profile === 'bare' || profile === 'ufw-inactive') {
+        // the plan named the package it installs, and that it removes nothing
+        assert.ok(planned(r).some((l) => /^meet firewall: install nftables \S+ .*removes nothing$/.test(l)), planned(r).join('\n'));
+      }
+      if (profile === 'ufw-inactive') {
+        assert.match(await sh(lab, 'meet', "dpkg-query -W -f '${db:Status-Abbrev}' ufw"), /^ii/, 'ufw is still installed');
+        assert.match(await sh(lab, 'meet', 'ufw status'), /inactive/, 'ufw was not turned on');
+        const notes = r.events.flatMap((e) => (e.type === 'step:planned' && e.step === 'firewall' && e.host === 'meet' ? e.notes : []));
+        assert.ok(notes.some((n) => /ufw is installed but inactive.*nftables.*iptables-persistent.*Breaks/.test(n)), notes.join('\n'));
+      }
+      if (profile === 'ubuntu-ufw') {
+        assert.ok(planned(r).some((l) => /^meet firewall: ufw delete allow 5222\/tcp .*remove the public opening/.test(l)), planned(r).join('\n'));
+      }
+      if (profile === 'systemd') {
+        assert.match(await sh(lab, 'jvb1', 'systemctl is-active jitsi-videobridge2.service'), /^active/);
+        assert.match(await sh(lab, 'meet', 'systemctl is-active prosody.service'), /^active/);
+      }
+      await inBrewery(lab, ['jvb1']);
+      await xmppReach(lab, ['jvb1']);
+    });
+
+    test('a rerun changes nothing', async () => {
+      const r = await jitsiScale(['--yes', '--json', '-i', inv]);
+      assertOk(r);
+      assert.deepEqual(changed(r), []);
+    });
+
+    test("adding a bridge changes only that bridge and the meet host's rule", async () => {
+      await writeFile(inv, inventory(lab, ['jvb1', 'jvb2']));
+      const r = await jitsiScale(['--yes', '--json', '-i', inv]);
+      assertOk(r);
+      const changes = changed(r);
+      const stray = changes.filter((c) => !c.startsWith('jvb2 ') && !c.startsWith('meet firewall:'));
+      assert.deepEqual(stray, [], changes.join('\n'));
+      assert.ok(changes.some((c) => c.startsWith('meet firewall:')), changes.join('\n'));
+      assert.ok(changes.some((c) => c.startsWith('jvb2 install-bridge:')), changes.join('\n'));
+      await inBrewery(lab, ['jvb1', 'jvb2']);
+      await xmppReach(lab, ['jvb1', 'jvb2']);
+    });
+
+    test('the rules that are not ours are as they were', async () => {
+      for (const h of ['meet', 'jvb1', 'jvb2']) {
+        let expected = rulesBefore.get(h)!;
+        // the one rule of theirs the tool removes, and says so: a public opening of 5222
+        if (h === 'meet') expected = expected.filter((l) => !/^ufw ### tuple ### allow tcp 5222 (0\.0\.0\.0\/0|::\/0) any (0\.0\.0\.0\/0|::\/0) in/.test(l));
+        assert.deepEqual(await foreign(lab, h), expected, h);
+      }
+      if (profile === 'ubuntu-ufw') assert.notDeepEqual(rulesBefore.get('meet'), await foreign(lab, 'meet'), 'the public 5222 was there before');
+    });
+
+    test('after a reboot the rules are loaded again: the outsider is refused, the bridges let in, nothing to change', async () => {
+      for (const h of ['meet', 'jvb1', 'jvb2']) await sh(lab, h, REBOOT_FIREWALL);
+      await xmppReach(lab, ['jvb1', 'jvb2']);
+      const r = await jitsiScale(['--check', '--json', '-i', inv]);
+      assertOk(r);
+      assert.deepEqual(planned(r), [], 'the rules came back as the tool left them');
+    });
+  });
+}
+
+for (const profile of PROFILES) profileScenario(profile);
+
+describe('never a surprise on a host where ufw is installed but inactive', { skip: why ?? false }, () => {
+  let lab: LabState;
+  const inv = join(LAB_DIR, 'profile-ufw-safety.yaml');
+  const ufwOf = async () => ({
+    installed: /^ii/.test(await sh(lab, 'meet', "dpkg-query -W -f '${db:Status-Abbrev}' ufw")),
+    status: (await sh(lab, 'meet', 'ufw status')).split('\n')[0],
+  });
+
+  before(async () => {
+    await labDown();
+    lab = await labUp({ bridges: 1, era: 'current', profile: 'ufw-inactive' });
+  });
+  after(async () => {
+    await labDown();
+  });
+
+  test('iptables, whose persistence package Breaks ufw, is refused before anything is removed, naming the variable that allows it', async () => {
+    await writeFile(inv, inventory(lab, ['jvb1'], { meet: 'jitsi_firewall: iptables' }));
+    const r = await jitsiScale(['--yes', '--plain', '-i', inv]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stdout, /meet.*installing iptables-persistent would remove ufw.*jitsi_allow_package_removal: true/);
+    assert.deepEqual(await ufwOf(), { installed: true, status: 'Status: inactive' });
+  });
+
+  test('turning ufw on is refused headless, naming jitsi_firewall_enable; ufw stays off', async () => {
+    await writeFile(inv, inventory(lab, ['jvb1'], { meet: 'jitsi_firewall: ufw' }));
+    const r = await jitsiScale(['--yes', '--plain', '-i', inv]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stdout, /meet.*ufw is installed but inactive.*jitsi_firewall_enable: true/);
+    assert.deepEqual(await ufwOf(), { installed: true, status: 'Status: inactive' });
+  });
+
+  test('with jitsi_firewall_enable, SSH is allowed first, ufw goes on, the run goes on over the same connection, and new SSH logins work', async () => {
+    await writeFile(inv, inventory(lab, ['jvb1'], { meet: 'jitsi_firewall: ufw, jitsi_firewall_enable: true' }));
+    const r = await jitsiScale(['--yes', '--json', '-i', inv]);
+    assertOk(r);
+    const meetChanges = changed(r).filter((c) => c.startsWith('meet firewall:'));
+    const sshAt = meetChanges.findIndex((c) => /ufw allow 22\/tcp comment jitsi-scale-ssh/.test(c));
+    const enableAt = meetChanges.findIndex((c) => /ufw --force enable/.test(c));
+    assert.ok(sshAt >= 0 && enableAt >= 0, meetChanges.join('\n'));
+    const order = r.events.filter((e) => e.type === 'task:changed' && e.host === 'meet' && e.step === 'firewall').map((e) => (e.type === 'task:changed' ? e.description : ''));
+    assert.ok(order.findIndex((d) => d.includes('jitsi-scale-ssh')) < order.findIndex((d) => d.includes('--force enable')), order.join('\n'));
+    assert.equal((await ufwOf()).status, 'Status: active');
+    // verify asked Prosody on the meet host after ufw went on: the connection in use survived
+    assert.ok(r.events.some((e) => e.type === 'step:host-result' && e.step === 'verify' && e.status === 'ok'));
+    const again = await jitsiScale(['--check', '--json', '-i', inv]);
+    assertOk(again);
+    assert.deepEqual(planned(again), [], 'a new SSH login works, and nothing is left to do');
+    await xmppReach(lab, ['jvb1']);
+  });
+});
