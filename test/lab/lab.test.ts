@@ -132,7 +132,7 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
         'add the apt source /etc/apt/sources.list.d/jitsi-lab.list',
         'preseed debconf for jitsi-videobridge2: jitsi-videobridge/jvb-hostname, jitsi-videobridge/jvbsecret',
         'refresh the package lists (apt-get update)',
-        'install jitsi-videobridge2',
+        'install jitsi-videobridge2; what comes with it is known once the lists are refreshed; removes nothing',
       ],
     );
     await applyAll(jvb1, changes);
@@ -144,6 +144,16 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
     assert.equal((await jvb1.stat('/etc/jitsi/videobridge/jvb.conf'))?.owner, 'jvb');
     assert.deepEqual(await planAptPackage(jvb1, pkg), [], 'installed: nothing more to do');
     assert.equal((await jvb1.exec(['sh', '-c', 'test -x /usr/share/jitsi-videobridge/jvb.sh && echo yes'])).stdout.trim(), 'yes');
+  });
+
+  test("when apt already knows the package, the plan's install line is apt's own answer: versions, and nothing removed", async () => {
+    const jvb2 = await connect('jvb2');
+    await jvb2.exec(['sh', '-c', `echo "${LAB_PACKAGE.source!.line}" > ${LAB_PACKAGE.source!.file} && apt-get update -q >/dev/null 2>&1`]);
+    const changes = await planAptPackage(jvb2, { ...LAB_PACKAGE, preseed: [] });
+    assert.deepEqual(
+      changes.map((c) => c.description),
+      [`install jitsi-videobridge2 ${STANDIN_VERSION.current}; removes nothing`],
+    );
   });
 
   test('the simulated bridge logs in and joins the brewery with a right config, and says not-authorized with a wrong one', async () => {

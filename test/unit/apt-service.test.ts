@@ -43,7 +43,7 @@ describe('apt package', () => {
       'add the apt source /etc/apt/sources.list.d/jitsi-stable.list',
       'preseed debconf for jitsi-videobridge2: jitsi-videobridge/jvb-hostname, jitsi-videobridge/jvbsecret',
       'refresh the package lists (apt-get update)',
-      'install jitsi-videobridge2',
+      'install jitsi-videobridge2; what comes with it is known once the lists are refreshed; removes nothing',
     ]);
     assert.ok(!changes.some((c) => `${c.description}${c.diff ?? ''}`.includes('s3cr3t')), 'the preseeded secret is in no description or diff');
   });
@@ -61,7 +61,7 @@ describe('apt package', () => {
     const pinned = planAptChanges({ ...JVB, version: '2.3-160-gaaaaaaa-1', preseed: [] }, installed, `${JVB.source!.line}\n`);
     assert.deepEqual(pinned.map((c) => c.description), ['install jitsi-videobridge2=2.3-160-gaaaaaaa-1 (replacing 2.3-170-g1b0a9b7b-1)']);
     const unknownPin = planAptChanges({ ...JVB, version: '9.9', preseed: [] }, installed, `${JVB.source!.line}\n`);
-    assert.deepEqual(unknownPin.map((c) => c.description), ['refresh the package lists (apt-get update)', 'install jitsi-videobridge2=9.9 (replacing 2.3-170-g1b0a9b7b-1)']);
+    assert.deepEqual(unknownPin.map((c) => c.description), ['refresh the package lists (apt-get update)', 'install jitsi-videobridge2=9.9 (replacing 2.3-170-g1b0a9b7b-1); what comes with it is known once the lists are refreshed; removes nothing']);
   });
 });
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { detectFirewall, type FirewallProbe } from '../../src/modules/firewall/detect-firewall.js';
-import { planFirewalldCommands, richRule } from '../../src/modules/firewall/firewalld.js';
-import { desiredChainRules, liveIsCurrent, persistRules, restoreScript } from '../../src/modules/firewall/iptables.js';
+import { planFirewalldCommands, publicOpening, richRule } from '../../src/modules/firewall/firewalld.js';
+import { desiredChainRules, liveIsCurrent, persistRules, restoreScript, shadowedOpenings } from '../../src/modules/firewall/iptables.js';
 import { deniesByDefault, includeInMainConf, nftRuleFile } from '../../src/modules/firewall/nftables.js';
 import { sourcesByFamily, type PortRule } from '../../src/modules/firewall/port-rule.js';
 import { describeUfwCommand, parseUfwRules, planUfwCommands } from '../../src/modules/firewall/ufw.js';
@@ -171,5 +171,24 @@ describe('nftables config that denies by default', () => {
     assert.equal(deniesByDefault('table inet filter {\n chain input {\n  type filter hook input priority 0; policy drop;\n }\n}\n'), true);
     assert.equal(deniesByDefault('table inet filter {\n chain input {\n  type filter hook input priority 0; policy accept;\n }\n}\n# policy drop;\n'), false);
     assert.equal(deniesByDefault(null), false);
+  });
+});
+
+describe('firewalld and a public XMPP opening', () => {
+  test('the xmpp-client service and an open 5222/tcp are removed, and the plan says so', () => {
+    const cmds = planFirewalldCommands({ richRules: [], ports: ['5222/tcp'], services: ['ssh', 'xmpp-client'] }, XMPP);
+    assert.deepEqual(cmds.slice(0, 2), [
+      ['firewall-cmd', '--permanent', '--remove-port=5222/tcp'],
+      ['firewall-cmd', '--permanent', '--remove-service=xmpp-client'],
+    ]);
+    assert.equal(publicOpening(cmds, XMPP), '; removes the public opening of 5222/tcp (5222/tcp, xmpp-client): it must stay private');
+  });
+});
+
+describe('iptables and a public XMPP opening of the user', () => {
+  test('is named in a note: kept, but shadowed by our chain', () => {
+    const notes = shadowedOpenings(['-A INPUT -p tcp -m tcp --dport 5222 -j ACCEPT', '-A INPUT -s 10.0.0.5/32 -p tcp -m tcp --dport 5222 -j ACCEPT', '-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT'], XMPP);
+    assert.equal(notes.length, 1);
+    assert.match(notes[0]!, /your rule "-A INPUT -p tcp -m tcp --dport 5222 -j ACCEPT" opens 5222\/tcp to everyone; it is left in place, and no longer reached/);
   });
 });

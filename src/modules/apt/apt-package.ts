@@ -4,6 +4,7 @@ import { commandChange } from '../command-change.js';
 import { shScript } from '../../transport/shell-quote.js';
 import { fileChange } from '../file/edit-file.js';
 import { splitSections } from '../probe-sections.js';
+import { planInstallPackages } from './install-packages.js';
 
 /** A debconf answer given before install, so the package asks nothing. */
 export interface Preseed {
@@ -101,8 +102,11 @@ export function planAptChanges(pkg: AptPackage, probe: AptProbe, currentSource: 
   const known = pkg.version ? probe.available.includes(pkg.version) : probe.candidate !== null;
   if (sourcesChanged || !known) changes.push(run('refresh the package lists (apt-get update)', ['apt-get', 'update', '-q']));
   const target = pkg.version ? `${pkg.name}=${pkg.version}` : pkg.name;
+  const replacing = probe.installed ? ` (replacing ${probe.installed})` : '';
+  // Before the lists know the source, apt cannot say what comes with the package: the plan says so.
+  const what = sourcesChanged || !known ? '; what comes with it is known once the lists are refreshed; removes nothing' : '';
   changes.push(
-    run(`install ${target}${probe.installed ? ` (replacing ${probe.installed})` : ''}`, [
+    run(`install ${target}${replacing}${what}`, [
       'env',
       'DEBIAN_FRONTEND=noninteractive',
       'apt-get',
@@ -120,10 +124,21 @@ export function planAptChanges(pkg: AptPackage, probe: AptProbe, currentSource: 
   return changes;
 }
 
-export async function planAptPackage(host: Host, pkg: AptPackage): Promise<Change[]> {
+/**
+ * The changes that install `pkg`. When apt already knows the package, the plan's install line is
+ * apt's own answer: every package installed with it and every package removed (a removal is
+ * refused unless `allowRemoval`).
+ */
+export async function planAptPackage(host: Host, pkg: AptPackage, opts: { allowRemoval?: boolean } = {}): Promise<Change[]> {
   const r = await host.exec(shScript(PROBE, pkg.name, pkg.key?.keyring ?? ''), { readOnly: true });
   if (!r.stdout.includes('@@end')) throw new HostError(host.name, `cannot query the package ${pkg.name}: ${whyFailed(r)}`);
   const probe = parseAptProbe(r.stdout);
   if (isSatisfied(pkg, probe.installed)) return []; // spares reading the source file
-  return planAptChanges(pkg, probe, pkg.source ? await host.readFile(pkg.source.file) : null);
+  const changes = planAptChanges(pkg, probe, pkg.source ? await host.readFile(pkg.source.file) : null);
+  const install = changes[changes.length - 1]!;
+  if (changes.some((c) => c.description.startsWith('refresh the package lists'))) return changes;
+  const target = pkg.version ? `${pkg.name}=${pkg.version}` : pkg.name;
+  const [simulated] = await planInstallPackages(host, [target], { why: probe.installed ? `(replacing ${probe.installed})` : '', allowRemoval: !!opts.allowRemoval });
+  if (simulated) changes[changes.length - 1] = { ...install, description: simulated.description.replace(/ {2,}/g, ' ') };
+  return changes;
 }

@@ -42,6 +42,12 @@ export function planFirewalldCommands(state: FirewalldState, rule: PortRule): st
   return cmds;
 }
 
+/** Pure: the plan's words for removing a public opening of the port (a port or a service). */
+export function publicOpening(cmds: string[][], rule: PortRule): string {
+  const removed = cmds.flat().filter((a) => /^--remove-(port|service)=/.test(a)).map((a) => a.replace(/^--remove-(port|service)=/, ''));
+  return removed.length ? `; removes the public opening of ${rule.port}/${rule.proto} (${removed.join(', ')}): it must stay private` : '';
+}
+
 const PROBE = `
 echo '@@rich'; firewall-cmd --permanent --list-rich-rules || echo '@@error'
 echo '@@ports'; firewall-cmd --permanent --list-ports || echo '@@error'
@@ -57,7 +63,7 @@ export async function planFirewalld(host: Host, rule: PortRule): Promise<Firewal
   if (cmds.length === 0) return { changes: [], notes: [] };
   const changes: Change[] = [
     {
-      description: `firewalld: ${describeRule(rule)} (${cmds.length} permanent rule change${cmds.length > 1 ? 's' : ''}, then reload)`,
+      description: `firewalld: ${describeRule(rule)} (${cmds.length} permanent rule change${cmds.length > 1 ? 's' : ''}, then reload)${publicOpening(cmds, rule)}`,
       diff: cmds.map((c) => c.join(' ')).join('\n') + '\nfirewall-cmd --reload\n',
       async apply(h) {
         for (const argv of [...cmds, ['firewall-cmd', '--reload']]) {

@@ -126,5 +126,15 @@ export async function planIptables(host: Host, rule: PortRule, opts: { paths?: I
     );
     if (change) changes.push(change);
   }
-  return { changes, notes: [] };
+  return { changes, notes: shadowedOpenings(sections.get('v4') ?? [], rule) };
+}
+
+/**
+ * Pure: the user's own rules that accept the port from anywhere. They stay where they are (they
+ * are not ours to remove), but our chain comes first in INPUT, so they are no longer reached.
+ */
+export function shadowedOpenings(rulesS: readonly string[], rule: PortRule): string[] {
+  if (rule.sources === 'any') return [];
+  const open = rulesS.filter((l) => /^-A INPUT /.test(l) && !l.includes(ruleId(rule)) && !/ -s /.test(l) && new RegExp(`--dports? (\\S+,)?${rule.port}\\b`).test(l) && / -j ACCEPT$/.test(l));
+  return open.map((l) => `your rule "${l}" opens ${rule.port}/${rule.proto} to everyone; it is left in place, and no longer reached: the ${ruleId(rule)} chain comes first`);
 }
