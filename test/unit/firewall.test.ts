@@ -5,7 +5,7 @@ import { planFirewalldCommands, publicOpening, richRule } from '../../src/module
 import { desiredChainRules, liveIsCurrent, persistRules, restoreScript, shadowedOpenings } from '../../src/modules/firewall/iptables.js';
 import { deniesByDefault, includeInMainConf, nftRuleFile } from '../../src/modules/firewall/nftables.js';
 import { sourcesByFamily, type PortRule } from '../../src/modules/firewall/port-rule.js';
-import { describeUfwCommand, parseUfwRules, planUfwCommands } from '../../src/modules/firewall/ufw.js';
+import { describeUfwCommand, parseUfwRules, planUfwCommands, sshdPorts } from '../../src/modules/firewall/ufw.js';
 import { assertIdempotent } from '../support/fixtures.js';
 
 const XMPP: PortRule = { proto: 'tcp', port: 5222, sources: ['10.0.0.11', '10.0.0.12'] };
@@ -190,5 +190,17 @@ describe('iptables and a public XMPP opening of the user', () => {
     const notes = shadowedOpenings(['-A INPUT -p tcp -m tcp --dport 5222 -j ACCEPT', '-A INPUT -s 10.0.0.5/32 -p tcp -m tcp --dport 5222 -j ACCEPT', '-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT'], XMPP);
     assert.equal(notes.length, 1);
     assert.match(notes[0]!, /your rule "-A INPUT -p tcp -m tcp --dport 5222 -j ACCEPT" opens 5222\/tcp to everyone; it is left in place, and no longer reached/);
+  });
+});
+
+describe('the SSH ports to keep open before a firewall goes on', () => {
+  test("are the ports sshd listens on, as the host's firewall sees them", () => {
+    const ss = [
+      'LISTEN 0 128 10.77.0.10:22 0.0.0.0:* users:(("sshd",pid=812,fd=3))',
+      'LISTEN 0 128 [::]:2222 [::]:* users:(("sshd",pid=812,fd=4))',
+      'LISTEN 0 128 0.0.0.0:5222 0.0.0.0:* users:(("lua5.4",pid=90,fd=7))',
+    ].join('\n');
+    assert.deepEqual(sshdPorts(ss), [22, 2222]);
+    assert.deepEqual(sshdPorts(''), []);
   });
 });

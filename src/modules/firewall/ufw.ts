@@ -1,4 +1,5 @@
 import { HostError, type Host } from '../../transport/host.js';
+import { shScript } from '../../transport/shell-quote.js';
 import type { FirewallPlan } from './nftables.js';
 import { commandChange } from '../command-change.js';
 import { describeRule, ruleId, type PortRule } from './port-rule.js';
@@ -100,6 +101,20 @@ export function describeUfwCommand(argv: readonly string[], rule: PortRule): str
 
 const SSH_TAG = 'jitsi-scale-ssh';
 
+const SSHD_PORTS = `ss -Hltnp 2>/dev/null | grep '"sshd"' || true`;
+
+/** Pure: the TCP ports sshd listens on, from \`ss -Hltnp\` lines. */
+export function sshdPorts(ssOutput: string): number[] {
+  const ports = new Set<number>();
+  for (const line of ssOutput.split('\n')) {
+    if (!line.includes('"sshd"')) continue;
+    const local = line.trim().split(/\s+/)[3] ?? '';
+    const port = Number(/:(\d+)$/.exec(local)?.[1]);
+    if (port) ports.add(port);
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
 export async function planUfw(host: Host, rule: PortRule, opts: UfwOptions): Promise<FirewallPlan> {
   const tuples = [...parseUfwRules(await host.readFile(UFW_FILES.v4), false), ...parseUfwRules(await host.readFile(UFW_FILES.v6), true)];
   const cmds = planUfwCommands(tuples, rule);
@@ -111,10 +126,16 @@ export async function planUfw(host: Host, rule: PortRule, opts: UfwOptions): Pro
         `ufw is installed but inactive, and jitsi_firewall says ufw: turning it on denies all other incoming traffic. Set jitsi_firewall_enable: true for ${host.name} to let jitsi-scale turn it on (it allows SSH port ${opts.sshPort} first), or set jitsi_firewall: auto`,
       );
     }
-    const sshOpen = tuples.some((t) => t.action === 'allow' && t.dport === String(opts.sshPort) && (t.proto === 'tcp' || t.proto === 'any') && isAnySource(t.src));
-    if (!sshOpen) cmds.unshift(['ufw', 'allow', `${opts.sshPort}/tcp`, 'comment', SSH_TAG]);
+    // The ports sshd listens on, as the host sees them (behind a port forward the inventory's port
+    // is not the one the host's firewall filters); the inventory's port when they cannot be read.
+    const listening = sshdPorts((await host.exec(shScript(SSHD_PORTS), { readOnly: true })).stdout);
+    const sshPorts = listening.length ? listening : [opts.sshPort];
+    for (const port of [...sshPorts].reverse()) {
+      const open = tuples.some((t) => t.action === 'allow' && t.dport === String(port) && (t.proto === 'tcp' || t.proto === 'any') && isAnySource(t.src));
+      if (!open) cmds.unshift(['ufw', 'allow', `${port}/tcp`, 'comment', SSH_TAG]);
+    }
     cmds.push(['ufw', '--force', 'enable']);
-    notes.push(`ufw is inactive: jitsi_firewall_enable lets jitsi-scale turn it on, after allowing SSH (port ${opts.sshPort})`);
+    notes.push(`ufw is inactive: jitsi_firewall_enable lets jitsi-scale turn it on, after allowing SSH (port ${sshPorts.join(', ')})`);
   }
   return { changes: cmds.map((argv) => commandChange(describeUfwCommand(argv, rule), argv, { what: argv.join(' ') })), notes };
 }
