@@ -7,7 +7,7 @@ import { run } from './run.js';
 /*
  * The lab's hosts reach no package mirror, as the lab has no network beyond its own bridge. Every
  * Debian package the tool or a host profile may install on a host is therefore served by the lab
- * itself: a flat apt repository holding those packages and their dependencies (the ones this
+ * itself: a flat apt repository holding those packages and their dependencies (those this
  * machine, and so every host's overlay of it, does not have), fetched with `apt-get download`
  * into a cache that outlives `lab down`. Each host's apt sources name only this repository.
  */
@@ -54,7 +54,9 @@ export async function buildDebianMirror(log: (line: string) => void): Promise<nu
     (await run('apt-cache', ['depends', '--recurse', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', ...MIRROR_PACKAGES])).stdout,
   );
   const installed = await installedHere();
-  const wanted = candidates((await run('apt-cache', ['policy', ...deps.filter((d) => !installed.has(d))])).stdout);
+  // The packages themselves are always served, installed here or not: a profile may take them
+  // away from a host (bare has no firewall tool), and the tool then installs them again.
+  const wanted = candidates((await run('apt-cache', ['policy', ...deps.filter((d) => !installed.has(d) || MIRROR_PACKAGES.includes(d))])).stdout);
   await mkdir(PACKAGE_CACHE, { recursive: true });
   const cached = await readdir(PACKAGE_CACHE);
   const file = (name: string, version: string) => cached.find((f) => f.startsWith(debPrefix(name, version)) && f.endsWith('.deb'));
