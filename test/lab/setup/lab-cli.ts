@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { INVENTORY_FILE, PROFILES, parseProfileArgs } from './lab-config.js';
 import { PROFILE_DOCS } from './profiles.js';
-import { LabError, labDown, labStatus, labUp } from './lab.js';
+import { LabError, labDown, labReboot, labStatus, labUp } from './lab.js';
 
 const USAGE = `Usage: npm run lab -- up [--bridges N] [--era current|legacy] [--profile P | --profile HOST=P ...]
-                       [--bastion-only] [--c2s-loopback] | down | status
+                       [--bastion-only] [--c2s-loopback] | reboot HOST... | down | status
 
   up      create the lab: a meet host (Prosody, Jitsi-style config), N bridge hosts (default 2)
           an outsider and a bastion, each a network namespace with its own sshd; writes
@@ -14,6 +14,7 @@ const USAGE = `Usage: npm run lab -- up [--bridges N] [--era current|legacy] [--
           --profile: the server shape of the meet host and the bridges (default debian-nft);
           HOST=P gives one host (meet, jvb2) or a role (meet, jvb) its own. Profiles:
 ${PROFILES.map((p) => `            ${p.padEnd(13)} ${PROFILE_DOCS[p]}`).join('\n')}
+  reboot HOST...  power a systemd host off and boot it again on the same files
   down    remove everything up made (safe to run twice)
   status  say what is up`;
 
@@ -25,7 +26,8 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const log = (line: string) => process.stdout.write(`lab: ${line}\n`);
-  const { values } = parseArgs({ args: rest, options: { bridges: { type: 'string' }, era: { type: 'string' }, profile: { type: 'string', multiple: true }, 'bastion-only': { type: 'boolean' }, 'c2s-loopback': { type: 'boolean' } }, strict: true });
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { bridges: { type: 'string' }, era: { type: 'string' }, profile: { type: 'string', multiple: true }, 'bastion-only': { type: 'boolean' }, 'c2s-loopback': { type: 'boolean' } }, strict: true });
+  if (positionals.length && command !== 'reboot') throw new LabError(`unexpected argument "${positionals[0]}" (npm run lab -- help)`);
   switch (command) {
     case 'up': {
       const bridges = values.bridges === undefined ? 2 : Number(values.bridges);
@@ -41,6 +43,12 @@ async function main(argv: string[]): Promise<number> {
       const state = await labUp({ bridges, era, log, profile: parsed.fallback, profiles: parsed.profiles, bastionOnly: values['bastion-only'] ?? false, c2sLoopback: values['c2s-loopback'] ?? false });
       log(`up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${state.hosts.map((h) => `${h.name} ${h.address}${h.role === 'meet' || h.role === 'jvb' ? ` (${h.profile})` : ''}`).join(', ')}`);
       log(`inventory: ${INVENTORY_FILE}`);
+      return 0;
+    }
+    case 'reboot': {
+      if (positionals.length === 0) throw new LabError('reboot takes the names of the hosts to reboot');
+      const state = await labReboot(positionals);
+      log(`rebooted ${positionals.join(', ')}: ${state.hosts.filter((h) => positionals.includes(h.name)).map((h) => `${h.name} pid ${h.sshdPid}`).join(', ')}`);
       return 0;
     }
     case 'down':

@@ -26,8 +26,11 @@ cp /etc/skel/.bashrc /etc/skel/.profile /root/
 mkdir -p /run/sshd /run/lock
 hostname "$host"
 echo "$host" > /etc/hostname
-rm -f /etc/ssh/ssh_host_*
-ssh-keygen -q -t ed25519 -N '' -C "$host" -f /etc/ssh/ssh_host_ed25519_key
+# The host's own key, made once: a host that reboots keeps it, as a server does.
+if ! grep -q " $host\$" /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null; then
+  rm -f /etc/ssh/ssh_host_*
+  ssh-keygen -q -t ed25519 -N '' -C "$host" -f /etc/ssh/ssh_host_ed25519_key
+fi
 install -m 0644 "$lab/id_ed25519.pub" /etc/ssh/lab_authorized_keys
 # A non-root operator with passwordless sudo, for the tool's become path.
 id deploy >/dev/null 2>&1 || useradd -m -s /bin/bash deploy
@@ -61,6 +64,8 @@ exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_lab_config
  */
 const SYSTEMD_BOOT = `${HOST_SETUP}
 mount -t proc proc /proc
+if [ ! -e /etc/lab-first-boot ]; then
+# First boot only (a reboot keeps what was enabled since, as a server does):
 find /etc/systemd/system -maxdepth 1 -name '*.wants' -exec rm -rf {} +
 # Units that would reach past the host into this machine: /tmp and /dev are shared (tmpfiles
 # empties /tmp at boot), and kernel.* sysctls, modules and binfmt are global.
@@ -83,6 +88,8 @@ WantedBy=multi-user.target
 UNIT
 mkdir -p /etc/systemd/system/multi-user.target.wants
 ln -sf ../lab-sshd.service /etc/systemd/system/multi-user.target.wants/lab-sshd.service
+touch /etc/lab-first-boot
+fi
 export container=jitsi-scale-lab
 exec /lib/systemd/systemd --log-target=\${LAB_SYSTEMD_LOG:-journal}
 `;
@@ -158,6 +165,48 @@ async function descendantNamed(pid: number, comm: string, timeoutMs = 10_000): P
   throw new Error(`the lab's systemd host did not start within ${timeoutMs / 1000}s (see ${LAB_DIR}/logs)`);
 }
 
+/** Boots a systemd host in its namespace; returns the pid of its systemd (PID 1 inside). */
+async function bootSystemd(host: PlannedHost, log: number): Promise<number> {
+  const launcher = startDetached('sh', ['-c', SYSTEMD_LAUNCH, 'lab-launch', host.name, host.ns, 'sh', '-c', SYSTEMD_BOOT, 'lab-boot', LAB_DIR, host.name, host.address], log);
+  // unshare --fork: systemd is a descendant of the launcher, and its mount namespace is the host's.
+  return descendantNamed(launcher, 'systemd');
+}
+
+/** Removes a systemd host's cgroups, deepest first (empty once its processes are gone). */
+export async function removeCgroups(host?: string): Promise<void> {
+  for (const tree of CGROUP_TREES) {
+    const dir = join(tree, CGROUP_DIR, ...(host ? [host] : []));
+    await run('sh', ['-c', 'd="$1"; [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; exit 0', 'rm', dir], { allowFail: true });
+  }
+}
+
+/**
+ * A real reboot of a systemd host: every process of the host is killed (power off), then it boots
+ * again on the same files, and its units start as enabled; firewall rules come back only if the
+ * boot loads them.
+ */
+export async function rebootHost(host: LabHost): Promise<LabHost> {
+  if (host.profile !== 'systemd') throw new Error(`${host.name} has no init system to boot: only systemd hosts reboot`);
+  for (let i = 0; i < 50; i++) {
+    const pids = (await run('ip', ['netns', 'pids', host.ns], { allowFail: true })).stdout.split(/\s+/).filter(Boolean).map(Number);
+    if (pids.length === 0) break;
+    for (const p of pids) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await removeCgroups(host.name);
+  const log = openSync(join(LAB_DIR, 'logs', `${host.name}-sshd.log`), 'a');
+  const pid = await bootSystemd(host, log);
+  closeSync(log);
+  await waitForSsh(host.address, 60_000);
+  return { ...host, sshdPid: pid };
+}
+
 export async function startHost(host: PlannedHost): Promise<LabHost> {
   const veth = vethName(host);
   await run('ip', ['netns', 'add', host.ns]);
@@ -174,9 +223,7 @@ export async function startHost(host: PlannedHost): Promise<LabHost> {
   // reap late (seen: 1.5 s), and every service stop waits that long.
   let pid: number;
   if (host.profile === 'systemd') {
-    const launcher = startDetached('sh', ['-c', SYSTEMD_LAUNCH, 'lab-launch', host.name, host.ns, 'sh', '-c', SYSTEMD_BOOT, 'lab-boot', LAB_DIR, host.name, host.address], log);
-    // unshare --fork: systemd is the launcher's child, and its mount namespace is the host's.
-    pid = await descendantNamed(launcher, 'systemd');
+    pid = await bootSystemd(host, log);
   } else {
     const boot = ['tini', '-s', '-g', '--', 'sh', '-c', HOST_BOOT, 'lab-boot', LAB_DIR, host.name, host.address];
     pid = startDetached('ip', ['netns', 'exec', host.ns, 'unshare', '--mount', '--uts', '--propagation', 'private', ...boot], log);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { buildStandinPackage, writeAptRepo } from '../standin-jvb/build-package.js';
 import { mapLimit } from '../../../src/engine/pool.js';
 import { BRIDGE_DEV, CLIENT_KEY, DEFAULT_PROFILE, DOMAIN, INVENTORY_FILE, KNOWN_HOSTS, LAB_DIR, MAX_BRIDGES, REPO_DIR, STATE_FILE, plannedHosts, type Era, type LabHost, type LabState, type Profile } from './lab-config.js';
-import { CGROUP_DIR, CGROUP_TREES, createBridge, startHost } from './lab-hosts.js';
+import { createBridge, rebootHost, removeCgroups, startHost } from './lab-hosts.js';
 import { buildDebianMirror } from './debian-mirror.js';
 import { profileScript } from './profiles.js';
 import { ensureDebianPackages } from '../../support/debian-packages.js';
@@ -201,10 +201,7 @@ export async function labDown(log: (line: string) => void = () => undefined): Pr
     await new Promise((r) => setTimeout(r, pass === 'TERM' ? 500 : 200));
   }
   for (const ns of namespaces) await run('ip', ['netns', 'del', ns], { allowFail: true });
-  // systemd hosts' cgroups, deepest first (empty once their processes are gone)
-  for (const tree of CGROUP_TREES) {
-    await run('sh', ['-c', 'd="$1"; [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; exit 0', 'rm', join(tree, CGROUP_DIR)], { allowFail: true });
-  }
+  await removeCgroups();
   const links = (await run('ip', ['-o', 'link', 'show'])).stdout
     .split('\n')
     .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1])
@@ -229,4 +226,18 @@ export async function labStatus(): Promise<LabStatus> {
   const known = new Set((state?.hosts ?? []).map((h) => h.ns));
   const leftovers = [...namespaces.filter((n) => !known.has(n)).map((n) => `namespace ${n}`), ...(bridge && !state ? [`link ${BRIDGE_DEV}`] : [])];
   return { up: !!state && hosts.length > 0 && hosts.every((h) => h.sshd), state, hosts, leftovers };
+}
+
+/** Reboots lab hosts (systemd hosts only) and records their new pids; returns the new state. */
+export async function labReboot(names: readonly string[]): Promise<LabState> {
+  requireRoot();
+  const state = await readState();
+  if (!state) throw new LabError('the lab is not up');
+  for (const name of names) {
+    const i = state.hosts.findIndex((h) => h.name === name);
+    if (i < 0) throw new LabError(`no lab host is called ${name}`);
+    state.hosts[i] = await rebootHost(state.hosts[i]!);
+  }
+  await writeFile(STATE_FILE, JSON.stringify(state, null, 2));
+  return state;
 }

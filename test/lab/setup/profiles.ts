@@ -89,10 +89,17 @@ export function profileScript(profile: Profile): string {
 /**
  * A reboot of the firewall: the live rules are flushed, then loaded the way boot loads them, in
  * boot's order: the nftables service (when enabled) loads /etc/nftables.conf, netfilter-persistent
- * loads /etc/iptables/rules.v*, ufw (when enabled in ufw.conf) its user rules, firewalld its
- * permanent configuration.
+ * loads /etc/iptables/rules.v*, ufw (when enabled in ufw.conf) its user rules, and firewalld,
+ * stopped before the flush, starts again from its permanent configuration.
  */
 export const REBOOT_FIREWALL = `
+# firewalld goes down with the host and starts again at boot from its permanent configuration
+# (a --reload on a flushed ruleset fails: the table it replaces is gone)
+fwd=
+if [ -s /run/firewalld.pid ] && kill -0 "$(cat /run/firewalld.pid)" 2>/dev/null; then
+  fwd=$(cat /run/firewalld.pid); kill "$fwd"
+  i=0; while kill -0 "$fwd" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+fi
 nft flush ruleset 2>/dev/null || true
 for t in iptables ip6tables; do
   if command -v $t >/dev/null 2>&1; then $t -F 2>/dev/null; $t -X 2>/dev/null; $t -P INPUT ACCEPT 2>/dev/null; fi
@@ -102,7 +109,10 @@ if [ "$(systemctl is-enabled nftables.service 2>/dev/null)" = enabled ]; then
 fi
 if command -v netfilter-persistent >/dev/null 2>&1; then netfilter-persistent start >/dev/null 2>&1; fi
 if [ -f /etc/ufw/ufw.conf ] && grep -q '^ENABLED=yes' /etc/ufw/ufw.conf; then /lib/ufw/ufw-init start >/dev/null; fi
-if command -v firewall-cmd >/dev/null 2>&1 && [ "$(firewall-cmd --state 2>/dev/null)" = running ]; then firewall-cmd --reload >/dev/null; fi
+if [ -n "$fwd" ]; then
+  firewalld >>/var/log/firewalld.start 2>&1
+  i=0; until [ "$(firewall-cmd --state 2>/dev/null)" = running ] || [ $i -ge 300 ]; do sleep 0.1; i=$((i + 1)); done
+fi
 exit 0`;
 
 /** The firewall's configuration as seen from inside a host, one section per tool (see foreignRules). */

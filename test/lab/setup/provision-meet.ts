@@ -57,8 +57,10 @@ chmod 0640 "/etc/prosody/certs/auth.$domain.key"
 # restart never stops the old server; the lab's meet host gets the name it really runs under.
 lua=$(sed -n '1s/.*\\(lua5\\.[0-9]\\).*/\\1/p' /usr/bin/prosody)
 sed -i "s/--name lua5[0-9.]*/--name \${lua:-lua5.4}/g" /etc/init.d/prosody
-# Prosody and the meet host's own bridge are started later, through the host's sshd (startMeet).
+# Prosody and the meet host's own bridge are started later, through the host's sshd (startMeet);
+# under systemd Prosody starts at boot too, as its package sets it up.
 service prosody stop >/dev/null 2>&1 || true
+if [ -d /run/systemd/system ]; then systemctl enable prosody.service >/dev/null 2>&1; fi
 prosodyctl register jvb "auth.$domain" "$secret"
 prosodyctl register focus "auth.$domain" "focus-$secret"
 
