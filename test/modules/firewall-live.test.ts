@@ -68,7 +68,7 @@ for (const kind of ['iptables', 'nftables'] as const) {
     const plan = async (rule: PortRule) =>
       (kind === 'iptables'
         ? await planIptables(host, rule, { paths: { rulesV4: join(dir, 'rules.v4'), rulesV6: join(dir, 'rules.v6') }, installPersistence: false })
-        : await planNftables(host, rule, { paths: { dir: join(dir, 'nftables.d'), mainConf: join(dir, 'nftables.conf') }, bootService: null })
+        : await planNftables(host, rule, { paths: { dir: join(dir, 'nftables.d'), mainConf: join(dir, 'nftables.conf') }, manageBoot: false })
       ).changes;
 
     before(async () => {

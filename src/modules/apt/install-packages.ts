@@ -78,19 +78,23 @@ export async function planInstallPackages(host: Host, names: readonly string[], 
   if (sim.remove.length && !opts.allowRemoval) {
     throw new HostError(
       host.name,
-      `installing ${names.join(', ')} would remove ${sim.remove.join(', ')}; jitsi-scale never removes a package unless asked: set jitsi_allow_package_removal: true for ${host.name} to allow it, or choose another firewall with jitsi_firewall`,
+      `installing ${names.join(', ')} would remove ${sim.remove.join(', ')}; jitsi-scale never removes a package unless asked: set jitsi_allow_package_removal: true for ${host.name} to allow it`,
     );
   }
   const changes: Change[] = [];
   if (opts.preseed) {
-    const answers = opts.preseed;
-    changes.push(commandChange(`preseed debconf for ${names.join(', ')}, so that the install asks nothing`, ['debconf-set-selections'], { stdin: answers }));
+    changes.push(commandChange(`preseed debconf for ${names.join(', ')}, so that the install asks nothing`, ['debconf-set-selections'], { stdin: opts.preseed }));
   }
   if (sim.unknown.length) {
     // apt cannot say what it would do before its lists know the package: refresh them first; the
-    // install still never removes anything (--no-remove).
+    // install still never removes anything (--no-remove) unless allowed.
+    const removes = opts.allowRemoval ? '' : '; removes nothing';
     changes.push(commandChange('refresh the package lists (apt-get update)', ['apt-get', 'update', '-q']));
-    changes.push(commandChange(`install ${names.join(', ')} ${opts.why}; apt does not know ${sim.unknown.join(', ')} yet, so the list of what comes with it is shown when it runs; removes nothing`, installArgv(names, opts.allowRemoval), { what: `installing ${names.join(', ')}` }));
+    changes.push(
+      commandChange(`install ${names.join(', ')} ${opts.why}; apt does not know ${sim.unknown.join(', ')} yet, so the list of what comes with it is shown when it runs${removes}`, installArgv(names, opts.allowRemoval), {
+        what: `installing ${names.join(', ')}`,
+      }),
+    );
     return changes;
   }
   if (!/@@rc 0/.test(r.stdout)) {

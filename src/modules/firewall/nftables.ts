@@ -5,6 +5,7 @@ import { commandChange } from '../command-change.js';
 import { fileChange, sha256 } from '../file/edit-file.js';
 import { splitSections } from '../probe-sections.js';
 import { planInstallPackages } from '../apt/install-packages.js';
+import { isEnabled } from '../service/service.js';
 import { describeRule, ruleId, sourcesByFamily, type PortRule } from './port-rule.js';
 
 /*
@@ -78,8 +79,8 @@ export interface NftOptions {
   allowEnable?: boolean;
   /** The inventory allows an install to remove packages (jitsi_allow_package_removal). */
   allowRemoval?: boolean;
-  /** The unit that loads the main config at boot; null leaves boot alone (tests on this machine). */
-  bootService?: string | null;
+  /** false leaves boot alone: the rule is not made to survive a reboot (tests on this machine). */
+  manageBoot?: boolean;
 }
 
 /** What the nftables path plans: its changes, and what the user should know about it. */
@@ -135,18 +136,17 @@ export async function planNftables(host: Host, rule: PortRule, opts: NftOptions 
   if (fileEdit || !loaded) {
     changes.push(commandChange(`load table inet ${tableName(rule)} into the running firewall`, ['nft', '-f', file]));
   }
-  const installing = changes.length > 0 && !sections.get('nft')?.length;
+  const installing = !sections.get('nft')?.length;
   const mainConf = installing ? null : await host.readFile(paths.mainConf);
   const mainEdit = installing
     ? includeAfterInstall(paths.mainConf, file)
     : fileChange({ path: paths.mainConf, description: `include ${file} from ${paths.mainConf} (loaded at boot)`, transform: (t) => includeInMainConf(t, file), write: { mode: 0o755 } }, mainConf);
   if (mainEdit) changes.push(mainEdit);
-  const boot = (sections.get('boot') ?? [])[0] ?? '';
-  if (opts.bootService === null) {
-    // the caller keeps boot to itself
-  } else if (boot === 'no-systemctl') {
+  const boot = (sections.get('boot') ?? []).join('\n');
+  if (opts.manageBoot === false) return { changes, notes };
+  if (boot === 'no-systemctl') {
     notes.push(`no systemd here: ${paths.mainConf} is loaded at boot only if something on this host runs \`nft -f ${paths.mainConf}\``);
-  } else if (!/^(enabled|static|alias|indirect|generated)/.test(boot)) {
+  } else if (!isEnabled('systemd', boot)) {
     if (deniesByDefault(mainConf) && !opts.allowEnable) {
       throw new HostError(
         host.name,
