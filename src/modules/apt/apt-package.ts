@@ -70,6 +70,11 @@ function run(description: string, argv: string[], stdin?: string): Change {
   return commandChange(description, argv, { what: description, ...(stdin !== undefined ? { stdin } : {}) });
 }
 
+/** What apt-get install is given: the name, pinned to the version when one is wanted. */
+function aptTarget(pkg: Pick<AptPackage, 'name' | 'version'>): string {
+  return pkg.version ? `${pkg.name}=${pkg.version}` : pkg.name;
+}
+
 /** Is the package already there as wanted (at the pinned version, when one is pinned)? */
 export function isSatisfied(pkg: Pick<AptPackage, 'version'>, installed: string | null | undefined): boolean {
   return !!installed && (!pkg.version || installed === pkg.version);
@@ -101,7 +106,7 @@ export function planAptChanges(pkg: AptPackage, probe: AptProbe, currentSource: 
   }
   const known = pkg.version ? probe.available.includes(pkg.version) : probe.candidate !== null;
   if (sourcesChanged || !known) changes.push(run('refresh the package lists (apt-get update)', ['apt-get', 'update', '-q']));
-  const target = pkg.version ? `${pkg.name}=${pkg.version}` : pkg.name;
+  const target = aptTarget(pkg);
   const replacing = probe.installed ? ` (replacing ${probe.installed})` : '';
   // Before the lists know the source, apt cannot say what comes with the package: the plan says so.
   const what = sourcesChanged || !known ? '; what comes with it is known once the lists are refreshed; removes nothing' : '';
@@ -137,8 +142,7 @@ export async function planAptPackage(host: Host, pkg: AptPackage, opts: { allowR
   const changes = planAptChanges(pkg, probe, pkg.source ? await host.readFile(pkg.source.file) : null);
   const install = changes[changes.length - 1]!;
   if (changes.some((c) => c.description.startsWith('refresh the package lists'))) return changes;
-  const target = pkg.version ? `${pkg.name}=${pkg.version}` : pkg.name;
-  const [simulated] = await planInstallPackages(host, [target], { why: probe.installed ? `(replacing ${probe.installed})` : '', allowRemoval: !!opts.allowRemoval });
-  if (simulated) changes[changes.length - 1] = { ...install, description: simulated.description.replace(/ {2,}/g, ' ') };
+  const [simulated] = await planInstallPackages(host, [aptTarget(pkg)], { why: probe.installed ? `(replacing ${probe.installed})` : '', allowRemoval: !!opts.allowRemoval });
+  if (simulated) changes[changes.length - 1] = { ...install, description: simulated.description };
   return changes;
 }

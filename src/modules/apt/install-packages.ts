@@ -45,10 +45,11 @@ export interface InstallOptions {
 
 /** Pure: the plan's sentence for a simulated install. */
 export function describeInstall(names: readonly string[], sim: AptSimulation, why: string): string {
-  const extra = sim.install.filter((p) => !names.some((n) => n.replace(/=.*$/, '') === p.name));
-  const listed = (ps: { name: string; version: string }[]) => ps.map((p) => `${p.name} ${p.version}`).join(', ');
+  // names may pin a version (name=version); apt's lines name the package alone
   const bare = names.map((n) => n.replace(/=.*$/, ''));
   const main = sim.install.filter((p) => bare.includes(p.name));
+  const extra = sim.install.filter((p) => !bare.includes(p.name));
+  const listed = (ps: { name: string; version: string }[]) => ps.map((p) => `${p.name} ${p.version}`).join(', ');
   let s = `install ${main.length ? listed(main) : names.join(', ')}${why ? ` ${why}` : ''}`;
   if (extra.length) s += `; with ${listed(extra)}`;
   if (sim.remove.length) s += `; REMOVES ${sim.remove.join(', ')}`;

@@ -29,14 +29,14 @@ const IPTABLES_NFT_TABLES = /^table (ip|ip6) (filter|nat|mangle|raw|security)$/;
  * a host with no tool at all gets 'none': the firewall step then installs nftables.
  */
 export function detectFirewall(p: FirewallProbe): FirewallKind {
-  if (p.tools.has('ufw') && /^Status: active/m.test(p.ufwStatus)) return 'ufw';
+  if (ufwState(p) === 'active') return 'ufw';
   if (p.tools.has('firewall-cmd') && /^running$/m.test(p.firewalldState.trim())) return 'firewalld';
   const nftTables = p.nftTables.split('\n').map((l) => l.trim()).filter(Boolean);
   const ownNft = nftTables.filter((t) => !IPTABLES_NFT_TABLES.test(t) && t !== 'table inet jitsi_scale');
   if (p.tools.has('nft') && ownNft.length > 0) return 'nftables';
   // With ufw installed (even inactive) the iptables path is closed: iptables-persistent, which it
   // needs to keep rules over a reboot, Breaks ufw, so installing it would remove ufw.
-  if (p.tools.has('ufw')) return 'nftables';
+  if (ufwState(p) === 'inactive') return 'nftables';
   const rules = p.iptablesRules.split('\n').filter((l) => l.startsWith('-A '));
   if (p.tools.has('iptables') && rules.length > 0) return 'iptables';
   if (p.tools.has('nft') && nftTables.includes('table inet jitsi_scale')) return 'nftables';

@@ -107,8 +107,7 @@ export async function planIptables(host: Host, rule: PortRule, opts: { paths?: I
   }
   const changes: Change[] = [];
   if (sections.get('persist')?.[0] !== 'yes' && opts.installPersistence !== false) {
-    const install = await planInstallPackages(host, ['iptables-persistent'], { why: '(loads the saved rules at boot)', allowRemoval: !!opts.allowRemoval, preseed: PERSISTENT_PRESEED });
-    changes.push(...install);
+    changes.push(...(await planInstallPackages(host, ['iptables-persistent'], { why: '(loads the saved rules at boot)', allowRemoval: !!opts.allowRemoval, preseed: PERSISTENT_PRESEED })));
   }
   for (const family of ['v4', 'v6'] as const) {
     const liveLines = sections.get(family);
