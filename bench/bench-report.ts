@@ -72,7 +72,8 @@ export function peer(r: BenchResult, measure: 'freshSeconds' | 'rerunSeconds'): 
   return candidates.reduce((a, b) => (b.stats.median < a.stats.median ? b : a));
 }
 
-const secs = (s: Stats | null): string => (s ? `${s.median.toFixed(2)} s (${s.min.toFixed(2)}–${s.max.toFixed(2)}, n=${s.n})` : '—');
+const secs = (s: Stats | null): string =>
+  s ? `${s.median.toFixed(2)} s (${s.min.toFixed(2)}–${s.max.toFixed(2)}, n=${s.n})` : '—';
 
 export function ratio(peerStats: Stats | null, ours: Stats | null): number | null {
   return peerStats && ours && ours.median > 0 ? peerStats.median / ours.median : null;
@@ -107,13 +108,30 @@ function targets(byBridges: Map<number, BenchResult>): Target[] {
     const a = one ? toolStats(one, 'jitsi-scale', measure) : null;
     const b = thirty ? toolStats(thirty, 'jitsi-scale', measure) : null;
     const x = a && b ? b.median / a.median : null;
-    out.push({ what: `jitsi-scale N=30 / N=1, ${label}`, goal: '≤ 2×', measured: x === null ? '—' : `${x.toFixed(1)}× (${b!.median.toFixed(2)} s / ${a!.median.toFixed(2)} s)`, met: x === null ? null : x <= 2 });
+    out.push({
+      what: `jitsi-scale N=30 / N=1, ${label}`,
+      goal: '≤ 2×',
+      measured: x === null ? '—' : `${x.toFixed(1)}× (${b!.median.toFixed(2)} s / ${a!.median.toFixed(2)} s)`,
+      met: x === null ? null : x <= 2,
+    });
   }
-  const rss = thirty ? Math.max(...thirty.runs.filter((r) => r.tool === 'jitsi-scale' && r.peakRssKiB).map((r) => r.peakRssKiB!)) : -Infinity;
-  out.push({ what: 'jitsi-scale peak RSS, N=30', goal: '≤ 150 MB', measured: Number.isFinite(rss) ? `${(rss / 1024).toFixed(0)} MB` : '—', met: Number.isFinite(rss) ? rss / 1024 <= 150 : null });
+  const rss = thirty
+    ? Math.max(...thirty.runs.filter((r) => r.tool === 'jitsi-scale' && r.peakRssKiB).map((r) => r.peakRssKiB!))
+    : -Infinity;
+  out.push({
+    what: 'jitsi-scale peak RSS, N=30',
+    goal: '≤ 150 MB',
+    measured: Number.isFinite(rss) ? `${(rss / 1024).toFixed(0)} MB` : '—',
+    met: Number.isFinite(rss) ? rss / 1024 <= 150 : null,
+  });
   const help = [...byBridges.values()].map((r) => r.helpMs).filter((x): x is number => x !== undefined);
   const helpMs = stats(help)?.median ?? null;
-  out.push({ what: '`jitsi-scale --help`', goal: '< 150 ms', measured: helpMs === null ? '—' : `${helpMs.toFixed(0)} ms`, met: helpMs === null ? null : helpMs < 150 });
+  out.push({
+    what: '`jitsi-scale --help`',
+    goal: '< 150 ms',
+    measured: helpMs === null ? '—' : `${helpMs.toFixed(0)} ms`,
+    met: helpMs === null ? null : helpMs < 150,
+  });
   return out;
 }
 
@@ -121,12 +139,19 @@ function targets(byBridges: Map<number, BenchResult>): Target[] {
 export function renderReport(results: readonly BenchResult[], method: string): string {
   const byBridges = new Map([...results].sort((a, b) => a.bridges - b.bridges).map((r) => [r.bridges, r]));
   const latest = [...results].sort((a, b) => b.when.localeCompare(a.when))[0];
-  const lines: string[] = ['# Benchmarks', '', '<!-- Written by `npm run bench`; edit bench/bench-report.ts, not this file. -->', ''];
+  const lines: string[] = [
+    '# Benchmarks',
+    '',
+    '<!-- Written by `npm run bench`; edit bench/bench-report.ts, not this file. -->',
+    '',
+  ];
   lines.push('## Machine', '', ...(latest?.machine ?? []).map((m) => `- ${m}`), '');
   lines.push('## Method', '', method, '');
   lines.push('## Results', '');
   lines.push('Wall time, median (min–max, number of runs). Ratio: the faster Ansible way divided by jitsi-scale.', '');
-  lines.push(`| Bridges | Run | ${TOOL_NAMES['jitsi-scale']} | ${TOOL_NAMES.ansible} | ${TOOL_NAMES.mitogen} | Faster Ansible / jitsi-scale |`);
+  lines.push(
+    `| Bridges | Run | ${TOOL_NAMES['jitsi-scale']} | ${TOOL_NAMES.ansible} | ${TOOL_NAMES.mitogen} | Faster Ansible / jitsi-scale |`,
+  );
   lines.push('|---:|---|---|---|---|---:|');
   for (const [n, r] of byBridges) {
     for (const [measure, label] of [
@@ -135,13 +160,17 @@ export function renderReport(results: readonly BenchResult[], method: string): s
     ] as const) {
       const ours = toolStats(r, 'jitsi-scale', measure);
       const p = peer(r, measure);
-      lines.push(`| ${n} | ${label} | ${secs(ours)} | ${secs(toolStats(r, 'ansible', measure))} | ${secs(toolStats(r, 'mitogen', measure))} | ${times(ratio(p?.stats ?? null, ours))} |`);
+      lines.push(
+        `| ${n} | ${label} | ${secs(ours)} | ${secs(toolStats(r, 'ansible', measure))} | ${secs(toolStats(r, 'mitogen', measure))} | ${times(ratio(p?.stats ?? null, ours))} |`,
+      );
     }
   }
   lines.push('', '| Bridges | jitsi-scale peak RSS (max over runs) | measured on |', '|---:|---|---|');
   for (const [n, r] of byBridges) {
     const rss = r.runs.filter((x) => x.tool === 'jitsi-scale' && x.peakRssKiB).map((x) => x.peakRssKiB!);
-    lines.push(`| ${n} | ${rss.length ? `${(Math.max(...rss) / 1024).toFixed(0)} MB` : '—'} | ${r.when.slice(0, 10)} |`);
+    lines.push(
+      `| ${n} | ${rss.length ? `${(Math.max(...rss) / 1024).toFixed(0)} MB` : '—'} | ${r.when.slice(0, 10)} |`,
+    );
   }
   const cpuCell = (r: BenchResult, tool: Tool, key: 'freshCpu' | 'rerunCpu'): string => {
     const runs = r.runs.filter((x) => x.tool === tool && x.ok && x[key]);
@@ -164,12 +193,29 @@ export function renderReport(results: readonly BenchResult[], method: string): s
       ['freshCpu', 'fresh setup'],
       ['rerunCpu', 'no-change rerun'],
     ] as const) {
-      lines.push(`| ${n} | ${label} | ${cpuCell(r, 'jitsi-scale', key)} | ${cpuCell(r, 'ansible', key)} | ${cpuCell(r, 'mitogen', key)} |`);
+      lines.push(
+        `| ${n} | ${label} | ${cpuCell(r, 'jitsi-scale', key)} | ${cpuCell(r, 'ansible', key)} | ${cpuCell(r, 'mitogen', key)} |`,
+      );
     }
   }
   lines.push('', '## Targets', '', '| Target | Goal | Measured | Met |', '|---|---|---|---|');
-  for (const t of targets(byBridges)) lines.push(`| ${t.what} | ${t.goal} | ${t.measured} | ${t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'} |`);
-  const failed = results.flatMap((r) => r.runs.filter((x) => !x.ok).map((x) => `N=${r.bridges}, ${TOOL_NAMES[x.tool]}, round ${x.round}: ${x.notes.join('; ')}`));
-  lines.push('', '## Runs left out', '', ...(failed.length ? failed.map((f) => `- ${f}`) : ['None: every run finished with exit 0 and every bridge in the brewery.']), '');
+  for (const t of targets(byBridges))
+    lines.push(
+      `| ${t.what} | ${t.goal} | ${t.measured} | ${t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'} |`,
+    );
+  const failed = results.flatMap((r) =>
+    r.runs
+      .filter((x) => !x.ok)
+      .map((x) => `N=${r.bridges}, ${TOOL_NAMES[x.tool]}, round ${x.round}: ${x.notes.join('; ')}`),
+  );
+  lines.push(
+    '',
+    '## Runs left out',
+    '',
+    ...(failed.length
+      ? failed.map((f) => `- ${f}`)
+      : ['None: every run finished with exit 0 and every bridge in the brewery.']),
+    '',
+  );
   return lines.join('\n');
 }

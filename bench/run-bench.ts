@@ -8,7 +8,15 @@ import { INVENTORY_FILE, LAB_DIR, PROJECT_ROOT, type LabState } from '../test/la
 import { breweryMembers } from '../test/lab/setup/lab-probes.js';
 import { labDown, labUp } from '../test/lab/setup/lab.js';
 import { run } from '../test/lab/setup/run.js';
-import { TOOL_NAMES, renderReport, stats, type BenchResult, type CpuSeconds, type RunRecord, type Tool } from './bench-report.js';
+import {
+  TOOL_NAMES,
+  renderReport,
+  stats,
+  type BenchResult,
+  type CpuSeconds,
+  type RunRecord,
+  type Tool,
+} from './bench-report.js';
 
 /*
  * `npm run bench -- --bridges N`: jitsi-scale against the same job as an Ansible playbook
@@ -39,11 +47,11 @@ const CONTROL_DIR = '/tmp/jitsi-scale-bench-cp';
 const METHOD = [
   'Each measured run starts from a fresh lab (`npm run lab -- up --bridges N --c2s-loopback`: a meet host with Prosody listening on loopback only, N fresh bridge hosts, each a network namespace with its own sshd, all on this one machine). The tool then sets up the shard (**fresh setup**) and is run again at once (**no-change rerun**). The three tools alternate run by run (jitsi-scale, Ansible, Ansible + Mitogen, jitsi-scale, …).',
   '',
-  'The job is the same for all: c2s on all interfaces in prosody.cfg.lua (validated, Prosody restarted), TCP 5222 on the meet host open to the bridges only and UDP 10000 on each bridge (nftables, kept at boot), the package source, the debconf answers and the meet host\'s videobridge version installed from the lab repository, the shard settings in each jvb.conf, the per-start nickname line in jvb.sh, and the restarts. The inventory is the lab\'s, with `jitsi_nickname_policy: per-start` added; Ansible reads the same file.',
+  "The job is the same for all: c2s on all interfaces in prosody.cfg.lua (validated, Prosody restarted), TCP 5222 on the meet host open to the bridges only and UDP 10000 on each bridge (nftables, kept at boot), the package source, the debconf answers and the meet host's videobridge version installed from the lab repository, the shard settings in each jvb.conf, the per-start nickname line in jvb.sh, and the restarts. The inventory is the lab's, with `jitsi_nickname_policy: per-start` added; Ansible reads the same file.",
   '',
   'jitsi-scale runs `jitsi-scale -i inventory --yes --plain`. Its time includes discovery (domain, secret and brewery read from the meet host) and its verification step, which waits until every bridge is in the brewery; the Ansible playbook (`bench/ansible/site.yml`) reads the same facts from the meet host but does not wait for the bridges. After every run the bench checks, through Prosody, that all bridges are in the brewery; a run that fails this or exits non-zero is left out of the statistics and listed below.',
   '',
-  'Ansible is Debian\'s ansible-core with `forks` above the host count, no fact gathering, a fixed interpreter, pipelining and SSH ControlPersist (`bench/ansible/ansible.cfg`); the Mitogen runs add Debian\'s ansible-mitogen with `ANSIBLE_STRATEGY=mitogen_linear`. Ansible\'s debconf module cannot compare passwords, so its rerun reports the secret\'s task as changed on every bridge (nothing is restarted for it). Peak RSS is the maximum resident size of the jitsi-scale process (`/usr/bin/time`). `--help` is the median of 20 runs. Where an Ansible way has fewer runs than jitsi-scale (`--peer-runs`, for time at the largest N), the n in its cell says so.',
+  "Ansible is Debian's ansible-core with `forks` above the host count, no fact gathering, a fixed interpreter, pipelining and SSH ControlPersist (`bench/ansible/ansible.cfg`); the Mitogen runs add Debian's ansible-mitogen with `ANSIBLE_STRATEGY=mitogen_linear`. Ansible's debconf module cannot compare passwords, so its rerun reports the secret's task as changed on every bridge (nothing is restarted for it). Peak RSS is the maximum resident size of the jitsi-scale process (`/usr/bin/time`). `--help` is the median of 20 runs. Where an Ansible way has fewer runs than jitsi-scale (`--peer-runs`, for time at the largest N), the n in its cell says so.",
 ].join('\n');
 
 interface Measured {
@@ -83,13 +91,26 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env
  */
 async function runTool(tool: Tool): Promise<Measured> {
   const timeFile = join(LAB_DIR, 'bench-time');
-  const env: NodeJS.ProcessEnv = { ...process.env, ANSIBLE_CONFIG: join(ANSIBLE_DIR, 'ansible.cfg'), ANSIBLE_NOCOLOR: '1' };
-  if (tool === 'mitogen') Object.assign(env, { ANSIBLE_STRATEGY_PLUGINS: MITOGEN_STRATEGY, ANSIBLE_STRATEGY: 'mitogen_linear' });
-  const argv = tool === 'jitsi-scale' ? [process.execPath, CLI, '-i', BENCH_INVENTORY, '--yes', '--plain'] : ['ansible-playbook', '-i', BENCH_INVENTORY, join(ANSIBLE_DIR, 'site.yml')];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ANSIBLE_CONFIG: join(ANSIBLE_DIR, 'ansible.cfg'),
+    ANSIBLE_NOCOLOR: '1',
+  };
+  if (tool === 'mitogen')
+    Object.assign(env, { ANSIBLE_STRATEGY_PLUGINS: MITOGEN_STRATEGY, ANSIBLE_STRATEGY: 'mitogen_linear' });
+  const argv =
+    tool === 'jitsi-scale'
+      ? [process.execPath, CLI, '-i', BENCH_INVENTORY, '--yes', '--plain']
+      : ['ansible-playbook', '-i', BENCH_INVENTORY, join(ANSIBLE_DIR, 'site.yml')];
   const busy0 = await machineBusySeconds();
   const m = await timed('/usr/bin/time', ['-f', '%M %U %S', '-o', timeFile, ...argv], env);
   const machine = (await machineBusySeconds()) - busy0;
-  const [rss, user, sys] = (await readFile(timeFile, 'utf8').catch(() => '')).trim().split('\n').pop()!.split(' ').map(Number);
+  const [rss, user, sys] = (await readFile(timeFile, 'utf8').catch(() => ''))
+    .trim()
+    .split('\n')
+    .pop()!
+    .split(' ')
+    .map(Number);
   const own = (user ?? NaN) + (sys ?? NaN);
   return {
     ...m,
@@ -128,20 +149,30 @@ async function measuredRun(tool: Tool, round: number, bridges: number, log: (l: 
   await dropControlMasters();
   const lab = await labUp({ bridges, era: 'current', c2sLoopback: true });
   const inventory = await readFile(INVENTORY_FILE, 'utf8');
-  await writeFile(BENCH_INVENTORY, inventory.replace(/^(\s+)jitsi_domain: .*$/m, (line, indent: string) => `${line}\n${indent}jitsi_nickname_policy: per-start`));
+  await writeFile(
+    BENCH_INVENTORY,
+    inventory.replace(
+      /^(\s+)jitsi_domain: .*$/m,
+      (line, indent: string) => `${line}\n${indent}jitsi_nickname_policy: per-start`,
+    ),
+  );
   const notes: string[] = [];
   const fresh = await runTool(tool);
   const inBrewery = fresh.code === 0 ? await waitForBrewery(lab, bridges + 1, 60_000) : 0;
   const rerun = await runTool(tool);
   const rerunChanges = changesReported(tool, rerun.output);
   let ok = fresh.code === 0 && rerun.code === 0 && inBrewery >= bridges + 1;
-  if (fresh.code !== 0) notes.push(`fresh run exit ${fresh.code}: ${fresh.output.trim().split('\n').slice(-3).join(' / ')}`);
-  if (rerun.code !== 0) notes.push(`rerun exit ${rerun.code}: ${rerun.output.trim().split('\n').slice(-3).join(' / ')}`);
+  if (fresh.code !== 0)
+    notes.push(`fresh run exit ${fresh.code}: ${fresh.output.trim().split('\n').slice(-3).join(' / ')}`);
+  if (rerun.code !== 0)
+    notes.push(`rerun exit ${rerun.code}: ${rerun.output.trim().split('\n').slice(-3).join(' / ')}`);
   if (inBrewery < bridges + 1) notes.push(`${inBrewery} of ${bridges + 1} bridges in the brewery`);
   notes.push(`rerun reported ${rerunChanges} changed`);
   if (tool === 'jitsi-scale' && rerunChanges !== 0) ok = false;
   const rss = Math.max(fresh.peakRssKiB ?? 0, rerun.peakRssKiB ?? 0);
-  log(`${TOOL_NAMES[tool].padEnd(22)} round ${round}: fresh ${fresh.seconds.toFixed(2)} s, rerun ${rerun.seconds.toFixed(2)} s${rss ? `, peak RSS ${(rss / 1024).toFixed(0)} MB` : ''}${ok ? '' : `  LEFT OUT: ${notes.join('; ')}`}`);
+  log(
+    `${TOOL_NAMES[tool].padEnd(22)} round ${round}: fresh ${fresh.seconds.toFixed(2)} s, rerun ${rerun.seconds.toFixed(2)} s${rss ? `, peak RSS ${(rss / 1024).toFixed(0)} MB` : ''}${ok ? '' : `  LEFT OUT: ${notes.join('; ')}`}`,
+  );
   return {
     tool,
     round,
@@ -163,11 +194,13 @@ async function helpMilliseconds(): Promise<number> {
 
 async function machine(): Promise<string[]> {
   const cpu = cpus();
-  const version = async (cmd: string, args: string[]) => (await run(cmd, args, { allowFail: true }).catch(() => ({ stdout: 'not installed' }))).stdout.trim().split('\n')[0];
+  const version = async (cmd: string, args: string[]) =>
+    (await run(cmd, args, { allowFail: true }).catch(() => ({ stdout: 'not installed' }))).stdout.trim().split('\n')[0];
   const os = (await readFile('/etc/os-release', 'utf8')).match(/^PRETTY_NAME="?([^"\n]*)/m)?.[1] ?? 'unknown';
-  const pkg = async (name: string) => (await run('dpkg-query', ['-W', '-f', '${Version}', name], { allowFail: true })).stdout || 'not installed';
+  const pkg = async (name: string) =>
+    (await run('dpkg-query', ['-W', '-f', '${Version}', name], { allowFail: true })).stdout || 'not installed';
   return [
-    `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; ${os}, kernel ${(await version('uname', ['-r']))}`,
+    `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; ${os}, kernel ${await version('uname', ['-r'])}`,
     `Node.js ${process.version}; ${await version('ansible-playbook', ['--version'])}; ansible-mitogen ${await pkg('ansible-mitogen')}; OpenSSH ${await pkg('openssh-server')}`,
     'All hosts (meet, bridges) are network namespaces on this one machine and share its cores with the tool under test.',
   ];
@@ -176,13 +209,25 @@ async function machine(): Promise<string[]> {
 /** BENCHMARKS.md from every stored result, with the hand-written analysis after it. */
 async function writeReport(): Promise<void> {
   const all: BenchResult[] = [];
-  for (const f of (await readdir(RESULTS_DIR)).filter((f) => /^bridges-\d+\.json$/.test(f))) all.push(JSON.parse(await readFile(join(RESULTS_DIR, f), 'utf8')));
+  for (const f of (await readdir(RESULTS_DIR)).filter((f) => /^bridges-\d+\.json$/.test(f)))
+    all.push(JSON.parse(await readFile(join(RESULTS_DIR, f), 'utf8')));
   const analysis = await readFile(join(PROJECT_ROOT, 'bench', 'analysis.md'), 'utf8').catch(() => '');
   await writeFile(join(PROJECT_ROOT, 'BENCHMARKS.md'), renderReport(all, METHOD) + (analysis ? `\n${analysis}` : ''));
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { bridges: { type: 'string' }, runs: { type: 'string' }, 'peer-runs': { type: 'string' }, tools: { type: 'string' }, 'report-only': { type: 'boolean' }, help: { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      bridges: { type: 'string' },
+      runs: { type: 'string' },
+      'peer-runs': { type: 'string' },
+      tools: { type: 'string' },
+      'report-only': { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
   if (values['report-only']) {
     await writeReport();
     process.stdout.write('bench: wrote BENCHMARKS.md from bench/results\n');
@@ -196,21 +241,36 @@ async function main(argv: string[]): Promise<number> {
   const runs = Number(values.runs ?? 5);
   const peerRuns = Number(values['peer-runs'] ?? runs);
   const tools = (values.tools ?? 'jitsi-scale,ansible,mitogen').split(',') as Tool[];
-  if (!Number.isInteger(bridges) || bridges < 1) throw new Error(`--bridges takes a whole number from 1, not "${values.bridges}"`);
+  if (!Number.isInteger(bridges) || bridges < 1)
+    throw new Error(`--bridges takes a whole number from 1, not "${values.bridges}"`);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs takes a whole number from 1, not "${values.runs}"`);
-  if (!Number.isInteger(peerRuns) || peerRuns < 1 || peerRuns > runs) throw new Error(`--peer-runs takes a whole number from 1 to --runs, not "${values['peer-runs']}"`);
-  for (const t of tools) if (!(t in TOOL_NAMES)) throw new Error(`--tools: unknown tool "${t}" (jitsi-scale, ansible, mitogen)`);
+  if (!Number.isInteger(peerRuns) || peerRuns < 1 || peerRuns > runs)
+    throw new Error(`--peer-runs takes a whole number from 1 to --runs, not "${values['peer-runs']}"`);
+  for (const t of tools)
+    if (!(t in TOOL_NAMES)) throw new Error(`--tools: unknown tool "${t}" (jitsi-scale, ansible, mitogen)`);
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
-  if (tools.some((t) => t !== 'jitsi-scale') && (await run('sh', ['-c', 'command -v ansible-playbook'], { allowFail: true })).code !== 0) {
+  if (
+    tools.some((t) => t !== 'jitsi-scale') &&
+    (await run('sh', ['-c', 'command -v ansible-playbook'], { allowFail: true })).code !== 0
+  ) {
     throw new Error('ansible-playbook is not installed: apt-get install ansible-core ansible-mitogen');
   }
-  if (tools.includes('mitogen') && !existsSync(MITOGEN_STRATEGY)) throw new Error('ansible-mitogen is not installed: apt-get install ansible-mitogen');
+  if (tools.includes('mitogen') && !existsSync(MITOGEN_STRATEGY))
+    throw new Error('ansible-mitogen is not installed: apt-get install ansible-mitogen');
   if (!existsSync('/usr/bin/time')) throw new Error('/usr/bin/time is missing: apt-get install time');
 
   const log = (l: string) => process.stdout.write(`bench: ${l}\n`);
   const times = (n: number) => `${n} run${n === 1 ? '' : 's'}`;
-  log(`${bridges} bridge${bridges === 1 ? '' : 's'}; ${tools.join(', ')}; ${times(runs)} each${peerRuns < runs ? ` (${times(peerRuns)} of each Ansible way)` : ''}; a fresh lab per run`);
-  const result: BenchResult = { bridges, when: new Date().toISOString(), machine: await machine(), runs: [], helpMs: await helpMilliseconds() };
+  log(
+    `${bridges} bridge${bridges === 1 ? '' : 's'}; ${tools.join(', ')}; ${times(runs)} each${peerRuns < runs ? ` (${times(peerRuns)} of each Ansible way)` : ''}; a fresh lab per run`,
+  );
+  const result: BenchResult = {
+    bridges,
+    when: new Date().toISOString(),
+    machine: await machine(),
+    runs: [],
+    helpMs: await helpMilliseconds(),
+  };
   log(`jitsi-scale --help: ${result.helpMs!.toFixed(0)} ms (median of 20)`);
   await mkdir(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, `bridges-${bridges}.json`);

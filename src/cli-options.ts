@@ -18,7 +18,8 @@ export interface CliOptions {
   sshConfig?: string;
 }
 
-export type Parsed = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: CliOptions } | { kind: 'error'; message: string };
+export type Parsed =
+  { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: CliOptions } | { kind: 'error'; message: string };
 
 export const HELP = `Usage: jitsi-scale [options]
 
@@ -81,7 +82,10 @@ export function parseCli(argv: string[]): Parsed {
       },
     }));
   } catch (e) {
-    return { kind: 'error', message: `${(e as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '')}; see jitsi-scale --help` };
+    return {
+      kind: 'error',
+      message: `${(e as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '')}; see jitsi-scale --help`,
+    };
   }
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };
@@ -91,8 +95,10 @@ export function parseCli(argv: string[]): Parsed {
   if (typeof timeout === 'string') return { kind: 'error', message: timeout };
   const keepalive = positiveInt('--keepalive', values.keepalive, 5);
   if (typeof keepalive === 'string') return { kind: 'error', message: keepalive };
-  if (values.plain && !values.yes && !values.check && !values.json) return { kind: 'error', message: '--plain never asks: add --yes to apply, or --check to only see the plan' };
-  if (values.yes && values.check) return { kind: 'error', message: '--yes and --check contradict each other: --check changes nothing; pick one' };
+  if (values.plain && !values.yes && !values.check && !values.json)
+    return { kind: 'error', message: '--plain never asks: add --yes to apply, or --check to only see the plan' };
+  if (values.yes && values.check)
+    return { kind: 'error', message: '--yes and --check contradict each other: --check changes nothing; pick one' };
   return {
     kind: 'run',
     options: {
@@ -100,7 +106,10 @@ export function parseCli(argv: string[]): Parsed {
       yes: values.yes ?? false,
       check: values.check ?? false,
       diff: values.diff ?? false,
-      limit: (values.limit ?? []).flatMap((l) => l.split(',')).map((l) => l.trim()).filter(Boolean),
+      limit: (values.limit ?? [])
+        .flatMap((l) => l.split(','))
+        .map((l) => l.trim())
+        .filter(Boolean),
       forks,
       json: values.json ?? false,
       plain: values.plain ?? false,

@@ -56,7 +56,9 @@ export async function main(options: CliOptions): Promise<number> {
   }
   // Under CI (CI or CONTINUOUS_INTEGRATION set, as Ink reads them) a terminal UI draws only its
   // last frame, so a CI job with a terminal is treated as one without.
-  const ci = ['CI', 'CONTINUOUS_INTEGRATION'].some((k) => k in process.env && process.env[k] !== '0' && process.env[k] !== 'false');
+  const ci = ['CI', 'CONTINUOUS_INTEGRATION'].some(
+    (k) => k in process.env && process.env[k] !== '0' && process.env[k] !== 'false',
+  );
   const frontEnd = frontEndFor(options, !!(process.stdin.isTTY && process.stdout.isTTY) && !ci);
   if (frontEnd === 'no-terminal') {
     err(`no terminal to ask on: add --yes to apply every step without questions, or --check to only see the plan`);
@@ -107,7 +109,14 @@ export async function main(options: CliOptions): Promise<number> {
     if (frontEnd === 'guided') {
       // Loaded only here: plain and JSON runs (and --help) never pay for React and Ink.
       const { runGuided } = await import('./ui/guided/run-guided.js');
-      return await runGuided({ inventoryPath: options.inventory, rerun: rerunCommand(options), showDiffs: options.diff, ask: !options.yes && !options.check, abort, run });
+      return await runGuided({
+        inventoryPath: options.inventory,
+        rerun: rerunCommand(options),
+        showDiffs: options.diff,
+        ask: !options.yes && !options.check,
+        abort,
+        run,
+      });
     }
     const out = (line: string) => process.stdout.write(`${line}\n`);
     let interrupts = 0;
@@ -118,7 +127,10 @@ export async function main(options: CliOptions): Promise<number> {
     };
     process.on('SIGINT', onSigint);
     try {
-      const sink = frontEnd === 'json' ? jsonReporter(out) : plainReporter({ write: out, diff: options.diff, verbose: options.verbose });
+      const sink =
+        frontEnd === 'json'
+          ? jsonReporter(out)
+          : plainReporter({ write: out, diff: options.diff, verbose: options.verbose });
       return (await run({ sink })).exitCode;
     } finally {
       process.off('SIGINT', onSigint);

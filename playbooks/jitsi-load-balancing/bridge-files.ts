@@ -16,7 +16,16 @@ export const OLD_LAUNCHER = '/usr/share/jitsi/jvb/jvb.sh';
 
 export const CONFIGS_PATH = ['videobridge', 'apis', 'xmpp-client', 'configs'];
 export const LEGACY_PREFIX = 'org.jitsi.videobridge.xmpp.user.';
-export const SHARD_KEYS = ['HOSTNAME', 'PORT', 'DOMAIN', 'USERNAME', 'PASSWORD', 'MUC_JIDS', 'MUC_NICKNAME', 'DISABLE_CERTIFICATE_VERIFICATION'] as const;
+export const SHARD_KEYS = [
+  'HOSTNAME',
+  'PORT',
+  'DOMAIN',
+  'USERNAME',
+  'PASSWORD',
+  'MUC_JIDS',
+  'MUC_NICKNAME',
+  'DISABLE_CERTIFICATE_VERIFICATION',
+] as const;
 export type ShardKey = (typeof SHARD_KEYS)[number];
 export type ShardValues = Partial<Record<ShardKey, string>>;
 
@@ -83,9 +92,15 @@ export function websocketsEnabled(jvbConf: string | null): boolean {
 }
 
 /** jvb.conf with the shard block set (and websockets off when asked); other bytes kept. */
-export function editJvbConf(text: string | null, id: string, values: ShardValues, opts: { websocketsOff: boolean }): string {
+export function editJvbConf(
+  text: string | null,
+  id: string,
+  values: ShardValues,
+  opts: { websocketsOff: boolean },
+): string {
   let out = setHocon(text, [...CONFIGS_PATH, id], toHocon(values), { ignoreCase: true });
-  if (opts.websocketsOff && websocketsEnabled(out)) out = setHocon(out, ['videobridge', 'websockets'], { enabled: false });
+  if (opts.websocketsOff && websocketsEnabled(out))
+    out = setHocon(out, ['videobridge', 'websockets'], { enabled: false });
   return out;
 }
 

@@ -24,7 +24,11 @@ export function describeShard(s: ShardFacts): Finding[] {
         ? `own bridge ${s.meetBridgeVersion}, ${ERA[s.meetLayout]}${s.meetBridgeNickname ? `, nickname ${s.meetBridgeNickname}` : ''}`
         : 'no bridge of its own',
     },
-    { host: meet, text: s.jicofoInstalled ? 'Jicofo installed' : 'Jicofo not installed: verification asks Prosody only', ...(s.jicofoInstalled ? {} : { warn: true }) },
+    {
+      host: meet,
+      text: s.jicofoInstalled ? 'Jicofo installed' : 'Jicofo not installed: verification asks Prosody only',
+      ...(s.jicofoInstalled ? {} : { warn: true }),
+    },
   ];
   for (const [name, b] of Object.entries(s.bridges)) {
     const nick = s.nicknames[name];

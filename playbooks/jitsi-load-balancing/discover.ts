@@ -5,7 +5,16 @@ import { getHocon } from '../../src/modules/hocon/set-hocon.js';
 import { mapLimit } from '../../src/engine/pool.js';
 import type { Host } from '../../src/transport/host.js';
 import { shScript } from '../../src/transport/shell-quote.js';
-import { JVB_CONF, SIP_PROPERTIES, effectiveShard, hoconShards, layoutOf, legacyShards, type BridgeFiles, type Layout } from './bridge-files.js';
+import {
+  JVB_CONF,
+  SIP_PROPERTIES,
+  effectiveShard,
+  hoconShards,
+  layoutOf,
+  legacyShards,
+  type BridgeFiles,
+  type Layout,
+} from './bridge-files.js';
 import { assignNicknames } from './nicknames.js';
 import { accountFile, parseAccount, passwordMatches } from './prosody-account.js';
 import { c2sPort, jitsiDomainOf, readGlobals, type ProsodyGlobals } from './prosody-config.js';
@@ -51,7 +60,10 @@ export interface ShardFacts {
 
 /** The site configs Prosody includes from conf.d, path → text. */
 async function siteConfigs(meet: Host): Promise<Map<string, string>> {
-  const r = await meet.exec(shScript('for f in /etc/prosody/conf.d/*.cfg.lua; do [ -f "$f" ] && echo "$f"; done; exit 0'), { readOnly: true });
+  const r = await meet.exec(
+    shScript('for f in /etc/prosody/conf.d/*.cfg.lua; do [ -f "$f" ] && echo "$f"; done; exit 0'),
+    { readOnly: true },
+  );
   const paths = r.stdout.split('\n').filter(Boolean);
   const files = await meet.readFiles(paths);
   return new Map([...files].filter((e): e is [string, string] => e[1] !== null));
@@ -86,9 +98,16 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
   const name = meetSpec.name;
   for (const spec of ctx.inventory.hosts) ctx.secrets.add(secretOverride(spec));
 
-  const [main, sites] = await Promise.all([meet.readFiles([PROSODY_MAIN, JICOFO_CONF, JVB_CONF, SIP_PROPERTIES, DEBCONF_PASSWORDS]), siteConfigs(meet)]);
+  const [main, sites] = await Promise.all([
+    meet.readFiles([PROSODY_MAIN, JICOFO_CONF, JVB_CONF, SIP_PROPERTIES, DEBCONF_PASSWORDS]),
+    siteConfigs(meet),
+  ]);
   const prosodyMain = main.get(PROSODY_MAIN);
-  if (!prosodyMain) throw new PlaybookRefusal(name, `${name} is not a Jitsi Meet server: ${PROSODY_MAIN} is missing (is prosody installed?)`);
+  if (!prosodyMain)
+    throw new PlaybookRefusal(
+      name,
+      `${name} is not a Jitsi Meet server: ${PROSODY_MAIN} is missing (is prosody installed?)`,
+    );
 
   const wanted = meetSpec.jitsi.domain;
   let domain: string | undefined;
@@ -102,7 +121,9 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
     }
   }
   if (!domain || !siteConfig) {
-    const why = wanted ? `no Prosody site config declares VirtualHost "auth.${wanted}" (jitsi_domain)` : 'no Prosody site config in /etc/prosody/conf.d declares VirtualHost "auth.<domain>"';
+    const why = wanted
+      ? `no Prosody site config declares VirtualHost "auth.${wanted}" (jitsi_domain)`
+      : 'no Prosody site config in /etc/prosody/conf.d declares VirtualHost "auth.<domain>"';
     throw new PlaybookRefusal(name, `${name} is not a Jitsi Meet server: ${why}`);
   }
 
@@ -129,14 +150,20 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
   const override = secretOverride(meetSpec);
   if (override) candidates.push({ value: override, source: 'jitsi_jvb_secret in the inventory' });
   else {
-    for (const s of legacyShards(meetFiles.properties)) if (s.values.PASSWORD) candidates.push({ value: s.values.PASSWORD, source: `${SIP_PROPERTIES} on ${name}` });
-    for (const s of hoconShards(meetFiles.jvbConf)) if (s.values.PASSWORD) candidates.push({ value: s.values.PASSWORD, source: `${JVB_CONF} on ${name}` });
+    for (const s of legacyShards(meetFiles.properties))
+      if (s.values.PASSWORD) candidates.push({ value: s.values.PASSWORD, source: `${SIP_PROPERTIES} on ${name}` });
+    for (const s of hoconShards(meetFiles.jvbConf))
+      if (s.values.PASSWORD) candidates.push({ value: s.values.PASSWORD, source: `${JVB_CONF} on ${name}` });
     const fromDebconf = debconfValue(main.get(DEBCONF_PASSWORDS) ?? null, 'jitsi-videobridge/jvbsecret');
-    if (fromDebconf) candidates.push({ value: fromDebconf, source: `debconf (jitsi-videobridge/jvbsecret) on ${name}` });
+    if (fromDebconf)
+      candidates.push({ value: fromDebconf, source: `debconf (jitsi-videobridge/jvbsecret) on ${name}` });
   }
   for (const c of candidates) ctx.secrets.add(c.value);
   if (candidates.length === 0) {
-    throw new PlaybookRefusal(name, `no secret for the bridges found on ${name}: neither ${JVB_CONF}, ${SIP_PROPERTIES} nor debconf holds the jvb password; set jitsi_jvb_secret in the inventory`);
+    throw new PlaybookRefusal(
+      name,
+      `no secret for the bridges found on ${name}: neither ${JVB_CONF}, ${SIP_PROPERTIES} nor debconf holds the jvb password; set jitsi_jvb_secret in the inventory`,
+    );
   }
   const account = accountFile('jvb', `auth.${domain}`);
   const accountText = (await meet.readFiles([account])).get(account) ?? null;
@@ -155,17 +182,28 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
     chosen = match;
     checked = true;
   } else {
-    const dir = await meet.exec(['test', '-d', `/var/lib/prosody/${account.split('/')[4]}/accounts`], { readOnly: true });
-    if (dir.code === 0) throw new PlaybookRefusal(name, `Prosody on ${name} has no account jvb@auth.${domain}; create it with \`prosodyctl register jvb auth.${domain} SECRET\` and give the secret as jitsi_jvb_secret`);
+    const dir = await meet.exec(['test', '-d', `/var/lib/prosody/${account.split('/')[4]}/accounts`], {
+      readOnly: true,
+    });
+    if (dir.code === 0)
+      throw new PlaybookRefusal(
+        name,
+        `Prosody on ${name} has no account jvb@auth.${domain}; create it with \`prosodyctl register jvb auth.${domain} SECRET\` and give the secret as jitsi_jvb_secret`,
+      );
   }
 
   const needCert = ctx.inventory.bridges.some((b) => b.jitsi.verifyCertificate);
   let certificate: string | undefined;
   if (needCert) {
     const site = sites.get(siteConfig)!;
-    const certPath = /certificate\s*=\s*"([^"]+auth\.[^"]+)"/.exec(site)?.[1] ?? `/etc/prosody/certs/auth.${domain}.crt`;
+    const certPath =
+      /certificate\s*=\s*"([^"]+auth\.[^"]+)"/.exec(site)?.[1] ?? `/etc/prosody/certs/auth.${domain}.crt`;
     certificate = (await meet.readFiles([certPath])).get(certPath) ?? undefined;
-    if (!certificate) throw new PlaybookRefusal(name, `jitsi_verify_certificate is set, but ${certPath} (the auth.${domain} certificate) is missing on ${name}`);
+    if (!certificate)
+      throw new PlaybookRefusal(
+        name,
+        `jitsi_verify_certificate is set, but ${certPath} (the auth.${domain} certificate) is missing on ${name}`,
+      );
   }
 
   // Each bridge: what it runs today (files, package, launcher).
@@ -179,7 +217,10 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
       try {
         files = await host.readFiles([JVB_CONF, SIP_PROPERTIES]);
       } catch (e) {
-        throw new PlaybookRefusal(spec.name, `cannot read the videobridge files on ${spec.name}: ${(e as Error).message}`);
+        throw new PlaybookRefusal(
+          spec.name,
+          `cannot read the videobridge files on ${spec.name}: ${(e as Error).message}`,
+        );
       }
       const bf: BridgeFiles = { jvbConf: files.get(JVB_CONF) ?? null, properties: files.get(SIP_PROPERTIES) ?? null };
       const shard = effectiveShard(bf);
@@ -196,7 +237,11 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
   const nick = assignNicknames(
     ctx.inventory.bridges.map((b) => {
       const existing = bridges[b.name] ? effectiveShard(bridges[b.name]!.files)?.values.MUC_NICKNAME : undefined;
-      return { bridge: b.name, ...(b.jitsi.nickname ? { wanted: b.jitsi.nickname } : {}), ...(existing ? { existing } : {}) };
+      return {
+        bridge: b.name,
+        ...(b.jitsi.nickname ? { wanted: b.jitsi.nickname } : {}),
+        ...(existing ? { existing } : {}),
+      };
     }),
     meetShard?.values.MUC_NICKNAME ? [meetShard.values.MUC_NICKNAME] : [],
   );
@@ -223,4 +268,3 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
     meet,
   };
 }
-

@@ -3,7 +3,12 @@ import { HostError, whyFailed } from '../transport/host.js';
 import { shScript } from '../transport/shell-quote.js';
 import { READ_MANY_LOOP, parseReadMany, type ReadAnswer } from '../transport/read-many.js';
 import { splitSections } from '../modules/probe-sections.js';
-import { detectFirewall, ufwState, type FirewallKind, type FirewallProbe } from '../modules/firewall/detect-firewall.js';
+import {
+  detectFirewall,
+  ufwState,
+  type FirewallKind,
+  type FirewallProbe,
+} from '../modules/firewall/detect-firewall.js';
 
 /** What every step may rely on about a host, read in one round trip at the start of the run. */
 export interface BaseFacts {
@@ -18,7 +23,19 @@ export interface BaseFacts {
   user: string;
 }
 
-export const WATCHED_PACKAGES = ['prosody', 'jicofo', 'jitsi-meet', 'jitsi-meet-prosody', 'jitsi-videobridge2', 'ufw', 'firewalld', 'nftables', 'iptables', 'iptables-persistent', 'netfilter-persistent'];
+export const WATCHED_PACKAGES = [
+  'prosody',
+  'jicofo',
+  'jitsi-meet',
+  'jitsi-meet-prosody',
+  'jitsi-videobridge2',
+  'ufw',
+  'firewalld',
+  'nftables',
+  'iptables',
+  'iptables-persistent',
+  'netfilter-persistent',
+];
 
 /*
  * Sections are separated by marker lines so that one script answers everything; each probe is
@@ -62,7 +79,11 @@ export function parseBaseFacts(text: string): BaseFacts {
     nftTables: (s.get('nft') ?? []).join('\n'),
   };
   return {
-    os: { id: osRelease.ID ?? 'unknown', versionId: osRelease.VERSION_ID ?? '', pretty: osRelease.PRETTY_NAME ?? 'unknown OS' },
+    os: {
+      id: osRelease.ID ?? 'unknown',
+      versionId: osRelease.VERSION_ID ?? '',
+      pretty: osRelease.PRETTY_NAME ?? 'unknown OS',
+    },
     init: (s.get('init')?.[0] ?? 'sysv') === 'systemd' ? 'systemd' : 'sysv',
     firewall: detectFirewall(probe),
     ufw: ufwState(probe),
@@ -72,7 +93,10 @@ export function parseBaseFacts(text: string): BaseFacts {
 }
 
 /** The host's facts, and the files asked for (null: missing; false: not a regular file), in one round trip. */
-export async function gatherBaseFacts(host: Host, files: readonly string[] = []): Promise<{ facts: BaseFacts; files: Map<string, ReadAnswer> }> {
+export async function gatherBaseFacts(
+  host: Host,
+  files: readonly string[] = [],
+): Promise<{ facts: BaseFacts; files: Map<string, ReadAnswer> }> {
   const r = await host.exec(shScript(FACTS_SCRIPT, WATCHED_PACKAGES.join(' '), ...files), { readOnly: true });
   const read = r.stdout.includes('@@end') ? parseReadMany(files, splitSections(r.stdout).get('files') ?? []) : null;
   if (!read) {

@@ -6,16 +6,37 @@ import type { Finding, HostStatus } from './types.js';
  * them has been redacted before it leaves the engine.
  */
 export type RunEvent =
-  | { type: 'run:start'; runId: string; mode: 'apply' | 'check'; playbook: string; hosts: { name: string; role: string; address: string }[]; steps: { id: string; title: string; why: string; kind: 'change' | 'check' }[] }
+  | {
+      type: 'run:start';
+      runId: string;
+      mode: 'apply' | 'check';
+      playbook: string;
+      hosts: { name: string; role: string; address: string }[];
+      steps: { id: string; title: string; why: string; kind: 'change' | 'check' }[];
+    }
   | { type: 'host:connecting'; host: string; address: string }
   | { type: 'host:connected'; host: string; ms: number }
   | { type: 'host:unreachable'; host: string; reason: string }
   | { type: 'host:failed'; host: string; stage: 'connect' | 'facts' | 'discover'; reason: string }
-  | { type: 'facts:gathered'; host: string; os: string; init: string; firewall: string; packages: Record<string, string> }
+  | {
+      type: 'facts:gathered';
+      host: string;
+      os: string;
+      init: string;
+      firewall: string;
+      packages: Record<string, string>;
+    }
   | { type: 'run:discovered'; findings: Finding[] }
   | { type: 'run:refused'; host: string | null; reason: string }
   | { type: 'step:start'; step: string; title: string; why: string; hosts: string[] }
-  | { type: 'step:planned'; step: string; host: string; changes: { description: string; diff?: string }[]; skip?: string; notes: string[] }
+  | {
+      type: 'step:planned';
+      step: string;
+      host: string;
+      changes: { description: string; diff?: string }[];
+      skip?: string;
+      notes: string[];
+    }
   | { type: 'step:decision'; step: string; decision: Decision }
   | { type: 'task:start'; step: string; host: string; description: string }
   | { type: 'host:output'; step: string; host: string; stream: OutputStream; line: string }

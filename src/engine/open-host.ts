@@ -37,7 +37,8 @@ export type OpenHost = (spec: HostSpec) => Promise<Host>;
 
 /** The ssh config with its Includes (relative to ~/.ssh, globs of one folder level). */
 async function loadSshConfig(file: string): Promise<SshConfigBlock[]> {
-  const read = async (path: string) => readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
+  const read = async (path: string) =>
+    readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
   const text = await read(file);
   if (text === null) return [];
   // Includes are read up front (the parser is pure), for the patterns this config names.
@@ -45,7 +46,11 @@ async function loadSshConfig(file: string): Promise<SshConfigBlock[]> {
   const included = new Map<string, { text: string; file: string }[]>();
   for (const m of text.matchAll(/^\s*include\s+(.+)$/gim)) {
     for (const pattern of m[1]!.trim().split(/\s+/)) {
-      const abs = pattern.startsWith('~') ? pattern.replace(/^~/, homedir()) : isAbsolute(pattern) ? pattern : join(base, pattern);
+      const abs = pattern.startsWith('~')
+        ? pattern.replace(/^~/, homedir())
+        : isAbsolute(pattern)
+          ? pattern
+          : join(base, pattern);
       const dir = dirname(abs);
       const paths = /[*?]/.test(abs)
         ? (await readdir(dir).catch(() => [] as string[]))
@@ -76,16 +81,33 @@ const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
  * the inventory, JITSI_SCALE_BECOME_PASSWORD, or asked once) checked now, so a wrong one is one
  * clear error and never a stuck prompt later.
  */
-async function prepareSudo(host: SshHost, spec: HostSpec, user: string, become: Become, o: ConnectOptions, askOnce: () => Promise<string | null>): Promise<void> {
+async function prepareSudo(
+  host: SshHost,
+  spec: HostSpec,
+  user: string,
+  become: Become,
+  o: ConnectOptions,
+  askOnce: () => Promise<string | null>,
+): Promise<void> {
   const probe = await host.exec(['sudo', '-n', '-u', become.user, 'true'], { noBecome: true });
   if (probe.code === 0) return;
   if (!/password is required|a terminal is required/.test(probe.stderr)) return; // reported by the first command, with its own hint
-  const pw = str(spec.vars.ansible_become_password) ?? str(spec.vars.ansible_become_pass) ?? str(process.env.JITSI_SCALE_BECOME_PASSWORD) ?? (await askOnce());
+  const pw =
+    str(spec.vars.ansible_become_password) ??
+    str(spec.vars.ansible_become_pass) ??
+    str(process.env.JITSI_SCALE_BECOME_PASSWORD) ??
+    (await askOnce());
   if (pw === null || pw === undefined) {
-    throw new HostError(spec.name, `sudo on ${spec.name} asks ${user} for a password: set JITSI_SCALE_BECOME_PASSWORD (or ansible_become_password), run on a terminal to be asked, or allow passwordless sudo`);
+    throw new HostError(
+      spec.name,
+      `sudo on ${spec.name} asks ${user} for a password: set JITSI_SCALE_BECOME_PASSWORD (or ansible_become_password), run on a terminal to be asked, or allow passwordless sudo`,
+    );
   }
   o.secret?.(pw);
-  const check = await host.exec(['sudo', '-S', '-k', '-p', '', '-u', become.user, 'true'], { noBecome: true, stdin: `${pw}\n` });
+  const check = await host.exec(['sudo', '-S', '-k', '-p', '', '-u', become.user, 'true'], {
+    noBecome: true,
+    stdin: `${pw}\n`,
+  });
   if (check.code !== 0) throw new HostError(spec.name, `sudo on ${spec.name} did not accept the password for ${user}`);
   become.password = pw;
 }
@@ -97,7 +119,8 @@ export function hostOpener(o: ConnectOptions): OpenHost {
   const jumps = new JumpPool();
   let config: Promise<SshConfigBlock[]> | undefined;
   let becomePassword: Promise<string | null> | undefined;
-  const askOnce = (host: string, user: string) => () => (becomePassword ??= o.prompts?.becomePassword?.({ host, user }) ?? Promise.resolve(null));
+  const askOnce = (host: string, user: string) => () =>
+    (becomePassword ??= o.prompts?.becomePassword?.({ host, user }) ?? Promise.resolve(null));
   const settings = {
     trust,
     prompts: o.prompts ?? {},
@@ -113,16 +136,21 @@ export function hostOpener(o: ConnectOptions): OpenHost {
       return new LocalHost(spec.name, { enabled: spec.become, user: spec.becomeUser }, backupDir);
     }
     config ??= loadSshConfig(o.sshConfigFile ?? join(homedir(), '.ssh', 'config'));
-    const target = resolveTarget(spec, await config, { acceptNewHostKeys: o.acceptNewHostKeys ?? false, ...(o.knownHostsFile ? { knownHostsFile: o.knownHostsFile } : {}) });
+    const target = resolveTarget(spec, await config, {
+      acceptNewHostKeys: o.acceptNewHostKeys ?? false,
+      ...(o.knownHostsFile ? { knownHostsFile: o.knownHostsFile } : {}),
+    });
     // private_address defaults to ansible_host; when that is an ssh alias, the address ssh
     // resolved it to is the one the other hosts reach (firewall rules need an IP).
-    if (spec.vars.private_address === undefined && isIP(target.address) !== 0 && isIP(spec.jitsi.privateAddress) === 0) spec.jitsi.privateAddress = target.address;
+    if (spec.vars.private_address === undefined && isIP(target.address) !== 0 && isIP(spec.jitsi.privateAddress) === 0)
+      spec.jitsi.privateAddress = target.address;
     // ansible_become's default follows the user actually logged in as, which the ssh config may set.
     const enabled = spec.vars.ansible_become === undefined ? target.user !== 'root' : spec.become;
     const become: Become = { enabled, user: spec.becomeUser };
     const host = await SshHost.connect(target, become, backupDir, settings, jumps);
     try {
-      if (enabled && target.user !== spec.becomeUser) await prepareSudo(host, spec, target.user, become, o, askOnce(spec.name, target.user));
+      if (enabled && target.user !== spec.becomeUser)
+        await prepareSudo(host, spec, target.user, become, o, askOnce(spec.name, target.user));
     } catch (e) {
       await host.close();
       throw e;
@@ -133,5 +161,8 @@ export function hostOpener(o: ConnectOptions): OpenHost {
 
 /** A run id that sorts by time and names the backup directory: 20261124T101500Z. */
 export function newRunId(now = new Date()): string {
-  return now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }

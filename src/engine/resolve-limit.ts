@@ -17,7 +17,9 @@ export function resolveLimit(inventory: Inventory, limit: readonly string[] | un
     else if (inventory.groups[name]) for (const h of inventory.groups[name]!) out.add(h);
     else {
       const guess = closest(name, [...all, ...Object.keys(inventory.groups)], 2);
-      throw new UsageError(`--limit: no host or group named "${name}" in ${inventory.file}` + (guess ? `; did you mean "${guess}"?` : ''));
+      throw new UsageError(
+        `--limit: no host or group named "${name}" in ${inventory.file}` + (guess ? `; did you mean "${guess}"?` : ''),
+      );
     }
   }
   return out;

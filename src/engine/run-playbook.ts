@@ -8,7 +8,16 @@ import type { OpenHost } from './open-host.js';
 import { mapLimit } from './pool.js';
 import { Redactor } from './redactor.js';
 import { resolveLimit } from './resolve-limit.js';
-import { PlaybookRefusal, type ApplyIO, type Change, type Handler, type HostPlan, type HostStatus, type Playbook, type Step } from './types.js';
+import {
+  PlaybookRefusal,
+  type ApplyIO,
+  type Change,
+  type Handler,
+  type HostPlan,
+  type HostStatus,
+  type Playbook,
+  type Step,
+} from './types.js';
 
 export interface RunOptions {
   mode: 'apply' | 'check';
@@ -83,7 +92,10 @@ function restartStep<S>(states: HostState[], handlers: Record<string, Handler>):
         const apply: Change['apply'] = early
           ? async (_host, io) => {
               // Started earlier (see startEarly): wait for it, then report what it said.
-              const outcome = await early.done.then(() => null, (err: unknown) => ({ err }));
+              const outcome = await early.done.then(
+                () => null,
+                (err: unknown) => ({ err }),
+              );
               for (const [stream, line] of early.lines) io.output(stream, line);
               if (outcome) throw outcome.err;
             }
@@ -122,7 +134,12 @@ function sudoHint(reason: string, spec: HostSpec): string {
  * The run's stages, kept apart: connect → facts → discover → for each step (plan → decide →
  * apply → handlers) → disconnect. Check mode is the same path stopping after each plan.
  */
-export async function runPlaybook<S>(inventory: Inventory, playbook: Playbook<S>, opts: RunOptions, sink: EventSink): Promise<RunResult> {
+export async function runPlaybook<S>(
+  inventory: Inventory,
+  playbook: Playbook<S>,
+  opts: RunOptions,
+  sink: EventSink,
+): Promise<RunResult> {
   const secrets = opts.secrets ?? new Redactor();
   const emit = (e: RunEvent): void => sink(secrets.redact(e));
   const forks = opts.forks ?? Number.POSITIVE_INFINITY;
@@ -148,7 +165,9 @@ export async function runPlaybook<S>(inventory: Inventory, playbook: Playbook<S>
       if (s.lost || !s.target || !s.host || !s.notified.includes(firstHandler) || s.early.has(firstHandler)) continue;
       if (later.some((st) => st.roles.includes(s.spec.role))) continue;
       const run: EarlyRun = { lines: [], done: Promise.resolve() };
-      run.done = playbook.handlers[firstHandler]!.run(s.host, { output: (stream, line) => run.lines.push([stream, line]) });
+      run.done = playbook.handlers[firstHandler]!.run(s.host, {
+        output: (stream, line) => run.lines.push([stream, line]),
+      });
       run.done.catch(() => undefined); // reported in the restart step
       s.early.set(firstHandler, run);
     }
@@ -191,21 +210,38 @@ export async function runPlaybook<S>(inventory: Inventory, playbook: Playbook<S>
         const { facts, files } = await gatherBaseFacts(s.host, playbook.prefetch?.(s.spec) ?? []);
         s.host.remember(files);
         s.facts = facts;
-        emit({ type: 'facts:gathered', host: name, os: facts.os.pretty, init: facts.init, firewall: facts.firewall, packages: facts.packages });
+        emit({
+          type: 'facts:gathered',
+          host: name,
+          os: facts.os.pretty,
+          init: facts.init,
+          firewall: facts.firewall,
+          packages: facts.packages,
+        });
       } catch (err) {
         const reason = sudoHint(reasonOf(err), s.spec);
         const status = err instanceof UnreachableError ? 'unreachable' : 'failed';
         lose(s, status, reason);
-        emit(status === 'unreachable' ? { type: 'host:unreachable', host: name, reason } : { type: 'host:failed', host: name, stage: 'facts', reason });
+        emit(
+          status === 'unreachable'
+            ? { type: 'host:unreachable', host: name, reason }
+            : { type: 'host:failed', host: name, stage: 'facts', reason },
+        );
       }
     });
 
     const meet = states.find((s) => s.spec.role === 'meet')!;
     let shared: S | undefined;
     if (meet.lost) {
-      emit({ type: 'run:refused', host: meet.spec.name, reason: `cannot go on without the meet host ${meet.spec.name}: ${meet.lost.reason}` });
+      emit({
+        type: 'run:refused',
+        host: meet.spec.name,
+        reason: `cannot go on without the meet host ${meet.spec.name}: ${meet.lost.reason}`,
+      });
     } else {
-      const usable = new Map(states.filter((s) => !s.lost).map((s) => [s.spec.name, { host: s.host!, spec: s.spec, facts: s.facts! }]));
+      const usable = new Map(
+        states.filter((s) => !s.lost).map((s) => [s.spec.name, { host: s.host!, spec: s.spec, facts: s.facts! }]),
+      );
       try {
         shared = await playbook.discover({ inventory, hosts: usable, secrets });
         if (playbook.describe) emit({ type: 'run:discovered', findings: playbook.describe(shared) });
@@ -308,7 +344,15 @@ async function runStep<S>(step: Step<S>, states: HostState[], env: StepEnv<S>): 
   const plans = new Map<string, HostPlan>();
   await mapLimit(hosts, env.forks, async (s) => {
     try {
-      const plan = await step.plan({ mode: opts.mode, host: s.host!, spec: s.spec, facts: s.facts!, inventory: env.inventory, shared: env.shared, secrets: env.secrets });
+      const plan = await step.plan({
+        mode: opts.mode,
+        host: s.host!,
+        spec: s.spec,
+        facts: s.facts!,
+        inventory: env.inventory,
+        shared: env.shared,
+        secrets: env.secrets,
+      });
       plans.set(s.spec.name, plan);
       emit({
         type: 'step:planned',
@@ -353,19 +397,31 @@ async function runStep<S>(step: Step<S>, states: HostState[], env: StepEnv<S>): 
       // (Prosody is restarted before the bridges that log in to it). Within a phase, hosts run
       // in parallel and each host's changes in order.
       const progress = new Map(pending.map((s) => [s, { done: 0, restarted: 0, failed: false }]));
-      const phases = [...new Set(pending.flatMap((s) => plans.get(s.spec.name)!.changes.map((c) => c.phase ?? 0)))].sort((a, b) => a - b);
+      const phases = [
+        ...new Set(pending.flatMap((s) => plans.get(s.spec.name)!.changes.map((c) => c.phase ?? 0))),
+      ].sort((a, b) => a - b);
       for (const phase of phases) {
-        const here = pending.filter((s) => !progress.get(s)!.failed && plans.get(s.spec.name)!.changes.some((c) => (c.phase ?? 0) === phase));
+        const here = pending.filter(
+          (s) => !progress.get(s)!.failed && plans.get(s.spec.name)!.changes.some((c) => (c.phase ?? 0) === phase),
+        );
         await mapLimit(here, env.forks, async (s) => {
           const p = progress.get(s)!;
           const host = s.host!;
           const name = s.spec.name;
-          const io: ApplyIO = { output: (stream, line) => emit({ type: 'host:output', step: step.id, host: name, stream, line }) };
+          const io: ApplyIO = {
+            output: (stream, line) => emit({ type: 'host:output', step: step.id, host: name, stream, line }),
+          };
           try {
             for (const change of plans.get(name)!.changes.filter((c) => (c.phase ?? 0) === phase)) {
               if (change.handler) {
                 // Handlers run even when stopping: they finish what was already changed.
-                emit({ type: 'handler:run', step: step.id, host: name, handler: change.handler, description: change.description });
+                emit({
+                  type: 'handler:run',
+                  step: step.id,
+                  host: name,
+                  handler: change.handler,
+                  description: change.description,
+                });
                 await change.apply(host, io);
                 s.notified = s.notified.filter((h) => h !== change.handler);
                 p.restarted++;
@@ -375,7 +431,13 @@ async function runStep<S>(step: Step<S>, states: HostState[], env: StepEnv<S>): 
               emit({ type: 'task:start', step: step.id, host: name, description: change.description });
               const r = await change.apply(host, io);
               p.done++;
-              emit({ type: 'task:changed', step: step.id, host: name, description: change.description, ...(r?.backup ? { backup: r.backup } : {}) });
+              emit({
+                type: 'task:changed',
+                step: step.id,
+                host: name,
+                description: change.description,
+                ...(r?.backup ? { backup: r.backup } : {}),
+              });
               notify(s, change);
             }
           } catch (err) {

@@ -106,7 +106,10 @@ export interface Playbook<Shared> {
 
 /** The playbook cannot run against these hosts; the message says why and what to do. */
 export class PlaybookRefusal extends Error {
-  constructor(readonly host: string | null, message: string) {
+  constructor(
+    readonly host: string | null,
+    message: string,
+  ) {
     super(message);
     this.name = 'PlaybookRefusal';
   }

@@ -1,11 +1,30 @@
 import { readFile, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node, type ParsedNode, type Pair } from 'yaml';
+import {
+  LineCounter,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  parseAllDocuments,
+  type Document,
+  type Node,
+  type ParsedNode,
+  type Pair,
+} from 'yaml';
 import { closest } from './did-you-mean.js';
 import { expandHostPattern } from './host-pattern.js';
 import { DEFAULT_APT_KEY_URL, DEFAULT_APT_SOURCE, KNOWN_VARIABLES, coerce } from './known-variables.js';
-import { InventoryError, type FirewallChoice, type HostSpec, type Inventory, type InventoryProblem, type NicknamePolicy, type SourcePosition } from './types.js';
+import {
+  InventoryError,
+  type FirewallChoice,
+  type HostSpec,
+  type Inventory,
+  type InventoryProblem,
+  type NicknamePolicy,
+  type SourcePosition,
+} from './types.js';
 
 const GROUP_KEYS = ['hosts', 'children', 'vars'] as const;
 const KNOWN_NAMES = Object.keys(KNOWN_VARIABLES);
@@ -45,12 +64,20 @@ export async function loadInventory(file: string, opts: LoadOptions = {}): Promi
   let text: string;
   try {
     const st = await stat(file);
-    if (st.isDirectory()) throw problemAt(file, `is a directory; pass the inventory file itself (e.g. ${file.replace(/\/$/, '')}/inventory.yaml)`);
+    if (st.isDirectory())
+      throw problemAt(
+        file,
+        `is a directory; pass the inventory file itself (e.g. ${file.replace(/\/$/, '')}/inventory.yaml)`,
+      );
     text = await readFile(file, 'utf8');
   } catch (e) {
     if (e instanceof InventoryError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw problemAt(file, 'no such file; pass your inventory with -i PATH (see inventory.yaml in the project for an example)');
+    if (code === 'ENOENT')
+      throw problemAt(
+        file,
+        'no such file; pass your inventory with -i PATH (see inventory.yaml in the project for an example)',
+      );
     if (code === 'EACCES') throw problemAt(file, 'permission denied reading the inventory');
     throw problemAt(file, `cannot read the inventory: ${(e as Error).message}`);
   }
@@ -73,10 +100,19 @@ class InventoryReader {
   private readonly hosts = new Map<string, HostDef>();
   private doc!: Document.Parsed;
 
-  constructor(private readonly text: string, private readonly file: string, private readonly opts: LoadOptions) {}
+  constructor(
+    private readonly text: string,
+    private readonly file: string,
+    private readonly opts: LoadOptions,
+  ) {}
 
   read(): Inventory {
-    const docs = parseAllDocuments(this.text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true, merge: true });
+    const docs = parseAllDocuments(this.text, {
+      lineCounter: this.lines,
+      prettyErrors: false,
+      uniqueKeys: true,
+      merge: true,
+    });
     const list = Array.isArray(docs) ? docs : [docs];
     for (const d of list) {
       for (const e of d.errors) this.problem(this.posOfOffset(e.pos[0]), yamlMessage(e.code, e.message));
@@ -84,16 +120,25 @@ class InventoryReader {
     if (this.problems.length) throw new InventoryError(this.problems);
     if (list.length > 1) {
       const second = list[1]!;
-      this.fail(this.posOfOffset(second.range[0]), 'the file holds more than one YAML document; an inventory is one document');
+      this.fail(
+        this.posOfOffset(second.range[0]),
+        'the file holds more than one YAML document; an inventory is one document',
+      );
     }
     const doc = list[0];
     if (!doc || doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
-      this.fail({ file: this.file, line: 1, col: 1 }, 'the inventory is empty; it needs an "all:" mapping with the groups "meet" and "jvb" (see inventory.yaml in the project)');
+      this.fail(
+        { file: this.file, line: 1, col: 1 },
+        'the inventory is empty; it needs an "all:" mapping with the groups "meet" and "jvb" (see inventory.yaml in the project)',
+      );
     }
     this.doc = doc!;
     const root = this.resolveNode(doc!.contents as ParsedNode);
     if (!isMap(root)) {
-      this.fail(this.pos(root), `the inventory must be a mapping of groups (starting with "all:"), not ${kindOf(root)}`);
+      this.fail(
+        this.pos(root),
+        `the inventory must be a mapping of groups (starting with "all:"), not ${kindOf(root)}`,
+      );
     }
     this.group('all', this.pos(root));
     for (const pair of this.pairs(root)) {
@@ -208,7 +253,10 @@ class InventoryReader {
     const node = this.resolveNode(raw);
     if (node === null || (isScalar(node) && node.value === null)) return;
     if (!isMap(node)) {
-      this.problem(this.pos(node), `group "${name}" must be a mapping with hosts:, children: or vars:, not ${kindOf(node)}`);
+      this.problem(
+        this.pos(node),
+        `group "${name}" must be a mapping with hosts:, children: or vars:, not ${kindOf(node)}`,
+      );
       return;
     }
     for (const pair of this.pairs(node)) {
@@ -229,7 +277,8 @@ class InventoryReader {
           const guess = closest(key, GROUP_KEYS, 2);
           this.problem(
             this.pos(pair.key),
-            `unknown key "${key}" in group "${name}"; ` + (guess ? `did you mean "${guess}"?` : 'a group holds only hosts:, children: and vars:'),
+            `unknown key "${key}" in group "${name}"; ` +
+              (guess ? `did you mean "${guess}"?` : 'a group holds only hosts:, children: and vars:'),
           );
         }
       }
@@ -239,11 +288,17 @@ class InventoryReader {
   private readHosts(group: Group, node: Node | null): void {
     if (node === null || (isScalar(node) && node.value === null)) return;
     if (isSeq(node)) {
-      this.problem(this.pos(node), `hosts of group "${group.name}" must be a mapping: write each host as "name:" on its own line, not "- name"`);
+      this.problem(
+        this.pos(node),
+        `hosts of group "${group.name}" must be a mapping: write each host as "name:" on its own line, not "- name"`,
+      );
       return;
     }
     if (!isMap(node)) {
-      this.problem(this.pos(node), `hosts of group "${group.name}" must be a mapping of host names, not ${kindOf(node)}`);
+      this.problem(
+        this.pos(node),
+        `hosts of group "${group.name}" must be a mapping of host names, not ${kindOf(node)}`,
+      );
       return;
     }
     for (const pair of this.pairs(node)) {
@@ -258,7 +313,10 @@ class InventoryReader {
       const value = this.resolveNode(pair.value as Node);
       const isEmpty = value === null || (isScalar(value) && value.value === null);
       if (!isEmpty && !isMap(value)) {
-        this.problem(this.pos(value), `host "${pattern}" must be followed by a mapping of its variables (or nothing), not ${kindOf(value)}`);
+        this.problem(
+          this.pos(value),
+          `host "${pattern}" must be followed by a mapping of its variables (or nothing), not ${kindOf(value)}`,
+        );
         continue;
       }
       const vars = isEmpty ? [] : this.readVars(value, `host "${pattern}"`);
@@ -278,7 +336,10 @@ class InventoryReader {
   private readChildren(group: Group, node: Node | null): void {
     if (node === null || (isScalar(node) && node.value === null)) return;
     if (!isMap(node)) {
-      this.problem(this.pos(node), `children of group "${group.name}" must be a mapping of group names, not ${kindOf(node)}`);
+      this.problem(
+        this.pos(node),
+        `children of group "${group.name}" must be a mapping of group names, not ${kindOf(node)}`,
+      );
       return;
     }
     for (const pair of this.pairs(node)) {
@@ -320,7 +381,11 @@ class InventoryReader {
       }
       if (raw.startsWith('jitsi_')) {
         const guess = closest(raw, JITSI_NAMES, 4);
-        this.problem(keyAt, `unknown Jitsi variable "${raw}" in ${where}; ` + (guess ? `did you mean "${guess}"?` : `known: ${JITSI_NAMES.join(', ')}`));
+        this.problem(
+          keyAt,
+          `unknown Jitsi variable "${raw}" in ${where}; ` +
+            (guess ? `did you mean "${guess}"?` : `known: ${JITSI_NAMES.join(', ')}`),
+        );
         continue;
       }
       const guess = closest(raw, KNOWN_NAMES, raw.length >= 12 ? 2 : 1);
@@ -342,7 +407,10 @@ class InventoryReader {
       state.set(name, 'visiting');
       for (const child of g.children) {
         if (state.get(child) === 'visiting') {
-          this.problem(g.childAt.get(child) ?? g.at, `groups contain each other: ${[...trail, name, child].join(' → ')}`);
+          this.problem(
+            g.childAt.get(child) ?? g.at,
+            `groups contain each other: ${[...trail, name, child].join(' → ')}`,
+          );
           continue;
         }
         visit(child, [...trail, name]);
@@ -394,34 +462,54 @@ class InventoryReader {
     const jvbHosts = this.members('jvb');
     const allAt = this.groups.get('all')!.at;
     if (!meetGroup || meetHosts.length === 0) {
-      this.problem(meetGroup?.at ?? allAt, 'no host in group "meet"; add the Jitsi Meet server under all.children.meet.hosts');
+      this.problem(
+        meetGroup?.at ?? allAt,
+        'no host in group "meet"; add the Jitsi Meet server under all.children.meet.hosts',
+      );
     } else if (meetHosts.length > 1) {
-      this.problem(meetGroup.at, `group "meet" must hold exactly one host (one shard), but holds ${meetHosts.length}: ${meetHosts.join(', ')}`);
+      this.problem(
+        meetGroup.at,
+        `group "meet" must hold exactly one host (one shard), but holds ${meetHosts.length}: ${meetHosts.join(', ')}`,
+      );
     }
     if (!jvbGroup || jvbHosts.length === 0) {
-      this.problem(jvbGroup?.at ?? allAt, 'no host in group "jvb"; add the videobridge hosts under all.children.jvb.hosts');
+      this.problem(
+        jvbGroup?.at ?? allAt,
+        'no host in group "jvb"; add the videobridge hosts under all.children.jvb.hosts',
+      );
     }
     for (const h of meetHosts) {
       if (jvbHosts.includes(h)) {
         const def = this.hosts.get(h)!;
-        this.problem(def.listedAt.get('jvb') ?? def.at, `host "${h}" is in both "meet" and "jvb"; the bridges must be other hosts than the meet server`);
+        this.problem(
+          def.listedAt.get('jvb') ?? def.at,
+          `host "${h}" is in both "meet" and "jvb"; the bridges must be other hosts than the meet server`,
+        );
       }
     }
     if (this.problems.length) return null;
 
     const depth = this.depths();
     const hostGroups = new Map<string, string[]>();
-    for (const [gname, g] of this.groups) for (const h of g.hosts) hostGroups.set(h, [...(hostGroups.get(h) ?? []), gname]);
+    for (const [gname, g] of this.groups)
+      for (const h of g.hosts) hostGroups.set(h, [...(hostGroups.get(h) ?? []), gname]);
 
     const specs: HostSpec[] = [];
     const definedAt = new Map<string, Record<string, SourcePosition>>();
-    for (const [name, role] of [...meetHosts.map((h) => [h, 'meet'] as const), ...jvbHosts.map((h) => [h, 'jvb'] as const)]) {
+    for (const [name, role] of [
+      ...meetHosts.map((h) => [h, 'meet'] as const),
+      ...jvbHosts.map((h) => [h, 'jvb'] as const),
+    ]) {
       const def = this.hosts.get(name)!;
       const groups = [...this.ancestors(hostGroups.get(name) ?? [])];
-      const ordered = groups.sort((a, b) => (depth.get(a) ?? 0) - (depth.get(b) ?? 0) || (a === 'all' ? -1 : b === 'all' ? 1 : a.localeCompare(b)));
+      const ordered = groups.sort(
+        (a, b) =>
+          (depth.get(a) ?? 0) - (depth.get(b) ?? 0) || (a === 'all' ? -1 : b === 'all' ? 1 : a.localeCompare(b)),
+      );
       const vars: Record<string, unknown> = {};
       const where: Record<string, SourcePosition> = {};
-      for (const g of ordered) for (const v of this.groups.get(g)!.vars) ((vars[v.name] = v.value), (where[v.name] = v.at));
+      for (const g of ordered)
+        for (const v of this.groups.get(g)!.vars) ((vars[v.name] = v.value), (where[v.name] = v.at));
       for (const v of def.vars) ((vars[v.name] = v.value), (where[v.name] = v.at));
       specs.push(this.hostSpec(name, role, ordered, vars, def));
       definedAt.set(name, where);
@@ -432,9 +520,19 @@ class InventoryReader {
         const where = definedAt.get(h.name) ?? {};
         return variables.map((v) => where[v]).find((p) => p !== undefined) ?? h.defined;
       };
-    this.checkUnique(specs, (h) => (h.connection === 'ssh' ? `${h.address}:${h.port}` : null), 'address', at('ansible_host'));
+    this.checkUnique(
+      specs,
+      (h) => (h.connection === 'ssh' ? `${h.address}:${h.port}` : null),
+      'address',
+      at('ansible_host'),
+    );
     this.checkUnique(specs, (h) => h.jitsi.privateAddress, 'private address', at('private_address', 'ansible_host'));
-    this.checkUnique(specs.filter((h) => h.role === 'jvb'), (h) => h.jitsi.nickname ?? null, 'nickname', at('jitsi_nickname'));
+    this.checkUnique(
+      specs.filter((h) => h.role === 'jvb'),
+      (h) => h.jitsi.nickname ?? null,
+      'nickname',
+      at('jitsi_nickname'),
+    );
     if (this.problems.length) return null;
 
     const groups: Record<string, string[]> = {};
@@ -447,7 +545,12 @@ class InventoryReader {
     return { file: this.file, meet, bridges: specs.slice(1), hosts: specs, groups };
   }
 
-  private checkUnique(specs: HostSpec[], key: (h: HostSpec) => string | null, what: string, at: (h: HostSpec) => SourcePosition): void {
+  private checkUnique(
+    specs: HostSpec[],
+    key: (h: HostSpec) => string | null,
+    what: string,
+    at: (h: HostSpec) => SourcePosition,
+  ): void {
     const seen = new Map<string, string>();
     for (const h of specs) {
       const k = key(h);
@@ -461,7 +564,13 @@ class InventoryReader {
     }
   }
 
-  private hostSpec(name: string, role: 'meet' | 'jvb', groups: string[], v: Record<string, unknown>, def: HostDef): HostSpec {
+  private hostSpec(
+    name: string,
+    role: 'meet' | 'jvb',
+    groups: string[],
+    v: Record<string, unknown>,
+    def: HostDef,
+  ): HostSpec {
     const str = (k: string): string | undefined => (v[k] === undefined ? undefined : String(v[k]));
     const connection = (str('ansible_connection') ?? 'ssh') as 'ssh' | 'local';
     const user = str('ansible_user') ?? this.opts.defaultUser ?? safeUser();

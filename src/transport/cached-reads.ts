@@ -60,14 +60,22 @@ export class CachedReads implements Host {
     const hit = this.known.get(path);
     if (hit === false) throw new HostError(this.name, `cannot read ${path}: ${path} is not a regular file`);
     if (hit !== undefined) return hit;
-    return this.reading(() => this.inner.readFile(path), (content) => this.known.set(path, content));
+    return this.reading(
+      () => this.inner.readFile(path),
+      (content) => this.known.set(path, content),
+    );
   }
 
   async readFiles(paths: readonly string[]): Promise<Map<string, string | null>> {
     const answers = new Map<string, ReadAnswer>();
     for (const p of paths) if (this.known.has(p)) answers.set(p, this.known.get(p)!);
     const missing = paths.filter((p) => !answers.has(p));
-    if (missing.length) for (const [p, a] of await this.reading(() => readMany(this.inner, missing), (files) => this.remember(files))) answers.set(p, a);
+    if (missing.length)
+      for (const [p, a] of await this.reading(
+        () => readMany(this.inner, missing),
+        (files) => this.remember(files),
+      ))
+        answers.set(p, a);
     return new Map(paths.map((p) => [p, asText(answers.get(p))]));
   }
 

@@ -25,13 +25,23 @@ export function commandLabel(argv: readonly string[]): string {
   const i = argv[0] === 'sudo' ? argv.indexOf('--') + 1 : 0;
   const [prog, flag, script] = argv.slice(i);
   if (prog === 'sh' && flag === '-c' && script !== undefined) {
-    return `sh: ${script.split('\n').map((l) => l.trim()).find(Boolean)?.slice(0, 60) ?? ''}`;
+    return `sh: ${
+      script
+        .split('\n')
+        .map((l) => l.trim())
+        .find(Boolean)
+        ?.slice(0, 60) ?? ''
+    }`;
   }
   return prog ?? '';
 }
 
 /** Runs one command, recording it when a trace is on. */
-export async function traced<T extends { code: number }>(host: string, argv: readonly string[], run: () => Promise<T>): Promise<T> {
+export async function traced<T extends { code: number }>(
+  host: string,
+  argv: readonly string[],
+  run: () => Promise<T>,
+): Promise<T> {
   if (!sink) return run();
   const start = performance.now();
   let code = -1;
@@ -40,6 +50,12 @@ export async function traced<T extends { code: number }>(host: string, argv: rea
     code = r.code;
     return r;
   } finally {
-    sink?.({ host, at: Math.round(start - origin), ms: Math.round(performance.now() - start), code, what: commandLabel(argv) });
+    sink?.({
+      host,
+      at: Math.round(start - origin),
+      ms: Math.round(performance.now() - start),
+      code,
+      what: commandLabel(argv),
+    });
   }
 }

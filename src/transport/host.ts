@@ -74,7 +74,10 @@ export interface Host {
 
 /** A failure on a host that a user can act on; its message is one sentence, no stack needed. */
 export class HostError extends Error {
-  constructor(readonly host: string, message: string) {
+  constructor(
+    readonly host: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'HostError';
   }
@@ -87,7 +90,10 @@ export class UnreachableError extends HostError {
 
 /** One line from a command's output, for an error message. */
 export function lastLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines[lines.length - 1] ?? '';
 }
 
@@ -97,7 +103,12 @@ export function whyFailed(r: ExecResult): string {
 }
 
 /** Runs argv and throws "<what> failed: <why>" when it exits non-zero. */
-export async function execChecked(host: Host, argv: readonly string[], what: string, opts: ExecOptions = {}): Promise<ExecResult> {
+export async function execChecked(
+  host: Host,
+  argv: readonly string[],
+  what: string,
+  opts: ExecOptions = {},
+): Promise<ExecResult> {
   const r = await host.exec(argv, opts);
   if (r.code !== 0) throw new HostError(host.name, `${what} failed: ${whyFailed(r)}`);
   return r;

@@ -3,7 +3,10 @@ import type { OutputStream } from './host.js';
 /** Turns a stream of chunks into whole lines; a partial last line is flushed at the end. */
 export class LineSplitter {
   private rest = '';
-  constructor(private readonly stream: OutputStream, private readonly onLine: (stream: OutputStream, line: string) => void) {}
+  constructor(
+    private readonly stream: OutputStream,
+    private readonly onLine: (stream: OutputStream, line: string) => void,
+  ) {}
 
   push(chunk: string): void {
     const text = this.rest + chunk;

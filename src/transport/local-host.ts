@@ -19,7 +19,9 @@ export class LocalHost extends ShellHost {
       ...(opts.stdin !== undefined ? { input: Buffer.from(opts.stdin, 'utf8') } : {}),
     });
     const proc = shell`sh -c ${commandLine}`;
-    const splitters = opts.onLine ? [new LineSplitter('stdout', opts.onLine), new LineSplitter('stderr', opts.onLine)] : [];
+    const splitters = opts.onLine
+      ? [new LineSplitter('stdout', opts.onLine), new LineSplitter('stderr', opts.onLine)]
+      : [];
     const [out, err] = splitters;
     if (out && err) {
       proc.stdout.on('data', (c: Buffer) => out.push(c.toString('utf8')));

@@ -42,6 +42,10 @@ export async function readMany(host: Host, paths: readonly string[]): Promise<Ma
   if (paths.length === 0) return new Map();
   const r = await host.exec(shScript(READ_MANY, ...paths), { readOnly: true });
   const files = r.code === 0 && r.stdout.endsWith('END\n') ? parseReadMany(paths, r.stdout.split('\n')) : null;
-  if (!files) throw new HostError(host.name, `cannot read ${paths.join(', ')}: ${r.code === 0 ? 'unexpected answer from the host' : whyFailed(r)}`);
+  if (!files)
+    throw new HostError(
+      host.name,
+      `cannot read ${paths.join(', ')}: ${r.code === 0 ? 'unexpected answer from the host' : whyFailed(r)}`,
+    );
   return files;
 }

@@ -1,4 +1,13 @@
-import { HostError, lastLine, type ExecOptions, type ExecResult, type FileStat, type Host, type WriteOptions, type WriteResult } from './host.js';
+import {
+  HostError,
+  lastLine,
+  type ExecOptions,
+  type ExecResult,
+  type FileStat,
+  type Host,
+  type WriteOptions,
+  type WriteResult,
+} from './host.js';
 import { quoteArgv, shScript } from './shell-quote.js';
 import { traced } from './exec-trace.js';
 import { asText, readMany } from './read-many.js';
@@ -108,7 +117,10 @@ export abstract class ShellHost implements Host {
     const pw = this.become.password;
     if (pw === undefined) return this.run(quoteArgv(['sudo', '-n', '-H', '-u', this.become.user, '--', ...argv]), opts);
     // -k: sudo always reads the password line, so it never reaches the command's own stdin.
-    return this.run(quoteArgv(['sudo', '-S', '-k', '-p', '', '-H', '-u', this.become.user, '--', ...argv]), { ...opts, stdin: `${pw}\n${opts.stdin ?? ''}` });
+    return this.run(quoteArgv(['sudo', '-S', '-k', '-p', '', '-H', '-u', this.become.user, '--', ...argv]), {
+      ...opts,
+      stdin: `${pw}\n${opts.stdin ?? ''}`,
+    });
   }
 
   async readFile(path: string): Promise<string | null> {
@@ -143,7 +155,15 @@ export abstract class ShellHost implements Host {
   async writeFile(path: string, content: string, opts: WriteOptions = {}): Promise<WriteResult> {
     if (!path.startsWith('/')) throw new HostError(this.name, `refusing to write ${path}: not an absolute path`);
     const mode = opts.mode === undefined ? '' : opts.mode.toString(8).padStart(4, '0');
-    const args = [path, this.backupDir, mode, opts.owner ?? '', opts.group ?? '', opts.expectSha256 ?? '', ...(opts.validate ?? [])];
+    const args = [
+      path,
+      this.backupDir,
+      mode,
+      opts.owner ?? '',
+      opts.group ?? '',
+      opts.expectSha256 ?? '',
+      ...(opts.validate ?? []),
+    ];
     const r = await this.exec(shScript(WRITE_SCRIPT, ...args), { stdin: content });
     if (r.code !== 0) throw new HostError(this.name, `cannot write ${path}: ${lastLine(r.stderr) || `exit ${r.code}`}`);
     const backup = /^ready:(.*)$/m.exec(r.stdout)?.[1] ?? '';

@@ -19,7 +19,12 @@ export class JumpPool {
       let entry = this.open.get(key);
       if (!entry) {
         const prev = via;
-        const client = openClient(hop, { host: target.name, jump: true }, s, prev ? () => forward(prev, hop, target.name) : undefined);
+        const client = openClient(
+          hop,
+          { host: target.name, jump: true },
+          s,
+          prev ? () => forward(prev, hop, target.name) : undefined,
+        );
         entry = { client, users: 0 };
         this.open.set(key, entry);
         client.catch(() => this.open.delete(key));
@@ -35,7 +40,10 @@ export class JumpPool {
           const e = this.open.get(k);
           if (e && --e.users === 0) {
             this.open.delete(k);
-            void e.client.then((c) => c.end(), () => undefined);
+            void e.client.then(
+              (c) => c.end(),
+              () => undefined,
+            );
           }
         }
       },
@@ -47,7 +55,8 @@ export class JumpPool {
 function forward(via: Client, ep: Endpoint, forHost: string): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     via.forwardOut('127.0.0.1', 0, ep.address, ep.port, (err, channel) => {
-      if (err) reject(new UnreachableError(forHost, `the jump host cannot reach ${ep.address}:${ep.port}: ${err.message}`));
+      if (err)
+        reject(new UnreachableError(forHost, `the jump host cannot reach ${ep.address}:${ep.port}: ${err.message}`));
       else resolve(channel);
     });
   });
@@ -68,7 +77,9 @@ export class SshHost extends ShellHost {
     super(name, become, backupDir);
     this.ssh.connection = client;
     client.on('error', (err: Error) => {
-      this.lostReason = /keepalive/i.test(err.message) ? 'connection lost: the host stopped answering (keepalive timeout)' : `connection lost: ${err.message}`;
+      this.lostReason = /keepalive/i.test(err.message)
+        ? 'connection lost: the host stopped answering (keepalive timeout)'
+        : `connection lost: ${err.message}`;
     });
     client.on('close', () => {
       this.lostReason ??= 'connection closed by the host';
@@ -76,10 +87,21 @@ export class SshHost extends ShellHost {
   }
 
   /** Connects through the target's jump hosts (shared with other hosts behind them), checking every host key. */
-  static async connect(target: SshTarget, become: Become, backupDir: string, settings: ConnectSettings, jumps = new JumpPool()): Promise<SshHost> {
+  static async connect(
+    target: SshTarget,
+    become: Become,
+    backupDir: string,
+    settings: ConnectSettings,
+    jumps = new JumpPool(),
+  ): Promise<SshHost> {
     const { via, release } = await jumps.through(target, settings);
     try {
-      const client = await openClient(target, { host: target.name, jump: false }, settings, via ? () => forward(via, target, target.name) : undefined);
+      const client = await openClient(
+        target,
+        { host: target.name, jump: false },
+        settings,
+        via ? () => forward(via, target, target.name) : undefined,
+      );
       return new SshHost(target.name, become, backupDir, client, release);
     } catch (e) {
       release();

@@ -22,9 +22,19 @@ interface Run {
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   const t0 = Date.now();
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: child.exitCode ?? (err as { code?: number } | null)?.code ?? -1, stdout, stderr, ms: Date.now() - t0 });
-    });
+    const child = execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd: ROOT, env: { ...process.env, ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({
+          code: child.exitCode ?? (err as { code?: number } | null)?.code ?? -1,
+          stdout,
+          stderr,
+          ms: Date.now() - t0,
+        });
+      },
+    );
     child.stdin?.end();
   });
 }
@@ -43,7 +53,10 @@ describe('cli: usage', () => {
     const help = await cli(['--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^Usage: jitsi-scale \[options\]/);
-    assert.match(help.stdout, /Exit codes: 0 ok, 1 usage or inventory error, 2 a host failed, 3 a host was unreachable/);
+    assert.match(
+      help.stdout,
+      /Exit codes: 0 ok, 1 usage or inventory error, 2 a host failed, 3 a host was unreachable/,
+    );
     const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     assert.equal((await cli(['--version'])).stdout, `jitsi-scale ${pkg.version}\n`);
   });
@@ -58,20 +71,32 @@ describe('cli: usage', () => {
   });
 
   test('inventory errors: every problem with file:line:col, exit 1, no stack', async () => {
-    const path = await writeTemp('inv.yaml', 'all:\n  children:\n    meet:\n      hosts: { m: { ansible_prot: 22 } }\n    jvb:\n      hosts: { j: { ansible_port: 0 } }\n');
+    const path = await writeTemp(
+      'inv.yaml',
+      'all:\n  children:\n    meet:\n      hosts: { m: { ansible_prot: 22 } }\n    jvb:\n      hosts: { j: { ansible_port: 0 } }\n',
+    );
     const r = await cli(['--check', '-i', path]);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, `${path}:4:21: unknown variable "ansible_prot" in host "m"; did you mean "ansible_port"?\n${path}:6:35: ansible_port must be a port number from 1 to 65535, not 0 (in host "j")\n`);
+    assert.equal(
+      r.stderr,
+      `${path}:4:21: unknown variable "ansible_prot" in host "m"; did you mean "ansible_port"?\n${path}:6:35: ansible_port must be a port number from 1 to 65535, not 0 (in host "j")\n`,
+    );
     noStack(r);
     const missing = await cli(['--check', '-i', '/nonexistent/inv.yaml']);
     assert.equal(missing.code, 1);
-    assert.equal(missing.stderr, '/nonexistent/inv.yaml:1:1: no such file; pass your inventory with -i PATH (see inventory.yaml in the project for an example)\n');
+    assert.equal(
+      missing.stderr,
+      '/nonexistent/inv.yaml:1:1: no such file; pass your inventory with -i PATH (see inventory.yaml in the project for an example)\n',
+    );
   });
 
   test('no terminal and no --yes: one sentence, exit 1', async () => {
     const r = await cli(['-i', 'inventory.yaml']);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, 'jitsi-scale: no terminal to ask on: add --yes to apply every step without questions, or --check to only see the plan\n');
+    assert.equal(
+      r.stderr,
+      'jitsi-scale: no terminal to ask on: add --yes to apply every step without questions, or --check to only see the plan\n',
+    );
   });
 });
 
@@ -87,7 +112,12 @@ describe('cli: unreachable hosts', () => {
       silent.push(s);
       ports.push((s.address() as { port: number }).port);
     }
-    inventory = await writeTemp('unreachable.yaml', fixture('inventory/unreachable.yaml').replace('SILENT_PORT_1', String(ports[0])).replace('SILENT_PORT_2', String(ports[1])));
+    inventory = await writeTemp(
+      'unreachable.yaml',
+      fixture('inventory/unreachable.yaml')
+        .replace('SILENT_PORT_1', String(ports[0]))
+        .replace('SILENT_PORT_2', String(ports[1])),
+    );
   });
   after(() => {
     sockets.forEach((s) => s.destroy());
@@ -98,9 +128,24 @@ describe('cli: unreachable hosts', () => {
     const r = await cli(['--check', '--connect-timeout', '2', '-i', inventory]);
     assert.equal(r.code, 3, r.stdout + r.stderr);
     const lines = r.stdout.split('\n');
-    assert.ok(lines.includes('[meet] unreachable: connection refused by 127.0.0.1:1 (is sshd running on that port?)'), r.stdout);
-    for (const h of ['jvb1', 'jvb2']) assert.ok(lines.some((l) => new RegExp(`^\\[${h}\\] unreachable: timed out connecting to 127\\.0\\.0\\.1:\\d+ after 2s \\(no SSH handshake\\)$`).test(l)), r.stdout);
-    assert.ok(lines.includes('jitsi-scale: stopped: cannot go on without the meet host meet: connection refused by 127.0.0.1:1 (is sshd running on that port?)'));
+    assert.ok(
+      lines.includes('[meet] unreachable: connection refused by 127.0.0.1:1 (is sshd running on that port?)'),
+      r.stdout,
+    );
+    for (const h of ['jvb1', 'jvb2'])
+      assert.ok(
+        lines.some((l) =>
+          new RegExp(
+            `^\\[${h}\\] unreachable: timed out connecting to 127\\.0\\.0\\.1:\\d+ after 2s \\(no SSH handshake\\)$`,
+          ).test(l),
+        ),
+        r.stdout,
+      );
+    assert.ok(
+      lines.includes(
+        'jitsi-scale: stopped: cannot go on without the meet host meet: connection refused by 127.0.0.1:1 (is sshd running on that port?)',
+      ),
+    );
     assert.ok(r.ms < 2000 + 3000, `took ${r.ms} ms`);
     assert.ok(r.ms >= 1900, 'the silent hosts were waited for, in parallel');
     noStack(r);
@@ -109,7 +154,10 @@ describe('cli: unreachable hosts', () => {
   test('--json: one parseable event per line, ending with run:done', async () => {
     const r = await cli(['--check', '--json', '--connect-timeout', '1', '-i', inventory]);
     assert.equal(r.code, 3);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; exitCode?: number; time: string });
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; exitCode?: number; time: string });
     assert.equal(events[0]!.type, 'run:start');
     const last = events[events.length - 1]!;
     assert.equal(last.type, 'run:done');
@@ -141,11 +189,21 @@ describe('cli: over real SSH', { skip: why ?? false }, () => {
     ].join('\n');
 
   test('a meet host without a Jitsi Prosody config is refused by name, exit 2', async () => {
-    const r = await cli(['--check', '-v', '--known-hosts', sshd.knownHosts, '-i', await writeTemp('inv.yaml', inventoryText())]);
+    const r = await cli([
+      '--check',
+      '-v',
+      '--known-hosts',
+      sshd.knownHosts,
+      '-i',
+      await writeTemp('inv.yaml', inventoryText()),
+    ]);
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.match(r.stdout, /^\[jvb1\] connect: ok \(\d+ ms\)$/m);
     assert.match(r.stdout, /^\[jvb2\] facts: .+, init (systemd|sysv), firewall \w+$/m);
-    assert.match(r.stdout, /^jitsi-scale: stopped: meet is not a Jitsi Meet server: (\/etc\/prosody\/prosody\.cfg\.lua is missing|no Prosody site config in \/etc\/prosody\/conf\.d declares VirtualHost "auth\.<domain>")/m);
+    assert.match(
+      r.stdout,
+      /^jitsi-scale: stopped: meet is not a Jitsi Meet server: (\/etc\/prosody\/prosody\.cfg\.lua is missing|no Prosody site config in \/etc\/prosody\/conf\.d declares VirtualHost "auth\.<domain>")/m,
+    );
     noStack(r);
   });
 

@@ -19,8 +19,11 @@ if (why && process.env.CI) throw new Error(`the quick start cannot run in CI: ${
 
 function npmRun(args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    const child = execFile('npm', ['run', ...args], { cwd: PROJECT_ROOT, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 }, (_e, stdout, stderr) =>
-      resolve({ code: child.exitCode ?? -1, out: stdout + stderr }),
+    const child = execFile(
+      'npm',
+      ['run', ...args],
+      { cwd: PROJECT_ROOT, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 },
+      (_e, stdout, stderr) => resolve({ code: child.exitCode ?? -1, out: stdout + stderr }),
     );
     child.stdin?.end();
   });

@@ -19,8 +19,11 @@ const COLOUR = /\x1b\[(?:[0-9;]*;)?(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])(?:;[0-9;]*)?
 /** Runs the real binary with no terminal at all: stdin closed, output to pipes. */
 function headless(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [CLI, '-i', INVENTORY_FILE, ...args], { timeout: 180_000, maxBuffer: 16 * 1024 * 1024 }, (_e, stdout, stderr) =>
-      resolve({ code: child.exitCode ?? -1, stdout, stderr }),
+    const child = execFile(
+      process.execPath,
+      [CLI, '-i', INVENTORY_FILE, ...args],
+      { timeout: 180_000, maxBuffer: 16 * 1024 * 1024 },
+      (_e, stdout, stderr) => resolve({ code: child.exitCode ?? -1, stdout, stderr }),
     );
     child.stdin?.end();
   });
@@ -97,7 +100,10 @@ describe('the real jitsi-scale binary in a terminal (tmux, 80×24) against the l
       }
       prompts++;
       await t.keys('Enter');
-      await t.waitFor((x) => !x.includes(`Step ${prompt[1]}/7`) || !/Apply on [^\n]*⏎ apply/.test(x), `step ${prompt[1]} to start applying`);
+      await t.waitFor(
+        (x) => !x.includes(`Step ${prompt[1]}/7`) || !/Apply on [^\n]*⏎ apply/.test(x),
+        `step ${prompt[1]} to start applying`,
+      );
     }
     assert.ok(prompts >= 3, `asked before each step with changes (${prompts} questions)`);
     assert.ok(diffShown);
@@ -105,7 +111,10 @@ describe('the real jitsi-scale binary in a terminal (tmux, 80×24) against the l
     for (const s of screens) {
       const rows = s.replace(/\n$/, '').split('\n');
       assert.ok(rows.length <= 24 && rows.every((r) => r.length <= 80), `a screen outgrew 80×24:\n${s}`);
-      assert.ok((s.match(/⏎ apply/g) ?? []).length <= 1 && (s.match(/⏎ begin/g) ?? []).length <= 1, `a stale copy of the question is left on screen:\n${s}`);
+      assert.ok(
+        (s.match(/⏎ apply/g) ?? []).length <= 1 && (s.match(/⏎ begin/g) ?? []).length <= 1,
+        `a stale copy of the question is left on screen:\n${s}`,
+      );
     }
 
     const all = await t.screen({ history: true });
@@ -117,7 +126,11 @@ describe('the real jitsi-scale binary in a terminal (tmux, 80×24) against the l
     assert.ok(!all.includes('Lab-Jvb-S3cret'), 'the secret never reaches the screen');
 
     const members = await breweryMembers(lab);
-    assert.equal(members.length, 3, `the meet host's own bridge and both new ones are in the brewery: ${members.join(', ')}`);
+    assert.equal(
+      members.length,
+      3,
+      `the meet host's own bridge and both new ones are in the brewery: ${members.join(', ')}`,
+    );
   });
 
   test('colours by default, none under NO_COLOR; --check --diff shows the plan in the terminal', async () => {
@@ -145,6 +158,9 @@ describe('the real jitsi-scale binary in a terminal (tmux, 80×24) against the l
     const n = await headless([]);
     assert.equal(n.code, 1);
     assert.equal(n.stdout, '');
-    assert.equal(n.stderr, 'jitsi-scale: no terminal to ask on: add --yes to apply every step without questions, or --check to only see the plan\n');
+    assert.equal(
+      n.stderr,
+      'jitsi-scale: no terminal to ask on: add --yes to apply every step without questions, or --check to only see the plan\n',
+    );
   });
 });

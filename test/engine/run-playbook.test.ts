@@ -19,8 +19,18 @@ describe('runner', () => {
     const rec = recorder();
     const first = await runPlaybook(inventory, pb, options(root), rec.sink);
     assert.equal(first.exitCode, 0);
-    assert.deepEqual(first.hosts.map((h) => [h.host, h.status, h.changed]), [['meet', 'changed', 1], ['jvb1', 'changed', 1], ['jvb2', 'changed', 1]]);
-    assert.equal(await readFile(join(dirOf('jvb1'), 'bridge.properties'), 'utf8'), '# keep me\nPASSWORD=Sup3r-Secret-Value\nNICKNAME=jvb1\n');
+    assert.deepEqual(
+      first.hosts.map((h) => [h.host, h.status, h.changed]),
+      [
+        ['meet', 'changed', 1],
+        ['jvb1', 'changed', 1],
+        ['jvb2', 'changed', 1],
+      ],
+    );
+    assert.equal(
+      await readFile(join(dirOf('jvb1'), 'bridge.properties'), 'utf8'),
+      '# keep me\nPASSWORD=Sup3r-Secret-Value\nNICKNAME=jvb1\n',
+    );
     assert.deepEqual([...pb.handlerRuns].sort(), ['jvb1', 'jvb2', 'meet']);
     const backup = rec.of('task:changed').find((e) => e.host === 'jvb1')?.backup;
     assert.equal(backup, join(root, 'backups', 'jvb1', dirOf('jvb1'), 'bridge.properties'));
@@ -30,7 +40,14 @@ describe('runner', () => {
     const pb2 = testPlaybook(root);
     const second = await runPlaybook(inventory, pb2, options(root), recorder().sink);
     assert.equal(second.exitCode, 0);
-    assert.deepEqual(second.hosts.map((h) => [h.host, h.status, h.changed]), [['meet', 'ok', 0], ['jvb1', 'ok', 0], ['jvb2', 'ok', 0]]);
+    assert.deepEqual(
+      second.hosts.map((h) => [h.host, h.status, h.changed]),
+      [
+        ['meet', 'ok', 0],
+        ['jvb1', 'ok', 0],
+        ['jvb2', 'ok', 0],
+      ],
+    );
     assert.deepEqual(pb2.handlerRuns, [], 'no change, no handler');
     assert.equal((await stat(join(dirOf('jvb2'), 'bridge.properties'))).mtimeMs, mtime, 'nothing rewritten');
   });
@@ -40,7 +57,13 @@ describe('runner', () => {
     const check = recorder();
     const r = await runPlaybook(inventory, testPlaybook(root), options(root, { mode: 'check' }), check.sink);
     assert.equal(r.exitCode, 0);
-    assert.deepEqual(r.hosts.map((h) => [h.host, h.status]), [['meet', 'changed'], ['jvb1', 'changed']]);
+    assert.deepEqual(
+      r.hosts.map((h) => [h.host, h.status]),
+      [
+        ['meet', 'changed'],
+        ['jvb1', 'changed'],
+      ],
+    );
     await assert.rejects(stat(join(dirOf('jvb1'), 'bridge.properties')), /ENOENT/);
     await assert.rejects(stat(join(dirOf('meet'), 'main.cfg')), /ENOENT/);
     assert.equal(check.of('task:start').length, 0);
@@ -70,16 +93,36 @@ describe('runner', () => {
   test('an unreachable host is exit 3 and does not stop the others', async () => {
     const { inventory, root } = await localFleet(['jvb1', 'jvb2']);
     const rec = recorder();
-    const r = await runPlaybook(inventory, testPlaybook(root), options(root, { openHost: localOpener(root, ['jvb2']) }), rec.sink);
+    const r = await runPlaybook(
+      inventory,
+      testPlaybook(root),
+      options(root, { openHost: localOpener(root, ['jvb2']) }),
+      rec.sink,
+    );
     assert.equal(r.exitCode, 3);
-    assert.deepEqual(r.hosts.map((h) => [h.host, h.status]), [['meet', 'changed'], ['jvb1', 'changed'], ['jvb2', 'unreachable']]);
-    assert.deepEqual(rec.of('host:unreachable').map((e) => e.reason), ['connection refused by 10.0.0.12:22 (is sshd running on that port?)'.replace('10.0.0.12', '127.0.0.1')]);
+    assert.deepEqual(
+      r.hosts.map((h) => [h.host, h.status]),
+      [
+        ['meet', 'changed'],
+        ['jvb1', 'changed'],
+        ['jvb2', 'unreachable'],
+      ],
+    );
+    assert.deepEqual(
+      rec.of('host:unreachable').map((e) => e.reason),
+      ['connection refused by 10.0.0.12:22 (is sshd running on that port?)'.replace('10.0.0.12', '127.0.0.1')],
+    );
   });
 
   test('without the meet host nothing runs; the reason is given', async () => {
     const { inventory, root } = await localFleet(['jvb1']);
     const rec = recorder();
-    const r = await runPlaybook(inventory, testPlaybook(root), options(root, { openHost: localOpener(root, ['meet']) }), rec.sink);
+    const r = await runPlaybook(
+      inventory,
+      testPlaybook(root),
+      options(root, { openHost: localOpener(root, ['meet']) }),
+      rec.sink,
+    );
     assert.equal(r.exitCode, 3);
     assert.match(rec.of('run:refused')[0]!.reason, /^cannot go on without the meet host meet: connection refused/);
     assert.equal(rec.of('step:start').length, 0);
@@ -90,7 +133,10 @@ describe('runner', () => {
     const rec = recorder();
     const r = await runPlaybook(inventory, testPlaybook(root, { refuse: true }), options(root), rec.sink);
     assert.equal(r.exitCode, 2);
-    assert.deepEqual(rec.of('run:refused').map((e) => [e.host, e.reason]), [['meet', 'meet is not a Jitsi Meet server: no Prosody config found']]);
+    assert.deepEqual(
+      rec.of('run:refused').map((e) => [e.host, e.reason]),
+      [['meet', 'meet is not a Jitsi Meet server: no Prosody config found']],
+    );
   });
 
   test('secrets never leave the engine: events, diffs, output lines and JSON', async () => {
@@ -116,10 +162,20 @@ describe('runner', () => {
       inFlight--;
       return base(spec);
     };
-    await runPlaybook(inventory, testPlaybook(root), options(root, { forks: 2, openHost: slowOpen, mode: 'check' }), recorder().sink);
+    await runPlaybook(
+      inventory,
+      testPlaybook(root),
+      options(root, { forks: 2, openHost: slowOpen, mode: 'check' }),
+      recorder().sink,
+    );
     assert.equal(peak, 2);
     peak = 0;
-    await runPlaybook(inventory, testPlaybook(root), options(root, { openHost: slowOpen, mode: 'check' }), recorder().sink);
+    await runPlaybook(
+      inventory,
+      testPlaybook(root),
+      options(root, { openHost: slowOpen, mode: 'check' }),
+      recorder().sink,
+    );
     assert.equal(peak, 6, 'default: all hosts at once');
   });
 
@@ -127,26 +183,46 @@ describe('runner', () => {
     const { inventory, root, dirOf } = await localFleet(['jvb1', 'jvb2']);
     const rec = recorder();
     const r = await runPlaybook(inventory, testPlaybook(root), options(root, { limit: ['jvb2'] }), rec.sink);
-    assert.deepEqual(r.hosts.map((h) => [h.host, h.status]), [['jvb2', 'changed']]);
+    assert.deepEqual(
+      r.hosts.map((h) => [h.host, h.status]),
+      [['jvb2', 'changed']],
+    );
     assert.ok(rec.of('host:connected').some((e) => e.host === 'meet'));
     await assert.rejects(stat(join(dirOf('meet'), 'main.cfg')), /ENOENT/);
     await assert.rejects(stat(join(dirOf('jvb1'), 'bridge.properties')), /ENOENT/);
-    await assert.rejects(runPlaybook(inventory, testPlaybook(root), options(root, { limit: ['jvb3'] }), rec.sink), /--limit: no host or group named "jvb3" in .*; did you mean "jvb1"\?/);
+    await assert.rejects(
+      runPlaybook(inventory, testPlaybook(root), options(root, { limit: ['jvb3'] }), rec.sink),
+      /--limit: no host or group named "jvb3" in .*; did you mean "jvb1"\?/,
+    );
   });
 
   test('decide: skip leaves the step undone; quit stops the run with exit 130', async () => {
     const { inventory, root, dirOf } = await localFleet(['jvb1']);
-    const skipped = await runPlaybook(inventory, testPlaybook(root), options(root, { decide: async (step) => (step.id === 'top-line' ? 'skip' : 'apply') }), recorder().sink);
+    const skipped = await runPlaybook(
+      inventory,
+      testPlaybook(root),
+      options(root, { decide: async (step) => (step.id === 'top-line' ? 'skip' : 'apply') }),
+      recorder().sink,
+    );
     assert.equal(skipped.exitCode, 0);
     await assert.rejects(stat(join(dirOf('meet'), 'main.cfg')), /ENOENT/);
     assert.equal(skipped.hosts.find((h) => h.host === 'meet')!.status, 'skipped');
 
     const fleet2 = await localFleet(['jvb1']);
     const rec = recorder();
-    const quit = await runPlaybook(fleet2.inventory, testPlaybook(fleet2.root), options(fleet2.root, { decide: async () => 'quit' }), rec.sink);
+    const quit = await runPlaybook(
+      fleet2.inventory,
+      testPlaybook(fleet2.root),
+      options(fleet2.root, { decide: async () => 'quit' }),
+      rec.sink,
+    );
     assert.equal(quit.exitCode, 130);
     assert.equal(quit.aborted, true);
-    assert.deepEqual(rec.of('step:start').map((e) => e.step), ['top-line'], 'no step after quit');
+    assert.deepEqual(
+      rec.of('step:start').map((e) => e.step),
+      ['top-line'],
+      'no step after quit',
+    );
   });
 
   test('handlers run once per host, after the last change step and before the check step', async () => {
@@ -155,11 +231,31 @@ describe('runner', () => {
     const rec = recorder();
     const r = await runPlaybook(inventory, pb, options(root), rec.sink);
     assert.equal(r.exitCode, 0);
-    assert.deepEqual(rec.of('step:start').map((e) => e.step), ['top-line', 'bridge-config', 'second-line', 'restart', 'prove']);
+    assert.deepEqual(
+      rec.of('step:start').map((e) => e.step),
+      ['top-line', 'bridge-config', 'second-line', 'restart', 'prove'],
+    );
     assert.deepEqual([...pb.handlerRuns].sort(), ['jvb1', 'meet'], 'meet notified twice, restarted once');
-    assert.deepEqual(rec.of('step:planned').filter((e) => e.step === 'prove').map((e) => `${e.host} ${e.notes[0]}`).sort(), ['jvb1 restarted before the check: yes', 'meet restarted before the check: yes']);
-    assert.deepEqual(r.hosts.map((h) => [h.host, h.changed]), [['meet', 2], ['jvb1', 1]], 'restarts are not counted as changes');
-    assert.deepEqual(rec.of('run:start')[0]!.steps.map((s) => s.id), ['top-line', 'bridge-config', 'second-line', 'restart', 'prove']);
+    assert.deepEqual(
+      rec
+        .of('step:planned')
+        .filter((e) => e.step === 'prove')
+        .map((e) => `${e.host} ${e.notes[0]}`)
+        .sort(),
+      ['jvb1 restarted before the check: yes', 'meet restarted before the check: yes'],
+    );
+    assert.deepEqual(
+      r.hosts.map((h) => [h.host, h.changed]),
+      [
+        ['meet', 2],
+        ['jvb1', 1],
+      ],
+      'restarts are not counted as changes',
+    );
+    assert.deepEqual(
+      rec.of('run:start')[0]!.steps.map((s) => s.id),
+      ['top-line', 'bridge-config', 'second-line', 'restart', 'prove'],
+    );
 
     const again = testPlaybook(root, { moreSteps: true });
     const rec2 = recorder();
@@ -179,26 +275,52 @@ describe('runner', () => {
         log.push(`end ${name} ${host.name}`);
       },
     });
-    const change = (notify: string): Change => ({ description: `change for ${notify}`, notify: [notify], apply: async () => undefined });
+    const change = (notify: string): Change => ({
+      description: `change for ${notify}`,
+      notify: [notify],
+      apply: async () => undefined,
+    });
     const pb: Playbook<null> = {
       name: 'order',
       discover: async () => null,
       // The bridges' handler is notified first, but the server's is listed first.
       steps: [
-        { id: 'bridges', title: 'Bridges', why: '.', roles: ['jvb'], plan: async (ctx) => ({ changes: [change('bridge'), ...(ctx.spec.name === 'jvb1' ? [change('bridge')] : [])] }) },
-        { id: 'server', title: 'Server', why: '.', roles: ['meet'], plan: async () => ({ changes: [change('server')] }) },
+        {
+          id: 'bridges',
+          title: 'Bridges',
+          why: '.',
+          roles: ['jvb'],
+          plan: async (ctx) => ({
+            changes: [change('bridge'), ...(ctx.spec.name === 'jvb1' ? [change('bridge')] : [])],
+          }),
+        },
+        {
+          id: 'server',
+          title: 'Server',
+          why: '.',
+          roles: ['meet'],
+          plan: async () => ({ changes: [change('server')] }),
+        },
       ],
       handlers: { server: handler('server', 150), bridge: handler('bridge', 10) },
     };
     const r = await runPlaybook(inventory, pb, options(root), recorder().sink);
     assert.equal(r.exitCode, 0);
     assert.deepEqual(log.slice(0, 2), ['start server meet', 'end server meet']);
-    assert.deepEqual(log.slice(2).sort(), ['end bridge jvb1', 'end bridge jvb2', 'start bridge jvb1', 'start bridge jvb2'], 'each bridge restarted once');
+    assert.deepEqual(
+      log.slice(2).sort(),
+      ['end bridge jvb1', 'end bridge jvb2', 'start bridge jvb1', 'start bridge jvb2'],
+      'each bridge restarted once',
+    );
   });
 
   /** The server's handler, then the bridges' step: does the handler start before that step's change ends? */
   function earlyPlaybook(log: string[], opts: { failServer?: boolean } = {}): Playbook<null> {
-    const change = (notify: string, apply: Change['apply'] = async () => undefined): Change => ({ description: `change for ${notify}`, notify: [notify], apply });
+    const change = (notify: string, apply: Change['apply'] = async () => undefined): Change => ({
+      description: `change for ${notify}`,
+      notify: [notify],
+      apply,
+    });
     const waitFor = async (entry: string) => {
       for (let i = 0; i < 40 && !log.includes(entry); i++) await new Promise((r) => setTimeout(r, 25));
     };
@@ -206,7 +328,13 @@ describe('runner', () => {
       name: 'early',
       discover: async () => null,
       steps: [
-        { id: 'server', title: 'Server', why: '.', roles: ['meet'], plan: async () => ({ changes: [change('server')] }) },
+        {
+          id: 'server',
+          title: 'Server',
+          why: '.',
+          roles: ['meet'],
+          plan: async () => ({ changes: [change('server')] }),
+        },
         {
           id: 'bridges',
           title: 'Bridges',
@@ -242,7 +370,11 @@ describe('runner', () => {
     const rec = recorder();
     const r = await runPlaybook(inventory, earlyPlaybook(log), options(root), rec.sink);
     assert.equal(r.exitCode, 0);
-    assert.deepEqual(log, ['start server meet', 'bridge change jvb1', 'restart bridge jvb1'], 'the server restarts while the bridges change');
+    assert.deepEqual(
+      log,
+      ['start server meet', 'bridge change jvb1', 'restart bridge jvb1'],
+      'the server restarts while the bridges change',
+    );
     const restartAt = rec.events.findIndex((e) => e.type === 'step:start' && e.step === 'restart');
     const said = rec.events.findIndex((e) => e.type === 'host:output' && e.line === 'server restarted');
     assert.ok(restartAt >= 0 && said > restartAt, 'its output is reported in the restart step');
@@ -252,7 +384,12 @@ describe('runner', () => {
   test('a run that asks keeps every restart for the restart step', async () => {
     const { inventory, root } = await localFleet(['jvb1']);
     const log: string[] = [];
-    const r = await runPlaybook(inventory, earlyPlaybook(log), options(root, { decide: async () => 'apply' }), recorder().sink);
+    const r = await runPlaybook(
+      inventory,
+      earlyPlaybook(log),
+      options(root, { decide: async () => 'apply' }),
+      recorder().sink,
+    );
     assert.equal(r.exitCode, 0);
     assert.deepEqual(log, ['bridge change jvb1', 'start server meet', 'restart bridge jvb1']);
   });
@@ -274,11 +411,19 @@ describe('runner', () => {
     const pb = testPlaybook(root, { moreSteps: true });
     const asked: string[] = [];
     const rec = recorder();
-    const r = await runPlaybook(inventory, pb, options(root, { decide: async (step) => (asked.push(step.id), step.id === 'top-line' ? 'apply' : 'quit') }), rec.sink);
+    const r = await runPlaybook(
+      inventory,
+      pb,
+      options(root, { decide: async (step) => (asked.push(step.id), step.id === 'top-line' ? 'apply' : 'quit') }),
+      rec.sink,
+    );
     assert.equal(r.exitCode, 130);
     assert.deepEqual(asked, ['top-line', 'bridge-config']);
     assert.deepEqual(pb.handlerRuns, ['meet']);
-    assert.deepEqual(rec.of('step:start').map((e) => e.step), ['top-line', 'bridge-config', 'restart']);
+    assert.deepEqual(
+      rec.of('step:start').map((e) => e.step),
+      ['top-line', 'bridge-config', 'restart'],
+    );
   });
 
   test('a file changed after it was planned is not overwritten', async () => {

@@ -41,7 +41,16 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
   const addr = (name: string) => lab.hosts.find((h) => h.name === name)!.address;
   const connect = async (name: string, user = 'root', become = false): Promise<Host> => {
     const h = await connectSsh(
-      { name, address: addr(name), port: 22, user, privateKeyPath: CLIENT_KEY, knownHostsFile: KNOWN_HOSTS, connectTimeoutMs: 10_000, keepaliveIntervalMs: 5000 },
+      {
+        name,
+        address: addr(name),
+        port: 22,
+        user,
+        privateKeyPath: CLIENT_KEY,
+        knownHostsFile: KNOWN_HOSTS,
+        connectTimeoutMs: 10_000,
+        keepaliveIntervalMs: 5000,
+      },
       { enabled: become, user: 'root' },
       '/var/backups/jitsi-scale/lab-test',
     );
@@ -66,7 +75,9 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
     assert.equal(await jvb1.readFile('/etc/lab-only-jvb1'), 'x\n');
     assert.equal(await jvb2.readFile('/etc/lab-only-jvb1'), null, 'another host does not see it');
     assert.equal(existsSync('/etc/lab-only-jvb1'), false, 'this machine does not see it');
-    const keys = await Promise.all([meet, jvb1, jvb2].map(async (h) => (await h.readFile('/etc/ssh/ssh_host_ed25519_key.pub'))!.split(' ')[1]));
+    const keys = await Promise.all(
+      [meet, jvb1, jvb2].map(async (h) => (await h.readFile('/etc/ssh/ssh_host_ed25519_key.pub'))!.split(' ')[1]),
+    );
     assert.equal(new Set(keys).size, 3, 'each host has its own host key');
     assert.match((await meet.exec(['service', 'prosody', 'status'])).stdout, /is running/);
   });
@@ -80,7 +91,10 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
     assert.equal(await meet.readFile(r.backup!), original);
     const after = await meet.stat('/etc/prosody/prosody.cfg.lua');
     assert.deepEqual([after?.owner, after?.group, after?.mode], [before?.owner, before?.group, before?.mode]);
-    assert.equal((await meet.exec(['sh', '-c', 'ls -A /etc/prosody | grep -c jitsi-scale || true'])).stdout.trim(), '0');
+    assert.equal(
+      (await meet.exec(['sh', '-c', 'ls -A /etc/prosody | grep -c jitsi-scale || true'])).stdout.trim(),
+      '0',
+    );
     await meet.writeFile('/etc/prosody/prosody.cfg.lua', original!);
   });
 
@@ -92,7 +106,10 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
     const st = await deploy.stat('/etc/written-through-sudo');
     assert.deepEqual([st?.owner, st?.mode], ['root', 0o600]);
     const plain = await connect('jvb2', 'deploy', false);
-    await assert.rejects(plain.writeFile('/etc/not-without-sudo', 'x'), /cannot write \/etc\/not-without-sudo: .*Permission denied/);
+    await assert.rejects(
+      plain.writeFile('/etc/not-without-sudo', 'x'),
+      /cannot write \/etc\/not-without-sudo: .*Permission denied/,
+    );
   });
 
   test('restarting a service goes through its init script (no systemd here)', async () => {
@@ -106,7 +123,10 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
     const afterPid = await pid();
     assert.notEqual(afterPid, beforePid);
     assert.match((await meet.exec(['service', 'prosody', 'status'])).stdout, /is running/);
-    assert.ok(lines.some((l) => /Restarting Prosody|Stopping|Starting/.test(l)), lines.join('|'));
+    assert.ok(
+      lines.some((l) => /Restarting Prosody|Stopping|Starting/.test(l)),
+      lines.join('|'),
+    );
   });
 
   test('the firewall on the meet host: a bridge reaches 5222, the outsider does not', async () => {
@@ -136,19 +156,29 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
       ],
     );
     await applyAll(jvb1, changes);
-    assert.equal((await jvb1.exec(['dpkg-query', '-W', '-f', '${Version}', 'jitsi-videobridge2'])).stdout, STANDIN_VERSION.current);
+    assert.equal(
+      (await jvb1.exec(['dpkg-query', '-W', '-f', '${Version}', 'jitsi-videobridge2'])).stdout,
+      STANDIN_VERSION.current,
+    );
     const conf = (await jvb1.readFile('/etc/jitsi/videobridge/jvb.conf'))!;
     const shard = ['videobridge', 'apis', 'xmpp-client', 'configs', 'shard'];
     assert.equal(getHocon(conf, [...shard, 'PASSWORD']), LAB_SECRET, 'the preseeded secret was used');
     assert.equal(getHocon(conf, [...shard, 'DOMAIN']), `auth.${DOMAIN}`);
     assert.equal((await jvb1.stat('/etc/jitsi/videobridge/jvb.conf'))?.owner, 'jvb');
     assert.deepEqual(await planAptPackage(jvb1, pkg), [], 'installed: nothing more to do');
-    assert.equal((await jvb1.exec(['sh', '-c', 'test -x /usr/share/jitsi-videobridge/jvb.sh && echo yes'])).stdout.trim(), 'yes');
+    assert.equal(
+      (await jvb1.exec(['sh', '-c', 'test -x /usr/share/jitsi-videobridge/jvb.sh && echo yes'])).stdout.trim(),
+      'yes',
+    );
   });
 
   test("when apt already knows the package, the plan's install line is apt's own answer: versions, and nothing removed", async () => {
     const jvb2 = await connect('jvb2');
-    await jvb2.exec(['sh', '-c', `echo "${LAB_PACKAGE.source!.line}" > ${LAB_PACKAGE.source!.file} && apt-get update -q >/dev/null 2>&1`]);
+    await jvb2.exec([
+      'sh',
+      '-c',
+      `echo "${LAB_PACKAGE.source!.line}" > ${LAB_PACKAGE.source!.file} && apt-get update -q >/dev/null 2>&1`,
+    ]);
     const changes = await planAptPackage(jvb2, { ...LAB_PACKAGE, preseed: [] });
     assert.deepEqual(
       changes.map((c) => c.description),
@@ -161,7 +191,8 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
     const meet = await connect('meet');
     const shard = ['videobridge', 'apis', 'xmpp-client', 'configs', 'shard'];
     const conf = '/etc/jitsi/videobridge/jvb.conf';
-    const edit = (values: Record<string, string | boolean>) => planFileEdit(jvb1, { path: conf, transform: (t) => setHocon(t, shard, values, { ignoreCase: true }) });
+    const edit = (values: Record<string, string | boolean>) =>
+      planFileEdit(jvb1, { path: conf, transform: (t) => setHocon(t, shard, values, { ignoreCase: true }) });
     const c = await edit({ HOSTNAME: addr('meet'), DISABLE_CERTIFICATE_VERIFICATION: true, MUC_NICKNAME: 'lab-jvb1' });
     await applyAll(jvb1, c ? [c] : []);
     await waitForLog(jvb1, /Failed to connect to localhost:5222: Connection refused/); // started at install, with the package's config
@@ -170,7 +201,16 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
     await waitForLog(jvb1, /Joined MUC: jvbbrewery@internal\.auth\.meet\.lab\.test\/lab-jvb1/);
     const sessions = (await meet.exec(['prosodyctl', 'shell', 'c2s:show()'])).stdout;
     assert.match(sessions, /jvb@auth\.meet\.lab\.test/);
-    assert.equal((await jvb1.exec(['sh', '-c', 'node -e "require(\'http\').get(\'http://127.0.0.1:8080/about/health\',r=>console.log(r.statusCode))"'])).stdout.trim(), '200');
+    assert.equal(
+      (
+        await jvb1.exec([
+          'sh',
+          '-c',
+          "node -e \"require('http').get('http://127.0.0.1:8080/about/health',r=>console.log(r.statusCode))\"",
+        ])
+      ).stdout.trim(),
+      '200',
+    );
 
     const bad = await edit({ PASSWORD: 'wrong-secret-123' });
     await applyAll(jvb1, bad ? [bad] : []);
@@ -194,7 +234,9 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
     assert.doesNotMatch((await run('ip', ['-o', 'link', 'show'])).stdout, /jsl-/);
     assert.equal(existsSync(LAB_DIR), false);
     for (const h of lab.hosts) assert.throws(() => process.kill(h.sshdPid, 0), 'sshd is gone');
-    const leftover = (await run('sh', ['-c', 'ps -eo args | grep -E "sim-bridge|sshd_lab_config" | grep -v grep || true'])).stdout.trim();
+    const leftover = (
+      await run('sh', ['-c', 'ps -eo args | grep -E "sim-bridge|sshd_lab_config" | grep -v grep || true'])
+    ).stdout.trim();
     assert.equal(leftover, '', 'no lab process left');
     assert.equal((await labStatus()).state, null);
   });
@@ -210,7 +252,16 @@ describe('the lab, legacy era', { skip: why ?? false }, () => {
     lab = await labUp({ bridges: 1, era: 'legacy' });
     const ssh = (name: string) =>
       connectSsh(
-        { name, address: lab.hosts.find((h) => h.name === name)!.address, port: 22, user: 'root', privateKeyPath: CLIENT_KEY, knownHostsFile: KNOWN_HOSTS, connectTimeoutMs: 10_000, keepaliveIntervalMs: 5000 },
+        {
+          name,
+          address: lab.hosts.find((h) => h.name === name)!.address,
+          port: 22,
+          user: 'root',
+          privateKeyPath: CLIENT_KEY,
+          knownHostsFile: KNOWN_HOSTS,
+          connectTimeoutMs: 10_000,
+          keepaliveIntervalMs: 5000,
+        },
         { enabled: false, user: 'root' },
         '/var/backups/jitsi-scale/lab-test',
       );
@@ -227,18 +278,30 @@ describe('the lab, legacy era', { skip: why ?? false }, () => {
     assert.match((await meet.readFile('/etc/jitsi/videobridge/config'))!, /^JVB_PORT=5347$/m);
     const jvbConf = (await meet.readFile('/etc/jitsi/videobridge/jvb.conf'))!;
     assert.equal(getHocon(jvbConf, ['videobridge', 'websockets', 'enabled']), 'true');
-    assert.equal(getHocon(jvbConf, ['videobridge', 'apis', 'xmpp-client', 'configs', 'shard', 'PASSWORD']), undefined, 'no shard block in the legacy jvb.conf');
+    assert.equal(
+      getHocon(jvbConf, ['videobridge', 'apis', 'xmpp-client', 'configs', 'shard', 'PASSWORD']),
+      undefined,
+      'no shard block in the legacy jvb.conf',
+    );
   });
 
   test('the legacy stand-in package writes properties; the bridge joins once they point at the meet host', async () => {
     const pkg = LAB_PACKAGE;
     await applyAll(jvb1, await planAptPackage(jvb1, pkg));
-    assert.equal((await jvb1.exec(['dpkg-query', '-W', '-f', '${Version}', 'jitsi-videobridge2'])).stdout, STANDIN_VERSION.legacy);
+    assert.equal(
+      (await jvb1.exec(['dpkg-query', '-W', '-f', '${Version}', 'jitsi-videobridge2'])).stdout,
+      STANDIN_VERSION.legacy,
+    );
     const path = '/etc/jitsi/videobridge/sip-communicator.properties';
     const P = 'org.jitsi.videobridge.xmpp.user.shard.';
     const c = await planFileEdit(jvb1, {
       path,
-      transform: (t) => setProperties(t, { [`${P}HOSTNAME`]: lab.hosts.find((h) => h.name === 'meet')!.address, [`${P}DISABLE_CERTIFICATE_VERIFICATION`]: 'true', [`${P}MUC_NICKNAME`]: 'legacy-jvb1' }),
+      transform: (t) =>
+        setProperties(t, {
+          [`${P}HOSTNAME`]: lab.hosts.find((h) => h.name === 'meet')!.address,
+          [`${P}DISABLE_CERTIFICATE_VERIFICATION`]: 'true',
+          [`${P}MUC_NICKNAME`]: 'legacy-jvb1',
+        }),
     });
     await applyAll(jvb1, c ? [c] : []);
     await jvb1.exec(['truncate', '-s', '0', '/var/log/jitsi/jvb.log']);

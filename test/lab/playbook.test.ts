@@ -49,11 +49,16 @@ function runScenario(era: Era): void {
       const members = await breweryMembers(lab);
       const nickOf = async (bridge: string) => {
         const h = lab.hosts.find((x) => x.name === bridge)!;
-        const file = era === 'current' ? '/etc/jitsi/videobridge/jvb.conf' : '/etc/jitsi/videobridge/sip-communicator.properties';
+        const file =
+          era === 'current' ? '/etc/jitsi/videobridge/jvb.conf' : '/etc/jitsi/videobridge/sip-communicator.properties';
         return /MUC_NICKNAME\s*=\s*"?([^"\s]+)/.exec((await inHost(h.sshdPid, 'cat "$1"', [file])).stdout)![1]!;
       };
-      for (const b of ['jvb1', 'jvb2']) assert.ok(members.includes(`jvbbrewery@internal.auth.${DOMAIN}/${await nickOf(b)}`), `${b} in ${members.join(', ')}`);
-      assert.equal(members.length, 3, 'the two bridges and the meet host\'s own');
+      for (const b of ['jvb1', 'jvb2'])
+        assert.ok(
+          members.includes(`jvbbrewery@internal.auth.${DOMAIN}/${await nickOf(b)}`),
+          `${b} in ${members.join(', ')}`,
+        );
+      assert.equal(members.length, 3, "the two bridges and the meet host's own");
       const addr = (n: string) => lab.hosts.find((h) => h.name === n)!.address;
       assert.equal(await canConnect('jsl-jvb1', addr('jvb1'), addr('meet'), 5222), true);
       assert.equal(await canConnect('jsl-jvb2', addr('jvb2'), addr('meet'), 5222), true);
@@ -66,18 +71,31 @@ function runScenario(era: Era): void {
       assert.equal(r.code, 0, r.stdout.slice(-2000));
       assert.deepEqual(changed(r), []);
       const done = r.events.find((e): e is Extract<RunEvent, { type: 'run:done' }> => e.type === 'run:done')!;
-      assert.deepEqual(done.hosts.map((h) => [h.host, h.status, h.changed]), [['meet', 'ok', 0], ['jvb1', 'ok', 0], ['jvb2', 'ok', 0]]);
+      assert.deepEqual(
+        done.hosts.map((h) => [h.host, h.status, h.changed]),
+        [
+          ['meet', 'ok', 0],
+          ['jvb1', 'ok', 0],
+          ['jvb2', 'ok', 0],
+        ],
+      );
       assert.deepEqual(await touchedSince(lab, m), []);
     });
 
-    test('adding a third bridge changes only that bridge and the meet host\'s firewall', async () => {
+    test("adding a third bridge changes only that bridge and the meet host's firewall", async () => {
       await writeFile(inv, inventory(lab, ['jvb1', 'jvb2', 'jvb3']));
       const r = await run(['--yes', '--json', '-i', inv]);
       assert.equal(r.code, 0, r.stdout.slice(-2000));
       const touched = changed(r);
       assert.ok(touched.some((c) => c.startsWith('jvb3 install-bridge')));
-      assert.deepEqual(touched.filter((c) => !c.startsWith('jvb3 ')).map((c) => c.split(':')[0]), touched.filter((c) => c.startsWith('meet firewall')).map((c) => c.split(':')[0]));
-      assert.ok(touched.some((c) => c.startsWith('meet firewall')), 'the meet host opens 5222 to the new bridge');
+      assert.deepEqual(
+        touched.filter((c) => !c.startsWith('jvb3 ')).map((c) => c.split(':')[0]),
+        touched.filter((c) => c.startsWith('meet firewall')).map((c) => c.split(':')[0]),
+      );
+      assert.ok(
+        touched.some((c) => c.startsWith('meet firewall')),
+        'the meet host opens 5222 to the new bridge',
+      );
       assert.equal((await breweryMembers(lab)).length, 4);
     });
 
@@ -92,7 +110,10 @@ function runScenario(era: Era): void {
       assert.equal(byHost.jvb1!.status, 'ok');
       assert.equal(byHost.jvb3!.status, 'ok');
       const plain = await run(['--yes', '-i', inv]);
-      assert.match(plain.stdout, /^\[jvb2\] verify: failed: not in the brewery as .+; \/about\/health answers 500 — the bridge's log says: SEVERE: .*Failed to login: not-authorized$/m);
+      assert.match(
+        plain.stdout,
+        /^\[jvb2\] verify: failed: not in the brewery as .+; \/about\/health answers 500 — the bridge's log says: SEVERE: .*Failed to login: not-authorized$/m,
+      );
       await writeFile(inv, inventory(lab, ['jvb1', 'jvb2', 'jvb3']));
       assert.equal((await run(['--yes', '-i', inv])).code, 0, 'the right secret again heals it');
     });
@@ -110,64 +131,98 @@ function runScenario(era: Era): void {
 runScenario('current');
 runScenario('legacy');
 
-describe('a meet host whose Prosody listens on loopback only; the per-start nickname policy', { skip: why ?? false }, () => {
-  let lab: LabState;
-  const inv = join(LAB_DIR, 'test-inventory-per-start.yaml');
-  before(async () => {
-    await labDown();
-    lab = await labUp({ bridges: 1, era: 'current' });
-    await writeFile(inv, inventory(lab, ['jvb1'], {}, '    jitsi_nickname_policy: per-start'));
-    const meet = lab.hosts.find((h) => h.role === 'meet')!;
-    await inHost(meet.sshdPid, 'sed -i \'1i c2s_interfaces = { "127.0.0.1" }\' /etc/prosody/prosody.cfg.lua && service prosody restart >/dev/null');
-  });
+describe(
+  'a meet host whose Prosody listens on loopback only; the per-start nickname policy',
+  { skip: why ?? false },
+  () => {
+    let lab: LabState;
+    const inv = join(LAB_DIR, 'test-inventory-per-start.yaml');
+    before(async () => {
+      await labDown();
+      lab = await labUp({ bridges: 1, era: 'current' });
+      await writeFile(inv, inventory(lab, ['jvb1'], {}, '    jitsi_nickname_policy: per-start'));
+      const meet = lab.hosts.find((h) => h.role === 'meet')!;
+      await inHost(
+        meet.sshdPid,
+        'sed -i \'1i c2s_interfaces = { "127.0.0.1" }\' /etc/prosody/prosody.cfg.lua && service prosody restart >/dev/null',
+      );
+    });
 
-  test('c2s is opened to all interfaces, the config validated, Prosody restarted; the bridge joins', async () => {
-    const r = await jitsiScale(['--yes', '-i', inv]);
-    assert.equal(r.code, 0, r.stdout.slice(-3000));
-    assert.match(r.stdout, /^\[meet\] bind-prosody: note: c2s_interfaces = \{ "127\.0\.0\.1" \} keeps the bridges out; it becomes \{ "\*" \} \(all interfaces\)$/m);
-    assert.match(r.stdout, /^\[meet\] restart: restart prosody$/m);
-    assert.match(r.stdout, /^\[jvb1\] verify: ok$/m);
-    const meet = lab.hosts.find((h) => h.role === 'meet')!;
-    const cfg = (await inHost(meet.sshdPid, 'cat /etc/prosody/prosody.cfg.lua')).stdout;
-    assert.deepEqual(cfg.split('\n').slice(0, 2), ['c2s_interfaces = { "*" }', '-- c2s_interfaces = { "127.0.0.1" } (disabled by jitsi-scale)']);
-  });
-  after(async () => {
-    await labDown();
-  });
+    test('c2s is opened to all interfaces, the config validated, Prosody restarted; the bridge joins', async () => {
+      const r = await jitsiScale(['--yes', '-i', inv]);
+      assert.equal(r.code, 0, r.stdout.slice(-3000));
+      assert.match(
+        r.stdout,
+        /^\[meet\] bind-prosody: note: c2s_interfaces = \{ "127\.0\.0\.1" \} keeps the bridges out; it becomes \{ "\*" \} \(all interfaces\)$/m,
+      );
+      assert.match(r.stdout, /^\[meet\] restart: restart prosody$/m);
+      assert.match(r.stdout, /^\[jvb1\] verify: ok$/m);
+      const meet = lab.hosts.find((h) => h.role === 'meet')!;
+      const cfg = (await inHost(meet.sshdPid, 'cat /etc/prosody/prosody.cfg.lua')).stdout;
+      assert.deepEqual(cfg.split('\n').slice(0, 2), [
+        'c2s_interfaces = { "*" }',
+        '-- c2s_interfaces = { "127.0.0.1" } (disabled by jitsi-scale)',
+      ]);
+    });
+    after(async () => {
+      await labDown();
+    });
 
-  test('the launcher is patched once; each start brings a new nickname into the brewery; stable takes the line out', async () => {
-    const first = await jitsiScale(['--yes', '-i', inv]);
-    assert.equal(first.code, 0, first.stdout.slice(-2000));
-    const jvb1 = lab.hosts.find((h) => h.name === 'jvb1')!;
-    const launcher = (await inHost(jvb1.sshdPid, 'cat /usr/share/jitsi-videobridge/jvb.sh')).stdout;
-    assert.equal(launcher.split('\n')[0], '#!/bin/bash');
-    assert.match(launcher.split('\n')[1]!, /^sed -i .* \/etc\/jitsi\/videobridge\/jvb\.conf # jitsi-scale: fresh MUC nickname at every start/);
-    const nick = async () => /MUC_NICKNAME\s*=\s*"?([^"\s]+)/.exec((await inHost(jvb1.sshdPid, 'cat /etc/jitsi/videobridge/jvb.conf')).stdout)![1]!;
-    const before = await nick();
-    await inHost(jvb1.sshdPid, 'service jitsi-videobridge2 restart >/dev/null');
-    // The launcher runs in the background after the init script returns: wait for its new name.
-    let afterRestart = await nick();
-    for (let i = 0; i < 50 && afterRestart === before; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      afterRestart = await nick();
-    }
-    assert.notEqual(afterRestart, before);
-    const second = await jitsiScale(['--yes', '-i', inv]);
-    assert.equal(second.code, 0, second.stdout.slice(-2000));
-    assert.match(second.stdout, /^\[jvb1\] verify: ok$/m);
-    assert.doesNotMatch(second.stdout, /patch-jvb-sh: done/);
+    test('the launcher is patched once; each start brings a new nickname into the brewery; stable takes the line out', async () => {
+      const first = await jitsiScale(['--yes', '-i', inv]);
+      assert.equal(first.code, 0, first.stdout.slice(-2000));
+      const jvb1 = lab.hosts.find((h) => h.name === 'jvb1')!;
+      const launcher = (await inHost(jvb1.sshdPid, 'cat /usr/share/jitsi-videobridge/jvb.sh')).stdout;
+      assert.equal(launcher.split('\n')[0], '#!/bin/bash');
+      assert.match(
+        launcher.split('\n')[1]!,
+        /^sed -i .* \/etc\/jitsi\/videobridge\/jvb\.conf # jitsi-scale: fresh MUC nickname at every start/,
+      );
+      const nick = async () =>
+        /MUC_NICKNAME\s*=\s*"?([^"\s]+)/.exec(
+          (await inHost(jvb1.sshdPid, 'cat /etc/jitsi/videobridge/jvb.conf')).stdout,
+        )![1]!;
+      const before = await nick();
+      await inHost(jvb1.sshdPid, 'service jitsi-videobridge2 restart >/dev/null');
+      // The launcher runs in the background after the init script returns: wait for its new name.
+      let afterRestart = await nick();
+      for (let i = 0; i < 50 && afterRestart === before; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        afterRestart = await nick();
+      }
+      assert.notEqual(afterRestart, before);
+      const second = await jitsiScale(['--yes', '-i', inv]);
+      assert.equal(second.code, 0, second.stdout.slice(-2000));
+      assert.match(second.stdout, /^\[jvb1\] verify: ok$/m);
+      assert.doesNotMatch(second.stdout, /patch-jvb-sh: done/);
 
-    // A package upgrade puts the launcher back as shipped; the next run patches it again.
-    await inHost(jvb1.sshdPid, 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall jitsi-videobridge2 >/dev/null 2>&1');
-    assert.doesNotMatch((await inHost(jvb1.sshdPid, 'cat /usr/share/jitsi-videobridge/jvb.sh')).stdout, /fresh MUC nickname/);
-    const third = await jitsiScale(['--yes', '-i', inv]);
-    assert.equal(third.code, 0, third.stdout.slice(-2000));
-    assert.match(third.stdout, /patch-jvb-sh: done: give the bridge a fresh nickname at each start in \/usr\/share\/jitsi-videobridge\/jvb\.sh/);
+      // A package upgrade puts the launcher back as shipped; the next run patches it again.
+      await inHost(
+        jvb1.sshdPid,
+        'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall jitsi-videobridge2 >/dev/null 2>&1',
+      );
+      assert.doesNotMatch(
+        (await inHost(jvb1.sshdPid, 'cat /usr/share/jitsi-videobridge/jvb.sh')).stdout,
+        /fresh MUC nickname/,
+      );
+      const third = await jitsiScale(['--yes', '-i', inv]);
+      assert.equal(third.code, 0, third.stdout.slice(-2000));
+      assert.match(
+        third.stdout,
+        /patch-jvb-sh: done: give the bridge a fresh nickname at each start in \/usr\/share\/jitsi-videobridge\/jvb\.sh/,
+      );
 
-    await writeFile(inv, inventory(lab, ['jvb1']));
-    const stable = await jitsiScale(['--yes', '-i', inv]);
-    assert.equal(stable.code, 0, stable.stdout.slice(-2000));
-    assert.match(stable.stdout, /patch-jvb-sh: done: remove the per-start nickname line from \/usr\/share\/jitsi-videobridge\/jvb\.sh/);
-    assert.doesNotMatch((await inHost(jvb1.sshdPid, 'cat /usr/share/jitsi-videobridge/jvb.sh')).stdout, /fresh MUC nickname/);
-  });
-});
+      await writeFile(inv, inventory(lab, ['jvb1']));
+      const stable = await jitsiScale(['--yes', '-i', inv]);
+      assert.equal(stable.code, 0, stable.stdout.slice(-2000));
+      assert.match(
+        stable.stdout,
+        /patch-jvb-sh: done: remove the per-start nickname line from \/usr\/share\/jitsi-videobridge\/jvb\.sh/,
+      );
+      assert.doesNotMatch(
+        (await inHost(jvb1.sshdPid, 'cat /usr/share/jitsi-videobridge/jvb.sh')).stdout,
+        /fresh MUC nickname/,
+      );
+    });
+  },
+);

@@ -39,16 +39,29 @@ async function nicknameOf(lab: LabState, bridge: string): Promise<string> {
 
 async function inBrewery(lab: LabState, bridges: string[]): Promise<void> {
   const members = await breweryMembers(lab);
-  for (const b of bridges) assert.ok(members.includes(`jvbbrewery@internal.auth.${DOMAIN}/${await nicknameOf(lab, b)}`), `${b} in ${members.join(', ')}`);
+  for (const b of bridges)
+    assert.ok(
+      members.includes(`jvbbrewery@internal.auth.${DOMAIN}/${await nicknameOf(lab, b)}`),
+      `${b} in ${members.join(', ')}`,
+    );
 }
 
 /** 5222 on the meet host: each bridge gets in over IPv4; the outsider gets in over neither family. */
 async function xmppReach(lab: LabState, bridges: string[]): Promise<void> {
   const meet = hostOf(lab, 'meet');
   const outsider = hostOf(lab, 'outsider');
-  for (const b of bridges) assert.equal(await canConnect(`jsl-${b}`, hostOf(lab, b).address, meet.address, 5222), true, `${b} reaches 5222`);
-  assert.equal(await canConnect('jsl-outsider', outsider.address, meet.address, 5222), false, 'the outsider is refused over IPv4');
-  assert.equal(await canConnect('jsl-outsider', outsider.address6, meet.address6, 5222), false, 'the outsider is refused over IPv6');
+  for (const b of bridges)
+    assert.equal(await canConnect(`jsl-${b}`, hostOf(lab, b).address, meet.address, 5222), true, `${b} reaches 5222`);
+  assert.equal(
+    await canConnect('jsl-outsider', outsider.address, meet.address, 5222),
+    false,
+    'the outsider is refused over IPv4',
+  );
+  assert.equal(
+    await canConnect('jsl-outsider', outsider.address6, meet.address6, 5222),
+    false,
+    'the outsider is refused over IPv6',
+  );
 }
 
 function assertOk(r: Run): void {
@@ -66,7 +79,9 @@ function profileScenario(profile: Profile): void {
       await labDown();
       lab = await labUp({ bridges: 2, era: 'current', profile });
       for (const h of ['meet', 'jvb1', 'jvb2']) rulesBefore.set(h, await foreign(lab, h));
-      v6Listening = /\[::\]:5222|:::5222/.test(await sh(lab, 'meet', 'ss -ltn 2>/dev/null || netstat -ltn 2>/dev/null'));
+      v6Listening = /\[::\]:5222|:::5222/.test(
+        await sh(lab, 'meet', 'ss -ltn 2>/dev/null || netstat -ltn 2>/dev/null'),
+      );
     });
     after(async () => {
       await labDown();
@@ -78,25 +93,51 @@ function profileScenario(profile: Profile): void {
       const outsider = hostOf(lab, 'outsider');
       const meet = hostOf(lab, 'meet');
       const openBefore = profile !== 'firewalld'; // firewalld's default zone already rejects it
-      assert.equal(await canConnect('jsl-outsider', outsider.address, meet.address, 5222), openBefore, 'IPv4 before the run');
-      assert.equal(await canConnect('jsl-outsider', outsider.address6, meet.address6, 5222), openBefore, 'IPv6 before the run');
+      assert.equal(
+        await canConnect('jsl-outsider', outsider.address, meet.address, 5222),
+        openBefore,
+        'IPv4 before the run',
+      );
+      assert.equal(
+        await canConnect('jsl-outsider', outsider.address6, meet.address6, 5222),
+        openBefore,
+        'IPv6 before the run',
+      );
       await writeFile(inv, inventory(lab, ['jvb1']));
       const r = await jitsiScale(['--yes', '--json', '-i', inv]);
       assertOk(r);
       const facts = r.events.filter((e) => e.type === 'facts:gathered');
-      assert.ok(facts.every((e) => e.type === 'facts:gathered' && e.init === (profile === 'systemd' ? 'systemd' : 'sysv')), JSON.stringify(facts));
+      assert.ok(
+        facts.every((e) => e.type === 'facts:gathered' && e.init === (profile === 'systemd' ? 'systemd' : 'sysv')),
+        JSON.stringify(facts),
+      );
       if (profile === 'bare' || profile === 'ufw-inactive') {
         // the plan named the package it installs, and that it removes nothing
-        assert.ok(planned(r).some((l) => /^meet firewall: install nftables \S+ .*removes nothing$/.test(l)), planned(r).join('\n'));
+        assert.ok(
+          planned(r).some((l) => /^meet firewall: install nftables \S+ .*removes nothing$/.test(l)),
+          planned(r).join('\n'),
+        );
       }
       if (profile === 'ufw-inactive') {
-        assert.match(await sh(lab, 'meet', "dpkg-query -W -f '${db:Status-Abbrev}' ufw"), /^ii/, 'ufw is still installed');
+        assert.match(
+          await sh(lab, 'meet', "dpkg-query -W -f '${db:Status-Abbrev}' ufw"),
+          /^ii/,
+          'ufw is still installed',
+        );
         assert.match(await sh(lab, 'meet', 'ufw status'), /inactive/, 'ufw was not turned on');
-        const notes = r.events.flatMap((e) => (e.type === 'step:planned' && e.step === 'firewall' && e.host === 'meet' ? e.notes : []));
-        assert.ok(notes.some((n) => /ufw is installed but inactive.*nftables.*iptables-persistent.*Breaks/.test(n)), notes.join('\n'));
+        const notes = r.events.flatMap((e) =>
+          e.type === 'step:planned' && e.step === 'firewall' && e.host === 'meet' ? e.notes : [],
+        );
+        assert.ok(
+          notes.some((n) => /ufw is installed but inactive.*nftables.*iptables-persistent.*Breaks/.test(n)),
+          notes.join('\n'),
+        );
       }
       if (profile === 'ubuntu-ufw') {
-        assert.ok(planned(r).some((l) => /^meet firewall: ufw delete allow 5222\/tcp .*remove the public opening/.test(l)), planned(r).join('\n'));
+        assert.ok(
+          planned(r).some((l) => /^meet firewall: ufw delete allow 5222\/tcp .*remove the public opening/.test(l)),
+          planned(r).join('\n'),
+        );
       }
       if (profile === 'systemd') {
         assert.match(await sh(lab, 'jvb1', 'systemctl is-active jitsi-videobridge2.service'), /^active/);
@@ -119,8 +160,14 @@ function profileScenario(profile: Profile): void {
       const changes = changed(r);
       const stray = changes.filter((c) => !c.startsWith('jvb2 ') && !c.startsWith('meet firewall:'));
       assert.deepEqual(stray, [], changes.join('\n'));
-      assert.ok(changes.some((c) => c.startsWith('meet firewall:')), changes.join('\n'));
-      assert.ok(changes.some((c) => c.startsWith('jvb2 install-bridge:')), changes.join('\n'));
+      assert.ok(
+        changes.some((c) => c.startsWith('meet firewall:')),
+        changes.join('\n'),
+      );
+      assert.ok(
+        changes.some((c) => c.startsWith('jvb2 install-bridge:')),
+        changes.join('\n'),
+      );
       await inBrewery(lab, ['jvb1', 'jvb2']);
       await xmppReach(lab, ['jvb1', 'jvb2']);
     });
@@ -129,13 +176,20 @@ function profileScenario(profile: Profile): void {
       for (const h of ['meet', 'jvb1', 'jvb2']) {
         let expected = rulesBefore.get(h)!;
         // the one rule of theirs the tool removes, and says so: a public opening of 5222
-        if (h === 'meet') expected = expected.filter((l) => !/^ufw ### tuple ### allow tcp 5222 (0\.0\.0\.0\/0|::\/0) any (0\.0\.0\.0\/0|::\/0) in/.test(l));
+        if (h === 'meet')
+          expected = expected.filter(
+            (l) => !/^ufw ### tuple ### allow tcp 5222 (0\.0\.0\.0\/0|::\/0) any (0\.0\.0\.0\/0|::\/0) in/.test(l),
+          );
         assert.deepEqual(await foreign(lab, h), expected, h);
       }
-      if (profile === 'ubuntu-ufw') assert.notDeepEqual(rulesBefore.get('meet'), await foreign(lab, 'meet'), 'the public 5222 was there before');
+      if (profile === 'ubuntu-ufw')
+        assert.notDeepEqual(rulesBefore.get('meet'), await foreign(lab, 'meet'), 'the public 5222 was there before');
     });
 
-    const reboot = profile === 'systemd' ? 'a real reboot (power off, boot)' : 'a reboot (rules flushed, then loaded as boot loads them)';
+    const reboot =
+      profile === 'systemd'
+        ? 'a real reboot (power off, boot)'
+        : 'a reboot (rules flushed, then loaded as boot loads them)';
     test(`after ${reboot} the outsider is refused, the bridges let in, and nothing is left to change`, async () => {
       if (profile === 'systemd') {
         lab = await labReboot(['meet', 'jvb1', 'jvb2']);
@@ -202,8 +256,13 @@ describe('never a surprise on a host where ufw is installed but inactive', { ski
     const sshAt = meetChanges.findIndex((c) => /ufw allow 22\/tcp comment jitsi-scale-ssh/.test(c));
     const enableAt = meetChanges.findIndex((c) => /ufw --force enable/.test(c));
     assert.ok(sshAt >= 0 && enableAt >= 0, meetChanges.join('\n'));
-    const order = r.events.filter((e) => e.type === 'task:changed' && e.host === 'meet' && e.step === 'firewall').map((e) => (e.type === 'task:changed' ? e.description : ''));
-    assert.ok(order.findIndex((d) => d.includes('jitsi-scale-ssh')) < order.findIndex((d) => d.includes('--force enable')), order.join('\n'));
+    const order = r.events
+      .filter((e) => e.type === 'task:changed' && e.host === 'meet' && e.step === 'firewall')
+      .map((e) => (e.type === 'task:changed' ? e.description : ''));
+    assert.ok(
+      order.findIndex((d) => d.includes('jitsi-scale-ssh')) < order.findIndex((d) => d.includes('--force enable')),
+      order.join('\n'),
+    );
     assert.equal((await ufwOf()).status, 'Status: active');
     // verify asked Prosody on the meet host after ufw went on: the connection in use survived
     assert.ok(r.events.some((e) => e.type === 'step:host-result' && e.step === 'verify' && e.status === 'ok'));

@@ -27,8 +27,11 @@ function jitsiScale(args: string[], env: Record<string, string | undefined> = {}
   return new Promise((resolve) => {
     const merged = { ...process.env, ...env };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete merged[k];
-    const child = execFile(process.execPath, [CLI, ...args], { timeout: 180_000, maxBuffer: 32 * 1024 * 1024, env: merged }, (_e, stdout, stderr) =>
-      resolve({ code: child.exitCode ?? -1, out: stdout + stderr }),
+    const child = execFile(
+      process.execPath,
+      [CLI, ...args],
+      { timeout: 180_000, maxBuffer: 32 * 1024 * 1024, env: merged },
+      (_e, stdout, stderr) => resolve({ code: child.exitCode ?? -1, out: stdout + stderr }),
     );
     child.stdin?.end();
   });
@@ -45,14 +48,19 @@ describe('connecting the way OpenSSH users expect (lab with a bastion)', { skip:
   let dir: string;
   const host = (name: string) => lab.hosts.find((h) => h.name === name)!;
   const inventoryText = async () => readFile(INVENTORY_FILE, 'utf8');
-  const withJvb2As = (text: string, user: string) => text.replace(/jvb2: \{ ansible_host: ([\d.]+) \}/, `jvb2: { ansible_host: $1, ansible_user: ${user} }`);
+  const withJvb2As = (text: string, user: string) =>
+    text.replace(/jvb2: \{ ansible_host: ([\d.]+) \}/, `jvb2: { ansible_host: $1, ansible_user: ${user} }`);
 
   before(async () => {
     await labDown();
     lab = await labUp({ bridges: 2, era: 'current', bastionOnly: true });
     dir = await mkdtemp(join(tmpdir(), 'js-ssh-lab-'));
     // A non-root operator on jvb2 whose sudo asks for a password.
-    await inHost(host('jvb2').sshdPid, `id ops >/dev/null 2>&1 || useradd -m -s /bin/bash ops; echo "ops:$1" | chpasswd; echo 'ops ALL=(ALL) ALL' > /etc/sudoers.d/lab-ops; chmod 0440 /etc/sudoers.d/lab-ops`, [SUDO_PASSWORD]);
+    await inHost(
+      host('jvb2').sshdPid,
+      `id ops >/dev/null 2>&1 || useradd -m -s /bin/bash ops; echo "ops:$1" | chpasswd; echo 'ops ALL=(ALL) ALL' > /etc/sudoers.d/lab-ops; chmod 0440 /etc/sudoers.d/lab-ops`,
+      [SUDO_PASSWORD],
+    );
   });
   after(async () => {
     await labDown();
@@ -63,7 +71,10 @@ describe('connecting the way OpenSSH users expect (lab with a bastion)', { skip:
     await writeFile(direct, (await inventoryText()).replace(/ -J root@[\d.]+/, ''));
     const r = await jitsiScale(['--check', '-i', direct]);
     assert.equal(r.code, 3, r.out);
-    assert.match(r.out, /^\[jvb1\] unreachable: connection refused by 10\.77\.0\.11:22 \(is sshd running on that port\?\)$/m);
+    assert.match(
+      r.out,
+      /^\[jvb1\] unreachable: connection refused by 10\.77\.0\.11:22 \(is sshd running on that port\?\)$/m,
+    );
   });
 
   test('unknown host keys: refused headless with the fingerprint; --accept-new-host-keys records them; then no flag is needed', async () => {
@@ -73,16 +84,31 @@ describe('connecting the way OpenSSH users expect (lab with a bastion)', { skip:
     assert.equal(refused.code, 3, refused.out);
     const meetFp = await hostFingerprint(lab, 'meet');
     assert.ok(
-      refused.out.includes(`[meet] unreachable: unknown host key for meet (10.77.0.10:22): ssh-ed25519 ${meetFp}; check it, then run again with --accept-new-host-keys to trust and record it in ${kh}`),
+      refused.out.includes(
+        `[meet] unreachable: unknown host key for meet (10.77.0.10:22): ssh-ed25519 ${meetFp}; check it, then run again with --accept-new-host-keys to trust and record it in ${kh}`,
+      ),
       refused.out,
     );
-    assert.match(refused.out, new RegExp(`\\[jvb1\\] unreachable: unknown host key for 10\\.77\\.0\\.250 \\(10\\.77\\.0\\.250:22, on the way to jvb1\\): ssh-ed25519 ${(await hostFingerprint(lab, 'bastion')).replace(/[+/]/g, '\\$&')}`));
+    assert.match(
+      refused.out,
+      new RegExp(
+        `\\[jvb1\\] unreachable: unknown host key for 10\\.77\\.0\\.250 \\(10\\.77\\.0\\.250:22, on the way to jvb1\\): ssh-ed25519 ${(await hostFingerprint(lab, 'bastion')).replace(/[+/]/g, '\\$&')}`,
+      ),
+    );
     assert.equal(await readFile(kh, 'utf8'), '', 'nothing recorded without the flag');
 
     const accepted = await jitsiScale(['--check', '--accept-new-host-keys', '--known-hosts', kh, '-i', INVENTORY_FILE]);
     assert.equal(accepted.code, 0, accepted.out);
-    const recorded = (await readFile(kh, 'utf8')).trim().split('\n').map((l) => l.split(' ')[0]).sort();
-    assert.deepEqual(recorded, ['10.77.0.10', '10.77.0.11', '10.77.0.12', '10.77.0.250'], 'each host once, the shared bastion included');
+    const recorded = (await readFile(kh, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ')[0])
+      .sort();
+    assert.deepEqual(
+      recorded,
+      ['10.77.0.10', '10.77.0.11', '10.77.0.12', '10.77.0.250'],
+      'each host once, the shared bastion included',
+    );
     const again = await jitsiScale(['--check', '--known-hosts', kh, '-i', INVENTORY_FILE]);
     assert.equal(again.code, 0, again.out);
   });
@@ -92,17 +118,28 @@ describe('connecting the way OpenSSH users expect (lab with a bastion)', { skip:
     await writeFile(inv, withJvb2As(await inventoryText(), 'ops'));
     const none = await jitsiScale(['--check', '-i', inv], { JITSI_SCALE_BECOME_PASSWORD: undefined });
     assert.equal(none.code, 2, none.out);
-    assert.match(none.out, /^\[jvb2\] failed \(connect\): sudo on jvb2 asks ops for a password: set JITSI_SCALE_BECOME_PASSWORD \(or ansible_become_password\), run on a terminal to be asked, or allow passwordless sudo$/m);
+    assert.match(
+      none.out,
+      /^\[jvb2\] failed \(connect\): sudo on jvb2 asks ops for a password: set JITSI_SCALE_BECOME_PASSWORD \(or ansible_become_password\), run on a terminal to be asked, or allow passwordless sudo$/m,
+    );
     const wrong = await jitsiScale(['--check', '-i', inv], { JITSI_SCALE_BECOME_PASSWORD: 'not-it' });
     assert.equal(wrong.code, 2, wrong.out);
     assert.match(wrong.out, /^\[jvb2\] failed \(connect\): sudo on jvb2 did not accept the password for ops$/m);
     const right = await jitsiScale(['--yes', '-v', '-i', inv], { JITSI_SCALE_BECOME_PASSWORD: SUDO_PASSWORD });
     assert.equal(right.code, 0, right.out);
-    assert.match(right.out, /^\[jvb2\] bridge-config: done: set the shard connection in \/etc\/jitsi\/videobridge\/jvb\.conf/m, 'files were written through sudo -S');
+    assert.match(
+      right.out,
+      /^\[jvb2\] bridge-config: done: set the shard connection in \/etc\/jitsi\/videobridge\/jvb\.conf/m,
+      'files were written through sudo -S',
+    );
     assert.ok(!right.out.includes(SUDO_PASSWORD) && !none.out.includes(SUDO_PASSWORD), 'the password is never printed');
     const owner = (await inHost(host('jvb2').sshdPid, 'stat -c %U /etc/jitsi/videobridge/jvb.conf')).stdout.trim();
     assert.equal(owner, 'jvb', 'owner kept, not ops');
-    assert.equal((await breweryMembers(lab)).length, 3, 'both bridges (through the bastion) and the meet host’s own are in the brewery');
+    assert.equal(
+      (await breweryMembers(lab)).length,
+      3,
+      'both bridges (through the bastion) and the meet host’s own are in the brewery',
+    );
   });
 
   test('an ssh-agent alone is enough: no key file anywhere; without it, "permission denied" names what was tried', async () => {
@@ -118,7 +155,10 @@ describe('connecting the way OpenSSH users expect (lab with a bastion)', { skip:
       assert.equal(ok.code, 0, ok.out);
       const denied = await jitsiScale(['--check', '-i', inv], { HOME: home, SSH_AUTH_SOCK: undefined });
       assert.equal(denied.code, 3, denied.out);
-      assert.match(denied.out, /^\[meet\] unreachable: permission denied for root@10\.77\.0\.10:22 \(tried no key: none found, and no ssh-agent\)$/m);
+      assert.match(
+        denied.out,
+        /^\[meet\] unreachable: permission denied for root@10\.77\.0\.10:22 \(tried no key: none found, and no ssh-agent\)$/m,
+      );
     } finally {
       process.kill(Number(pid));
     }
@@ -154,7 +194,14 @@ describe('connecting the way OpenSSH users expect (lab with a bastion)', { skip:
     const inv = join(dir, 'aliases.yaml');
     await writeFile(
       inv,
-      ['all:', '  vars: { jitsi_domain: meet.lab.test }', '  children:', '    meet: { hosts: { meet: { ansible_host: lab-meet } } }', '    jvb: { hosts: { jvb1: { ansible_host: lab-jvb1 }, jvb2: { ansible_host: lab-jvb2 } } }', ''].join('\n'),
+      [
+        'all:',
+        '  vars: { jitsi_domain: meet.lab.test }',
+        '  children:',
+        '    meet: { hosts: { meet: { ansible_host: lab-meet } } }',
+        '    jvb: { hosts: { jvb1: { ansible_host: lab-jvb1 }, jvb2: { ansible_host: lab-jvb2 } } }',
+        '',
+      ].join('\n'),
     );
     const r = await jitsiScale(['--check', '-v', '-i', inv], { HOME: home, SSH_AUTH_SOCK: undefined });
     assert.equal(r.code, 0, r.out);
@@ -167,13 +214,23 @@ describe('connecting the way OpenSSH users expect (lab with a bastion)', { skip:
     await writeFile(kh, '');
     const inv = join(dir, 'guided.yaml');
     await writeFile(inv, withJvb2As(await inventoryText(), 'ops'));
-    const t = await TmuxTerminal.start([process.execPath, CLI, '--known-hosts', kh, '-i', inv], { cwd: PROJECT_ROOT, env: { JITSI_SCALE_BECOME_PASSWORD: '' } });
+    const t = await TmuxTerminal.start([process.execPath, CLI, '--known-hosts', kh, '-i', inv], {
+      cwd: PROJECT_ROOT,
+      env: { JITSI_SCALE_BECOME_PASSWORD: '' },
+    });
     try {
       const asked: string[] = [];
       for (;;) {
-        const s = await t.waitFor((x) => /not in known_hosts|asks ops for a password|⏎ begin/.test(x), 'a question', 30_000);
+        const s = await t.waitFor(
+          (x) => /not in known_hosts|asks ops for a password|⏎ begin/.test(x),
+          'a question',
+          30_000,
+        );
         // The question may wrap: read it as one line.
-        const key = /! ([^!]+?) \(([\d.:]+)\) is not in known_hosts yet\. It offers this key: ssh-ed25519 (SHA256:\S+)/.exec(s.replace(/\n\s*/g, ' '));
+        const key =
+          /! ([^!]+?) \(([\d.:]+)\) is not in known_hosts yet\. It offers this key: ssh-ed25519 (SHA256:\S+)/.exec(
+            s.replace(/\n\s*/g, ' '),
+          );
         if (key) {
           asked.push(`${key[1]} ${key[3]}`);
           await t.keys('y');
@@ -189,7 +246,10 @@ describe('connecting the way OpenSSH users expect (lab with a bastion)', { skip:
         }
         break;
       }
-      assert.deepEqual(asked.map((a) => a.replace(/ SHA256:.*/, '')).sort(), ['jump host 10.77.0.250 (for jvb1)', 'jvb1', 'jvb2', 'meet'].sort());
+      assert.deepEqual(
+        asked.map((a) => a.replace(/ SHA256:.*/, '')).sort(),
+        ['jump host 10.77.0.250 (for jvb1)', 'jvb1', 'jvb2', 'meet'].sort(),
+      );
       assert.ok(asked.includes(`meet SHA256:${(await hostFingerprint(lab, 'meet')).slice(7)}`), asked.join('\n'));
       const start = await t.screen();
       assert.match(start, /✓ jvb2 +jvb/, 'jvb2 connected with the typed password');
@@ -206,13 +266,26 @@ describe('connecting the way OpenSSH users expect (lab with a bastion)', { skip:
     const kh = join(dir, 'changed_known_hosts');
     await copyFile(KNOWN_HOSTS, kh);
     const old = await hostFingerprint(lab, 'meet');
-    await inHost(host('meet').sshdPid, `rm -f /etc/ssh/ssh_host_ed25519_key*; ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key; kill -HUP "$1"`, [String(host('meet').sshdPid)]);
+    await inHost(
+      host('meet').sshdPid,
+      `rm -f /etc/ssh/ssh_host_ed25519_key*; ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key; kill -HUP "$1"`,
+      [String(host('meet').sshdPid)],
+    );
     await new Promise((r) => setTimeout(r, 500));
     const now = await hostFingerprint(lab, 'meet');
     assert.notEqual(now, old);
     const r = await jitsiScale(['--check', '--accept-new-host-keys', '--known-hosts', kh, '-i', INVENTORY_FILE]);
     assert.equal(r.code, 3, r.out);
-    assert.ok(r.out.includes(`[meet] unreachable: HOST KEY CHANGED for meet (10.77.0.10:22): known_hosts has ssh-ed25519 ${old} (${kh}:1), the host offers ssh-ed25519 ${now}.`), r.out);
-    assert.equal(await readFile(kh, 'utf8'), await readFile(KNOWN_HOSTS, 'utf8'), 'a changed key is never recorded, even with --accept-new-host-keys');
+    assert.ok(
+      r.out.includes(
+        `[meet] unreachable: HOST KEY CHANGED for meet (10.77.0.10:22): known_hosts has ssh-ed25519 ${old} (${kh}:1), the host offers ssh-ed25519 ${now}.`,
+      ),
+      r.out,
+    );
+    assert.equal(
+      await readFile(kh, 'utf8'),
+      await readFile(KNOWN_HOSTS, 'utf8'),
+      'a changed key is never recorded, even with --accept-new-host-keys',
+    );
   });
 });

@@ -14,7 +14,8 @@ import { canConnect } from '../support/tcp-probe.js';
 import { ensureDebianPackages } from '../support/debian-packages.js';
 
 // The harness installs the firewall tools it applies rules with (iptables, nft) on this machine.
-if (process.getuid?.() === 0) await ensureDebianPackages({ '/usr/sbin/iptables': 'iptables', '/usr/sbin/nft': 'nftables' });
+if (process.getuid?.() === 0)
+  await ensureDebianPackages({ '/usr/sbin/iptables': 'iptables', '/usr/sbin/nft': 'nftables' });
 const why = netnsUnavailable();
 if (why && process.env.CI) throw new Error(`firewall tests cannot run in CI: ${why}`);
 
@@ -54,7 +55,11 @@ function labPair(tag: string): { meetNs: string; peerNs: string; teardown: () =>
 }
 
 function listen(ns: string, port: number): ChildProcess {
-  return spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', `require('net').createServer(s=>s.end()).listen(${port},'0.0.0.0')`], { stdio: 'ignore' });
+  return spawn(
+    'ip',
+    ['netns', 'exec', ns, process.execPath, '-e', `require('net').createServer(s=>s.end()).listen(${port},'0.0.0.0')`],
+    { stdio: 'ignore' },
+  );
 }
 
 for (const kind of ['iptables', 'nftables'] as const) {
@@ -67,8 +72,14 @@ for (const kind of ['iptables', 'nftables'] as const) {
     // (iptables-persistent, the nftables service) is left alone.
     const plan = async (rule: PortRule) =>
       (kind === 'iptables'
-        ? await planIptables(host, rule, { paths: { rulesV4: join(dir, 'rules.v4'), rulesV6: join(dir, 'rules.v6') }, installPersistence: false })
-        : await planNftables(host, rule, { paths: { dir: join(dir, 'nftables.d'), mainConf: join(dir, 'nftables.conf') }, manageBoot: false })
+        ? await planIptables(host, rule, {
+            paths: { rulesV4: join(dir, 'rules.v4'), rulesV6: join(dir, 'rules.v6') },
+            installPersistence: false,
+          })
+        : await planNftables(host, rule, {
+            paths: { dir: join(dir, 'nftables.d'), mainConf: join(dir, 'nftables.conf') },
+            manageBoot: false,
+          })
       ).changes;
 
     before(async () => {
@@ -76,7 +87,8 @@ for (const kind of ['iptables', 'nftables'] as const) {
       server = listen(pair.meetNs, 5222);
       dir = await mkdtemp(join(tmpdir(), `js-fw-${kind}-`));
       host = new NetnsHost(pair.meetNs, join(dir, 'backups'));
-      for (let i = 0; i < 50 && !(await canConnect(pair.peerNs, BRIDGE, MEET, 5222)); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 50 && !(await canConnect(pair.peerNs, BRIDGE, MEET, 5222)); i++)
+        await new Promise((r) => setTimeout(r, 50));
     });
     after(() => {
       server?.kill();
@@ -93,14 +105,25 @@ for (const kind of ['iptables', 'nftables'] as const) {
       await applyAll(host, changes);
       assert.equal(await canConnect(pair.peerNs, BRIDGE, MEET, 5222), true, 'bridge');
       assert.equal(await canConnect(pair.peerNs, OUTSIDER, MEET, 5222), false, 'outsider');
-      assert.equal(await canConnect(pair.meetNs, '127.0.0.1', '127.0.0.1', 5222), true, 'loopback (Jicofo) keeps working');
-      const persisted = kind === 'iptables' ? await readFile(join(dir, 'rules.v4'), 'utf8') : await readFile(join(dir, 'nftables.d', 'jitsi-scale-tcp-5222.nft'), 'utf8');
+      assert.equal(
+        await canConnect(pair.meetNs, '127.0.0.1', '127.0.0.1', 5222),
+        true,
+        'loopback (Jicofo) keeps working',
+      );
+      const persisted =
+        kind === 'iptables'
+          ? await readFile(join(dir, 'rules.v4'), 'utf8')
+          : await readFile(join(dir, 'nftables.d', 'jitsi-scale-tcp-5222.nft'), 'utf8');
       assert.ok(persisted.includes(BRIDGE));
-      if (kind === 'nftables') assert.match(await readFile(join(dir, 'nftables.conf'), 'utf8'), /include ".*jitsi-scale-tcp-5222\.nft"/);
+      if (kind === 'nftables')
+        assert.match(await readFile(join(dir, 'nftables.conf'), 'utf8'), /include ".*jitsi-scale-tcp-5222\.nft"/);
     });
 
     test('a second plan is empty', async () => {
-      assert.deepEqual((await plan({ proto: 'tcp', port: 5222, sources: [BRIDGE] })).map((c) => c.description), []);
+      assert.deepEqual(
+        (await plan({ proto: 'tcp', port: 5222, sources: [BRIDGE] })).map((c) => c.description),
+        [],
+      );
     });
 
     test('adding a source changes only the rule, and lets it in', async () => {
@@ -121,4 +144,3 @@ for (const kind of ['iptables', 'nftables'] as const) {
     });
   });
 }
-

@@ -22,7 +22,12 @@ export const SSHD = '/usr/sbin/sshd';
 
 /** Installs OpenSSH's server and sudo when missing (as root: CI, a fresh machine). */
 export async function ensureSshd(): Promise<void> {
-  if (process.getuid?.() === 0) await ensureDebianPackages({ [SSHD]: 'openssh-server', '/usr/bin/ssh-keygen': 'openssh-client', '/usr/bin/sudo': 'sudo' });
+  if (process.getuid?.() === 0)
+    await ensureDebianPackages({
+      [SSHD]: 'openssh-server',
+      '/usr/bin/ssh-keygen': 'openssh-client',
+      '/usr/bin/sudo': 'sudo',
+    });
 }
 
 /** Why the sshd tests cannot run here, or null when they can. In CI this is a failure, never a skip. */
@@ -31,7 +36,8 @@ export function sshdUnavailable(): string | null {
   try {
     execFileSync(SSHD, ['-V'], { stdio: 'ignore' });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return `${SSHD} is not installed (apt-get install openssh-server)`;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      return `${SSHD} is not installed (apt-get install openssh-server)`;
   }
   return null;
 }

@@ -9,7 +9,10 @@ import { quoteArgv } from '../../src/transport/shell-quote.js';
  * this machine's rules. Files are this machine's; tests point persistence paths at temp dirs.
  */
 export class NetnsHost extends LocalHost {
-  constructor(readonly ns: string, backupDir: string) {
+  constructor(
+    readonly ns: string,
+    backupDir: string,
+  ) {
     super(ns, { enabled: false, user: 'root' }, backupDir);
   }
 
@@ -30,7 +33,12 @@ export function netnsUnavailable(): string | null {
 
 /** A fresh namespace; one left behind by an interrupted run is removed first, with its processes. */
 export function createNetns(name: string): () => void {
-  if (execFileSync('ip', ['netns', 'list']).toString().split('\n').some((l) => l.split(' ')[0] === name)) {
+  if (
+    execFileSync('ip', ['netns', 'list'])
+      .toString()
+      .split('\n')
+      .some((l) => l.split(' ')[0] === name)
+  ) {
     execFileSync('sh', ['-c', 'ip netns pids "$1" | xargs -r kill -9; ip netns del "$1"', 'rm', name]);
   }
   execFileSync('ip', ['netns', 'add', name]);

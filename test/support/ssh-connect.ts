@@ -35,12 +35,24 @@ export function sshTarget(t: TestTarget): SshTarget {
 }
 
 /** Connects the way the opener does, with test-sized timeouts. */
-export function connectSsh(t: TestTarget, become: Become, backupDir: string, prompts: ConnectPrompts = {}, jumps?: JumpPool): Promise<SshHost> {
+export function connectSsh(
+  t: TestTarget,
+  become: Become,
+  backupDir: string,
+  prompts: ConnectPrompts = {},
+  jumps?: JumpPool,
+): Promise<SshHost> {
   return SshHost.connect(
     sshTarget(t),
     become,
     backupDir,
-    { trust: new HostKeyTrust(), prompts, connectTimeoutMs: t.connectTimeoutMs ?? 5000, keepaliveIntervalMs: t.keepaliveIntervalMs ?? 5000, keepaliveCountMax: 3 },
+    {
+      trust: new HostKeyTrust(),
+      prompts,
+      connectTimeoutMs: t.connectTimeoutMs ?? 5000,
+      keepaliveIntervalMs: t.keepaliveIntervalMs ?? 5000,
+      keepaliveCountMax: 3,
+    },
     jumps,
   );
 }

@@ -13,7 +13,9 @@ import { UnreachableError, type Host } from '../../src/transport/host.js';
 import { LocalHost } from '../../src/transport/local-host.js';
 
 /** Each inventory host gets its own directory on this machine, standing in for its /etc. */
-export async function localFleet(bridges: string[]): Promise<{ inventory: Inventory; root: string; dirOf: (h: string) => string }> {
+export async function localFleet(
+  bridges: string[],
+): Promise<{ inventory: Inventory; root: string; dirOf: (h: string) => string }> {
   const root = await mkdtemp(join(tmpdir(), 'js-engine-'));
   const hosts = ['meet', ...bridges];
   for (const h of hosts) await mkdir(join(root, h), { recursive: true });
@@ -55,7 +57,10 @@ export interface Shared {
  * moreSteps: a second meet file that notifies the same handler, and a check step at the end that
  * notes whether the handler had run on the host by then.
  */
-export function testPlaybook(root: string, opts: { failOn?: string; refuse?: boolean; secret?: string; moreSteps?: boolean } = {}): Playbook<Shared> & { handlerRuns: string[] } {
+export function testPlaybook(
+  root: string,
+  opts: { failOn?: string; refuse?: boolean; secret?: string; moreSteps?: boolean } = {},
+): Playbook<Shared> & { handlerRuns: string[] } {
   const handlerRuns: string[] = [];
   return {
     name: 'test',
@@ -89,7 +94,11 @@ export function testPlaybook(root: string, opts: { failOn?: string; refuse?: boo
         why: 'Because the test says so.',
         roles: ['meet'],
         async plan(ctx) {
-          const c = await planFileEdit(ctx.host, { path: join(root, ctx.spec.name, 'main.cfg'), transform: (t) => ensureLineAtTop(t, { line: 'iface = "0.0.0.0"' }), notify: ['restart thing'] });
+          const c = await planFileEdit(ctx.host, {
+            path: join(root, ctx.spec.name, 'main.cfg'),
+            transform: (t) => ensureLineAtTop(t, { line: 'iface = "0.0.0.0"' }),
+            notify: ['restart thing'],
+          });
           return { changes: c ? [c] : [], notes: ['meet host uses the component port'] };
         },
       },
@@ -129,7 +138,11 @@ export function testPlaybook(root: string, opts: { failOn?: string; refuse?: boo
               why: 'It notifies the same handler.',
               roles: ['meet' as const],
               async plan(ctx: StepContext<Shared>) {
-                const c = await planFileEdit(ctx.host, { path: join(root, ctx.spec.name, 'extra.cfg'), transform: (t) => ensureLineAtTop(t, { line: 'extra = true' }), notify: ['restart thing'] });
+                const c = await planFileEdit(ctx.host, {
+                  path: join(root, ctx.spec.name, 'extra.cfg'),
+                  transform: (t) => ensureLineAtTop(t, { line: 'extra = true' }),
+                  notify: ['restart thing'],
+                });
                 return { changes: c ? [c] : [] };
               },
             },
@@ -140,7 +153,10 @@ export function testPlaybook(root: string, opts: { failOn?: string; refuse?: boo
               kind: 'check' as const,
               roles: ['meet' as const, 'jvb' as const],
               async plan(ctx: StepContext<Shared>) {
-                return { changes: [], notes: [`restarted before the check: ${handlerRuns.includes(ctx.spec.name) ? 'yes' : 'no'}`] };
+                return {
+                  changes: [],
+                  notes: [`restarted before the check: ${handlerRuns.includes(ctx.spec.name) ? 'yes' : 'no'}`],
+                };
               },
             },
           ]
@@ -152,7 +168,8 @@ export function testPlaybook(root: string, opts: { failOn?: string; refuse?: boo
 /** Opens every host locally; names in `unreachable` fail as an unreachable SSH host would. */
 export function localOpener(root: string, unreachable: string[] = []): OpenHost {
   return async (spec) => {
-    if (unreachable.includes(spec.name)) throw new UnreachableError(spec.name, `connection refused by ${spec.address}:22 (is sshd running on that port?)`);
+    if (unreachable.includes(spec.name))
+      throw new UnreachableError(spec.name, `connection refused by ${spec.address}:22 (is sshd running on that port?)`);
     return new LocalHost(spec.name, { enabled: false, user: 'root' }, join(root, 'backups', spec.name));
   };
 }

@@ -29,26 +29,53 @@ export class TmuxTerminal {
     private readonly dir: string,
   ) {}
 
-  static async start(command: string[], opts: { width?: number; height?: number; env?: Record<string, string>; cwd?: string } = {}): Promise<TmuxTerminal> {
+  static async start(
+    command: string[],
+    opts: { width?: number; height?: number; env?: Record<string, string>; cwd?: string } = {},
+  ): Promise<TmuxTerminal> {
     const dir = await mkdtemp(join(tmpdir(), 'js-tmux-'));
     const name = `js-e2e-${process.pid}-${Date.now()}`;
     const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-    const env = Object.entries({ LANG: 'C.UTF-8', TERM: 'xterm-256color', ...opts.env }).map(([k, v]) => `${k}=${q(v)}`);
+    const env = Object.entries({ LANG: 'C.UTF-8', TERM: 'xterm-256color', ...opts.env }).map(
+      ([k, v]) => `${k}=${q(v)}`,
+    );
     // The pane stays open after the command ends, so the last screen can still be read.
     // A person's terminal, not a CI job: without CI in the environment (CI=true makes terminal UIs
     // draw only their last frame).
     const script = `cd ${q(opts.cwd ?? process.cwd())} && env -u CI -u CONTINUOUS_INTEGRATION ${env.join(' ')} ${command.map(q).join(' ')}; echo $? > ${q(join(dir, 'rc'))}; sleep 3600`;
     await writeFile(join(dir, 'run.sh'), script);
     // A UTF-8 locale for tmux itself too: CI shells often have none, and the screens use ✓ and ⏎.
-    await exec('tmux', ['-u', 'new-session', '-d', '-s', name, '-x', String(opts.width ?? 80), '-y', String(opts.height ?? 24), `sh ${q(join(dir, 'run.sh'))}`], {
-      env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' },
-    });
+    await exec(
+      'tmux',
+      [
+        '-u',
+        'new-session',
+        '-d',
+        '-s',
+        name,
+        '-x',
+        String(opts.width ?? 80),
+        '-y',
+        String(opts.height ?? 24),
+        `sh ${q(join(dir, 'run.sh'))}`,
+      ],
+      {
+        env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' },
+      },
+    );
     return new TmuxTerminal(name, dir);
   }
 
   /** The visible screen; with `history`, everything that scrolled off too; with `escapes`, the colours. */
   async screen(opts: { history?: boolean; escapes?: boolean } = {}): Promise<string> {
-    const args = ['capture-pane', '-p', '-t', this.name, ...(opts.history ? ['-S', '-'] : []), ...(opts.escapes ? ['-e'] : [])];
+    const args = [
+      'capture-pane',
+      '-p',
+      '-t',
+      this.name,
+      ...(opts.history ? ['-S', '-'] : []),
+      ...(opts.escapes ? ['-e'] : []),
+    ];
     return (await exec('tmux', args, { maxBuffer: 16 * 1024 * 1024 })).stdout;
   }
 
@@ -81,7 +108,8 @@ export class TmuxTerminal {
     for (;;) {
       const rc = await this.exitCode();
       if (rc !== null) return rc;
-      if (Date.now() > deadline) throw new Error(`the command in tmux did not end within ${ms} ms; the screen:\n${await this.screen()}`);
+      if (Date.now() > deadline)
+        throw new Error(`the command in tmux did not end within ${ms} ms; the screen:\n${await this.screen()}`);
       await new Promise((r) => setTimeout(r, 150));
     }
   }

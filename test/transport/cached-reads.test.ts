@@ -86,7 +86,14 @@ test('a read that overlaps a change is not remembered', async () => {
   // The change starts first and ends after the read has answered with the old content: it
   // waits for a go file that is made only then.
   const go = join(dir, 'go');
-  const change = host.exec(['sh', '-c', 'while [ ! -e "$2" ]; do sleep 0.02; done; echo -n new > "$1"', 'sh', path, go]);
+  const change = host.exec([
+    'sh',
+    '-c',
+    'while [ ! -e "$2" ]; do sleep 0.02; done; echo -n new > "$1"',
+    'sh',
+    path,
+    go,
+  ]);
   assert.equal(await host.readFile(path), 'old');
   await writeFile(go, '');
   await change;

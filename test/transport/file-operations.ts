@@ -6,7 +6,10 @@ import type { Host } from '../../src/transport/host.js';
  * The file contract every transport must honour; run against the local host and against a real
  * sshd so both are held to the same behaviour.
  */
-export function fileOperationContract(label: string, open: () => Promise<{ host: Host; dir: string; backupDir: string }>): void {
+export function fileOperationContract(
+  label: string,
+  open: () => Promise<{ host: Host; dir: string; backupDir: string }>,
+): void {
   test(`${label}: readFile returns exact bytes, or null when missing`, async () => {
     const { host, dir } = await open();
     try {
@@ -28,12 +31,15 @@ export function fileOperationContract(label: string, open: () => Promise<{ host:
       await host.writeFile(`${dir}/utf8`, 'ünïcode ✓\n');
       const paths = [`${dir}/utf8`, `${dir}/missing`, `${dir}/a file.txt`, `${dir}/empty`];
       const read = await host.readFiles(paths);
-      assert.deepEqual([...read.entries()], [
-        [`${dir}/utf8`, 'ünïcode ✓\n'],
-        [`${dir}/missing`, null],
-        [`${dir}/a file.txt`, 'x\r\n\ttab  '],
-        [`${dir}/empty`, ''],
-      ]);
+      assert.deepEqual(
+        [...read.entries()],
+        [
+          [`${dir}/utf8`, 'ünïcode ✓\n'],
+          [`${dir}/missing`, null],
+          [`${dir}/a file.txt`, 'x\r\n\ttab  '],
+          [`${dir}/empty`, ''],
+        ],
+      );
     } finally {
       await host.close();
     }
@@ -75,7 +81,9 @@ export function fileOperationContract(label: string, open: () => Promise<{ host:
       const path = `${dir}/validated.cfg`;
       await host.writeFile(path, 'good\n');
       await assert.rejects(
-        host.writeFile(path, 'bad\n', { validate: ['sh', '-c', 'grep -q good "$1" || { echo "config is bad"; exit 1; }', 'v', '%s'] }),
+        host.writeFile(path, 'bad\n', {
+          validate: ['sh', '-c', 'grep -q good "$1" || { echo "config is bad"; exit 1; }', 'v', '%s'],
+        }),
         /cannot write .*validated\.cfg: validation failed: config is bad/,
       );
       assert.equal(await host.readFile(path), 'good\n');
@@ -91,7 +99,10 @@ export function fileOperationContract(label: string, open: () => Promise<{ host:
   test(`${label}: a write into a missing directory fails with the path named`, async () => {
     const { host, dir } = await open();
     try {
-      await assert.rejects(host.writeFile(`${dir}/nope/x.conf`, 'x'), /cannot write .*nope\/x\.conf: directory .*nope does not exist/);
+      await assert.rejects(
+        host.writeFile(`${dir}/nope/x.conf`, 'x'),
+        /cannot write .*nope\/x\.conf: directory .*nope does not exist/,
+      );
     } finally {
       await host.close();
     }
@@ -106,7 +117,9 @@ export function fileOperationContract(label: string, open: () => Promise<{ host:
       assert.equal(r.stdout, `${tricky}\nline2\n`);
       assert.ok((await host.stat(dir)) !== null, 'nothing was interpreted');
       const lines: string[] = [];
-      const s = await host.exec(['sh', '-c', 'echo out1; echo err1 >&2; printf out2'], { onLine: (st, l) => lines.push(`${st}:${l}`) });
+      const s = await host.exec(['sh', '-c', 'echo out1; echo err1 >&2; printf out2'], {
+        onLine: (st, l) => lines.push(`${st}:${l}`),
+      });
       assert.equal(s.code, 0);
       assert.deepEqual(lines.sort(), ['stderr:err1', 'stdout:out1', 'stdout:out2']);
       const f = await host.exec(['sh', '-c', 'exit 7']);

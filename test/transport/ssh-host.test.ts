@@ -47,7 +47,10 @@ describe('ssh host against a real sshd', { skip: why ?? false }, () => {
     const host = await connectSsh(target(), { enabled: false, user: 'root' }, '/tmp/unused');
     try {
       const results = await Promise.all(Array.from({ length: 8 }, (_, i) => host.exec(['echo', String(i)])));
-      assert.deepEqual(results.map((r) => r.stdout), Array.from({ length: 8 }, (_, i) => `${i}\n`));
+      assert.deepEqual(
+        results.map((r) => r.stdout),
+        Array.from({ length: 8 }, (_, i) => `${i}\n`),
+      );
       // One TCP connection from us to sshd, whatever the number of commands.
       const ss = await host.exec(['sh', '-c', `ss -Htn state established '( sport = :${sshd.port} )' | wc -l`]);
       assert.equal(ss.stdout.trim(), '1');
@@ -64,13 +67,19 @@ describe('ssh host against a real sshd', { skip: why ?? false }, () => {
     await first.close();
     const host = await connectSsh(target(), { enabled: false, user: 'root' }, join(dir, 'b'));
     // The validator runs after the temp file is written and before the rename: drop the line then.
-    const pending = host.writeFile(path, 'new\n', { validate: ['sh', '-c', 'touch "$1.validating"; sleep 1', 'v', path] }).catch((e: Error) => e);
+    const pending = host
+      .writeFile(path, 'new\n', { validate: ['sh', '-c', 'touch "$1.validating"; sleep 1', 'v', path] })
+      .catch((e: Error) => e);
     for (let i = 0; i < 100 && !existsSync(`${path}.validating`); i++) await new Promise((r) => setTimeout(r, 20));
     await host.close();
     assert.ok((await pending) instanceof Error, 'the write reports failure');
     await new Promise((r) => setTimeout(r, 2000)); // the validator's sleep ends; the script must then give up
     assert.equal(readFileSync(path, 'utf8'), 'old\n');
-    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('jitsi-scale')), [], 'no temp file left');
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.includes('jitsi-scale')),
+      [],
+      'no temp file left',
+    );
   });
 
   test('become runs commands through sudo -n as the become user', async () => {
@@ -112,10 +121,18 @@ describe('ssh host against a real sshd', { skip: why ?? false }, () => {
     assert.equal((await host.exec(['echo', 'in'])).stdout, 'in\n');
     await host.close();
     assert.deepEqual(asked, [`meet ${key}`]);
-    await assert.rejects(connectSsh(target({ privateKeyPath: key }), { enabled: false, user: 'root' }, '/tmp/x', { passphrase: async () => 'wrong' }), (e: unknown) => e instanceof UnreachableError && e.message === `wrong passphrase for private key ${key}`);
+    await assert.rejects(
+      connectSsh(target({ privateKeyPath: key }), { enabled: false, user: 'root' }, '/tmp/x', {
+        passphrase: async () => 'wrong',
+      }),
+      (e: unknown) => e instanceof UnreachableError && e.message === `wrong passphrase for private key ${key}`,
+    );
     await assert.rejects(
       connectSsh(target({ privateKeyPath: key }), { enabled: false, user: 'root' }, '/tmp/x'),
-      (e: unknown) => e instanceof UnreachableError && e.message === `private key ${key} is protected by a passphrase: set JITSI_SCALE_SSH_PASSPHRASE, add the key to ssh-agent, or run on a terminal to be asked`,
+      (e: unknown) =>
+        e instanceof UnreachableError &&
+        e.message ===
+          `private key ${key} is protected by a passphrase: set JITSI_SCALE_SSH_PASSPHRASE, add the key to ssh-agent, or run on a terminal to be asked`,
     );
     process.env.JITSI_SCALE_SSH_PASSPHRASE = 'open sesame';
     try {
@@ -130,9 +147,21 @@ describe('ssh host against a real sshd', { skip: why ?? false }, () => {
     const dir = await mkdtemp(join(tmpdir(), 'js-kh-'));
     const empty = join(dir, 'empty');
     writeFileSync(empty, '');
-    await assert.rejects(connectSsh(target({ knownHostsFile: empty, hostKeyPolicy: 'ask' }), { enabled: false, user: 'root' }, '/tmp/x'), (e: unknown) => e instanceof UnreachableError && /^unknown host key for meet \(127\.0\.0\.1:\d+\): ssh-ed25519 SHA256:\S+; check it, then run again with --accept-new-host-keys/.test(e.message));
+    await assert.rejects(
+      connectSsh(target({ knownHostsFile: empty, hostKeyPolicy: 'ask' }), { enabled: false, user: 'root' }, '/tmp/x'),
+      (e: unknown) =>
+        e instanceof UnreachableError &&
+        /^unknown host key for meet \(127\.0\.0\.1:\d+\): ssh-ed25519 SHA256:\S+; check it, then run again with --accept-new-host-keys/.test(
+          e.message,
+        ),
+    );
     const offered: string[] = [];
-    const trusted = await connectSsh(target({ knownHostsFile: empty, hostKeyPolicy: 'ask' }), { enabled: false, user: 'root' }, '/tmp/x', { trustHostKey: async (q) => (offered.push(q.fingerprint), true) });
+    const trusted = await connectSsh(
+      target({ knownHostsFile: empty, hostKeyPolicy: 'ask' }),
+      { enabled: false, user: 'root' },
+      '/tmp/x',
+      { trustHostKey: async (q) => (offered.push(q.fingerprint), true) },
+    );
     await trusted.close();
     assert.equal(offered.length, 1);
     assert.match(readFileSync(empty, 'utf8'), new RegExp(`^\\[127\\.0\\.0\\.1\\]:${sshd.port} ssh-ed25519 \\S+\\n$`));
@@ -141,8 +170,17 @@ describe('ssh host against a real sshd', { skip: why ?? false }, () => {
       const wrong = join(dir, 'wrong');
       writeFileSync(wrong, readFileSync(other.knownHosts, 'utf8').replace(`:${other.port}`, `:${sshd.port}`));
       await assert.rejects(
-        connectSsh(target({ knownHostsFile: wrong, hostKeyPolicy: 'accept-new' }), { enabled: false, user: 'root' }, '/tmp/x'),
-        (e: unknown) => e instanceof UnreachableError && e.message.startsWith(`HOST KEY CHANGED for meet (127.0.0.1:${sshd.port}): known_hosts has ssh-ed25519 SHA256:`) && e.message.includes(`(${wrong}:1), the host offers ssh-ed25519 ${offered[0]}.`),
+        connectSsh(
+          target({ knownHostsFile: wrong, hostKeyPolicy: 'accept-new' }),
+          { enabled: false, user: 'root' },
+          '/tmp/x',
+        ),
+        (e: unknown) =>
+          e instanceof UnreachableError &&
+          e.message.startsWith(
+            `HOST KEY CHANGED for meet (127.0.0.1:${sshd.port}): known_hosts has ssh-ed25519 SHA256:`,
+          ) &&
+          e.message.includes(`(${wrong}:1), the host offers ssh-ed25519 ${offered[0]}.`),
       );
     } finally {
       await other.stop();
@@ -154,7 +192,9 @@ describe('ssh host against a real sshd', { skip: why ?? false }, () => {
     const t0 = Date.now();
     await assert.rejects(
       connectSsh(target({ port }), { enabled: false, user: 'root' }, '/tmp/x'),
-      (e: unknown) => e instanceof UnreachableError && e.message === `connection refused by 127.0.0.1:${port} (is sshd running on that port?)`,
+      (e: unknown) =>
+        e instanceof UnreachableError &&
+        e.message === `connection refused by 127.0.0.1:${port} (is sshd running on that port?)`,
     );
     assert.ok(Date.now() - t0 < 2000);
   });
@@ -168,7 +208,8 @@ describe('ssh host against a real sshd', { skip: why ?? false }, () => {
     try {
       await assert.rejects(
         connectSsh(target({ port, connectTimeoutMs: 1000 }), { enabled: false, user: 'root' }, '/tmp/x'),
-        (e: unknown) => e instanceof UnreachableError && /^timed out connecting to 127\.0\.0\.1:\d+ after 1s/.test(e.message),
+        (e: unknown) =>
+          e instanceof UnreachableError && /^timed out connecting to 127\.0\.0\.1:\d+ after 1s/.test(e.message),
       );
       const took = Date.now() - t0;
       assert.ok(took >= 900 && took < 3000, `took ${took} ms`);
@@ -184,7 +225,10 @@ describe('ssh host against a real sshd', { skip: why ?? false }, () => {
       // Kill this session's own sshd child: the server side of our connection disappears.
       const pending = host.exec(['sh', '-c', 'kill -9 $PPID; sleep 30']);
       await assert.rejects(pending, (e: unknown) => e instanceof UnreachableError);
-      await assert.rejects(host.exec(['true']), (e: unknown) => e instanceof UnreachableError && /connection/.test(e.message));
+      await assert.rejects(
+        host.exec(['true']),
+        (e: unknown) => e instanceof UnreachableError && /connection/.test(e.message),
+      );
     } finally {
       await host.close();
     }

@@ -26,11 +26,23 @@ interface Guided {
 }
 
 /** The guided app on a test terminal, driving a real run of the engine over local test hosts. */
-function guided(inventory: Inventory, playbook: Playbook<Shared>, root: string, opts: { ask?: boolean; showDiffs?: boolean; mode?: 'apply' | 'check' } = {}): Guided {
+function guided(
+  inventory: Inventory,
+  playbook: Playbook<Shared>,
+  root: string,
+  opts: { ask?: boolean; showDiffs?: boolean; mode?: 'apply' | 'check' } = {},
+): Guided {
   const abort = new AbortController();
   let hardExits = 0;
   const session = new GuidedSession({ abort: () => abort.abort(), hardExit: () => hardExits++ });
-  const ui = render(<App session={session} inventoryPath="lab.yaml" rerun="jitsi-scale -i lab.yaml" showDiffs={opts.showDiffs ?? false} />);
+  const ui = render(
+    <App
+      session={session}
+      inventoryPath="lab.yaml"
+      rerun="jitsi-scale -i lab.yaml"
+      showDiffs={opts.showDiffs ?? false}
+    />,
+  );
   const ask = opts.ask ?? true;
   const result = runPlaybook(
     inventory,
@@ -65,7 +77,20 @@ describe('guided mode', () => {
     const { inventory, root, dirOf } = await localFleet(['jvb1', 'jvb2']);
     const g = guided(inventory, testPlaybook(root), root);
     const frame = await g.until('⏎ begin');
-    for (const text of ['lab.yaml', 'Hosts', 'meet', 'jvb1', 'jvb2', 'Found', 'shared secret found (18 characters)', 'uses the component port', '! no Jicofo here', 'Steps', '1 Top line on the meet host', '2 Bridge config']) {
+    for (const text of [
+      'lab.yaml',
+      'Hosts',
+      'meet',
+      'jvb1',
+      'jvb2',
+      'Found',
+      'shared secret found (18 characters)',
+      'uses the component port',
+      '! no Jicofo here',
+      'Steps',
+      '1 Top line on the meet host',
+      '2 Bridge config',
+    ]) {
       assert.ok(frame.includes(text), `start screen shows "${text}":\n${frame}`);
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -84,7 +109,16 @@ describe('guided mode', () => {
     await g.until('⏎ begin');
     g.ui.stdin.write(ENTER);
     let frame = after(await g.until('Apply on meet?'), 'Step 1/3');
-    for (const text of ['Top line on the meet host', 'Because the test says so.', 'meet', '+ will change', `• create ${join(dirOf('meet'), 'main.cfg')}`, '[diff]', 'meet host uses the component port', 'd diffs']) {
+    for (const text of [
+      'Top line on the meet host',
+      'Because the test says so.',
+      'meet',
+      '+ will change',
+      `• create ${join(dirOf('meet'), 'main.cfg')}`,
+      '[diff]',
+      'meet host uses the component port',
+      'd diffs',
+    ]) {
       assert.ok(frame.includes(text), `step 1 shows "${text}":\n${frame}`);
     }
     await assert.rejects(access(join(dirOf('meet'), 'main.cfg')), 'nothing written before the answer');
@@ -97,7 +131,8 @@ describe('guided mode', () => {
     assert.equal(pb.handlerRuns.length, 0, 'no restart before the restart step');
     g.ui.stdin.write('y');
     frame = after(await g.until('Apply on meet, jvb1, jvb2?'), 'Step 3/3');
-    for (const text of ['Restart what changed', 'restart the thing']) assert.ok(frame.includes(text), `the restart step shows "${text}":\n${frame}`);
+    for (const text of ['Restart what changed', 'restart the thing'])
+      assert.ok(frame.includes(text), `the restart step shows "${text}":\n${frame}`);
     g.ui.stdin.write(ENTER);
     const r = await g.result;
     assert.equal(r.exitCode, 0);
@@ -115,7 +150,11 @@ describe('guided mode', () => {
 
   test('d shows every diff in a pager that scrolls and goes back; s skips the step and the end screen says so', async () => {
     const { inventory, root, dirOf } = await localFleet(['jvb1', 'jvb2']);
-    for (const b of ['jvb1', 'jvb2']) await writeFile(join(dirOf(b), 'bridge.properties'), Array.from({ length: 40 }, (_, i) => `KEY${i}=v${i}`).join('\n') + '\nPASSWORD=old\n');
+    for (const b of ['jvb1', 'jvb2'])
+      await writeFile(
+        join(dirOf(b), 'bridge.properties'),
+        Array.from({ length: 40 }, (_, i) => `KEY${i}=v${i}`).join('\n') + '\nPASSWORD=old\n',
+      );
     const g = guided(inventory, testPlaybook(root), root);
     await g.until('⏎ begin');
     g.ui.stdin.write(ENTER);
@@ -144,7 +183,12 @@ describe('guided mode', () => {
     frame = await g.until('Finished in');
     assert.match(frame, /2\/3 Bridge config — skipped at your request/);
     assert.match(frame, /Skipped at your request: Bridge config\. Run again to apply it\./);
-    for (const b of ['jvb1', 'jvb2']) assert.match(await readFile(join(dirOf(b), 'bridge.properties'), 'utf8'), /PASSWORD=old/, 'a skipped step writes nothing');
+    for (const b of ['jvb1', 'jvb2'])
+      assert.match(
+        await readFile(join(dirOf(b), 'bridge.properties'), 'utf8'),
+        /PASSWORD=old/,
+        'a skipped step writes nothing',
+      );
     g.ui.unmount();
   });
 
@@ -183,12 +227,21 @@ describe('guided mode', () => {
           roles: ['meet'],
           plan: async () => ({
             changes: [
-              { description: 'slow change', apply: async (_h, io) => (ran.push('slow'), io.output('stdout', 'working on it'), await gate) },
+              {
+                description: 'slow change',
+                apply: async (_h, io) => (ran.push('slow'), io.output('stdout', 'working on it'), await gate),
+              },
               { description: 'next change', apply: async () => void ran.push('next') },
             ],
           }),
         },
-        { id: 'later', title: 'Later step', why: 'Never reached.', roles: ['jvb'], plan: async () => (ran.push('planned later'), { changes: [] }) },
+        {
+          id: 'later',
+          title: 'Later step',
+          why: 'Never reached.',
+          roles: ['jvb'],
+          plan: async () => (ran.push('planned later'), { changes: [] }),
+        },
       ],
     };
     const g = guided(inventory, pb, root);
@@ -247,7 +300,10 @@ describe('guided mode', () => {
     let frame = await g.until('⏎ begin');
     let lines = frame.split('\n');
     assert.ok(lines.length <= 23, `start screen is ${lines.length} rows:\n${frame}`);
-    assert.ok(lines.every((l) => l.length <= 80), `a row is wider than 80:\n${frame}`);
+    assert.ok(
+      lines.every((l) => l.length <= 80),
+      `a row is wider than 80:\n${frame}`,
+    );
     assert.match(frame, /… \d+ more hosts/);
     g.ui.stdin.write(ENTER);
     await g.until('Apply on meet?');
@@ -261,7 +317,10 @@ describe('guided mode', () => {
     g.ui.stdout.emit('resize');
     await new Promise((r) => setTimeout(r, 100));
     const narrow = after(g.ui.lastFrame()!, 'Step 2/3');
-    assert.ok(narrow.split('\n').every((l) => l.length <= 50), `after the resize a row is wider than 50:\n${narrow}`);
+    assert.ok(
+      narrow.split('\n').every((l) => l.length <= 50),
+      `after the resize a row is wider than 50:\n${narrow}`,
+    );
     g.ui.stdin.write('q');
     assert.equal((await g.result).exitCode, 130);
     g.ui.unmount();

@@ -29,14 +29,23 @@ describe('what apt would do', () => {
   });
 
   test('an upgrade shows the new version; an unknown package is named', () => {
-    assert.deepEqual(parseAptSimulation('Inst libnftables1 [1.0.6-2] (1.0.6-2+deb12u2 Debian:12/stable [amd64])\n').install, [{ name: 'libnftables1', version: '1.0.6-2+deb12u2' }]);
+    assert.deepEqual(
+      parseAptSimulation('Inst libnftables1 [1.0.6-2] (1.0.6-2+deb12u2 Debian:12/stable [amd64])\n').install,
+      [{ name: 'libnftables1', version: '1.0.6-2+deb12u2' }],
+    );
     assert.deepEqual(parseAptSimulation('E: Unable to locate package nftables\n').unknown, ['nftables']);
   });
 
   test('the plan line names every package installed and every one removed', () => {
     const line = describeInstall(['iptables-persistent'], parseAptSimulation(BREAKS_UFW), '(loads the rules at boot)');
-    assert.equal(line, 'install iptables-persistent 1.0.20 (loads the rules at boot); with netfilter-persistent 1.0.20; REMOVES ufw');
-    assert.match(describeInstall(['nftables'], parseAptSimulation('Inst nftables (1.0.6 x [amd64])\n'), ''), /removes nothing$/);
+    assert.equal(
+      line,
+      'install iptables-persistent 1.0.20 (loads the rules at boot); with netfilter-persistent 1.0.20; REMOVES ufw',
+    );
+    assert.match(
+      describeInstall(['nftables'], parseAptSimulation('Inst nftables (1.0.6 x [amd64])\n'), ''),
+      /removes nothing$/,
+    );
   });
 
   test('the install never removes a package unless allowed', () => {

@@ -23,7 +23,12 @@ describe('HOCON key paths', () => {
       (t) => setHocon(t, SHARD, { HOSTNAME: '10.0.0.10', MUC_NICKNAME: 'jvb-a', PASSWORD: 's3cr3t-Pa55' }),
       jvb,
     );
-    assert.equal(out, jvb.replace('HOSTNAME=localhost', 'HOSTNAME="10.0.0.10"').replace('MUC_NICKNAME=5b4f6a4e-1c1d-4a55-9d0e-0f5e2a1b7c3d', 'MUC_NICKNAME=jvb-a'));
+    assert.equal(
+      out,
+      jvb
+        .replace('HOSTNAME=localhost', 'HOSTNAME="10.0.0.10"')
+        .replace('MUC_NICKNAME=5b4f6a4e-1c1d-4a55-9d0e-0f5e2a1b7c3d', 'MUC_NICKNAME=jvb-a'),
+    );
   });
 
   test('case-insensitive matching edits the key as it is written', () => {
@@ -34,14 +39,28 @@ describe('HOCON key paths', () => {
 
   test('a missing key is added inside the existing block, indented like its neighbours', () => {
     const out = assertIdempotent((t) => setHocon(t, SHARD, { DISABLE_CERTIFICATE_VERIFICATION: true }), jvb);
-    assert.ok(out.includes('            MUC_NICKNAME=5b4f6a4e-1c1d-4a55-9d0e-0f5e2a1b7c3d\n            DISABLE_CERTIFICATE_VERIFICATION = true\n        }\n'));
+    assert.ok(
+      out.includes(
+        '            MUC_NICKNAME=5b4f6a4e-1c1d-4a55-9d0e-0f5e2a1b7c3d\n            DISABLE_CERTIFICATE_VERIFICATION = true\n        }\n',
+      ),
+    );
     assert.equal(getHocon(out, [...SHARD, 'DISABLE_CERTIFICATE_VERIFICATION']), 'true');
   });
 
   test('a missing block is created as nested blocks in the deepest existing object', () => {
-    const out = assertIdempotent((t) => setHocon(t, ['videobridge', 'apis', 'xmpp-client', 'configs', 'shard2'], { HOSTNAME: 'h', PORT: 5222 }), jvb);
-    assert.ok(out.includes('            MUC_NICKNAME=5b4f6a4e-1c1d-4a55-9d0e-0f5e2a1b7c3d\n        }\n        shard2 {\n            HOSTNAME = "h"\n            PORT = 5222\n        }\n    }\n'));
-    const fresh = assertIdempotent((t) => setHocon(t, ['videobridge', 'websockets'], { enabled: false }), 'ice4j {\n  a = 1\n}\n');
+    const out = assertIdempotent(
+      (t) => setHocon(t, ['videobridge', 'apis', 'xmpp-client', 'configs', 'shard2'], { HOSTNAME: 'h', PORT: 5222 }),
+      jvb,
+    );
+    assert.ok(
+      out.includes(
+        '            MUC_NICKNAME=5b4f6a4e-1c1d-4a55-9d0e-0f5e2a1b7c3d\n        }\n        shard2 {\n            HOSTNAME = "h"\n            PORT = 5222\n        }\n    }\n',
+      ),
+    );
+    const fresh = assertIdempotent(
+      (t) => setHocon(t, ['videobridge', 'websockets'], { enabled: false }),
+      'ice4j {\n  a = 1\n}\n',
+    );
     assert.equal(fresh, 'ice4j {\n  a = 1\n}\nvideobridge {\n  websockets {\n    enabled = false\n  }\n}\n');
     assert.equal(setHocon(null, ['a'], { b: 'c' }), 'a {\n    b = "c"\n}\n');
   });
@@ -78,7 +97,10 @@ describe('HOCON key paths', () => {
   });
 
   test('broken files are refused with a position, never half-edited', () => {
-    assert.throws(() => parseHocon('a {\n  b = 1\n'), (e: unknown) => e instanceof HoconSyntaxError && /line 3, column 1: missing }/.test(e.message));
+    assert.throws(
+      () => parseHocon('a {\n  b = 1\n'),
+      (e: unknown) => e instanceof HoconSyntaxError && /line 3, column 1: missing }/.test(e.message),
+    );
     assert.throws(() => parseHocon('a = "open\n'), /line 1, column 5: unterminated string/);
     assert.throws(() => setHocon('a }', ['a'], { b: 1 }), /line 1, column 3: no value for a/);
     assert.throws(() => parseHocon('b = 1\n}\n'), /line 2, column 1: unexpected }/);

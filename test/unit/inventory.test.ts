@@ -38,8 +38,14 @@ describe('inventory: reading Ansible YAML', () => {
   test('groups meet and jvb become the meet host and the bridges, with defaults', () => {
     const inv = parseInventory(minimal, F, { defaultUser: 'me' });
     assert.equal(inv.meet.name, 'meet1');
-    assert.deepEqual(inv.bridges.map((b) => b.name), ['jvb1', 'jvb2']);
-    assert.deepEqual(inv.hosts.map((h) => h.role), ['meet', 'jvb', 'jvb']);
+    assert.deepEqual(
+      inv.bridges.map((b) => b.name),
+      ['jvb1', 'jvb2'],
+    );
+    assert.deepEqual(
+      inv.hosts.map((h) => h.role),
+      ['meet', 'jvb', 'jvb'],
+    );
     const b = inv.bridges[0]!;
     assert.equal(b.address, '192.0.2.11');
     assert.equal(b.port, 22);
@@ -104,7 +110,10 @@ jvb:
 `,
       '/etc/fleet/inv.yaml',
     );
-    assert.deepEqual(inv.bridges.map((b) => b.name), ['jvb01.example.org', 'jvb02.example.org', 'jvb03.example.org']);
+    assert.deepEqual(
+      inv.bridges.map((b) => b.name),
+      ['jvb01.example.org', 'jvb02.example.org', 'jvb03.example.org'],
+    );
     assert.equal(inv.bridges[2]!.address, 'jvb03.example.org');
     assert.equal(inv.bridges[0]!.user, 'deploy');
     assert.equal(inv.bridges[0]!.port, 2222);
@@ -131,7 +140,13 @@ all:
   });
 
   test('unknown variables pass through', () => {
-    const inv = parseInventory(minimal.replace('ansible_host: 192.0.2.11', 'ansible_host: 192.0.2.11\n          ansible_python_interpreter: /usr/bin/python3'), F);
+    const inv = parseInventory(
+      minimal.replace(
+        'ansible_host: 192.0.2.11',
+        'ansible_host: 192.0.2.11\n          ansible_python_interpreter: /usr/bin/python3',
+      ),
+      F,
+    );
     assert.equal(inv.bridges[0]!.vars.ansible_python_interpreter, '/usr/bin/python3');
   });
 
@@ -191,29 +206,38 @@ all:
   });
 
   test('a duplicate key', () => {
-    assert.match(problems(minimal + '        jvb2:\n')[0]!, /^inv\.yaml:14:9: not valid YAML: Map keys must be unique \(a key appears twice/);
+    assert.match(
+      problems(minimal + '        jvb2:\n')[0]!,
+      /^inv\.yaml:14:9: not valid YAML: Map keys must be unique \(a key appears twice/,
+    );
   });
 
   test('an empty file, a comment-only file and a scalar file', () => {
     assert.match(problems('')[0]!, /^inv\.yaml:1:1: the inventory is empty; it needs an "all:" mapping/);
     assert.match(problems('# nothing\n')[0]!, /^inv\.yaml:1:1: the inventory is empty/);
-    assert.deepEqual(problems('just text\n'), [`${F}:1:1: the inventory must be a mapping of groups (starting with "all:"), not the value "just text"`]);
+    assert.deepEqual(problems('just text\n'), [
+      `${F}:1:1: the inventory must be a mapping of groups (starting with "all:"), not the value "just text"`,
+    ]);
   });
 
   test('meet with no host, or with two hosts; jvb missing', () => {
     assert.deepEqual(problems('all:\n  children:\n    meet:\n    jvb:\n      hosts: { j: }\n'), [
       `${F}:3:5: no host in group "meet"; add the Jitsi Meet server under all.children.meet.hosts`,
     ]);
-    assert.deepEqual(problems('all:\n  children:\n    meet:\n      hosts: { a: , b: }\n    jvb:\n      hosts: { j: }\n'), [
-      `${F}:3:5: group "meet" must hold exactly one host (one shard), but holds 2: a, b`,
+    assert.deepEqual(
+      problems('all:\n  children:\n    meet:\n      hosts: { a: , b: }\n    jvb:\n      hosts: { j: }\n'),
+      [`${F}:3:5: group "meet" must hold exactly one host (one shard), but holds 2: a, b`],
+    );
+    assert.deepEqual(problems('all:\n  children:\n    meet:\n      hosts: { a: }\n'), [
+      `${F}:1:1: no host in group "jvb"; add the videobridge hosts under all.children.jvb.hosts`,
     ]);
-    assert.deepEqual(problems('all:\n  children:\n    meet:\n      hosts: { a: }\n'), [`${F}:1:1: no host in group "jvb"; add the videobridge hosts under all.children.jvb.hosts`]);
   });
 
   test('a host in both meet and jvb', () => {
-    assert.deepEqual(problems('all:\n  children:\n    meet:\n      hosts: { a: }\n    jvb:\n      hosts:\n        b:\n        a:\n'), [
-      `${F}:8:9: host "a" is in both "meet" and "jvb"; the bridges must be other hosts than the meet server`,
-    ]);
+    assert.deepEqual(
+      problems('all:\n  children:\n    meet:\n      hosts: { a: }\n    jvb:\n      hosts:\n        b:\n        a:\n'),
+      [`${F}:8:9: host "a" is in both "meet" and "jvb"; the bridges must be other hosts than the meet server`],
+    );
   });
 
   test('duplicate addresses and duplicate nicknames', () => {
@@ -240,18 +264,34 @@ all:
     assert.deepEqual(problems('all:\n  children:\n    meet:\n      hosts:\n        m: 192.0.2.1\n'), [
       `${F}:5:12: host "m" must be followed by a mapping of its variables (or nothing), not the value "192.0.2.1"`,
     ]);
-    assert.deepEqual(problems('all:\n  children:\n    a:\n      children:\n        b:\n          children:\n            a:\n'), [
-      `${F}:7:13: groups contain each other: all → a → b → a`,
+    assert.deepEqual(
+      problems('all:\n  children:\n    a:\n      children:\n        b:\n          children:\n            a:\n'),
+      [`${F}:7:13: groups contain each other: all → a → b → a`],
+    );
+    assert.deepEqual(problems('all:\n  children:\n    jvb:\n      hosts:\n        j[3:1]:\n'), [
+      `${F}:5:9: host range "j[3:1]" counts down (3 > 1)`,
     ]);
-    assert.deepEqual(problems('all:\n  children:\n    jvb:\n      hosts:\n        j[3:1]:\n'), [`${F}:5:9: host range "j[3:1]" counts down (3 > 1)`]);
   });
 
   test('a missing file and a directory are named', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'js-inv-'));
-    await assert.rejects(loadInventory(join(dir, 'nope.yaml')), (e: unknown) => e instanceof InventoryError && e.message === `${join(dir, 'nope.yaml')}:1:1: no such file; pass your inventory with -i PATH (see inventory.yaml in the project for an example)`);
-    await assert.rejects(loadInventory(dir), (e: unknown) => e instanceof InventoryError && /:1:1: is a directory; pass the inventory file itself/.test(e.message));
+    await assert.rejects(
+      loadInventory(join(dir, 'nope.yaml')),
+      (e: unknown) =>
+        e instanceof InventoryError &&
+        e.message ===
+          `${join(dir, 'nope.yaml')}:1:1: no such file; pass your inventory with -i PATH (see inventory.yaml in the project for an example)`,
+    );
+    await assert.rejects(
+      loadInventory(dir),
+      (e: unknown) =>
+        e instanceof InventoryError && /:1:1: is a directory; pass the inventory file itself/.test(e.message),
+    );
     await writeFile(join(dir, 'two.yaml'), 'a: 1\n---\nb: 2\n');
-    await assert.rejects(loadInventory(join(dir, 'two.yaml')), /two\.yaml:2:1: the file holds more than one YAML document/);
+    await assert.rejects(
+      loadInventory(join(dir, 'two.yaml')),
+      /two\.yaml:2:1: the file holds more than one YAML document/,
+    );
   });
 });
 

@@ -14,14 +14,22 @@ describe('lab profiles per host', () => {
   });
 
   test('an unknown profile is refused with the list', () => {
-    assert.throws(() => parseProfileArgs(['meet=ubuntu']), /unknown profile "ubuntu": choose one of debian-nft, iptables, ubuntu-ufw/);
+    assert.throws(
+      () => parseProfileArgs(['meet=ubuntu']),
+      /unknown profile "ubuntu": choose one of debian-nft, iptables, ubuntu-ufw/,
+    );
   });
 });
 
 describe("the lab's Debian repository", () => {
   test('dependency names leave virtual packages out; candidates skip (none)', () => {
-    assert.deepEqual(dependencyNames('ufw\n  Depends: iptables\niptables\n  Depends: <perlapi-5.36.0>\n<perlapi-5.36.0>\nlibc6\n'), ['iptables', 'libc6', 'ufw']);
-    const c = candidates('ufw:\n  Installed: (none)\n  Candidate: 0.36.2-1\nfoo:\n  Installed: (none)\n  Candidate: (none)\n');
+    assert.deepEqual(
+      dependencyNames('ufw\n  Depends: iptables\niptables\n  Depends: <perlapi-5.36.0>\n<perlapi-5.36.0>\nlibc6\n'),
+      ['iptables', 'libc6', 'ufw'],
+    );
+    const c = candidates(
+      'ufw:\n  Installed: (none)\n  Candidate: 0.36.2-1\nfoo:\n  Installed: (none)\n  Candidate: (none)\n',
+    );
     assert.deepEqual([...c], [['ufw', '0.36.2-1']]);
   });
 });
@@ -59,6 +67,10 @@ table inet jitsi_scale_tcp_5222 {
 
   test("firewalld's ports line loses only the ports the tool manages", () => {
     const snap = '@@firewalld\npublic\n  services: http https ssh\n  ports: 10000/udp 8443/tcp\n@@end';
-    assert.deepEqual(foreignRules(snap, ['10000/udp']), ['firewalld public', 'firewalld services: http https ssh', 'firewalld ports: 8443/tcp']);
+    assert.deepEqual(foreignRules(snap, ['10000/udp']), [
+      'firewalld public',
+      'firewalld services: http https ssh',
+      'firewalld ports: 8443/tcp',
+    ]);
   });
 });

@@ -4,19 +4,46 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { disableLegacyShards, editJvbConf, editLegacyProperties, effectiveShard, hoconShards, layoutOf, legacyShards, websocketsEnabled } from '../../playbooks/jitsi-load-balancing/bridge-files.js';
+import {
+  disableLegacyShards,
+  editJvbConf,
+  editLegacyProperties,
+  effectiveShard,
+  hoconShards,
+  layoutOf,
+  legacyShards,
+  websocketsEnabled,
+} from '../../playbooks/jitsi-load-balancing/bridge-files.js';
 import { debconfValue } from '../../playbooks/jitsi-load-balancing/discover.js';
 import { assignNicknames } from '../../playbooks/jitsi-load-balancing/nicknames.js';
-import { accountFile, encodeProsodyHost, parseAccount, passwordMatches } from '../../playbooks/jitsi-load-balancing/prosody-account.js';
+import {
+  accountFile,
+  encodeProsodyHost,
+  parseAccount,
+  passwordMatches,
+} from '../../playbooks/jitsi-load-balancing/prosody-account.js';
 import { nicknameLine, removeNicknameLine } from '../../playbooks/jitsi-load-balancing/steps/patch-jvb-sh.js';
 import { targetLayout } from '../../playbooks/jitsi-load-balancing/steps/bridge-config.js';
-import { memberJid, occupantsLua, parseJicofoBridges, parseOccupants } from '../../playbooks/jitsi-load-balancing/steps/verify.js';
+import {
+  memberJid,
+  occupantsLua,
+  parseJicofoBridges,
+  parseOccupants,
+} from '../../playbooks/jitsi-load-balancing/steps/verify.js';
 import { ensureLineAtTop } from '../../src/modules/text/ensure-line-at-top.js';
 import { assertIdempotent, fixture } from '../support/fixtures.js';
 
 const JVB = fixture('jitsi/jvb.conf');
 const PROPS = fixture('jitsi/sip-communicator.properties');
-const WANT = { HOSTNAME: '10.0.0.10', DOMAIN: 'auth.meet.example.test', USERNAME: 'jvb', PASSWORD: 's3cr3t-Pa55', MUC_JIDS: 'JvbBrewery@internal.auth.meet.example.test', MUC_NICKNAME: 'jvb-a', DISABLE_CERTIFICATE_VERIFICATION: 'true' };
+const WANT = {
+  HOSTNAME: '10.0.0.10',
+  DOMAIN: 'auth.meet.example.test',
+  USERNAME: 'jvb',
+  PASSWORD: 's3cr3t-Pa55',
+  MUC_JIDS: 'JvbBrewery@internal.auth.meet.example.test',
+  MUC_NICKNAME: 'jvb-a',
+  DISABLE_CERTIFICATE_VERIFICATION: 'true',
+};
 
 describe('bridge config layouts', () => {
   test('which layout a bridge has, and which settings win', () => {
@@ -25,7 +52,10 @@ describe('bridge config layouts', () => {
     assert.equal(layoutOf({ jvbConf: JVB, properties: PROPS }), 'both');
     assert.equal(layoutOf({ jvbConf: null, properties: null }), 'none');
     assert.equal(layoutOf({ jvbConf: 'videobridge { }\n', properties: 'org.ice4j.x=1\n' }), 'current');
-    const both = effectiveShard({ jvbConf: JVB.replace('HOSTNAME=localhost', 'HOSTNAME=from-hocon'), properties: PROPS });
+    const both = effectiveShard({
+      jvbConf: JVB.replace('HOSTNAME=localhost', 'HOSTNAME=from-hocon'),
+      properties: PROPS,
+    });
     assert.equal(both?.values.HOSTNAME, 'localhost', 'the legacy lines win');
     assert.deepEqual(hoconShards(JVB)[0]?.values.MUC_NICKNAME, '5b4f6a4e-1c1d-4a55-9d0e-0f5e2a1b7c3d');
     assert.equal(legacyShards(PROPS)[0]?.values.MUC_JIDS, 'JvbBrewery@internal.auth.meet.example.test');
@@ -50,7 +80,10 @@ describe('bridge config layouts', () => {
     assert.deepEqual(legacyShards(off), []);
     assert.match(off, /^#org\.jitsi\.videobridge\.xmpp\.user\.shard\.HOSTNAME=10\.0\.0\.10$/m);
     assert.match(off, /^org\.jitsi\.videobridge\.ENABLE_STATISTICS=true$/m, 'unrelated keys stay');
-    assert.equal(layoutOf({ jvbConf: editJvbConf(JVB, 'shard', WANT, { websocketsOff: true }), properties: off }), 'current');
+    assert.equal(
+      layoutOf({ jvbConf: editJvbConf(JVB, 'shard', WANT, { websocketsOff: true }), properties: off }),
+      'current',
+    );
   });
 });
 
@@ -58,7 +91,7 @@ describe('nicknames', () => {
   let n = 0;
   const ids = () => `new-${++n}`;
 
-  test('inventory names win; existing unique ones are kept; clones and the meet bridge\'s get fresh ids', () => {
+  test("inventory names win; existing unique ones are kept; clones and the meet bridge's get fresh ids", () => {
     n = 0;
     const r = assignNicknames(
       [
@@ -72,12 +105,23 @@ describe('nicknames', () => {
       ids,
     );
     assert.ok(r.ok);
-    assert.deepEqual(Object.fromEntries(r.nicknames), { jvb1: 'clone', jvb2: 'new-1', jvb3: 'new-2', jvb4: 'fixed', jvb5: 'new-3' });
+    assert.deepEqual(Object.fromEntries(r.nicknames), {
+      jvb1: 'clone',
+      jvb2: 'new-1',
+      jvb3: 'new-2',
+      jvb4: 'fixed',
+      jvb5: 'new-3',
+    });
   });
 
-  test('an inventory nickname equal to the meet host\'s own bridge is refused, naming the bridge', () => {
+  test("an inventory nickname equal to the meet host's own bridge is refused, naming the bridge", () => {
     const r = assignNicknames([{ bridge: 'jvb1', wanted: 'Meet-Own' }], ['meet-own'], ids);
-    assert.deepEqual(r, { ok: false, host: 'jvb1', message: 'jvb1: jitsi_nickname "Meet-Own" is already used by the meet host\'s own bridge; two bridges with one nickname look like one bridge to Jicofo' });
+    assert.deepEqual(r, {
+      ok: false,
+      host: 'jvb1',
+      message:
+        'jvb1: jitsi_nickname "Meet-Own" is already used by the meet host\'s own bridge; two bridges with one nickname look like one bridge to Jicofo',
+    });
   });
 });
 
@@ -96,7 +140,8 @@ describe('the secret against Prosody', () => {
   test('paths and debconf', () => {
     assert.equal(encodeProsodyHost('auth.meet-x.test'), 'auth%2emeet%2dx%2etest');
     assert.equal(accountFile('jvb', 'auth.meet.test'), '/var/lib/prosody/auth%2emeet%2etest/accounts/jvb.dat');
-    const passwords = 'Name: jicofo/jicofo-authpassword\nTemplate: jicofo/jicofo-authpassword\nValue: focuspw\nOwners: jicofo\n\nName: jitsi-videobridge/jvbsecret\nTemplate: jitsi-videobridge/jvbsecret\nValue: s3cr3t\nOwners: jitsi-videobridge2\nFlags: seen\n';
+    const passwords =
+      'Name: jicofo/jicofo-authpassword\nTemplate: jicofo/jicofo-authpassword\nValue: focuspw\nOwners: jicofo\n\nName: jitsi-videobridge/jvbsecret\nTemplate: jitsi-videobridge/jvbsecret\nValue: s3cr3t\nOwners: jitsi-videobridge2\nFlags: seen\n';
     assert.equal(debconfValue(passwords, 'jitsi-videobridge/jvbsecret'), 's3cr3t');
     assert.equal(debconfValue(passwords, 'jitsi-videobridge/jvb-hostname'), undefined);
   });
@@ -127,7 +172,10 @@ describe('jvb.sh nickname line', () => {
   test('inserted once after the shebang; removed for the stable policy', () => {
     const launcher = fixture('jitsi/jvb.sh');
     const line = nicknameLine('current');
-    const patched = assertIdempotent((t) => ensureLineAtTop(removeNicknameLine(t), { line, afterShebang: true }), launcher);
+    const patched = assertIdempotent(
+      (t) => ensureLineAtTop(removeNicknameLine(t), { line, afterShebang: true }),
+      launcher,
+    );
     assert.deepEqual(patched.split('\n').slice(0, 2), ['#!/bin/bash', line]);
     assert.equal(removeNicknameLine(patched), launcher);
     assert.equal(removeNicknameLine(launcher), launcher);
@@ -136,16 +184,29 @@ describe('jvb.sh nickname line', () => {
 
 describe('verification helpers', () => {
   test('occupants from the admin shell, and member JIDs compared without case', () => {
-    assert.deepEqual(parseOccupants('Result: occupants:JvbBrewery@internal.auth.x/a,jvbbrewery@internal.auth.x/B\n'), ['jvbbrewery@internal.auth.x/a', 'jvbbrewery@internal.auth.x/b']);
+    assert.deepEqual(parseOccupants('Result: occupants:JvbBrewery@internal.auth.x/a,jvbbrewery@internal.auth.x/B\n'), [
+      'jvbbrewery@internal.auth.x/a',
+      'jvbbrewery@internal.auth.x/b',
+    ]);
     assert.deepEqual(parseOccupants('Result: no-room'), []);
     assert.equal(parseOccupants('prosodyctl: command not found'), null);
     assert.equal(memberJid('JvbBrewery@internal.auth.x', 'B'), 'jvbbrewery@internal.auth.x/b');
-    const debug = JSON.stringify({ bridge_selector: { bridges: { 'JvbBrewery@internal.auth.x/a': { healthy: true, operational: true }, 'jvbbrewery@internal.auth.x/b': { healthy: false } } } });
+    const debug = JSON.stringify({
+      bridge_selector: {
+        bridges: {
+          'JvbBrewery@internal.auth.x/a': { healthy: true, operational: true },
+          'jvbbrewery@internal.auth.x/b': { healthy: false },
+        },
+      },
+    });
     const seen = parseJicofoBridges(debug)!;
     assert.deepEqual(seen.get(memberJid('JvbBrewery@internal.auth.x', 'a')), { healthy: true, operational: true });
     assert.equal(seen.get(memberJid('JvbBrewery@internal.auth.x', 'b'))?.healthy, false);
     assert.equal(parseJicofoBridges('<html>'), null);
     assert.equal(parseJicofoBridges('{"other":1}'), null);
-    assert.match(occupantsLua('JvbBrewery@internal.auth.x'), /prosody\.hosts\["internal\.auth\.x"\].*get_room_from_jid\("jvbbrewery@internal\.auth\.x"\)/);
+    assert.match(
+      occupantsLua('JvbBrewery@internal.auth.x'),
+      /prosody\.hosts\["internal\.auth\.x"\].*get_room_from_jid\("jvbbrewery@internal\.auth\.x"\)/,
+    );
   });
 });

@@ -3,7 +3,15 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { parseInventory } from '../../src/inventory/load-inventory.js';
 import { resolveTarget } from '../../src/transport/ssh/endpoint.js';
-import { checkHostKey, entryMatches, fingerprint, hostToken, keyTypeOf, knownHostsLine, parseKnownHosts } from '../../src/transport/ssh/known-hosts.js';
+import {
+  checkHostKey,
+  entryMatches,
+  fingerprint,
+  hostToken,
+  keyTypeOf,
+  knownHostsLine,
+  parseKnownHosts,
+} from '../../src/transport/ssh/known-hosts.js';
 import { expandTokens, parseSshConfig, resolveSshConfig, sshArgsAsConfig } from '../../src/transport/ssh/ssh-config.js';
 
 /** A public key blob of a given type with recognisable bytes. */
@@ -45,11 +53,21 @@ describe('known_hosts', () => {
   });
 
   test('known, unknown, changed (with the expected fingerprint and line) and revoked keys', () => {
-    const entries = parseKnownHosts(`meet ssh-ed25519 ${ED_A.toString('base64')}\n@revoked * ssh-ed25519 ${blob('ssh-ed25519', 9).toString('base64')}\n`, '/k');
+    const entries = parseKnownHosts(
+      `meet ssh-ed25519 ${ED_A.toString('base64')}\n@revoked * ssh-ed25519 ${blob('ssh-ed25519', 9).toString('base64')}\n`,
+      '/k',
+    );
     assert.deepEqual(checkHostKey(entries, 'meet', ED_A), { status: 'known' });
     assert.deepEqual(checkHostKey(entries, 'other', ED_A), { status: 'unknown' });
-    assert.deepEqual(checkHostKey(entries, 'meet', ECDSA), { status: 'unknown' }, 'a key type not on file is new, not changed');
-    assert.deepEqual(checkHostKey(entries, 'meet', ED_B), { status: 'changed', expected: [{ keyType: 'ssh-ed25519', fingerprint: fingerprint(ED_A), file: '/k', line: 1 }] });
+    assert.deepEqual(
+      checkHostKey(entries, 'meet', ECDSA),
+      { status: 'unknown' },
+      'a key type not on file is new, not changed',
+    );
+    assert.deepEqual(checkHostKey(entries, 'meet', ED_B), {
+      status: 'changed',
+      expected: [{ keyType: 'ssh-ed25519', fingerprint: fingerprint(ED_A), file: '/k', line: 1 }],
+    });
     assert.deepEqual(checkHostKey(entries, 'meet', blob('ssh-ed25519', 9)), { status: 'revoked', file: '/k', line: 2 });
   });
 
@@ -93,7 +111,9 @@ Host *
   });
 
   test('Include, "Key=Value", quoted arguments and Match all', () => {
-    const parsed = parseSshConfig('Include extra.conf\nMatch all\n  Port=2200\nHost "x y"\n  User q', 'c', (p) => (p === 'extra.conf' ? [{ text: 'Host inc\n  HostName 10.9.9.9', file: 'extra.conf' }] : []));
+    const parsed = parseSshConfig('Include extra.conf\nMatch all\n  Port=2200\nHost "x y"\n  User q', 'c', (p) =>
+      p === 'extra.conf' ? [{ text: 'Host inc\n  HostName 10.9.9.9', file: 'extra.conf' }] : [],
+    );
     assert.equal(resolveSshConfig(parsed, 'inc').hostName, '10.9.9.9');
     assert.equal(resolveSshConfig(parsed, 'any').port, 2200);
     assert.equal(resolveSshConfig(parsed, 'x y').user, 'q', 'a quoted pattern is one pattern');
@@ -101,18 +121,50 @@ Host *
   });
 
   test("Ansible's ssh args become config lines; tokens expand", () => {
-    assert.equal(sshArgsAsConfig(`-o UserKnownHostsFile=/tmp/kh -o 'ProxyJump=a,b' -J c -i key -p 2 -l me -oStrictHostKeyChecking=no`), 'UserKnownHostsFile=/tmp/kh\nProxyJump=a,b\nProxyJump c\nIdentityFile key\nPort 2\nUser me\nStrictHostKeyChecking=no');
-    assert.equal(expandTokens('~/.ssh/%r@%h:%p-%n-%%', { home: '/h', host: '10.0.0.1', port: 22, user: 'r', alias: 'meet', localUser: 'me' }), '/h/.ssh/r@10.0.0.1:22-meet-%');
+    assert.equal(
+      sshArgsAsConfig(
+        `-o UserKnownHostsFile=/tmp/kh -o 'ProxyJump=a,b' -J c -i key -p 2 -l me -oStrictHostKeyChecking=no`,
+      ),
+      'UserKnownHostsFile=/tmp/kh\nProxyJump=a,b\nProxyJump c\nIdentityFile key\nPort 2\nUser me\nStrictHostKeyChecking=no',
+    );
+    assert.equal(
+      expandTokens('~/.ssh/%r@%h:%p-%n-%%', {
+        home: '/h',
+        host: '10.0.0.1',
+        port: 22,
+        user: 'r',
+        alias: 'meet',
+        localUser: 'me',
+      }),
+      '/h/.ssh/r@10.0.0.1:22-meet-%',
+    );
   });
 });
 
 describe('connection settings for an inventory host', () => {
   const inventory = (hostVars: string, allVars = '') =>
-    parseInventory(['all:', `  vars: { ${allVars} }`, '  children:', '    meet: { hosts: { meet: { ansible_host: 10.0.0.1 } } }', `    jvb: { hosts: { jvb1: { ${hostVars} } } }`, ''].join('\n'), '/inv/inventory.yaml');
-  const blocks = parseSshConfig('Host jvb1\n  HostName 10.0.0.11\n  User deploy\n  Port 2201\n  ProxyJump ops@bastion:2222\nHost bastion\n  HostName 198.51.100.7\n  IdentityFile %d/.ssh/bastion_key\n', 'cfg');
+    parseInventory(
+      [
+        'all:',
+        `  vars: { ${allVars} }`,
+        '  children:',
+        '    meet: { hosts: { meet: { ansible_host: 10.0.0.1 } } }',
+        `    jvb: { hosts: { jvb1: { ${hostVars} } } }`,
+        '',
+      ].join('\n'),
+      '/inv/inventory.yaml',
+    );
+  const blocks = parseSshConfig(
+    'Host jvb1\n  HostName 10.0.0.11\n  User deploy\n  Port 2201\n  ProxyJump ops@bastion:2222\nHost bastion\n  HostName 198.51.100.7\n  IdentityFile %d/.ssh/bastion_key\n',
+    'cfg',
+  );
 
   test('the ssh config fills in what the inventory leaves out; ProxyJump hops are resolved too', () => {
-    const t = resolveTarget(inventory('a: 1').bridges[0]!, blocks, { acceptNewHostKeys: false, home: '/home/me', localUser: 'me' });
+    const t = resolveTarget(inventory('a: 1').bridges[0]!, blocks, {
+      acceptNewHostKeys: false,
+      home: '/home/me',
+      localUser: 'me',
+    });
     assert.deepEqual([t.address, t.port, t.user, t.hostKeyPolicy], ['10.0.0.11', 2201, 'deploy', 'ask']);
     assert.deepEqual(t.identityFiles, ['/home/me/.ssh/id_ed25519', '/home/me/.ssh/id_ecdsa', '/home/me/.ssh/id_rsa']);
     assert.equal(t.identitiesExplicit, false);
@@ -124,7 +176,10 @@ describe('connection settings for an inventory host', () => {
   });
 
   test('inventory values win; ansible_ssh_common_args wins over the file; --known-hosts over both', () => {
-    const spec = inventory('ansible_user: root, ansible_port: 22, ansible_ssh_private_key_file: k/id', 'ansible_ssh_common_args: "-o ProxyJump=none -o UserKnownHostsFile=/lab/kh -o StrictHostKeyChecking=yes"').bridges[0]!;
+    const spec = inventory(
+      'ansible_user: root, ansible_port: 22, ansible_ssh_private_key_file: k/id',
+      'ansible_ssh_common_args: "-o ProxyJump=none -o UserKnownHostsFile=/lab/kh -o StrictHostKeyChecking=yes"',
+    ).bridges[0]!;
     const t = resolveTarget(spec, blocks, { acceptNewHostKeys: false, home: '/home/me', localUser: 'me' });
     assert.deepEqual([t.address, t.port, t.user], ['10.0.0.11', 22, 'root']);
     assert.deepEqual(t.identityFiles, ['/inv/k/id']);
@@ -132,7 +187,12 @@ describe('connection settings for an inventory host', () => {
     assert.deepEqual(t.jumps, [], 'ProxyJump=none on the command line turns the file’s jump off');
     assert.deepEqual(t.knownHostsFiles, ['/lab/kh']);
     assert.equal(t.hostKeyPolicy, 'yes');
-    const cli = resolveTarget(spec, blocks, { acceptNewHostKeys: true, knownHostsFile: '/cli/kh', home: '/h', localUser: 'me' });
+    const cli = resolveTarget(spec, blocks, {
+      acceptNewHostKeys: true,
+      knownHostsFile: '/cli/kh',
+      home: '/h',
+      localUser: 'me',
+    });
     assert.deepEqual([cli.knownHostsFiles, cli.hostKeyPolicy], [['/cli/kh'], 'accept-new']);
   });
 });

@@ -11,13 +11,30 @@ describe('lab stand-in bridge: which config it reads', () => {
     const { shards } = readShards(jvb.replace('HOSTNAME=localhost', 'hostname=10.0.0.10'), 'jvb.conf', null, 'p');
     assert.equal(shards.length, 1);
     assert.deepEqual(
-      { id: shards[0]!.id, hostname: shards[0]!.hostname, user: shards[0]!.username, muc: shards[0]!.mucJids, verify: shards[0]!.disableCertificateVerification },
-      { id: 'shard', hostname: '10.0.0.10', user: 'jvb', muc: 'jvbbrewery@internal.auth.meet.example.test', verify: false },
+      {
+        id: shards[0]!.id,
+        hostname: shards[0]!.hostname,
+        user: shards[0]!.username,
+        muc: shards[0]!.mucJids,
+        verify: shards[0]!.disableCertificateVerification,
+      },
+      {
+        id: 'shard',
+        hostname: '10.0.0.10',
+        user: 'jvb',
+        muc: 'jvbbrewery@internal.auth.meet.example.test',
+        verify: false,
+      },
     );
   });
 
   test('legacy properties win over jvb.conf, as in the real bridge', () => {
-    const { shards, notes } = readShards(jvb, 'jvb.conf', props.replace('shard.HOSTNAME=localhost', 'shard.HOSTNAME=10.9.9.9'), 'sip.properties');
+    const { shards, notes } = readShards(
+      jvb,
+      'jvb.conf',
+      props.replace('shard.HOSTNAME=localhost', 'shard.HOSTNAME=10.9.9.9'),
+      'sip.properties',
+    );
     assert.equal(shards[0]!.hostname, '10.9.9.9');
     assert.equal(shards[0]!.source, 'sip.properties');
     assert.match(notes[0]!, /legacy shard settings in sip\.properties; jvb\.conf's are ignored/);

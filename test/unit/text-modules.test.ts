@@ -6,7 +6,11 @@ import { getShellVar, setShellVars } from '../../src/modules/shell-vars/shell-va
 import { assertIdempotent, fixture } from '../support/fixtures.js';
 
 describe('line at the top of a file', () => {
-  const prosody = { line: 'component_interface = "0.0.0.0"', conflicts: /^\s*component_interface\s*=/, commentPrefix: '--' };
+  const prosody = {
+    line: 'component_interface = "0.0.0.0"',
+    conflicts: /^\s*component_interface\s*=/,
+    commentPrefix: '--',
+  };
 
   test('goes first, and a conflicting assignment further down is disabled', () => {
     const out = assertIdempotent((t) => ensureLineAtTop(t, prosody), fixture('jitsi/prosody.cfg.lua'));
@@ -44,13 +48,20 @@ describe('Java .properties', () => {
 
   test('sets values in place, keeping comments, order and other keys', () => {
     const src = fixture('jitsi/sip-communicator.properties');
-    const out = assertIdempotent((t) => setProperties(t, { [`${P}HOSTNAME`]: '10.0.0.10', [`${P}DISABLE_CERTIFICATE_VERIFICATION`]: 'true' }), src);
+    const out = assertIdempotent(
+      (t) => setProperties(t, { [`${P}HOSTNAME`]: '10.0.0.10', [`${P}DISABLE_CERTIFICATE_VERIFICATION`]: 'true' }),
+      src,
+    );
     const before = src.split('\n');
     const after = out.split('\n');
     assert.equal(after[0], before[0], 'comment kept');
     assert.equal(after[4], `${P}HOSTNAME=10.0.0.10`);
     assert.equal(after.length, before.length + 1, 'one line appended');
-    assert.deepEqual(after.slice(0, before.length - 1).filter((l, n) => l !== before[n]), [`${P}HOSTNAME=10.0.0.10`], 'one line replaced');
+    assert.deepEqual(
+      after.slice(0, before.length - 1).filter((l, n) => l !== before[n]),
+      [`${P}HOSTNAME=10.0.0.10`],
+      'one line replaced',
+    );
     assert.equal(after[after.length - 2], `${P}DISABLE_CERTIFICATE_VERIFICATION=true`);
     assert.equal(getProperty(out, `${P}DISABLE_CERTIFICATE_VERIFICATION`), 'true');
     assert.equal(getProperty(out, `${P}PASSWORD`), 's3cr3t-Pa55');
@@ -78,7 +89,10 @@ describe('Java .properties', () => {
   });
 
   test('null disables every definition of a key', () => {
-    assert.equal(assertIdempotent((t) => setProperties(t, { k: null }), 'k=1\nk=2\n'), '#k=1\n#k=2\n');
+    assert.equal(
+      assertIdempotent((t) => setProperties(t, { k: null }), 'k=1\nk=2\n'),
+      '#k=1\n#k=2\n',
+    );
   });
 
   test('CRLF and a missing final newline are kept', () => {

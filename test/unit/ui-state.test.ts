@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { RunEvent } from '../../src/engine/events.js';
 import { GuidedSession } from '../../src/ui/guided/guided-session.js';
-import { clip, expandTabs, groupByLines, hostList, lineText, plain, seg, wrapLine, wrapText } from '../../src/ui/guided/lines.js';
+import {
+  clip,
+  expandTabs,
+  groupByLines,
+  hostList,
+  lineText,
+  plain,
+  seg,
+  wrapLine,
+  wrapText,
+} from '../../src/ui/guided/lines.js';
 import { initialState, reduce, type RunState } from '../../src/ui/guided/run-state.js';
 import { endLines, shortOs, startLines } from '../../src/ui/guided/screens.js';
 import { COLOURS, themeFor } from '../../src/ui/theme.js';
@@ -31,12 +41,27 @@ describe('guided screen state', () => {
       { type: 'host:connected', host: 'meet', ms: 5 },
       { type: 'host:unreachable', host: 'jvb1', reason: 'connection refused' },
       { type: 'step:start', step: 'conf', title: 'Config', why: 'w', hosts: ['meet'] },
-      { type: 'step:planned', step: 'conf', host: 'meet', changes: [{ description: 'edit a', diff: '+x' }], notes: ['n'] },
+      {
+        type: 'step:planned',
+        step: 'conf',
+        host: 'meet',
+        changes: [{ description: 'edit a', diff: '+x' }],
+        notes: ['n'],
+      },
     ]);
     assert.equal(s.current?.number, 1);
     assert.deepEqual(s.current?.work.meet?.changes, [{ description: 'edit a', diff: '+x' }]);
-    assert.deepEqual(s.settled.map((x) => x.kind), ['start']);
-    assert.deepEqual(s.hosts.map((h) => [h.name, h.conn, h.error]), [['meet', 'connected', undefined], ['jvb1', 'unreachable', 'connection refused']]);
+    assert.deepEqual(
+      s.settled.map((x) => x.kind),
+      ['start'],
+    );
+    assert.deepEqual(
+      s.hosts.map((h) => [h.name, h.conn, h.error]),
+      [
+        ['meet', 'connected', undefined],
+        ['jvb1', 'unreachable', 'connection refused'],
+      ],
+    );
     const done = [
       { type: 'step:decision', step: 'conf', decision: 'apply' },
       { type: 'task:start', step: 'conf', host: 'meet', description: 'edit a' },
@@ -55,7 +80,10 @@ describe('guided screen state', () => {
     ] satisfies RunEvent[];
     const after = settled.reduce((x, e) => reduce(x, e), running);
     assert.equal(after.current, undefined);
-    assert.deepEqual(after.settled.map((x) => x.kind), ['start', 'step']);
+    assert.deepEqual(
+      after.settled.map((x) => x.kind),
+      ['start', 'step'],
+    );
     assert.deepEqual(after.backups, [{ host: 'meet', path: '/b/a' }]);
     assert.deepEqual(after.matrix, { meet: { conf: 'changed' } });
   });
@@ -66,7 +94,14 @@ describe('guided screen state', () => {
       { type: 'step:start', step: 'verify', title: 'Verify', why: 'v', hosts: ['jvb1', 'meet'] },
       { type: 'step:planned', step: 'verify', host: 'jvb1', changes: [], notes: ['in the brewery'] },
       { type: 'step:host-result', step: 'verify', host: 'jvb1', status: 'ok', changed: 0 },
-      { type: 'step:host-result', step: 'verify', host: 'meet', status: 'failed', changed: 0, error: 'not in the brewery' },
+      {
+        type: 'step:host-result',
+        step: 'verify',
+        host: 'meet',
+        status: 'failed',
+        changed: 0,
+        error: 'not in the brewery',
+      },
     ]);
     assert.deepEqual(s.verification, [
       { host: 'jvb1', ok: true, lines: ['in the brewery'] },
@@ -78,9 +113,18 @@ describe('guided screen state', () => {
     const s = play([
       start,
       { type: 'run:refused', host: 'meet', reason: 'no Prosody config' },
-      { type: 'run:done', exitCode: 2, aborted: false, backupDir: '/b', hosts: [{ host: 'meet', role: 'meet', status: 'failed', changed: 0, error: 'no Prosody config' }] },
+      {
+        type: 'run:done',
+        exitCode: 2,
+        aborted: false,
+        backupDir: '/b',
+        hosts: [{ host: 'meet', role: 'meet', status: 'failed', changed: 0, error: 'no Prosody config' }],
+      },
     ]);
-    assert.deepEqual(s.settled.map((x) => x.kind), ['start', 'end']);
+    assert.deepEqual(
+      s.settled.map((x) => x.kind),
+      ['start', 'end'],
+    );
     const end = endLines(s, { width: 80, rerun: 'jitsi-scale' }).map(lineText).join('\n');
     assert.match(end, /Finished with problems in 0\.0 s · exit 2/);
     assert.match(end, /Fix this first: no Prosody config\. Then run jitsi-scale again\./);
@@ -89,7 +133,10 @@ describe('guided screen state', () => {
 
   test('the start screen fits the height it is given, problems first', () => {
     let s = play([start]);
-    const many: RunEvent = { ...start, hosts: Array.from({ length: 40 }, (_, i) => ({ name: `b${i}`, role: 'jvb', address: `10.0.1.${i}` })) } as RunEvent;
+    const many: RunEvent = {
+      ...start,
+      hosts: Array.from({ length: 40 }, (_, i) => ({ name: `b${i}`, role: 'jvb', address: `10.0.1.${i}` })),
+    } as RunEvent;
     s = play([many, { type: 'host:failed', host: 'b39', stage: 'facts', reason: 'sudo asks for a password' }]);
     const lines = startLines(s, { width: 80, height: 23, inventoryPath: 'i.yaml', asking: true });
     assert.equal(lines.length, 23);
@@ -104,9 +151,15 @@ describe('screen lines', () => {
   test('wrapping keeps words whole and hangs continuation rows under the text', () => {
     assert.deepEqual(wrapText('one two three four', 10), ['one two', 'three four']);
     assert.deepEqual(wrapText('abcdefghijklmnop', 10), ['abcdefghij', 'klmnop']);
-    const rows = wrapLine([seg('  • '), seg('set the shard connection in /etc/jitsi/videobridge/jvb.conf', 'changed')], 30).map(lineText);
+    const rows = wrapLine(
+      [seg('  • '), seg('set the shard connection in /etc/jitsi/videobridge/jvb.conf', 'changed')],
+      30,
+    ).map(lineText);
     assert.ok(rows.length > 1 && rows.every((r) => r.length <= 30), rows.join('|'));
-    assert.ok(rows.slice(1).every((r) => r.startsWith('      ')), 'continuation rows are indented past the bullet');
+    assert.ok(
+      rows.slice(1).every((r) => r.startsWith('      ')),
+      'continuation rows are indented past the bullet',
+    );
     assert.equal(rows.join('').replace(/\s+/g, ''), '•settheshardconnectionin/etc/jitsi/videobridge/jvb.conf');
   });
 
@@ -119,9 +172,18 @@ describe('screen lines', () => {
       { host: 'b', lines: [plain('other')] },
       { host: 'c', lines: [plain('same')] },
     ]);
-    assert.deepEqual(groups.map((g) => g.hosts), [['a', 'c'], ['b']]);
+    assert.deepEqual(
+      groups.map((g) => g.hosts),
+      [['a', 'c'], ['b']],
+    );
     assert.equal(hostList(['jvb1', 'jvb2', 'jvb3'], 40), 'jvb1, jvb2, jvb3');
-    assert.equal(hostList(Array.from({ length: 30 }, (_, i) => `jvb${i + 1}`), 24), 'jvb1, jvb2 and 28 more');
+    assert.equal(
+      hostList(
+        Array.from({ length: 30 }, (_, i) => `jvb${i + 1}`),
+        24,
+      ),
+      'jvb1, jvb2 and 28 more',
+    );
   });
 
   test('tabs become spaces to the next tab stop; OS names are shortened', () => {
@@ -165,7 +227,12 @@ describe('guided session', () => {
   test('questions from hosts connecting at once are asked one after the other', async () => {
     const tick = () => new Promise((r) => setImmediate(r));
     const session = new GuidedSession({ abort: () => undefined, hardExit: () => undefined });
-    const key = (host: string) => ({ host, address: `${host}:22`, keyType: 'ssh-ed25519', fingerprint: `SHA256:${host}` });
+    const key = (host: string) => ({
+      host,
+      address: `${host}:22`,
+      keyType: 'ssh-ed25519',
+      fingerprint: `SHA256:${host}`,
+    });
     const a = session.trustHostKey(key('jvb1'));
     const b = session.secret('sudo password');
     await tick();

@@ -27,15 +27,25 @@ export const bindProsody: Step<ShardFacts> = {
     const { prosody, c2sPort } = ctx.shared;
     const notes: string[] = [];
     if (listensEverywhere(prosody.c2sInterfaces)) {
-      notes.push(`c2s already listens on all interfaces (${prosody.c2sInterfaces ? `c2s_interfaces = ${prosody.c2sInterfaces}` : 'Prosody default'}), port ${c2sPort}`);
-      if (prosody.componentInterface) notes.push(`component_interface = ${prosody.componentInterface} is left as is: the bridges set up here log in on c2s, not on the component port 5347`);
+      notes.push(
+        `c2s already listens on all interfaces (${prosody.c2sInterfaces ? `c2s_interfaces = ${prosody.c2sInterfaces}` : 'Prosody default'}), port ${c2sPort}`,
+      );
+      if (prosody.componentInterface)
+        notes.push(
+          `component_interface = ${prosody.componentInterface} is left as is: the bridges set up here log in on c2s, not on the component port 5347`,
+        );
       return { changes: [], notes };
     }
     notes.push(`c2s_interfaces = ${prosody.c2sInterfaces} keeps the bridges out; it becomes { "*" } (all interfaces)`);
     const change = await planFileEdit(ctx.host, {
       path: PROSODY_MAIN,
       description: `listen for clients on all interfaces in ${PROSODY_MAIN}`,
-      transform: (t) => ensureLineAtTop(t, { line: 'c2s_interfaces = { "*" }', conflicts: /^\s*c2s_interfaces\s*=/, commentPrefix: '--' }),
+      transform: (t) =>
+        ensureLineAtTop(t, {
+          line: 'c2s_interfaces = { "*" }',
+          conflicts: /^\s*c2s_interfaces\s*=/,
+          commentPrefix: '--',
+        }),
       notify: ['restart prosody'],
       write: { validate: PROSODY_VALIDATOR },
     });

@@ -59,24 +59,52 @@ export const bridgeConfig: Step<ShardFacts> = {
     const notes: string[] = [];
     const changes: Change[] = [];
     const installedLater = files.jvbConf === null && files.properties === null;
-    if (installedLater) notes.push(`the ${layout === 'legacy' ? SIP_PROPERTIES : JVB_CONF} the package writes is edited right after the install`);
+    if (installedLater)
+      notes.push(
+        `the ${layout === 'legacy' ? SIP_PROPERTIES : JVB_CONF} the package writes is edited right after the install`,
+      );
     const write = { description: '', notify: ['restart jitsi-videobridge2'] };
 
     if (layout === 'legacy') {
       notes.push(`legacy layout: the shard is set in ${SIP_PROPERTIES}`);
-      const c = fileChange({ ...write, path: SIP_PROPERTIES, description: `set the shard connection in ${SIP_PROPERTIES}`, transform: (t) => editLegacyProperties(t, id, want) }, files.properties);
+      const c = fileChange(
+        {
+          ...write,
+          path: SIP_PROPERTIES,
+          description: `set the shard connection in ${SIP_PROPERTIES}`,
+          transform: (t) => editLegacyProperties(t, id, want),
+        },
+        files.properties,
+      );
       if (c) changes.push(c);
     } else {
       if (layout === 'both') {
-        notes.push(`${SIP_PROPERTIES} and ${JVB_CONF} both define a shard and the old lines win: the settings move to ${JVB_CONF} and the old lines are commented out`);
-        const c = fileChange({ ...write, path: SIP_PROPERTIES, description: `comment out the old shard lines in ${SIP_PROPERTIES}`, transform: disableLegacyShards }, files.properties);
+        notes.push(
+          `${SIP_PROPERTIES} and ${JVB_CONF} both define a shard and the old lines win: the settings move to ${JVB_CONF} and the old lines are commented out`,
+        );
+        const c = fileChange(
+          {
+            ...write,
+            path: SIP_PROPERTIES,
+            description: `comment out the old shard lines in ${SIP_PROPERTIES}`,
+            transform: disableLegacyShards,
+          },
+          files.properties,
+        );
         if (c) changes.push(c);
       }
       if (websocketsEnabled(files.jvbConf)) {
-        notes.push('colibri websockets are on: the meet host routes /colibri-ws to its own bridge only, so they are turned off (current Jitsi uses SCTP data channels)');
+        notes.push(
+          'colibri websockets are on: the meet host routes /colibri-ws to its own bridge only, so they are turned off (current Jitsi uses SCTP data channels)',
+        );
       }
       const c = fileChange(
-        { ...write, path: JVB_CONF, description: `set the shard connection in ${JVB_CONF}`, transform: (t) => editJvbConf(t, id, want, { websocketsOff: true }) },
+        {
+          ...write,
+          path: JVB_CONF,
+          description: `set the shard connection in ${JVB_CONF}`,
+          transform: (t) => editJvbConf(t, id, want, { websocketsOff: true }),
+        },
         files.jvbConf,
       );
       if (c) changes.push(c);
@@ -85,11 +113,25 @@ export const bridgeConfig: Step<ShardFacts> = {
     if (spec.jitsi.verifyCertificate && shared.certificate) {
       const path = `${TRUSTED_CERT_DIR}/jitsi-scale-auth.${shared.domain}.crt`;
       const current = (await host.readFiles([path])).get(path) ?? null;
-      const cert = fileChange({ path, description: `trust the auth.${shared.domain} certificate (${path})`, transform: () => shared.certificate!, notify: ['restart jitsi-videobridge2'] }, current);
-      if (cert) changes.push(cert, commandChange('update the system trust store (update-ca-certificates)', ['update-ca-certificates']));
+      const cert = fileChange(
+        {
+          path,
+          description: `trust the auth.${shared.domain} certificate (${path})`,
+          transform: () => shared.certificate!,
+          notify: ['restart jitsi-videobridge2'],
+        },
+        current,
+      );
+      if (cert)
+        changes.push(
+          cert,
+          commandChange('update the system trust store (update-ca-certificates)', ['update-ca-certificates']),
+        );
       notes.push(`certificate verification on: the bridge trusts the meet host's auth.${shared.domain} certificate`);
     } else {
-      notes.push('certificate verification off (DISABLE_CERTIFICATE_VERIFICATION = true): keep 5222 closed to everyone but the bridges');
+      notes.push(
+        'certificate verification off (DISABLE_CERTIFICATE_VERIFICATION = true): keep 5222 closed to everyone but the bridges',
+      );
     }
     return { changes, notes };
   },

@@ -15,8 +15,18 @@ import { DEFAULT_C2S_PORT } from '../prosody-config.js';
  * host's facts (on the meet host, for Prosody's default port: another port is read when planned).
  */
 export function firewallFiles(spec: HostSpec): string[] {
-  const rule = spec.role === 'meet' ? { proto: 'tcp' as const, port: DEFAULT_C2S_PORT } : { proto: 'udp' as const, port: spec.jitsi.mediaPort };
-  return [nftRulePath(rule), NFT_PATHS.mainConf, PERSISTENT_FILES.rulesV4, PERSISTENT_FILES.rulesV6, UFW_FILES.v4, UFW_FILES.v6];
+  const rule =
+    spec.role === 'meet'
+      ? { proto: 'tcp' as const, port: DEFAULT_C2S_PORT }
+      : { proto: 'udp' as const, port: spec.jitsi.mediaPort };
+  return [
+    nftRulePath(rule),
+    NFT_PATHS.mainConf,
+    PERSISTENT_FILES.rulesV4,
+    PERSISTENT_FILES.rulesV6,
+    UFW_FILES.v4,
+    UFW_FILES.v6,
+  ];
 }
 
 export const firewall: Step<ShardFacts> = {
@@ -49,6 +59,9 @@ export const firewall: Step<ShardFacts> = {
       allowEnable: ctx.spec.jitsi.firewallEnable,
       allowRemoval: ctx.spec.jitsi.allowPackageRemoval,
     });
-    return { changes, notes: [`firewall in charge: ${kind}${choice === 'auto' ? ' (detected)' : ' (jitsi_firewall)'}`, ...notes] };
+    return {
+      changes,
+      notes: [`firewall in charge: ${kind}${choice === 'auto' ? ' (detected)' : ' (jitsi_firewall)'}`, ...notes],
+    };
   },
 };

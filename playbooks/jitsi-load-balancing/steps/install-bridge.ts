@@ -32,7 +32,9 @@ export const installBridge: Step<ShardFacts> = {
     };
     const installed = shared.bridges[spec.name]?.installed;
     const notes = [
-      version ? `version ${version}${spec.jitsi.videobridgeVersion ? ' (jitsi_videobridge_version)' : " (the meet host's)"}` : "the newest version the source offers (the meet host's version is not known)",
+      version
+        ? `version ${version}${spec.jitsi.videobridgeVersion ? ' (jitsi_videobridge_version)' : " (the meet host's)"}`
+        : "the newest version the source offers (the meet host's version is not known)",
     ];
     if (isSatisfied(pkg, installed)) return { changes: [], notes: [`${PACKAGE} ${installed} is installed`] };
     return { changes: await planAptPackage(ctx.host, pkg, { allowRemoval: spec.jitsi.allowPackageRemoval }), notes };

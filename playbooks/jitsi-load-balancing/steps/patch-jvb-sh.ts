@@ -35,27 +35,53 @@ export const patchJvbSh: Step<ShardFacts> = {
   async plan(ctx) {
     const policy = ctx.spec.jitsi.nicknamePolicy;
     const read = await ctx.host.readFiles([LAUNCHER, OLD_LAUNCHER, JVB_CONF, SIP_PROPERTIES]);
-    const layout = targetLayout(layoutOf({ jvbConf: read.get(JVB_CONF) ?? null, properties: read.get(SIP_PROPERTIES) ?? null }), ctx.shared.meetLayout);
+    const layout = targetLayout(
+      layoutOf({ jvbConf: read.get(JVB_CONF) ?? null, properties: read.get(SIP_PROPERTIES) ?? null }),
+      ctx.shared.meetLayout,
+    );
     const launchers = [LAUNCHER, ...(read.get(OLD_LAUNCHER) != null ? [OLD_LAUNCHER] : [])];
     const changes: Change[] = [];
     if (policy === 'per-start' && read.get(LAUNCHER) == null && ctx.mode === 'apply') {
-      throw new HostError(ctx.host.name, `${LAUNCHER} is missing although jitsi-videobridge2 should be installed; reinstall the package`);
+      throw new HostError(
+        ctx.host.name,
+        `${LAUNCHER} is missing although jitsi-videobridge2 should be installed; reinstall the package`,
+      );
     }
     for (const path of launchers) {
       const current = read.get(path) ?? null;
       const transform =
         policy === 'per-start'
-          ? (t: string | null) => ensureLineAtTop(removeNicknameLine(t ?? ''), { line: nicknameLine(layout), afterShebang: true })
+          ? (t: string | null) =>
+              ensureLineAtTop(removeNicknameLine(t ?? ''), { line: nicknameLine(layout), afterShebang: true })
           : (t: string | null) => (t === null ? null : removeNicknameLine(t));
-      const description = policy === 'per-start' ? `give the bridge a fresh nickname at each start in ${path}` : `remove the per-start nickname line from ${path}`;
-      const c = fileChange({ path, description, transform: (t) => (t === null && policy === 'per-start' ? transform('#!/bin/bash\n') : transform(t)), notify: ['restart jitsi-videobridge2'] }, current);
+      const description =
+        policy === 'per-start'
+          ? `give the bridge a fresh nickname at each start in ${path}`
+          : `remove the per-start nickname line from ${path}`;
+      const c = fileChange(
+        {
+          path,
+          description,
+          transform: (t) => (t === null && policy === 'per-start' ? transform('#!/bin/bash\n') : transform(t)),
+          notify: ['restart jitsi-videobridge2'],
+        },
+        current,
+      );
       if (c) changes.push(c);
     }
     if (policy === 'stable') {
       return changes.length
         ? { changes, notes: ['jitsi_nickname_policy is stable: the per-start line a previous run added is taken out'] }
-        : { changes, skip: 'jitsi_nickname_policy is stable: each bridge keeps the one nickname in its config, so jvb.sh stays as the package ships it' };
+        : {
+            changes,
+            skip: 'jitsi_nickname_policy is stable: each bridge keeps the one nickname in its config, so jvb.sh stays as the package ships it',
+          };
     }
-    return { changes, notes: [`the line rewrites MUC_NICKNAME in ${layout === 'legacy' ? SIP_PROPERTIES : JVB_CONF} before the bridge starts`] };
+    return {
+      changes,
+      notes: [
+        `the line rewrites MUC_NICKNAME in ${layout === 'legacy' ? SIP_PROPERTIES : JVB_CONF} before the bridge starts`,
+      ],
+    };
   },
 };

@@ -50,7 +50,11 @@ export function occupantsLua(breweryJid: string): string {
 /** Pure: occupant JIDs from the shell's answer, or null when Prosody could not be asked. */
 export function parseOccupants(out: string): string[] | null {
   const m = /occupants:([^\n]*)/.exec(out);
-  if (m) return m[1]!.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  if (m)
+    return m[1]!
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean);
   if (/no-room|no-muc/.test(out)) return [];
   return null;
 }
@@ -79,7 +83,9 @@ const breweryAsked = new Map<string, (meet: Host) => Promise<string[] | null>>()
 function brewery(meet: Host, breweryJid: string): Promise<string[] | null> {
   let ask = breweryAsked.get(breweryJid);
   if (!ask) {
-    ask = sharedBriefly(async (m) => parseOccupants((await m.exec(['prosodyctl', 'shell', occupantsLua(breweryJid)], { readOnly: true })).stdout));
+    ask = sharedBriefly(async (m) =>
+      parseOccupants((await m.exec(['prosodyctl', 'shell', occupantsLua(breweryJid)], { readOnly: true })).stdout),
+    );
     breweryAsked.set(breweryJid, ask);
   }
   return ask(meet);
@@ -140,12 +146,24 @@ export const verify: Step<ShardFacts> = {
     // launcher writes a new nickname when the bridge starts, which can be after its restart
     // command has returned.
     const probe = async () => {
-      const r = await host.exec(shScript(PROBE, reachable === null ? '1' : '0', shared.meetAddress, String(shared.c2sPort), JVB_CONF, SIP_PROPERTIES), { readOnly: true });
+      const r = await host.exec(
+        shScript(
+          PROBE,
+          reachable === null ? '1' : '0',
+          shared.meetAddress,
+          String(shared.c2sPort),
+          JVB_CONF,
+          SIP_PROPERTIES,
+        ),
+        { readOnly: true },
+      );
       const s = splitSections(r.stdout);
       const files = s.has('end') ? parseReadMany([JVB_CONF, SIP_PROPERTIES], s.get('files') ?? []) : null;
       if (!files) throw new HostError(host.name, `cannot check the bridge: ${whyFailed(r)}`);
       reachable ??= s.get('reach')?.[0] === 'open';
-      const nick = effectiveShard({ jvbConf: asText(files.get(JVB_CONF)), properties: asText(files.get(SIP_PROPERTIES)) })?.values.MUC_NICKNAME ?? shared.nicknames[ctx.spec.name]!;
+      const nick =
+        effectiveShard({ jvbConf: asText(files.get(JVB_CONF)), properties: asText(files.get(SIP_PROPERTIES)) })?.values
+          .MUC_NICKNAME ?? shared.nicknames[ctx.spec.name]!;
       return { nick, health: /HTTP (\d{3})/.exec(s.get('health')?.join('\n') ?? '')?.[1] ?? 'no answer' };
     };
     let nickname = '';
@@ -165,7 +183,8 @@ export const verify: Step<ShardFacts> = {
       health = mine.health;
       inRoom = occupants === null ? null : occupants.includes(member);
       jicofo = seen === null ? null : seen.get(member);
-      const jicofoOk = jicofo === null || (jicofo !== undefined && jicofo.healthy !== false && jicofo.operational !== false);
+      const jicofoOk =
+        jicofo === null || (jicofo !== undefined && jicofo.healthy !== false && jicofo.operational !== false);
       if ((inRoom ?? true) && health === '200' && jicofoOk) break;
       if (Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, RETRY_MS[Math.min(tries, RETRY_MS.length - 1)]));
@@ -175,16 +194,26 @@ export const verify: Step<ShardFacts> = {
     if (inRoom === false) problems.push(`not in the brewery as ${nickname}`);
     if (health !== '200') problems.push(`/about/health answers ${health}`);
     if (jicofo === undefined) problems.push('Jicofo does not list it among its bridges');
-    else if (jicofo && (jicofo.healthy === false || jicofo.operational === false)) problems.push(`Jicofo sees it as ${jicofo.healthy === false ? 'unhealthy' : 'not operational'}`);
+    else if (jicofo && (jicofo.healthy === false || jicofo.operational === false))
+      problems.push(`Jicofo sees it as ${jicofo.healthy === false ? 'unhealthy' : 'not operational'}`);
     if (problems.length) {
       const last = (await host.exec(shScript(LAST_ERROR), { readOnly: true })).stdout.trim();
       const why = last ? ` — the bridge's log says: ${last.replace(/^\S+ \S+ /, '')}` : '';
       throw new HostError(host.name, `${problems.join('; ')}${why}`);
     }
-    notes.push(inRoom === null ? `Prosody could not be asked (prosodyctl shell); health answers 200` : `in the brewery ${shared.breweryJid} as ${nickname}; health answers 200`);
+    notes.push(
+      inRoom === null
+        ? `Prosody could not be asked (prosodyctl shell); health answers 200`
+        : `in the brewery ${shared.breweryJid} as ${nickname}; health answers 200`,
+    );
     notes.push(`reaches ${shared.meetAddress}:${shared.c2sPort}`);
     if (!shared.jicofoInstalled) notes.push('Jicofo is not installed on the meet host: checked through Prosody only');
-    else notes.push(jicofo ? 'Jicofo lists it as healthy and operational' : "Jicofo's REST API (127.0.0.1:8888/debug) did not answer: checked through Prosody only");
+    else
+      notes.push(
+        jicofo
+          ? 'Jicofo lists it as healthy and operational'
+          : "Jicofo's REST API (127.0.0.1:8888/debug) did not answer: checked through Prosody only",
+      );
     return { changes: [], notes };
   },
 };

@@ -41,7 +41,9 @@ export function parseAptProbe(text: string): AptProbe {
   const m = /^install ok installed (\S+)$/.exec(status.trim());
   const policy = s.get('policy') ?? [];
   const cand = policy.map((l) => /^\s*Candidate:\s*(\S+)/.exec(l)?.[1]).find(Boolean);
-  const available = policy.map((l) => /^\s*(?:\*\*\*\s+)?(\d\S*)\s+\d+\s*$/.exec(l)?.[1]).filter((v): v is string => !!v);
+  const available = policy
+    .map((l) => /^\s*(?:\*\*\*\s+)?(\d\S*)\s+\d+\s*$/.exec(l)?.[1])
+    .filter((v): v is string => !!v);
   return {
     installed: m ? m[1]! : null,
     candidate: cand && cand !== '(none)' ? cand : null,
@@ -89,11 +91,23 @@ export function planAptChanges(pkg: AptPackage, probe: AptProbe, currentSource: 
   const changes: Change[] = [];
   let sourcesChanged = false;
   if (pkg.key && !probe.keyringPresent) {
-    changes.push(run(`download the signing key ${pkg.key.url} into ${pkg.key.keyring}`, shScript(FETCH_KEY, pkg.key.url, pkg.key.keyring)));
+    changes.push(
+      run(
+        `download the signing key ${pkg.key.url} into ${pkg.key.keyring}`,
+        shScript(FETCH_KEY, pkg.key.url, pkg.key.keyring),
+      ),
+    );
     sourcesChanged = true;
   }
   if (pkg.source) {
-    const c = fileChange({ path: pkg.source.file, description: `add the apt source ${pkg.source.file}`, transform: () => `${pkg.source!.line}\n` }, currentSource);
+    const c = fileChange(
+      {
+        path: pkg.source.file,
+        description: `add the apt source ${pkg.source.file}`,
+        transform: () => `${pkg.source!.line}\n`,
+      },
+      currentSource,
+    );
     if (c) {
       changes.push(c);
       sourcesChanged = true;
@@ -102,14 +116,22 @@ export function planAptChanges(pkg: AptPackage, probe: AptProbe, currentSource: 
   if (pkg.preseed?.length) {
     // Answers go on stdin, never on a command line where `ps` would show a password.
     const selections = pkg.preseed.map((p) => `${pkg.name} ${p.question} ${p.type} ${p.value}`).join('\n') + '\n';
-    changes.push(run(`preseed debconf for ${pkg.name}: ${pkg.preseed.map((p) => p.question).join(', ')}`, ['debconf-set-selections'], selections));
+    changes.push(
+      run(
+        `preseed debconf for ${pkg.name}: ${pkg.preseed.map((p) => p.question).join(', ')}`,
+        ['debconf-set-selections'],
+        selections,
+      ),
+    );
   }
   const known = pkg.version ? probe.available.includes(pkg.version) : probe.candidate !== null;
-  if (sourcesChanged || !known) changes.push(run('refresh the package lists (apt-get update)', ['apt-get', 'update', '-q']));
+  if (sourcesChanged || !known)
+    changes.push(run('refresh the package lists (apt-get update)', ['apt-get', 'update', '-q']));
   const target = aptTarget(pkg);
   const replacing = probe.installed ? ` (replacing ${probe.installed})` : '';
   // Before the lists know the source, apt cannot say what comes with the package: the plan says so.
-  const what = sourcesChanged || !known ? '; what comes with it is known once the lists are refreshed; removes nothing' : '';
+  const what =
+    sourcesChanged || !known ? '; what comes with it is known once the lists are refreshed; removes nothing' : '';
   changes.push(
     run(`install ${target}${replacing}${what}`, [
       'env',
@@ -134,15 +156,23 @@ export function planAptChanges(pkg: AptPackage, probe: AptProbe, currentSource: 
  * apt's own answer: every package installed with it and every package removed (a removal is
  * refused unless `allowRemoval`).
  */
-export async function planAptPackage(host: Host, pkg: AptPackage, opts: { allowRemoval?: boolean } = {}): Promise<Change[]> {
+export async function planAptPackage(
+  host: Host,
+  pkg: AptPackage,
+  opts: { allowRemoval?: boolean } = {},
+): Promise<Change[]> {
   const r = await host.exec(shScript(PROBE, pkg.name, pkg.key?.keyring ?? ''), { readOnly: true });
-  if (!r.stdout.includes('@@end')) throw new HostError(host.name, `cannot query the package ${pkg.name}: ${whyFailed(r)}`);
+  if (!r.stdout.includes('@@end'))
+    throw new HostError(host.name, `cannot query the package ${pkg.name}: ${whyFailed(r)}`);
   const probe = parseAptProbe(r.stdout);
   if (isSatisfied(pkg, probe.installed)) return []; // spares reading the source file
   const changes = planAptChanges(pkg, probe, pkg.source ? await host.readFile(pkg.source.file) : null);
   const install = changes[changes.length - 1]!;
   if (changes.some((c) => c.description.startsWith('refresh the package lists'))) return changes;
-  const [simulated] = await planInstallPackages(host, [aptTarget(pkg)], { why: probe.installed ? `(replacing ${probe.installed})` : '', allowRemoval: !!opts.allowRemoval });
+  const [simulated] = await planInstallPackages(host, [aptTarget(pkg)], {
+    why: probe.installed ? `(replacing ${probe.installed})` : '',
+    allowRemoval: !!opts.allowRemoval,
+  });
   if (simulated) changes[changes.length - 1] = { ...install, description: simulated.description };
   return changes;
 }

@@ -64,7 +64,19 @@ echo "@@rc $?"`;
 
 /** The argv that installs the packages (never removing any unless allowed). */
 export function installArgv(names: readonly string[], allowRemoval: boolean): string[] {
-  return ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '--no-install-recommends', ...(allowRemoval ? [] : ['--no-remove']), '-o', 'Dpkg::Options::=--force-confold', ...names];
+  return [
+    'env',
+    'DEBIAN_FRONTEND=noninteractive',
+    'apt-get',
+    'install',
+    '-y',
+    '-q',
+    '--no-install-recommends',
+    ...(allowRemoval ? [] : ['--no-remove']),
+    '-o',
+    'Dpkg::Options::=--force-confold',
+    ...names,
+  ];
 }
 
 /**
@@ -72,7 +84,11 @@ export function installArgv(names: readonly string[], allowRemoval: boolean): st
  * remove in the plan. Throws, naming the host and the variable that allows it, when apt would
  * remove a package.
  */
-export async function planInstallPackages(host: Host, names: readonly string[], opts: InstallOptions): Promise<Change[]> {
+export async function planInstallPackages(
+  host: Host,
+  names: readonly string[],
+  opts: InstallOptions,
+): Promise<Change[]> {
   const r = await host.exec(shScript(SIMULATE, ...names), { readOnly: true });
   const sim = parseAptSimulation(r.stdout);
   if (sim.install.length === 0 && sim.unknown.length === 0 && /@@rc 0/.test(r.stdout)) return [];
@@ -84,7 +100,13 @@ export async function planInstallPackages(host: Host, names: readonly string[], 
   }
   const changes: Change[] = [];
   if (opts.preseed) {
-    changes.push(commandChange(`preseed debconf for ${names.join(', ')}, so that the install asks nothing`, ['debconf-set-selections'], { stdin: opts.preseed }));
+    changes.push(
+      commandChange(
+        `preseed debconf for ${names.join(', ')}, so that the install asks nothing`,
+        ['debconf-set-selections'],
+        { stdin: opts.preseed },
+      ),
+    );
   }
   if (sim.unknown.length) {
     // apt cannot say what it would do before its lists know the package: refresh them first; the
@@ -92,16 +114,28 @@ export async function planInstallPackages(host: Host, names: readonly string[], 
     const removes = opts.allowRemoval ? '' : '; removes nothing';
     changes.push(commandChange('refresh the package lists (apt-get update)', ['apt-get', 'update', '-q']));
     changes.push(
-      commandChange(`install ${names.join(', ')} ${opts.why}; apt does not know ${sim.unknown.join(', ')} yet, so the list of what comes with it is shown when it runs${removes}`, installArgv(names, opts.allowRemoval), {
-        what: `installing ${names.join(', ')}`,
-      }),
+      commandChange(
+        `install ${names.join(', ')} ${opts.why}; apt does not know ${sim.unknown.join(', ')} yet, so the list of what comes with it is shown when it runs${removes}`,
+        installArgv(names, opts.allowRemoval),
+        {
+          what: `installing ${names.join(', ')}`,
+        },
+      ),
     );
     return changes;
   }
   if (!/@@rc 0/.test(r.stdout)) {
-    const why = r.stdout.split('\n').filter((l) => /^E: /.test(l)).join(' ') || 'apt-get -s failed';
+    const why =
+      r.stdout
+        .split('\n')
+        .filter((l) => /^E: /.test(l))
+        .join(' ') || 'apt-get -s failed';
     throw new HostError(host.name, `cannot plan installing ${names.join(', ')}: ${why}`);
   }
-  changes.push(commandChange(describeInstall(names, sim, opts.why), installArgv(names, opts.allowRemoval), { what: `installing ${names.join(', ')}` }));
+  changes.push(
+    commandChange(describeInstall(names, sim, opts.why), installArgv(names, opts.allowRemoval), {
+      what: `installing ${names.join(', ')}`,
+    }),
+  );
   return changes;
 }

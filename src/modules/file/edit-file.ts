@@ -32,7 +32,10 @@ export function fileChange(edit: FileEdit, current: string | null): Change | nul
     diff: unifiedDiff(edit.path, current, desired),
     ...(edit.notify ? { notify: edit.notify } : {}),
     async apply(host: Host) {
-      const r = await host.writeFile(edit.path, desired, { ...edit.write, expectSha256: current === null ? 'absent' : sha256(current) });
+      const r = await host.writeFile(edit.path, desired, {
+        ...edit.write,
+        expectSha256: current === null ? 'absent' : sha256(current),
+      });
       return { backup: r.backup };
     },
   };

@@ -31,7 +31,10 @@ const IPTABLES_NFT_TABLES = /^table (ip|ip6) (filter|nat|mangle|raw|security)$/;
 export function detectFirewall(p: FirewallProbe): FirewallKind {
   if (ufwState(p) === 'active') return 'ufw';
   if (p.tools.has('firewall-cmd') && /^running$/m.test(p.firewalldState.trim())) return 'firewalld';
-  const nftTables = p.nftTables.split('\n').map((l) => l.trim()).filter(Boolean);
+  const nftTables = p.nftTables
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const ownNft = nftTables.filter((t) => !IPTABLES_NFT_TABLES.test(t) && t !== 'table inet jitsi_scale');
   if (p.tools.has('nft') && ownNft.length > 0) return 'nftables';
   // With ufw installed (even inactive) the iptables path is closed: iptables-persistent, which it

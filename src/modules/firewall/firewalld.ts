@@ -34,18 +34,26 @@ export function planFirewalldCommands(state: FirewalldState, rule: PortRule): st
     return cmds;
   }
   if (state.ports.includes(portProto)) cmds.push(['firewall-cmd', '--permanent', `--remove-port=${portProto}`]);
-  for (const svc of SERVICES_FOR[portProto] ?? []) if (state.services.includes(svc)) cmds.push(['firewall-cmd', '--permanent', `--remove-service=${svc}`]);
+  for (const svc of SERVICES_FOR[portProto] ?? [])
+    if (state.services.includes(svc)) cmds.push(['firewall-cmd', '--permanent', `--remove-service=${svc}`]);
   const wanted = rule.sources.map((s) => richRule(s, rule));
   const mine = (r: string) => r.includes(`port port="${rule.port}" protocol="${rule.proto}" accept`);
-  for (const r of state.richRules) if (mine(r) && !wanted.includes(r)) cmds.push(['firewall-cmd', '--permanent', `--remove-rich-rule=${r}`]);
-  for (const r of wanted) if (!state.richRules.includes(r)) cmds.push(['firewall-cmd', '--permanent', `--add-rich-rule=${r}`]);
+  for (const r of state.richRules)
+    if (mine(r) && !wanted.includes(r)) cmds.push(['firewall-cmd', '--permanent', `--remove-rich-rule=${r}`]);
+  for (const r of wanted)
+    if (!state.richRules.includes(r)) cmds.push(['firewall-cmd', '--permanent', `--add-rich-rule=${r}`]);
   return cmds;
 }
 
 /** Pure: the plan's words for removing a public opening of the port (a port or a service). */
 export function publicOpening(cmds: string[][], rule: PortRule): string {
-  const removed = cmds.flat().filter((a) => /^--remove-(port|service)=/.test(a)).map((a) => a.replace(/^--remove-(port|service)=/, ''));
-  return removed.length ? `; removes the public opening of ${rule.port}/${rule.proto} (${removed.join(', ')}): it must stay private` : '';
+  const removed = cmds
+    .flat()
+    .filter((a) => /^--remove-(port|service)=/.test(a))
+    .map((a) => a.replace(/^--remove-(port|service)=/, ''));
+  return removed.length
+    ? `; removes the public opening of ${rule.port}/${rule.proto} (${removed.join(', ')}): it must stay private`
+    : '';
 }
 
 const PROBE = `
@@ -57,9 +65,13 @@ echo '@@end'`;
 export async function planFirewalld(host: Host, rule: PortRule): Promise<FirewallPlan> {
   const r = await host.exec(shScript(PROBE), { readOnly: true });
   const s = splitSections(r.stdout);
-  if (!s.has('end') || s.has('error')) throw new HostError(host.name, `cannot read the firewalld configuration: ${whyFailed(r)}`);
+  if (!s.has('end') || s.has('error'))
+    throw new HostError(host.name, `cannot read the firewalld configuration: ${whyFailed(r)}`);
   const words = (k: string) => (s.get(k) ?? []).join(' ').split(/\s+/).filter(Boolean);
-  const cmds = planFirewalldCommands({ richRules: s.get('rich') ?? [], ports: words('ports'), services: words('services') }, rule);
+  const cmds = planFirewalldCommands(
+    { richRules: s.get('rich') ?? [], ports: words('ports'), services: words('services') },
+    rule,
+  );
   if (cmds.length === 0) return { changes: [], notes: [] };
   const changes: Change[] = [
     {

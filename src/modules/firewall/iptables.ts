@@ -31,7 +31,11 @@ export function desiredChainRules(rule: PortRule, family: Family): string[] {
   if (rule.sources === 'any') return [`-A ${chain} -j ACCEPT`];
   const mask = family === 'v4' ? '/32' : '/128';
   const sources = sourcesByFamily(rule)[family];
-  return [`-A ${chain} -i lo -j ACCEPT`, ...sources.map((s) => `-A ${chain} -s ${s.includes('/') ? s : s + mask} -j ACCEPT`), `-A ${chain} -j DROP`];
+  return [
+    `-A ${chain} -i lo -j ACCEPT`,
+    ...sources.map((s) => `-A ${chain} -s ${s.includes('/') ? s : s + mask} -j ACCEPT`),
+    `-A ${chain} -j DROP`,
+  ];
 }
 
 export function jumpRule(rule: PortRule): string {
@@ -45,7 +49,11 @@ export function liveIsCurrent(rulesS: string, rule: PortRule, family: Family): b
   const ours = lines.filter((l) => l.startsWith(`-A ${chain} `));
   const input = lines.filter((l) => l.startsWith('-A INPUT '));
   const jumps = input.filter((l) => l === jumpRule(rule));
-  return JSON.stringify(ours) === JSON.stringify(desiredChainRules(rule, family)) && jumps.length === 1 && input[0] === jumpRule(rule);
+  return (
+    JSON.stringify(ours) === JSON.stringify(desiredChainRules(rule, family)) &&
+    jumps.length === 1 &&
+    input[0] === jumpRule(rule)
+  );
 }
 
 /** The iptables-restore --noflush input that puts the live ruleset in the wanted state atomically. */
@@ -71,7 +79,13 @@ export function restoreScript(rulesS: string, rule: PortRule, family: Family): s
 export function persistRules(saved: string | null, rule: PortRule, family: Family): string {
   const chain = ruleId(rule);
   const { lines, eol } = splitLines(saved ?? '');
-  const kept = lines.filter((l) => !l.startsWith(`-A ${chain} `) && l !== `:${chain} - [0:0]` && !new RegExp(`^:${chain} - \\[\\d+:\\d+\\]$`).test(l) && l.trim() !== jumpRule(rule));
+  const kept = lines.filter(
+    (l) =>
+      !l.startsWith(`-A ${chain} `) &&
+      l !== `:${chain} - [0:0]` &&
+      !new RegExp(`^:${chain} - \\[\\d+:\\d+\\]$`).test(l) &&
+      l.trim() !== jumpRule(rule),
+  );
   let start = kept.findIndex((l) => l.trim() === '*filter');
   if (start < 0) {
     kept.push('*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', 'COMMIT');
@@ -96,18 +110,32 @@ if command -v ip6tables >/dev/null 2>&1; then echo '@@v6'; ip6tables -S 2>&1 || 
 echo '@@persist'; if command -v netfilter-persistent >/dev/null 2>&1; then echo yes; fi
 echo '@@end'`;
 
-const PERSISTENT_PRESEED = 'iptables-persistent iptables-persistent/autosave_v4 boolean false\niptables-persistent iptables-persistent/autosave_v6 boolean false\n';
+const PERSISTENT_PRESEED =
+  'iptables-persistent iptables-persistent/autosave_v4 boolean false\niptables-persistent iptables-persistent/autosave_v6 boolean false\n';
 
-export async function planIptables(host: Host, rule: PortRule, opts: { paths?: IptablesPaths; allowRemoval?: boolean; installPersistence?: boolean } = {}): Promise<FirewallPlan> {
+export async function planIptables(
+  host: Host,
+  rule: PortRule,
+  opts: { paths?: IptablesPaths; allowRemoval?: boolean; installPersistence?: boolean } = {},
+): Promise<FirewallPlan> {
   const paths = opts.paths ?? PERSISTENT_FILES;
   const r = await host.exec(shScript(PROBE), { readOnly: true });
   const sections = splitSections(r.stdout);
   if (!sections.has('end') || sections.has('error')) {
-    throw new HostError(host.name, `cannot read the iptables rules: ${lastLine((r.stdout + r.stderr).replace(/@@\w+/g, ''))}`);
+    throw new HostError(
+      host.name,
+      `cannot read the iptables rules: ${lastLine((r.stdout + r.stderr).replace(/@@\w+/g, ''))}`,
+    );
   }
   const changes: Change[] = [];
   if (sections.get('persist')?.[0] !== 'yes' && opts.installPersistence !== false) {
-    changes.push(...(await planInstallPackages(host, ['iptables-persistent'], { why: '(loads the saved rules at boot)', allowRemoval: !!opts.allowRemoval, preseed: PERSISTENT_PRESEED })));
+    changes.push(
+      ...(await planInstallPackages(host, ['iptables-persistent'], {
+        why: '(loads the saved rules at boot)',
+        allowRemoval: !!opts.allowRemoval,
+        preseed: PERSISTENT_PRESEED,
+      })),
+    );
   }
   for (const family of ['v4', 'v6'] as const) {
     const liveLines = sections.get(family);
@@ -116,11 +144,22 @@ export async function planIptables(host: Host, rule: PortRule, opts: { paths?: I
     const tool = family === 'v4' ? 'iptables' : 'ip6tables';
     if (!liveIsCurrent(live, rule, family)) {
       const script = restoreScript(live, rule, family);
-      changes.push({ ...commandChange(`${tool}: ${describeRule(rule)} (chain ${ruleId(rule)})`, [`${tool}-restore`, '--noflush'], { stdin: script, what: `${tool}-restore` }), diff: script });
+      changes.push({
+        ...commandChange(`${tool}: ${describeRule(rule)} (chain ${ruleId(rule)})`, [`${tool}-restore`, '--noflush'], {
+          stdin: script,
+          what: `${tool}-restore`,
+        }),
+        diff: script,
+      });
     }
     const path = family === 'v4' ? paths.rulesV4 : paths.rulesV6;
     const change = fileChange(
-      { path, description: `save the ${tool} rule in ${path} (loaded at boot)`, transform: (t) => persistRules(t, rule, family), write: { mode: 0o640 } },
+      {
+        path,
+        description: `save the ${tool} rule in ${path} (loaded at boot)`,
+        transform: (t) => persistRules(t, rule, family),
+        write: { mode: 0o640 },
+      },
       await host.readFile(path),
     );
     if (change) changes.push(change);
@@ -134,6 +173,16 @@ export async function planIptables(host: Host, rule: PortRule, opts: { paths?: I
  */
 export function shadowedOpenings(rulesS: readonly string[], rule: PortRule): string[] {
   if (rule.sources === 'any') return [];
-  const open = rulesS.filter((l) => /^-A INPUT /.test(l) && !l.includes(ruleId(rule)) && !/ -s /.test(l) && new RegExp(`--dports? (\\S+,)?${rule.port}\\b`).test(l) && / -j ACCEPT$/.test(l));
-  return open.map((l) => `your rule "${l}" opens ${rule.port}/${rule.proto} to everyone; it is left in place, and no longer reached: the ${ruleId(rule)} chain comes first`);
+  const open = rulesS.filter(
+    (l) =>
+      /^-A INPUT /.test(l) &&
+      !l.includes(ruleId(rule)) &&
+      !/ -s /.test(l) &&
+      new RegExp(`--dports? (\\S+,)?${rule.port}\\b`).test(l) &&
+      / -j ACCEPT$/.test(l),
+  );
+  return open.map(
+    (l) =>
+      `your rule "${l}" opens ${rule.port}/${rule.proto} to everyone; it is left in place, and no longer reached: the ${ruleId(rule)} chain comes first`,
+  );
 }

@@ -117,12 +117,20 @@ export async function planNftables(host: Host, rule: PortRule, opts: NftOptions 
   const r = await host.exec(shScript(PROBE), { readOnly: true });
   const sections = splitSections(r.stdout);
   if (!sections.has('end') || sections.has('error')) {
-    throw new HostError(host.name, `cannot list the nftables tables: ${(sections.get('tables') ?? []).join(' ') || r.stderr.trim()}`);
+    throw new HostError(
+      host.name,
+      `cannot list the nftables tables: ${(sections.get('tables') ?? []).join(' ') || r.stderr.trim()}`,
+    );
   }
   const changes: Change[] = [];
   const notes: string[] = [];
   if (!sections.get('nft')?.length) {
-    changes.push(...(await planInstallPackages(host, ['nftables'], { why: "(Debian's firewall tool; its table here filters this one port and nothing else)", allowRemoval: !!opts.allowRemoval })));
+    changes.push(
+      ...(await planInstallPackages(host, ['nftables'], {
+        why: "(Debian's firewall tool; its table here filters this one port and nothing else)",
+        allowRemoval: !!opts.allowRemoval,
+      })),
+    );
   }
   const file = nftRulePath(rule, paths);
   const wanted = nftRuleFile(rule);
@@ -131,7 +139,10 @@ export async function planNftables(host: Host, rule: PortRule, opts: NftOptions 
   if (current === null && (await host.stat(paths.dir)) === null) {
     changes.push(commandChange(`create ${paths.dir}`, ['mkdir', '-p', '-m', '0755', paths.dir]));
   }
-  const fileEdit = fileChange({ path: file, description: `write ${file}: ${describeRule(rule)}`, transform: () => wanted }, current);
+  const fileEdit = fileChange(
+    { path: file, description: `write ${file}: ${describeRule(rule)}`, transform: () => wanted },
+    current,
+  );
   if (fileEdit) changes.push(fileEdit);
   if (fileEdit || !loaded) {
     changes.push(commandChange(`load table inet ${tableName(rule)} into the running firewall`, ['nft', '-f', file]));
@@ -140,12 +151,22 @@ export async function planNftables(host: Host, rule: PortRule, opts: NftOptions 
   const mainConf = installing ? null : await host.readFile(paths.mainConf);
   const mainEdit = installing
     ? includeAfterInstall(paths.mainConf, file)
-    : fileChange({ path: paths.mainConf, description: `include ${file} from ${paths.mainConf} (loaded at boot)`, transform: (t) => includeInMainConf(t, file), write: { mode: 0o755 } }, mainConf);
+    : fileChange(
+        {
+          path: paths.mainConf,
+          description: `include ${file} from ${paths.mainConf} (loaded at boot)`,
+          transform: (t) => includeInMainConf(t, file),
+          write: { mode: 0o755 },
+        },
+        mainConf,
+      );
   if (mainEdit) changes.push(mainEdit);
   const boot = (sections.get('boot') ?? []).join('\n');
   if (opts.manageBoot === false) return { changes, notes };
   if (boot === 'no-systemctl') {
-    notes.push(`no systemd here: ${paths.mainConf} is loaded at boot only if something on this host runs \`nft -f ${paths.mainConf}\``);
+    notes.push(
+      `no systemd here: ${paths.mainConf} is loaded at boot only if something on this host runs \`nft -f ${paths.mainConf}\``,
+    );
   } else if (!isEnabled('systemd', boot)) {
     if (deniesByDefault(mainConf) && !opts.allowEnable) {
       throw new HostError(
@@ -153,7 +174,12 @@ export async function planNftables(host: Host, rule: PortRule, opts: NftOptions 
         `${paths.mainConf} denies by default (policy drop) and the nftables service is not enabled: turning it on at boot could lock you out. Set jitsi_firewall_enable: true for ${host.name} to let jitsi-scale enable it, or enable it yourself`,
       );
     }
-    changes.push(commandChange(`start the nftables service at boot (systemctl enable nftables), so that ${paths.mainConf} and this rule come back after a reboot`, ['systemctl', 'enable', 'nftables.service']));
+    changes.push(
+      commandChange(
+        `start the nftables service at boot (systemctl enable nftables), so that ${paths.mainConf} and this rule come back after a reboot`,
+        ['systemctl', 'enable', 'nftables.service'],
+      ),
+    );
   }
   return { changes, notes };
 }

@@ -18,10 +18,19 @@ export interface PortRuleOptions {
 }
 
 /** The changes that make `rule` true with the firewall in charge of the host. */
-export async function planPortRule(host: Host, kind: FirewallKind, rule: PortRule, opts: PortRuleOptions): Promise<FirewallPlan> {
+export async function planPortRule(
+  host: Host,
+  kind: FirewallKind,
+  rule: PortRule,
+  opts: PortRuleOptions,
+): Promise<FirewallPlan> {
   switch (kind) {
     case 'ufw':
-      return planUfw(host, rule, { active: opts.ufw === 'active', sshPort: opts.sshPort, allowEnable: opts.allowEnable });
+      return planUfw(host, rule, {
+        active: opts.ufw === 'active',
+        sshPort: opts.sshPort,
+        allowEnable: opts.allowEnable,
+      });
     case 'firewalld':
       return planFirewalld(host, rule);
     case 'nftables': {
@@ -38,7 +47,9 @@ export async function planPortRule(host: Host, kind: FirewallKind, rule: PortRul
       return planIptables(host, rule, opts);
     case 'none': {
       const plan = await planNftables(host, rule, opts);
-      plan.notes.unshift('no firewall tool is installed: nftables is installed for this rule (its table filters this one port, and nothing else)');
+      plan.notes.unshift(
+        'no firewall tool is installed: nftables is installed for this rule (its table filters this one port, and nothing else)',
+      );
       return plan;
     }
   }

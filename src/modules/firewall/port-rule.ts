@@ -14,7 +14,8 @@ export function ruleId(rule: Pick<PortRule, 'proto' | 'port'>): string {
 }
 
 export function describeRule(rule: PortRule): string {
-  const from = rule.sources === 'any' ? 'anywhere' : rule.sources.length ? rule.sources.join(', ') + ' only' : 'nowhere (closed)';
+  const from =
+    rule.sources === 'any' ? 'anywhere' : rule.sources.length ? rule.sources.join(', ') + ' only' : 'nowhere (closed)';
   return `allow ${rule.proto.toUpperCase()} ${rule.port} from ${from}`;
 }
 

@@ -36,13 +36,24 @@ export function parseUfwRules(text: string | null, v6: boolean): UfwTuple[] {
     const m = /^### tuple ### (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+)(?: comment=([0-9a-f]*))?/.exec(line);
     if (!m) continue;
     const [, action = '', proto = '', dport = '', dst = '', sport = '', src = '', direction = '', comment = ''] = m;
-    out.push({ action: action.replace(/_.*/, ''), proto, dport, dst, sport, src, direction, comment: hexDecode(comment), v6 });
+    out.push({
+      action: action.replace(/_.*/, ''),
+      proto,
+      dport,
+      dst,
+      sport,
+      src,
+      direction,
+      comment: hexDecode(comment),
+      v6,
+    });
   }
   return out;
 }
 
 const isAnySource = (src: string) => src === '0.0.0.0/0' || src === '::/0' || src === 'any';
-const coversPort = (t: UfwTuple, rule: PortRule) => t.dport === String(rule.port) && (t.proto === rule.proto || t.proto === 'any') && t.direction === 'in';
+const coversPort = (t: UfwTuple, rule: PortRule) =>
+  t.dport === String(rule.port) && (t.proto === rule.proto || t.proto === 'any') && t.direction === 'in';
 
 /** Pure: the ufw commands (argv) that make the rule true, given the current tuples. */
 export function planUfwCommands(tuples: UfwTuple[], rule: PortRule): string[][] {
@@ -52,7 +63,10 @@ export function planUfwCommands(tuples: UfwTuple[], rule: PortRule): string[][] 
   const wanted = rule.sources === 'any' ? ['any'] : [...rule.sources];
   const ours = tuples.filter((t) => t.comment === tag);
   // Anything else that opens the port to everyone breaks "from these sources only".
-  const publicOpen = rule.sources === 'any' ? [] : tuples.filter((t) => t.comment !== tag && t.action === 'allow' && coversPort(t, rule) && isAnySource(t.src));
+  const publicOpen =
+    rule.sources === 'any'
+      ? []
+      : tuples.filter((t) => t.comment !== tag && t.action === 'allow' && coversPort(t, rule) && isAnySource(t.src));
   // one `ufw delete` removes the v4 and the v6 tuple of a rule together
   for (const t of publicOpen) {
     const argv = ['ufw', 'delete', 'allow', ...(t.proto === 'any' ? [port] : [`${port}/${t.proto}`])];
@@ -60,18 +74,47 @@ export function planUfwCommands(tuples: UfwTuple[], rule: PortRule): string[][] 
   }
   for (const t of ours) {
     const keep = t.action === 'allow' ? wanted.includes(isAnySource(t.src) ? 'any' : t.src) : rule.sources !== 'any';
-    if (!keep) cmds.push(['ufw', 'delete', t.action, ...(isAnySource(t.src) ? [] : ['from', t.src]), 'to', 'any', 'port', port, 'proto', rule.proto]);
+    if (!keep)
+      cmds.push([
+        'ufw',
+        'delete',
+        t.action,
+        ...(isAnySource(t.src) ? [] : ['from', t.src]),
+        'to',
+        'any',
+        'port',
+        port,
+        'proto',
+        rule.proto,
+      ]);
   }
   // A port already open to everyone by a rule of the user's (a guide's `ufw allow 10000/udp`) needs
   // no rule of ours: theirs is left as it is.
-  const theirsOpen = rule.sources === 'any' && tuples.some((t) => t.comment !== tag && t.action === 'allow' && coversPort(t, rule) && isAnySource(t.src));
-  const hasAllow = (src: string) => (src === 'any' && theirsOpen) || ours.some((t) => t.action === 'allow' && (src === 'any' ? isAnySource(t.src) : t.src === src));
+  const theirsOpen =
+    rule.sources === 'any' &&
+    tuples.some((t) => t.comment !== tag && t.action === 'allow' && coversPort(t, rule) && isAnySource(t.src));
+  const hasAllow = (src: string) =>
+    (src === 'any' && theirsOpen) ||
+    ours.some((t) => t.action === 'allow' && (src === 'any' ? isAnySource(t.src) : t.src === src));
   const missing = wanted.filter((s) => !hasAllow(s));
   const remaining = tuples.length - publicOpen.length;
   for (const s of missing) {
     // Allows go before our deny (ufw stops at the first match); "insert 1" needs an existing rule.
     const where = remaining > 0 || cmds.some((c) => c[1] === 'allow' || c[1] === 'insert') ? ['insert', '1'] : [];
-    cmds.push(['ufw', ...where, 'allow', ...(s === 'any' ? [] : ['from', s]), 'to', 'any', 'port', port, 'proto', rule.proto, 'comment', tag]);
+    cmds.push([
+      'ufw',
+      ...where,
+      'allow',
+      ...(s === 'any' ? [] : ['from', s]),
+      'to',
+      'any',
+      'port',
+      port,
+      'proto',
+      rule.proto,
+      'comment',
+      tag,
+    ]);
   }
   if (rule.sources !== 'any' && !ours.some((t) => t.action === 'deny')) {
     cmds.push(['ufw', 'deny', 'to', 'any', 'port', port, 'proto', rule.proto, 'comment', tag]);
@@ -94,7 +137,8 @@ export function describeUfwCommand(argv: readonly string[], rule: PortRule): str
   if (argv[1] === 'delete' && !argv.includes('comment') && !argv.includes('from')) {
     return `${line}   (remove the public opening of ${rule.port}/${rule.proto}: it must reach ${describeRule(rule).replace(/^allow \S+ \d+ from /, '')})`;
   }
-  if (argv.includes('enable')) return `${line}   (turn ufw on: it denies other incoming traffic; SSH was allowed first)`;
+  if (argv.includes('enable'))
+    return `${line}   (turn ufw on: it denies other incoming traffic; SSH was allowed first)`;
   if (argv.includes(SSH_TAG)) return `${line}   (keep SSH open before ufw is turned on)`;
   return `${line}   (${describeRule(rule)})`;
 }
@@ -116,7 +160,10 @@ export function sshdPorts(ssOutput: string): number[] {
 }
 
 export async function planUfw(host: Host, rule: PortRule, opts: UfwOptions): Promise<FirewallPlan> {
-  const tuples = [...parseUfwRules(await host.readFile(UFW_FILES.v4), false), ...parseUfwRules(await host.readFile(UFW_FILES.v6), true)];
+  const tuples = [
+    ...parseUfwRules(await host.readFile(UFW_FILES.v4), false),
+    ...parseUfwRules(await host.readFile(UFW_FILES.v6), true),
+  ];
   const cmds = planUfwCommands(tuples, rule);
   const notes: string[] = [];
   if (!opts.active) {
@@ -131,11 +178,22 @@ export async function planUfw(host: Host, rule: PortRule, opts: UfwOptions): Pro
     const listening = sshdPorts((await host.exec(shScript(SSHD_PORTS), { readOnly: true })).stdout);
     const sshPorts = listening.length ? listening : [opts.sshPort];
     for (const port of [...sshPorts].reverse()) {
-      const open = tuples.some((t) => t.action === 'allow' && t.dport === String(port) && (t.proto === 'tcp' || t.proto === 'any') && isAnySource(t.src));
+      const open = tuples.some(
+        (t) =>
+          t.action === 'allow' &&
+          t.dport === String(port) &&
+          (t.proto === 'tcp' || t.proto === 'any') &&
+          isAnySource(t.src),
+      );
       if (!open) cmds.unshift(['ufw', 'allow', `${port}/tcp`, 'comment', SSH_TAG]);
     }
     cmds.push(['ufw', '--force', 'enable']);
-    notes.push(`ufw is inactive: jitsi_firewall_enable lets jitsi-scale turn it on, after allowing SSH (port ${sshPorts.join(', ')})`);
+    notes.push(
+      `ufw is inactive: jitsi_firewall_enable lets jitsi-scale turn it on, after allowing SSH (port ${sshPorts.join(', ')})`,
+    );
   }
-  return { changes: cmds.map((argv) => commandChange(describeUfwCommand(argv, rule), argv, { what: argv.join(' ') })), notes };
+  return {
+    changes: cmds.map((argv) => commandChange(describeUfwCommand(argv, rule), argv, { what: argv.join(' ') })),
+    notes,
+  };
 }

@@ -22,7 +22,11 @@ export interface HoconField {
 }
 
 export class HoconSyntaxError extends Error {
-  constructor(readonly line: number, readonly col: number, message: string) {
+  constructor(
+    readonly line: number,
+    readonly col: number,
+    message: string,
+  ) {
     super(`line ${line}, column ${col}: ${message}`);
     this.name = 'HoconSyntaxError';
   }
@@ -167,7 +171,14 @@ export function parseHocon(text: string): ParsedHocon {
         fields.push({ path, kind: 'array', keyStart, indent, valueStart, valueEnd: i });
       } else {
         // A scalar (possibly a concatenation) runs to the end of the line, a comma, a '}' or a comment.
-        while (i < text.length && text[i] !== '\n' && text[i] !== ',' && text[i] !== '}' && text[i] !== '#' && !(text[i] === '/' && text[i + 1] === '/')) {
+        while (
+          i < text.length &&
+          text[i] !== '\n' &&
+          text[i] !== ',' &&
+          text[i] !== '}' &&
+          text[i] !== '#' &&
+          !(text[i] === '/' && text[i + 1] === '/')
+        ) {
           if (text[i] === '"') readQuoted();
           else if (text[i] === '$' && text[i + 1] === '{') skipBalanced('{', '}');
           else i++;
@@ -175,7 +186,15 @@ export function parseHocon(text: string): ParsedHocon {
         let end = i;
         while (end > valueStart && /[ \t\r]/.test(text[end - 1]!)) end--;
         if (end === valueStart) fail(valueStart, `no value for ${path.join('.')}`);
-        fields.push({ path, kind: 'scalar', keyStart, indent, valueStart, valueEnd: end, raw: text.slice(valueStart, end) });
+        fields.push({
+          path,
+          kind: 'scalar',
+          keyStart,
+          indent,
+          valueStart,
+          valueEnd: end,
+          raw: text.slice(valueStart, end),
+        });
       }
     }
   };

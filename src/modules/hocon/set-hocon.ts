@@ -22,7 +22,8 @@ export function getHocon(text: string, path: readonly string[], opts: HoconOptio
 export function hoconObjectsUnder(text: string, prefix: readonly string[], opts: HoconOptions = {}): string[] {
   const names = new Set<string>();
   for (const f of parseHocon(text).fields) {
-    if (f.path.length > prefix.length && samePath(f.path.slice(0, prefix.length), prefix, !!opts.ignoreCase)) names.add(f.path[prefix.length]!);
+    if (f.path.length > prefix.length && samePath(f.path.slice(0, prefix.length), prefix, !!opts.ignoreCase))
+      names.add(f.path[prefix.length]!);
   }
   return [...names];
 }
@@ -42,7 +43,12 @@ function format(value: HoconValue, previousRaw: string | undefined): string {
  * value replaced; missing keys go into the deepest existing object on the path (as nested blocks
  * for the part that does not exist yet). Every other byte stays as it was.
  */
-export function setHocon(text: string | null, base: readonly string[], values: Readonly<Record<string, HoconValue>>, opts: HoconOptions = {}): string {
+export function setHocon(
+  text: string | null,
+  base: readonly string[],
+  values: Readonly<Record<string, HoconValue>>,
+  opts: HoconOptions = {},
+): string {
   const source = text ?? '';
   const { fields, rootClose } = parseHocon(source);
   const ic = !!opts.ignoreCase;
@@ -63,7 +69,14 @@ export function setHocon(text: string | null, base: readonly string[], values: R
   return out === source ? (text ?? '') : out;
 }
 
-function insertion(source: string, fields: HoconField[], rootClose: number | null, base: readonly string[], missing: [string, HoconValue][], ic: boolean) {
+function insertion(
+  source: string,
+  fields: HoconField[],
+  rootClose: number | null,
+  base: readonly string[],
+  missing: [string, HoconValue][],
+  ic: boolean,
+) {
   const eol = eolOf(source);
   const unit = indentUnit(fields);
   // The deepest existing object along `base` (last definition), if any.
@@ -80,7 +93,8 @@ function insertion(source: string, fields: HoconField[], rootClose: number | nul
   const rest = base.slice(depth);
   const lines: string[] = [];
   rest.forEach((seg, n) => lines.push(`${innerIndent}${unit.repeat(n)}${keyText(seg)} {`));
-  for (const [k, v] of missing) lines.push(`${innerIndent}${unit.repeat(rest.length)}${keyText(k)} = ${format(v, undefined)}`);
+  for (const [k, v] of missing)
+    lines.push(`${innerIndent}${unit.repeat(rest.length)}${keyText(k)} = ${format(v, undefined)}`);
   for (let n = rest.length - 1; n >= 0; n--) lines.push(`${innerIndent}${unit.repeat(n)}}`);
   const block = lines.join(eol) + eol;
 
@@ -103,5 +117,8 @@ function keyText(seg: string): string {
 /** The file's indent step: its smallest indentation (one level); four spaces by default. */
 function indentUnit(fields: HoconField[]): string {
   const indents = fields.map((f) => f.indent).filter((x) => x.length > 0);
-  return indents.reduce<string | undefined>((min, x) => (min === undefined || x.length < min.length ? x : min), undefined) ?? '    ';
+  return (
+    indents.reduce<string | undefined>((min, x) => (min === undefined || x.length < min.length ? x : min), undefined) ??
+    '    '
+  );
 }

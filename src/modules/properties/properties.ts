@@ -29,7 +29,10 @@ function unescape(s: string): string {
 }
 
 export function escapeKey(key: string): string {
-  return key.replace(/([\\:= #!])/g, '\\$1').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
+  return key
+    .replace(/([\\:= #!])/g, '\\$1')
+    .replace(/\t/g, '\\t')
+    .replace(/\n/g, '\\n');
 }
 
 export function escapeValue(value: string): string {
@@ -59,7 +62,14 @@ export function parseProperties(text: string): PropertyEntry[] {
     while (k < logical.length && !/[=:\s]/.test(logical[k]!)) k += logical[k] === '\\' ? 2 : 1;
     const rawKey = logical.slice(0, k);
     const sepMatch = /^\s*[=:]?\s*/.exec(logical.slice(k))!;
-    out.push({ key: unescape(rawKey), value: unescape(logical.slice(k + sepMatch[0].length)), first, last: i, separator: sepMatch[0] || '=', indent });
+    out.push({
+      key: unescape(rawKey),
+      value: unescape(logical.slice(k + sepMatch[0].length)),
+      first,
+      last: i,
+      separator: sepMatch[0] || '=',
+      indent,
+    });
   }
   return out;
 }
@@ -87,7 +97,10 @@ export function setProperties(text: string | null, values: Readonly<Record<strin
     const lastDef = defs[defs.length - 1];
     const stale = value === null ? defs : defs.slice(0, -1);
     for (const d of stale) {
-      replace.set(d.first, lines.slice(d.first, d.last + 1).map((l) => `#${l}`));
+      replace.set(
+        d.first,
+        lines.slice(d.first, d.last + 1).map((l) => `#${l}`),
+      );
       for (let n = d.first + 1; n <= d.last; n++) drop.add(n);
     }
     if (value === null || !lastDef) continue;

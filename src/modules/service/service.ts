@@ -6,7 +6,11 @@ import { shScript } from '../../transport/shell-quote.js';
 export type InitSystem = 'systemd' | 'sysv';
 
 /** systemctl where systemd runs; the init script through `service` elsewhere (containers, old hosts). */
-export function serviceCommand(init: InitSystem, name: string, action: 'restart' | 'start' | 'stop' | 'status'): string[] {
+export function serviceCommand(
+  init: InitSystem,
+  name: string,
+  action: 'restart' | 'start' | 'stop' | 'status',
+): string[] {
   return init === 'systemd' ? ['systemctl', action, name] : ['service', name, action];
 }
 

@@ -21,7 +21,10 @@ export function ensureLineAtTop(text: string | null, want: LineAtTop): string {
   const { lines, eol, finalEol } = splitLines(text ?? '');
   const head = want.afterShebang && lines[0]?.startsWith('#!') ? 1 : 0;
   const isOurs = (l: string) => l.trim() === want.line.trim();
-  const conflicts = (l: string) => !isOurs(l) && (want.conflicts?.test(l) ?? false) && !(want.commentPrefix && l.trimStart().startsWith(want.commentPrefix));
+  const conflicts = (l: string) =>
+    !isOurs(l) &&
+    (want.conflicts?.test(l) ?? false) &&
+    !(want.commentPrefix && l.trimStart().startsWith(want.commentPrefix));
   const out: string[] = lines.slice(0, head);
   out.push(want.line);
   for (const l of lines.slice(head)) {

@@ -52,31 +52,48 @@ export function describeConnectError(err: unknown, ep: Endpoint, timeoutMs: numb
   if (e.level === 'client-authentication' || /authentication methods failed/i.test(msg)) {
     return `permission denied for ${ep.user}@${w} (tried ${tried.length ? tried.join(', ') : 'no key: none found, and no ssh-agent'})`;
   }
-  if (e.level === 'client-timeout' || /timed out/i.test(msg)) return `timed out connecting to ${w} after ${timeoutMs / 1000}s (no SSH handshake)`;
+  if (e.level === 'client-timeout' || /timed out/i.test(msg))
+    return `timed out connecting to ${w} after ${timeoutMs / 1000}s (no SSH handshake)`;
   return `cannot connect to ${w}: ${msg.split('\n')[0]}`;
 }
 
 /** The keys to offer, parsed; an encrypted one needs its passphrase (asked, or from the environment). */
-async function identities(ep: Endpoint, forHost: string, s: ConnectSettings): Promise<{ key: ParsedKey; label: string }[]> {
+async function identities(
+  ep: Endpoint,
+  forHost: string,
+  s: ConnectSettings,
+): Promise<{ key: ParsedKey; label: string }[]> {
   const out: { key: ParsedKey; label: string }[] = [];
   for (const file of ep.identityFiles) {
     let data: Buffer;
     try {
       data = await readFile(file);
     } catch (e) {
-      if (ep.identitiesExplicit) throw new UnreachableError(forHost, `cannot read private key ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      if (ep.identitiesExplicit)
+        throw new UnreachableError(
+          forHost,
+          `cannot read private key ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+        );
       continue;
     }
     let parsed = utils.parseKey(data);
     if (parsed instanceof Error && /passphrase|encrypted/i.test(parsed.message)) {
-      const pass = (process.env.JITSI_SCALE_SSH_PASSPHRASE || undefined) ?? (await s.prompts.passphrase?.({ host: forHost, keyFile: file })) ?? null;
-      if (pass === null) throw new UnreachableError(forHost, `private key ${file} is protected by a passphrase: set JITSI_SCALE_SSH_PASSPHRASE, add the key to ssh-agent, or run on a terminal to be asked`);
+      const pass =
+        (process.env.JITSI_SCALE_SSH_PASSPHRASE || undefined) ??
+        (await s.prompts.passphrase?.({ host: forHost, keyFile: file })) ??
+        null;
+      if (pass === null)
+        throw new UnreachableError(
+          forHost,
+          `private key ${file} is protected by a passphrase: set JITSI_SCALE_SSH_PASSPHRASE, add the key to ssh-agent, or run on a terminal to be asked`,
+        );
       s.secret?.(pass);
       parsed = utils.parseKey(data, pass);
       if (parsed instanceof Error) throw new UnreachableError(forHost, `wrong passphrase for private key ${file}`);
     }
     if (parsed instanceof Error) {
-      if (ep.identitiesExplicit) throw new UnreachableError(forHost, `cannot use private key ${file}: ${parsed.message}`);
+      if (ep.identitiesExplicit)
+        throw new UnreachableError(forHost, `cannot use private key ${file}: ${parsed.message}`);
       continue;
     }
     out.push({ key: Array.isArray(parsed) ? parsed[0]! : parsed, label: file });
@@ -101,13 +118,19 @@ class HostKeyRefused extends Error {
  * The host key is checked against known_hosts before anything is sent; an unknown key is asked
  * about (outside the connect timeout) and the connection made again once trusted.
  */
-export async function openClient(ep: Endpoint, to: { host: string; jump: boolean }, s: ConnectSettings, sock?: () => Promise<Duplex>): Promise<Client> {
+export async function openClient(
+  ep: Endpoint,
+  to: { host: string; jump: boolean },
+  s: ConnectSettings,
+  sock?: () => Promise<Duplex>,
+): Promise<Client> {
   const forHost = to.host;
   const keys = await identities(ep, forHost, s);
   const token = hostToken(ep.address, ep.port);
   const known = await s.trust.knownTypes(ep.knownHostsFiles, token);
   const prefer = known.flatMap((t) => (t === 'ssh-rsa' ? RSA : [t]));
-  const agent = process.env.SSH_AUTH_SOCK && !(ep.identitiesOnly && ep.identitiesExplicit) ? process.env.SSH_AUTH_SOCK : undefined;
+  const agent =
+    process.env.SSH_AUTH_SOCK && !(ep.identitiesOnly && ep.identitiesExplicit) ? process.env.SSH_AUTH_SOCK : undefined;
   const label = to.jump ? `${ep.alias} (${where(ep)}, on the way to ${forHost})` : `${forHost} (${where(ep)})`;
 
   const attempt = async (): Promise<Client> => {
@@ -133,7 +156,13 @@ export async function openClient(ep: Endpoint, to: { host: string; jump: boolean
         if (settled) return;
         settled = true;
         client.end();
-        reject(refused ?? new UnreachableError(forHost, `${to.jump ? `jump host ${ep.alias}: ` : ''}${describeConnectError(err, ep, s.connectTimeoutMs, tried)}`));
+        reject(
+          refused ??
+            new UnreachableError(
+              forHost,
+              `${to.jump ? `jump host ${ep.alias}: ` : ''}${describeConnectError(err, ep, s.connectTimeoutMs, tried)}`,
+            ),
+        );
       });
       client.once('ready', () => (settled = true));
       client.connect({
@@ -147,7 +176,12 @@ export async function openClient(ep: Endpoint, to: { host: string; jump: boolean
           void s.trust.check(ep.knownHostsFiles, token, blob).then(async (c) => {
             const fp = `${keyTypeOf(blob)} ${fingerprint(blob)}`;
             if (c.status === 'known') return verify(true);
-            if (c.status === 'revoked') refused = new HostKeyRefused('revoked', `the host key of ${label} is revoked (${c.file}:${c.line}); not connecting`, blob);
+            if (c.status === 'revoked')
+              refused = new HostKeyRefused(
+                'revoked',
+                `the host key of ${label} is revoked (${c.file}:${c.line}); not connecting`,
+                blob,
+              );
             else if (c.status === 'changed') {
               const was = c.expected.map((x) => `${x.keyType} ${x.fingerprint} (${x.file}:${x.line})`).join(', ');
               refused = new HostKeyRefused(
@@ -177,7 +211,14 @@ export async function openClient(ep: Endpoint, to: { host: string; jump: boolean
     if (!(e instanceof HostKeyRefused)) throw e;
     const fp = fingerprint(e.blob);
     if (e.kind === 'unknown' && ep.hostKeyPolicy === 'ask' && s.prompts.trustHostKey) {
-      if (await s.prompts.trustHostKey({ host: to.jump ? `jump host ${ep.alias} (for ${forHost})` : forHost, address: where(ep), keyType: keyTypeOf(e.blob), fingerprint: fp })) {
+      if (
+        await s.prompts.trustHostKey({
+          host: to.jump ? `jump host ${ep.alias} (for ${forHost})` : forHost,
+          address: where(ep),
+          keyType: keyTypeOf(e.blob),
+          fingerprint: fp,
+        })
+      ) {
         await s.trust.record(ep.knownHostsFiles[0]!, token, e.blob);
         return attempt();
       }

@@ -38,7 +38,11 @@ const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 function hop(text: string): { user?: string; host: string; port?: number } {
   const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(text.replace(/^ssh:\/\//, ''));
   if (!m) return { host: text };
-  return { ...(m[1] ? { user: m[1] } : {}), host: m[2]!.replace(/^\[|\]$/g, ''), ...(m[3] ? { port: Number(m[3]) } : {}) };
+  return {
+    ...(m[1] ? { user: m[1] } : {}),
+    host: m[2]!.replace(/^\[|\]$/g, ''),
+    ...(m[3] ? { port: Number(m[3]) } : {}),
+  };
 }
 
 /**
@@ -49,7 +53,9 @@ function hop(text: string): { user?: string; host: string; port?: number } {
 export function resolveTarget(spec: HostSpec, fileBlocks: SshConfigBlock[], o: EndpointOptions): SshTarget {
   const home = o.home ?? homedir();
   const localUser = o.localUser ?? userInfo().username;
-  const args = [spec.vars.ansible_ssh_common_args, spec.vars.ansible_ssh_extra_args].filter((a): a is string => typeof a === 'string').join(' ');
+  const args = [spec.vars.ansible_ssh_common_args, spec.vars.ansible_ssh_extra_args]
+    .filter((a): a is string => typeof a === 'string')
+    .join(' ');
   const blocks = [...parseSshConfig(sshArgsAsConfig(args), `${spec.name}: ansible_ssh_common_args`), ...fileBlocks];
 
   const endpoint = (alias: string, over: { user?: string; port?: number; keyFile?: string }): Endpoint => {
@@ -59,7 +65,15 @@ export function resolveTarget(spec: HostSpec, fileBlocks: SshConfigBlock[], o: E
     const address = c.hostName ? expandTokens(c.hostName, { home, host: alias, port, user, alias, localUser }) : alias;
     const expand = (v: string) => expandTokens(v, { home, host: address, port, user, alias, localUser });
     const named = over.keyFile ? [over.keyFile] : c.identityFiles.map(expand);
-    const policy = o.acceptNewHostKeys || c.strictHostKeyChecking === 'accept-new' || c.strictHostKeyChecking === 'no' || c.strictHostKeyChecking === 'off' ? 'accept-new' : c.strictHostKeyChecking === 'yes' ? 'yes' : 'ask';
+    const policy =
+      o.acceptNewHostKeys ||
+      c.strictHostKeyChecking === 'accept-new' ||
+      c.strictHostKeyChecking === 'no' ||
+      c.strictHostKeyChecking === 'off'
+        ? 'accept-new'
+        : c.strictHostKeyChecking === 'yes'
+          ? 'yes'
+          : 'ask';
     return {
       alias,
       address,
@@ -68,7 +82,9 @@ export function resolveTarget(spec: HostSpec, fileBlocks: SshConfigBlock[], o: E
       identityFiles: named.length ? named : DEFAULT_KEYS.map((k) => `${home}/.ssh/${k}`),
       identitiesOnly: c.identitiesOnly ?? false,
       identitiesExplicit: named.length > 0,
-      knownHostsFiles: o.knownHostsFile ? [o.knownHostsFile] : (c.userKnownHostsFiles ?? ['~/.ssh/known_hosts', '~/.ssh/known_hosts2']).map(expand),
+      knownHostsFiles: o.knownHostsFile
+        ? [o.knownHostsFile]
+        : (c.userKnownHostsFiles ?? ['~/.ssh/known_hosts', '~/.ssh/known_hosts2']).map(expand),
       hostKeyPolicy: policy,
     };
   };
@@ -85,7 +101,9 @@ export function resolveTarget(spec: HostSpec, fileBlocks: SshConfigBlock[], o: E
     const j = endpoint(p.host, { ...(p.user ? { user: p.user } : {}), ...(p.port ? { port: p.port } : {}) });
     // A hop with no key of its own is tried with the host's key too: a bastion usually takes the
     // same key as the hosts behind it (ssh would need it in the agent or the config).
-    return j.identitiesExplicit || !target.identitiesExplicit ? j : { ...j, identityFiles: [...target.identityFiles, ...j.identityFiles] };
+    return j.identitiesExplicit || !target.identitiesExplicit
+      ? j
+      : { ...j, identityFiles: [...target.identityFiles, ...j.identityFiles] };
   });
   return { ...target, name: spec.name, jumps };
 }

@@ -1,6 +1,13 @@
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { checkHostKey, knownHostsLine, knownKeyTypes, parseKnownHosts, type HostKeyCheck, type KnownHost } from './known-hosts.js';
+import {
+  checkHostKey,
+  knownHostsLine,
+  knownKeyTypes,
+  parseKnownHosts,
+  type HostKeyCheck,
+  type KnownHost,
+} from './known-hosts.js';
 
 /**
  * The known_hosts files of a run: read once, checked for every connection, and appended to when

@@ -22,7 +22,8 @@ export function parseKnownHosts(text: string, file: string): KnownHost[] {
     if (!line || line.startsWith('#')) return;
     const words = line.split(/\s+/);
     let marker: KnownHost['marker'];
-    if (words[0] === '@cert-authority' || words[0] === '@revoked') marker = words.shift()!.slice(1) as KnownHost['marker'];
+    if (words[0] === '@cert-authority' || words[0] === '@revoked')
+      marker = words.shift()!.slice(1) as KnownHost['marker'];
     const [hosts, keyType, key] = words;
     if (!hosts || !keyType || !key) return;
     const entry: KnownHost = { patterns: null, keyType, key, file, line: i + 1, ...(marker ? { marker } : {}) };
@@ -77,7 +78,15 @@ export function checkHostKey(entries: KnownHost[], token: string, blob: Buffer):
   if (mine.some((e) => !e.marker && e.keyType === keyType && e.key === key)) return { status: 'known' };
   const sameType = mine.filter((e) => !e.marker && e.keyType === keyType);
   if (sameType.length === 0) return { status: 'unknown' };
-  return { status: 'changed', expected: sameType.map((e) => ({ keyType: e.keyType, fingerprint: fingerprint(Buffer.from(e.key, 'base64')), file: e.file, line: e.line })) };
+  return {
+    status: 'changed',
+    expected: sameType.map((e) => ({
+      keyType: e.keyType,
+      fingerprint: fingerprint(Buffer.from(e.key, 'base64')),
+      file: e.file,
+      line: e.line,
+    })),
+  };
 }
 
 /** The key types the files hold for a host, to offer those first (so a known key is the one sent). */

@@ -1,6 +1,9 @@
 /** OpenSSH's glob: `*` any run of characters, `?` one character, everything else literal. */
 export function wildcardMatch(pattern: string, text: string, ignoreCase = true): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, ignoreCase ? 'i' : '').test(text);
 }
 

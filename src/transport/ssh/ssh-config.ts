@@ -37,7 +37,12 @@ function splitArgs(text: string): string[] {
  * (paths may be globs). Options before the first Host apply to every host. `Match` blocks other
  * than `Match all` cannot be evaluated here and are passed over.
  */
-export function parseSshConfig(text: string, file: string, include: (pattern: string) => { text: string; file: string }[] = () => [], depth = 0): SshConfigBlock[] {
+export function parseSshConfig(
+  text: string,
+  file: string,
+  include: (pattern: string) => { text: string; file: string }[] = () => [],
+  depth = 0,
+): SshConfigBlock[] {
   if (depth > 8) throw new SshConfigError(`${file}: Include nested too deeply`);
   const blocks: SshConfigBlock[] = [{ patterns: ['*'], options: [] }];
   let current: SshConfigBlock | null = blocks[0]!;
@@ -55,7 +60,8 @@ export function parseSshConfig(text: string, file: string, include: (pattern: st
       current = args.length === 1 && args[0]!.toLowerCase() === 'all' ? { patterns: ['*'], options: [] } : null;
       if (current) blocks.push(current);
     } else if (key === 'include') {
-      for (const pattern of args) for (const inc of include(pattern)) blocks.push(...parseSshConfig(inc.text, inc.file, include, depth + 1));
+      for (const pattern of args)
+        for (const inc of include(pattern)) blocks.push(...parseSshConfig(inc.text, inc.file, include, depth + 1));
       // Options after an Include belong to the block the Include was in.
       if (current) {
         current = { patterns: current.patterns, options: [] };
@@ -92,7 +98,11 @@ export function resolveSshConfig(blocks: SshConfigBlock[], alias: string): Resol
   const io = yes(one('identitiesonly'));
   if (io !== undefined) out.identitiesOnly = io;
   const jump = one('proxyjump');
-  if (jump && jump.toLowerCase() !== 'none') out.proxyJump = jump.split(',').map((s) => s.trim()).filter(Boolean);
+  if (jump && jump.toLowerCase() !== 'none')
+    out.proxyJump = jump
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (first.has('userknownhostsfile')) out.userKnownHostsFiles = first.get('userknownhostsfile')!;
   if (one('stricthostkeychecking')) out.strictHostKeyChecking = one('stricthostkeychecking')!.toLowerCase();
   if (num('connecttimeout') !== undefined) out.connectTimeout = num('connecttimeout')!;
@@ -119,8 +129,15 @@ export function sshArgsAsConfig(args: string): string {
 }
 
 /** Pure: "%h", "%p", "%r", "%u", "%n", "%d", "%%" and a leading "~" in a path option. */
-export function expandTokens(value: string, t: { home: string; host: string; port: number; user: string; alias: string; localUser: string }): string {
+export function expandTokens(
+  value: string,
+  t: { home: string; host: string; port: number; user: string; alias: string; localUser: string },
+): string {
   return value
     .replace(/^~(?=\/|$)/, t.home)
-    .replace(/%([%hprund])/g, (_m, c: string) => ({ '%': '%', h: t.host, p: String(t.port), r: t.user, u: t.localUser, n: t.alias, d: t.home })[c]!);
+    .replace(
+      /%([%hprund])/g,
+      (_m, c: string) =>
+        ({ '%': '%', h: t.host, p: String(t.port), r: t.user, u: t.localUser, n: t.alias, d: t.home })[c]!,
+    );
 }

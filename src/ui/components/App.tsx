@@ -120,7 +120,9 @@ export function App({ session, inventoryPath, rerun, showDiffs }: AppProps) {
   return (
     <>
       <Static items={state.settled}>
-        {(item) => <LineView key={item.key} lines={settledLines(item, state, { width, inventoryPath, showDiffs, rerun })} />}
+        {(item) => (
+          <LineView key={item.key} lines={settledLines(item, state, { width, inventoryPath, showDiffs, rerun })} />
+        )}
       </Static>
       <LineView lines={live} frame={frame} />
     </>

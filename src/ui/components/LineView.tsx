@@ -21,7 +21,12 @@ export function LineView({ lines, frame = '*' }: { lines: Line[]; frame?: string
           {line.length === 0
             ? ' '
             : line.map((s, j) => (
-                <Text key={j} {...(colourOf(theme, s.tone) ? { color: colourOf(theme, s.tone)! } : {})} bold={!!s.bold} dimColor={s.tone === 'dim'}>
+                <Text
+                  key={j}
+                  {...(colourOf(theme, s.tone) ? { color: colourOf(theme, s.tone)! } : {})}
+                  bold={!!s.bold}
+                  dimColor={s.tone === 'dim'}
+                >
                   {s.spinner ? frame : s.text}
                 </Text>
               ))}

@@ -45,7 +45,12 @@ export class GuidedSession {
   }
 
   /** For the connection: trust a host key not yet known? */
-  readonly trustHostKey = async (q: { host: string; address: string; keyType: string; fingerprint: string }): Promise<boolean> => {
+  readonly trustHostKey = async (q: {
+    host: string;
+    address: string;
+    keyType: string;
+    fingerprint: string;
+  }): Promise<boolean> => {
     const a = await this.ask({ kind: 'host-key', ...q });
     return typeof a === 'object' && 'trust' in a && a.trust;
   };

@@ -1,5 +1,6 @@
 /** What a piece of text means; the theme turns it into a colour (or none under NO_COLOR). */
-export type Tone = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable' | 'warn' | 'accent' | 'dim' | 'added' | 'removed' | 'hunk';
+export type Tone =
+  'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable' | 'warn' | 'accent' | 'dim' | 'added' | 'removed' | 'hunk';
 
 export interface Seg {
   text: string;
@@ -12,7 +13,11 @@ export interface Seg {
 /** One terminal row. Screens are lists of these, so their height is known before drawing. */
 export type Line = Seg[];
 
-export const seg = (text: string, tone?: Tone, bold?: boolean): Seg => ({ text, ...(tone ? { tone } : {}), ...(bold ? { bold } : {}) });
+export const seg = (text: string, tone?: Tone, bold?: boolean): Seg => ({
+  text,
+  ...(tone ? { tone } : {}),
+  ...(bold ? { bold } : {}),
+});
 export const plain = (text: string): Line => [seg(text)];
 export const blank: Line = [];
 
@@ -58,7 +63,9 @@ export function clip(lines: Line[], max: number, more: (hidden: number) => strin
 }
 
 /** Hosts whose lines are the same, together: thirty identical bridges read as one entry. */
-export function groupByLines<T extends { host: string; lines: Line[] }>(items: T[]): { hosts: string[]; lines: Line[] }[] {
+export function groupByLines<T extends { host: string; lines: Line[] }>(
+  items: T[],
+): { hosts: string[]; lines: Line[] }[] {
   const groups = new Map<string, { hosts: string[]; lines: Line[] }>();
   for (const it of items) {
     const key = JSON.stringify(it.lines);
@@ -110,7 +117,10 @@ export function wrapLine(line: Line, width: number): Line[] {
     const room = first ? width : width - hang.length;
     let end = Math.min(chars.length, i + room);
     if (end < chars.length) {
-      const space = chars.slice(i, end).map((x) => x.c).lastIndexOf(' ');
+      const space = chars
+        .slice(i, end)
+        .map((x) => x.c)
+        .lastIndexOf(' ');
       if (space > room / 3) end = i + space + 1;
     }
     const row: Line = first ? [] : [seg(hang)];

@@ -15,7 +15,9 @@ export interface GuidedOptions {
   /** Ask before beginning and before each step (false under --yes and --check). */
   ask: boolean;
   abort: AbortController;
-  run: (frontEnd: { sink: EventSink; prompts?: OpenerPrompts } & Pick<RunOptions, 'decide' | 'ready'>) => Promise<RunResult>;
+  run: (
+    frontEnd: { sink: EventSink; prompts?: OpenerPrompts } & Pick<RunOptions, 'decide' | 'ready'>,
+  ) => Promise<RunResult>;
   stdin?: NodeJS.ReadStream;
   stdout?: NodeJS.WriteStream;
 }
@@ -45,10 +47,17 @@ export async function runGuided(o: GuidedOptions): Promise<number> {
     // (unless --accept-new-host-keys) and passwords come from the environment.
     const prompts: OpenerPrompts = {
       trustHostKey: session.trustHostKey,
-      passphrase: ({ host, keyFile }) => session.secret(`Passphrase for the private key ${keyFile} (to reach ${host}):`),
-      becomePassword: ({ host, user }) => session.secret(`sudo on ${host} asks ${user} for a password. Type it once; it is used on every host that asks, and never shown:`),
+      passphrase: ({ host, keyFile }) =>
+        session.secret(`Passphrase for the private key ${keyFile} (to reach ${host}):`),
+      becomePassword: ({ host, user }) =>
+        session.secret(
+          `sudo on ${host} asks ${user} for a password. Type it once; it is used on every host that asks, and never shown:`,
+        ),
     };
-    const result = await o.run({ sink: session.sink, ...(o.ask ? { prompts, decide: session.decide, ready: session.ready } : {}) });
+    const result = await o.run({
+      sink: session.sink,
+      ...(o.ask ? { prompts, decide: session.decide, ready: session.ready } : {}),
+    });
     return result.exitCode;
   } finally {
     process.off('SIGINT', onSigint);

@@ -66,7 +66,13 @@ export interface VerifyResult {
 
 /** Output that is final: rendered once, above the live area, and never redrawn. */
 export type Settled =
-  | { kind: 'start'; key: string; hosts: HostRow[]; findings: Finding[]; refused?: { host: string | null; reason: string } }
+  | {
+      kind: 'start';
+      key: string;
+      hosts: HostRow[];
+      findings: Finding[];
+      refused?: { host: string | null; reason: string };
+    }
   | { kind: 'step'; key: string; step: StepView }
   | { kind: 'end'; key: string };
 
@@ -127,7 +133,13 @@ function withWork(state: RunState, step: string, host: string, patch: (w: HostWo
 
 function settleStart(state: RunState): RunState {
   if (state.settled.some((s) => s.kind === 'start')) return state;
-  const item: Settled = { kind: 'start', key: 'start', hosts: state.hosts, findings: state.findings, ...(state.refused ? { refused: state.refused } : {}) };
+  const item: Settled = {
+    kind: 'start',
+    key: 'start',
+    hosts: state.hosts,
+    findings: state.findings,
+    ...(state.refused ? { refused: state.refused } : {}),
+  };
   return { ...state, settled: [...state.settled, item] };
 }
 
@@ -159,7 +171,10 @@ export function reduce(state: RunState, a: RunEvent | UiAction, now = Date.now()
     case 'host:unreachable':
       return withHost(state, a.host, { conn: 'unreachable', error: a.reason });
     case 'host:failed':
-      return withHost(state, a.host, { conn: 'failed', error: a.stage === 'discover' ? `discovery: ${a.reason}` : a.reason });
+      return withHost(state, a.host, {
+        conn: 'failed',
+        error: a.stage === 'discover' ? `discovery: ${a.reason}` : a.reason,
+      });
     case 'facts:gathered':
       return withHost(state, a.host, { os: a.os, firewall: a.firewall });
     case 'run:discovered':
@@ -185,20 +200,36 @@ export function reduce(state: RunState, a: RunEvent | UiAction, now = Date.now()
       };
     }
     case 'step:planned':
-      return withWork(state, a.step, a.host, () => ({ phase: 'planned', changes: a.changes, notes: a.notes, ...(a.skip ? { skip: a.skip } : {}) }));
+      return withWork(state, a.step, a.host, () => ({
+        phase: 'planned',
+        changes: a.changes,
+        notes: a.notes,
+        ...(a.skip ? { skip: a.skip } : {}),
+      }));
     case 'step:decision':
       return state.current?.id === a.step ? { ...state, current: { ...state.current, decision: a.decision } } : state;
     case 'task:start':
     case 'handler:run':
-      return withWork(state, a.step, a.host, () => ({ phase: 'running', current: a.description, handler: a.type === 'handler:run', lines: [] }));
+      return withWork(state, a.step, a.host, () => ({
+        phase: 'running',
+        current: a.description,
+        handler: a.type === 'handler:run',
+        lines: [],
+      }));
     case 'host:output':
       return withWork(state, a.step, a.host, (w) => ({ lines: [...w.lines, a.line].slice(-OUTPUT_LINES) }));
     case 'task:changed': {
-      const next = withWork(state, a.step, a.host, (w) => ({ made: [...w.made, { description: a.description, ...(a.backup ? { backup: a.backup } : {}) }] }));
+      const next = withWork(state, a.step, a.host, (w) => ({
+        made: [...w.made, { description: a.description, ...(a.backup ? { backup: a.backup } : {}) }],
+      }));
       return a.backup ? { ...next, backups: [...next.backups, { host: a.host, path: a.backup }] } : next;
     }
     case 'step:host-result': {
-      const next = withWork(state, a.step, a.host, () => ({ phase: 'done', result: a.status, ...(a.error ? { error: a.error } : {}) }));
+      const next = withWork(state, a.step, a.host, () => ({
+        phase: 'done',
+        result: a.status,
+        ...(a.error ? { error: a.error } : {}),
+      }));
       const matrix = { ...next.matrix, [a.host]: { ...next.matrix[a.host], [a.step]: a.status } };
       let verification = next.verification;
       if (next.current?.kind === 'check' && next.current.id === a.step && a.status !== 'skipped') {

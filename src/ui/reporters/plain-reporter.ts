@@ -32,7 +32,9 @@ export function plainReporter(opts: PlainOptions): EventSink {
         mode = e.mode;
         stepCount = e.steps.length;
         for (const s of e.steps) stepTitles.set(s.id, s.title);
-        write(`jitsi-scale: ${mode === 'check' ? 'checking (nothing will be changed)' : 'applying'} ${e.playbook} on ${e.hosts.length} host${e.hosts.length === 1 ? '' : 's'}: ${e.hosts.map((h) => h.name).join(', ')}`);
+        write(
+          `jitsi-scale: ${mode === 'check' ? 'checking (nothing will be changed)' : 'applying'} ${e.playbook} on ${e.hosts.length} host${e.hosts.length === 1 ? '' : 's'}: ${e.hosts.map((h) => h.name).join(', ')}`,
+        );
         break;
       case 'host:connecting':
         if (opts.verbose) write(`[${e.host}] connect: ${e.address}`);
@@ -72,7 +74,10 @@ export function plainReporter(opts: PlainOptions): EventSink {
         break;
       }
       case 'step:decision':
-        if (e.decision !== 'apply') write(`jitsi-scale: ${stepTitles.get(e.step) ?? e.step}: ${e.decision === 'skip' ? 'skipped at your request' : 'stopped at your request'}`);
+        if (e.decision !== 'apply')
+          write(
+            `jitsi-scale: ${stepTitles.get(e.step) ?? e.step}: ${e.decision === 'skip' ? 'skipped at your request' : 'stopped at your request'}`,
+          );
         break;
       case 'host:output':
         if (opts.verbose) write(`[${e.host}] | ${e.line}`);
@@ -84,7 +89,9 @@ export function plainReporter(opts: PlainOptions): EventSink {
         write(`[${e.host}] ${e.step}: ${e.description}`);
         break;
       case 'step:host-result':
-        write(`[${e.host}] ${e.step}: ${e.status === 'changed' && mode === 'check' ? 'would change' : e.status}${e.error ? `: ${e.error}` : ''}`);
+        write(
+          `[${e.host}] ${e.step}: ${e.status === 'changed' && mode === 'check' ? 'would change' : e.status}${e.error ? `: ${e.error}` : ''}`,
+        );
         break;
       case 'run:done': {
         write('');
@@ -92,10 +99,14 @@ export function plainReporter(opts: PlainOptions): EventSink {
         const width = Math.max(...e.hosts.map((h) => h.host.length), 4);
         for (const h of e.hosts) {
           const status = h.status === 'changed' && mode === 'check' ? 'would change' : h.status;
-          write(`  ${h.host.padEnd(width)}  ${status.padEnd(12)} ${mode === 'apply' ? `changed ${h.changed}` : ''}${h.error ? `  ${h.error}` : ''}`.trimEnd());
+          write(
+            `  ${h.host.padEnd(width)}  ${status.padEnd(12)} ${mode === 'apply' ? `changed ${h.changed}` : ''}${h.error ? `  ${h.error}` : ''}`.trimEnd(),
+          );
         }
-        if (mode === 'apply' && e.hosts.some((h) => h.changed > 0)) write(`Backups of replaced files: ${e.backupDir} on each host.`);
-        if (e.aborted) write('jitsi-scale: the run was stopped before the end; run again to finish (it is safe to repeat).');
+        if (mode === 'apply' && e.hosts.some((h) => h.changed > 0))
+          write(`Backups of replaced files: ${e.backupDir} on each host.`);
+        if (e.aborted)
+          write('jitsi-scale: the run was stopped before the end; run again to finish (it is safe to repeat).');
         break;
       }
       case 'task:start':

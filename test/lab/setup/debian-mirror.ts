@@ -13,11 +13,26 @@ import { run } from './run.js';
  */
 
 /** What the tool may install on a host (nftables, iptables-persistent) and what profiles install. */
-export const MIRROR_PACKAGES = ['nftables', 'iptables', 'iptables-persistent', 'netfilter-persistent', 'ufw', 'firewalld', 'dbus'];
+export const MIRROR_PACKAGES = [
+  'nftables',
+  'iptables',
+  'iptables-persistent',
+  'netfilter-persistent',
+  'ufw',
+  'firewalld',
+  'dbus',
+];
 
 /** Pure: package names from `apt-cache depends --recurse` (virtual packages, in <>, are left out). */
 export function dependencyNames(text: string): string[] {
-  return [...new Set(text.split('\n').filter((l) => /^[a-z0-9]/.test(l)).map((l) => l.trim()))].sort();
+  return [
+    ...new Set(
+      text
+        .split('\n')
+        .filter((l) => /^[a-z0-9]/.test(l))
+        .map((l) => l.trim()),
+    ),
+  ].sort();
 }
 
 /** Pure: the candidate version of each package in `apt-cache policy` output (none: absent). */
@@ -40,7 +55,12 @@ function debPrefix(name: string, version: string): string {
 
 async function installedHere(): Promise<Set<string>> {
   const r = await run('dpkg-query', ['-W', '-f', '${Package} ${db:Status-Abbrev}\n']);
-  return new Set(r.stdout.split('\n').filter((l) => / ii ?$/.test(l)).map((l) => l.split(' ')[0]!));
+  return new Set(
+    r.stdout
+      .split('\n')
+      .filter((l) => / ii ?$/.test(l))
+      .map((l) => l.split(' ')[0]!),
+  );
 }
 
 /** Builds the lab's Debian repository; returns the number of packages it serves. */
@@ -51,23 +71,47 @@ export async function buildDebianMirror(log: (line: string) => void): Promise<nu
     policy = candidates((await run('apt-cache', ['policy', ...MIRROR_PACKAGES])).stdout);
   }
   const deps = dependencyNames(
-    (await run('apt-cache', ['depends', '--recurse', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', ...MIRROR_PACKAGES])).stdout,
+    (
+      await run('apt-cache', [
+        'depends',
+        '--recurse',
+        '--no-recommends',
+        '--no-suggests',
+        '--no-conflicts',
+        '--no-breaks',
+        '--no-replaces',
+        '--no-enhances',
+        ...MIRROR_PACKAGES,
+      ])
+    ).stdout,
   );
   const installed = await installedHere();
   // The packages themselves are always served, installed here or not: a profile may take them
   // away from a host (bare has no firewall tool), and the tool then installs them again.
-  const wanted = candidates((await run('apt-cache', ['policy', ...deps.filter((d) => !installed.has(d) || MIRROR_PACKAGES.includes(d))])).stdout);
+  const wanted = candidates(
+    (await run('apt-cache', ['policy', ...deps.filter((d) => !installed.has(d) || MIRROR_PACKAGES.includes(d))]))
+      .stdout,
+  );
   await mkdir(PACKAGE_CACHE, { recursive: true });
   const cached = await readdir(PACKAGE_CACHE);
-  const file = (name: string, version: string) => cached.find((f) => f.startsWith(debPrefix(name, version)) && f.endsWith('.deb'));
+  const file = (name: string, version: string) =>
+    cached.find((f) => f.startsWith(debPrefix(name, version)) && f.endsWith('.deb'));
   const missing = [...wanted].filter(([n, v]) => !file(n, v)).map(([n, v]) => `${n}=${v}`);
   if (missing.length) {
     log(`downloading ${missing.length} Debian packages for the lab's hosts (cached in ${PACKAGE_CACHE})`);
-    const r = await run('sh', ['-c', 'cd "$1" && shift && apt-get download -q "$@"', 'dl', PACKAGE_CACHE, ...missing], { allowFail: true });
-    if (r.code !== 0) throw new Error(`apt-get download failed: ${(r.stderr || r.stdout).trim().split('\n').pop()} (this machine must reach its Debian mirror once; later lab runs use the cache)`);
+    const r = await run('sh', ['-c', 'cd "$1" && shift && apt-get download -q "$@"', 'dl', PACKAGE_CACHE, ...missing], {
+      allowFail: true,
+    });
+    if (r.code !== 0)
+      throw new Error(
+        `apt-get download failed: ${(r.stderr || r.stdout).trim().split('\n').pop()} (this machine must reach its Debian mirror once; later lab runs use the cache)`,
+      );
     cached.push(...(await readdir(PACKAGE_CACHE)).filter((f) => !cached.includes(f)));
   }
-  const debs = [...wanted].map(([n, v]) => file(n, v)).filter((f): f is string => !!f).map((f) => join(PACKAGE_CACHE, f));
+  const debs = [...wanted]
+    .map(([n, v]) => file(n, v))
+    .filter((f): f is string => !!f)
+    .map((f) => join(PACKAGE_CACHE, f));
   await writeAptRepo(DEBIAN_REPO_DIR, debs);
   return debs.length;
 }

@@ -26,8 +26,20 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const log = (line: string) => process.stdout.write(`lab: ${line}\n`);
-  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { bridges: { type: 'string' }, era: { type: 'string' }, profile: { type: 'string', multiple: true }, 'bastion-only': { type: 'boolean' }, 'c2s-loopback': { type: 'boolean' } }, strict: true });
-  if (positionals.length && command !== 'reboot') throw new LabError(`unexpected argument "${positionals[0]}" (npm run lab -- help)`);
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      bridges: { type: 'string' },
+      era: { type: 'string' },
+      profile: { type: 'string', multiple: true },
+      'bastion-only': { type: 'boolean' },
+      'c2s-loopback': { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (positionals.length && command !== 'reboot')
+    throw new LabError(`unexpected argument "${positionals[0]}" (npm run lab -- help)`);
   switch (command) {
     case 'up': {
       const bridges = values.bridges === undefined ? 2 : Number(values.bridges);
@@ -40,15 +52,30 @@ async function main(argv: string[]): Promise<number> {
       } catch (e) {
         throw new LabError(`--profile: ${(e as Error).message}`);
       }
-      const state = await labUp({ bridges, era, log, profile: parsed.fallback, profiles: parsed.profiles, bastionOnly: values['bastion-only'] ?? false, c2sLoopback: values['c2s-loopback'] ?? false });
-      log(`up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${state.hosts.map((h) => `${h.name} ${h.address}${h.role === 'meet' || h.role === 'jvb' ? ` (${h.profile})` : ''}`).join(', ')}`);
+      const state = await labUp({
+        bridges,
+        era,
+        log,
+        profile: parsed.fallback,
+        profiles: parsed.profiles,
+        bastionOnly: values['bastion-only'] ?? false,
+        c2sLoopback: values['c2s-loopback'] ?? false,
+      });
+      log(
+        `up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${state.hosts.map((h) => `${h.name} ${h.address}${h.role === 'meet' || h.role === 'jvb' ? ` (${h.profile})` : ''}`).join(', ')}`,
+      );
       log(`inventory: ${INVENTORY_FILE}`);
       return 0;
     }
     case 'reboot': {
       if (positionals.length === 0) throw new LabError('reboot takes the names of the hosts to reboot');
       const state = await labReboot(positionals);
-      log(`rebooted ${positionals.join(', ')}: ${state.hosts.filter((h) => positionals.includes(h.name)).map((h) => `${h.name} pid ${h.sshdPid}`).join(', ')}`);
+      log(
+        `rebooted ${positionals.join(', ')}: ${state.hosts
+          .filter((h) => positionals.includes(h.name))
+          .map((h) => `${h.name} pid ${h.sshdPid}`)
+          .join(', ')}`,
+      );
       return 0;
     }
     case 'down':
@@ -60,7 +87,10 @@ async function main(argv: string[]): Promise<number> {
       if (!s.state) log('not up');
       else {
         log(`${s.up ? 'up' : 'partly up'}: ${s.state.bridges} bridges, ${s.state.era} era, since ${s.state.created}`);
-        for (const h of s.hosts) log(`  ${h.name.padEnd(10)} ${h.address.padEnd(12)} ${h.profile.padEnd(13)} sshd ${h.sshd ? 'running' : 'NOT running'}`);
+        for (const h of s.hosts)
+          log(
+            `  ${h.name.padEnd(10)} ${h.address.padEnd(12)} ${h.profile.padEnd(13)} sshd ${h.sshd ? 'running' : 'NOT running'}`,
+          );
       }
       for (const l of s.leftovers) log(`leftover: ${l} (run down to remove)`);
       return s.up || !s.state ? 0 : 1;

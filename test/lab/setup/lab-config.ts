@@ -32,7 +32,15 @@ export type Era = 'current' | 'legacy';
 export type Role = 'meet' | 'jvb' | 'outsider' | 'bastion';
 
 /** The shapes of real servers a lab host can take (see profiles.ts). */
-export const PROFILES = ['debian-nft', 'iptables', 'ubuntu-ufw', 'ufw-inactive', 'firewalld', 'bare', 'systemd'] as const;
+export const PROFILES = [
+  'debian-nft',
+  'iptables',
+  'ubuntu-ufw',
+  'ufw-inactive',
+  'firewalld',
+  'bare',
+  'systemd',
+] as const;
 export type Profile = (typeof PROFILES)[number];
 export const DEFAULT_PROFILE: Profile = 'debian-nft';
 
@@ -69,7 +77,11 @@ export type PlannedHost = Omit<LabHost, 'sshdPid'>;
  * The lab's hosts. `profiles` maps a host name or a role (meet, jvb) to a profile; a host name
  * wins over its role, and hosts named by neither get `fallback`.
  */
-export function plannedHosts(bridges: number, fallback: Profile = DEFAULT_PROFILE, profiles: Readonly<Record<string, Profile>> = {}): PlannedHost[] {
+export function plannedHosts(
+  bridges: number,
+  fallback: Profile = DEFAULT_PROFILE,
+  profiles: Readonly<Record<string, Profile>> = {},
+): PlannedHost[] {
   const host = (name: string, role: Role, n: number): PlannedHost => ({
     name,
     role,
@@ -89,7 +101,8 @@ export function parseProfileArgs(values: readonly string[]): { fallback: Profile
   let fallback: Profile = DEFAULT_PROFILE;
   const profiles: Record<string, Profile> = {};
   const check = (p: string): Profile => {
-    if (!(PROFILES as readonly string[]).includes(p)) throw new Error(`unknown profile "${p}": choose one of ${PROFILES.join(', ')}`);
+    if (!(PROFILES as readonly string[]).includes(p))
+      throw new Error(`unknown profile "${p}": choose one of ${PROFILES.join(', ')}`);
     return p as Profile;
   };
   for (const v of values) {

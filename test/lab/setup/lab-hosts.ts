@@ -167,7 +167,24 @@ async function descendantNamed(pid: number, comm: string, timeoutMs = 10_000): P
 
 /** Boots a systemd host in its namespace; returns the pid of its systemd (PID 1 inside). */
 async function bootSystemd(host: PlannedHost, log: number): Promise<number> {
-  const launcher = startDetached('sh', ['-c', SYSTEMD_LAUNCH, 'lab-launch', host.name, host.ns, 'sh', '-c', SYSTEMD_BOOT, 'lab-boot', LAB_DIR, host.name, host.address], log);
+  const launcher = startDetached(
+    'sh',
+    [
+      '-c',
+      SYSTEMD_LAUNCH,
+      'lab-launch',
+      host.name,
+      host.ns,
+      'sh',
+      '-c',
+      SYSTEMD_BOOT,
+      'lab-boot',
+      LAB_DIR,
+      host.name,
+      host.address,
+    ],
+    log,
+  );
   // unshare --fork: systemd is a descendant of the launcher, and its mount namespace is the host's.
   return descendantNamed(launcher, 'systemd');
 }
@@ -176,7 +193,11 @@ async function bootSystemd(host: PlannedHost, log: number): Promise<number> {
 export async function removeCgroups(host?: string): Promise<void> {
   for (const tree of CGROUP_TREES) {
     const dir = join(tree, CGROUP_DIR, ...(host ? [host] : []));
-    await run('sh', ['-c', 'd="$1"; [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; exit 0', 'rm', dir], { allowFail: true });
+    await run(
+      'sh',
+      ['-c', 'd="$1"; [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; exit 0', 'rm', dir],
+      { allowFail: true },
+    );
   }
 }
 
@@ -188,7 +209,10 @@ export async function removeCgroups(host?: string): Promise<void> {
 export async function rebootHost(host: LabHost): Promise<LabHost> {
   if (host.profile !== 'systemd') throw new Error(`${host.name} has no init system to boot: only systemd hosts reboot`);
   for (let i = 0; i < 50; i++) {
-    const pids = (await run('ip', ['netns', 'pids', host.ns], { allowFail: true })).stdout.split(/\s+/).filter(Boolean).map(Number);
+    const pids = (await run('ip', ['netns', 'pids', host.ns], { allowFail: true })).stdout
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
     if (pids.length === 0) break;
     for (const p of pids) {
       try {
@@ -226,10 +250,13 @@ export async function startHost(host: PlannedHost): Promise<LabHost> {
     pid = await bootSystemd(host, log);
   } else {
     const boot = ['tini', '-s', '-g', '--', 'sh', '-c', HOST_BOOT, 'lab-boot', LAB_DIR, host.name, host.address];
-    pid = startDetached('ip', ['netns', 'exec', host.ns, 'unshare', '--mount', '--uts', '--propagation', 'private', ...boot], log);
+    pid = startDetached(
+      'ip',
+      ['netns', 'exec', host.ns, 'unshare', '--mount', '--uts', '--propagation', 'private', ...boot],
+      log,
+    );
   }
   closeSync(log);
   await waitForSsh(host.address, host.profile === 'systemd' ? 60_000 : 15_000);
   return { ...host, sshdPid: pid };
 }
-

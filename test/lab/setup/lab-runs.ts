@@ -17,10 +17,21 @@ export interface Run {
 /** Runs jitsi-scale as a user would; with `json`, the NDJSON events too. */
 export function jitsiScale(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [CLI, ...args], { timeout: 180_000, maxBuffer: 64 * 1024 * 1024 }, (_err, stdout, stderr) => {
-      const events = args.includes('--json') ? stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent) : [];
-      resolve({ code: child.exitCode ?? -1, stdout: stdout + stderr, events });
-    });
+    const child = execFile(
+      process.execPath,
+      [CLI, ...args],
+      { timeout: 180_000, maxBuffer: 64 * 1024 * 1024 },
+      (_err, stdout, stderr) => {
+        const events = args.includes('--json')
+          ? stdout
+              .trim()
+              .split('\n')
+              .filter(Boolean)
+              .map((l) => JSON.parse(l) as RunEvent)
+          : [];
+        resolve({ code: child.exitCode ?? -1, stdout: stdout + stderr, events });
+      },
+    );
     child.stdin?.end();
   });
 }
@@ -53,7 +64,10 @@ export function inventory(lab: LabState, bridges: string[], extra: Record<string
 /** What a run did: its changes and its restarts (which --check lists in the restart step). */
 export const changed = (r: Run) =>
   r.events
-    .filter((e): e is Extract<RunEvent, { type: 'task:changed' | 'handler:run' }> => e.type === 'task:changed' || e.type === 'handler:run')
+    .filter(
+      (e): e is Extract<RunEvent, { type: 'task:changed' | 'handler:run' }> =>
+        e.type === 'task:changed' || e.type === 'handler:run',
+    )
     .map((e) => `${e.host} ${e.step}: ${e.description}`)
     .sort();
 export const planned = (r: Run) =>
@@ -66,8 +80,17 @@ export const planned = (r: Run) =>
 export async function touchedSince(lab: LabState, marker: string): Promise<string[]> {
   const out: string[] = [];
   for (const h of lab.hosts) {
-    const r = await inHost(h.sshdPid, 'find /etc /usr/share/jitsi-videobridge /var/backups -newer "$1" -type f 2>/dev/null; exit 0', [marker]);
-    out.push(...r.stdout.split('\n').filter(Boolean).map((f) => `${h.name}:${f}`));
+    const r = await inHost(
+      h.sshdPid,
+      'find /etc /usr/share/jitsi-videobridge /var/backups -newer "$1" -type f 2>/dev/null; exit 0',
+      [marker],
+    );
+    out.push(
+      ...r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((f) => `${h.name}:${f}`),
+    );
   }
   return out;
 }
@@ -78,4 +101,3 @@ export async function mark(lab: LabState, name: string): Promise<string> {
   await new Promise((r) => setTimeout(r, 1100)); // mtimes have one-second resolution on some filesystems
   return path;
 }
-

@@ -3,7 +3,23 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildStandinPackage, writeAptRepo } from '../standin-jvb/build-package.js';
 import { mapLimit } from '../../../src/engine/pool.js';
-import { BRIDGE_DEV, CLIENT_KEY, DEFAULT_PROFILE, DOMAIN, INVENTORY_FILE, KNOWN_HOSTS, LAB_DIR, MAX_BRIDGES, REPO_DIR, STATE_FILE, plannedHosts, type Era, type LabHost, type LabState, type Profile } from './lab-config.js';
+import {
+  BRIDGE_DEV,
+  CLIENT_KEY,
+  DEFAULT_PROFILE,
+  DOMAIN,
+  INVENTORY_FILE,
+  KNOWN_HOSTS,
+  LAB_DIR,
+  MAX_BRIDGES,
+  REPO_DIR,
+  STATE_FILE,
+  plannedHosts,
+  type Era,
+  type LabHost,
+  type LabState,
+  type Profile,
+} from './lab-config.js';
 import { createBridge, rebootHost, removeCgroups, startHost } from './lab-hosts.js';
 import { buildDebianMirror } from './debian-mirror.js';
 import { profileScript } from './profiles.js';
@@ -34,9 +50,11 @@ export class LabError extends Error {
 }
 
 function requireRoot(): void {
-  if (process.getuid?.() !== 0) throw new LabError('the lab needs root: it creates network namespaces, mounts and sshd processes (run it with sudo, or as root)');
+  if (process.getuid?.() !== 0)
+    throw new LabError(
+      'the lab needs root: it creates network namespaces, mounts and sshd processes (run it with sudo, or as root)',
+    );
 }
-
 
 export async function readState(): Promise<LabState | null> {
   try {
@@ -77,7 +95,12 @@ export function inventoryYaml(state: LabState): string {
     '      hosts:',
     `        meet: { ansible_host: ${meet.address} }`,
     '    jvb:',
-    ...(state.bastionOnly && bastion ? ['      # SSH to the bridges is allowed from the bastion only', `      vars: { ansible_ssh_common_args: "${common} -J root@${bastion.address}" }`] : []),
+    ...(state.bastionOnly && bastion
+      ? [
+          '      # SSH to the bridges is allowed from the bastion only',
+          `      vars: { ansible_ssh_common_args: "${common} -J root@${bastion.address}" }`,
+        ]
+      : []),
     '      hosts:',
     ...bridges.map((b) => `        ${b.name}: { ansible_host: ${b.address} }`),
     ...(outsider ? ['    outsider:', '      hosts:', `        outsider: { ansible_host: ${outsider.address} }`] : []),
@@ -110,23 +133,38 @@ export interface UpOptions {
 export async function labUp(opts: UpOptions): Promise<LabState> {
   const log = opts.log ?? (() => undefined);
   requireRoot();
-  if (!Number.isInteger(opts.bridges) || opts.bridges < 1 || opts.bridges > MAX_BRIDGES) throw new LabError(`--bridges takes a number from 1 to ${MAX_BRIDGES}`);
+  if (!Number.isInteger(opts.bridges) || opts.bridges < 1 || opts.bridges > MAX_BRIDGES)
+    throw new LabError(`--bridges takes a number from 1 to ${MAX_BRIDGES}`);
   const planned = plannedHosts(opts.bridges, opts.profile ?? DEFAULT_PROFILE, opts.profiles ?? {});
   const existing = await readState();
   if (existing) {
     const up = existing.hosts.every((h) => alive(h.sshdPid));
     const sameProfiles = planned.every((p) => existing.hosts.find((h) => h.name === p.name)?.profile === p.profile);
-    if (up && sameProfiles && existing.bridges === opts.bridges && existing.era === opts.era && !!existing.bastionOnly === !!opts.bastionOnly && !!existing.c2sLoopback === !!opts.c2sLoopback) {
+    if (
+      up &&
+      sameProfiles &&
+      existing.bridges === opts.bridges &&
+      existing.era === opts.era &&
+      !!existing.bastionOnly === !!opts.bastionOnly &&
+      !!existing.c2sLoopback === !!opts.c2sLoopback
+    ) {
       log(`the lab is already up (${existing.bridges} bridges, ${existing.era} era)`);
       return existing;
     }
-    log(up ? `a lab with ${existing.bridges} bridges (${existing.era}) is up: replacing it` : 'a stale lab was found: cleaning it up first');
+    log(
+      up
+        ? `a lab with ${existing.bridges} bridges (${existing.era}) is up: replacing it`
+        : 'a stale lab was found: cleaning it up first',
+    );
     await labDown(log);
   } else if ((await run('ip', ['netns', 'list'])).stdout.includes('jsl-')) {
     log('lab namespaces without a state file were found: cleaning them up first');
     await labDown(log);
   }
-  await ensureDebianPackages(planned.some((h) => h.profile === 'systemd') ? { ...LAB_NEEDS, '/lib/systemd/systemd': 'systemd' } : LAB_NEEDS, log);
+  await ensureDebianPackages(
+    planned.some((h) => h.profile === 'systemd') ? { ...LAB_NEEDS, '/lib/systemd/systemd': 'systemd' } : LAB_NEEDS,
+    log,
+  );
   await mkdir(LAB_DIR, { recursive: true });
   await writeFile(join(LAB_DIR, '.gitignore'), '*\n');
   await rm(CLIENT_KEY, { force: true });
@@ -158,14 +196,21 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     await preparePackageHost(h.sshdPid);
     if (h.role === 'meet' || h.role === 'jvb') {
       const r = await inHost(h.sshdPid, profileScript(h.profile), [], { allowFail: true });
-      if (r.code !== 0) throw new LabError(`making ${h.name} a ${h.profile} host failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' / ')}`);
+      if (r.code !== 0)
+        throw new LabError(
+          `making ${h.name} a ${h.profile} host failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' / ')}`,
+        );
     }
     if (h.role === 'meet') await provisionMeet(h.sshdPid, opts.era, opts.c2sLoopback);
   });
   hosts.sort((a, b) => planned.findIndex((p) => p.name === a.name) - planned.findIndex((p) => p.name === b.name));
   await save();
   await writeFile(INVENTORY_FILE, inventoryYaml(state));
-  const known = await Promise.all(hosts.map(async (h) => (await run('ssh-keyscan', ['-T', '5', '-t', 'ed25519', h.address], { allowFail: true })).stdout));
+  const known = await Promise.all(
+    hosts.map(
+      async (h) => (await run('ssh-keyscan', ['-T', '5', '-t', 'ed25519', h.address], { allowFail: true })).stdout,
+    ),
+  );
   await writeFile(KNOWN_HOSTS, known.join(''));
   await startMeet(hosts.find((h) => h.role === 'meet')!.address, deb);
   if (opts.bastionOnly) {
@@ -220,11 +265,22 @@ export interface LabStatus {
 
 export async function labStatus(): Promise<LabStatus> {
   const state = await readState();
-  const namespaces = (await run('ip', ['netns', 'list'], { allowFail: true })).stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith('jsl-'));
+  const namespaces = (await run('ip', ['netns', 'list'], { allowFail: true })).stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => n.startsWith('jsl-'));
   const bridge = (await run('ip', ['link', 'show', BRIDGE_DEV], { allowFail: true })).code === 0;
-  const hosts = (state?.hosts ?? []).map((h) => ({ name: h.name, address: h.address, profile: h.profile ?? '', sshd: alive(h.sshdPid) }));
+  const hosts = (state?.hosts ?? []).map((h) => ({
+    name: h.name,
+    address: h.address,
+    profile: h.profile ?? '',
+    sshd: alive(h.sshdPid),
+  }));
   const known = new Set((state?.hosts ?? []).map((h) => h.ns));
-  const leftovers = [...namespaces.filter((n) => !known.has(n)).map((n) => `namespace ${n}`), ...(bridge && !state ? [`link ${BRIDGE_DEV}`] : [])];
+  const leftovers = [
+    ...namespaces.filter((n) => !known.has(n)).map((n) => `namespace ${n}`),
+    ...(bridge && !state ? [`link ${BRIDGE_DEV}`] : []),
+  ];
   return { up: !!state && hosts.length > 0 && hosts.every((h) => h.sshd), state, hosts, leftovers };
 }
 

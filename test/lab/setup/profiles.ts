@@ -10,7 +10,8 @@ import type { Profile } from './lab-config.js';
 export const PROFILE_DOCS: Record<Profile, string> = {
   'debian-nft': 'Debian 12 as installed: nftables, no rules loaded, its service disabled',
   iptables: 'hand-made iptables rules kept by iptables-persistent',
-  'ubuntu-ufw': "ufw active with the Jitsi quick-start rules (22, 80, 443/tcp, 10000, 3478/udp, 5349/tcp) and a guide's public 5222/tcp",
+  'ubuntu-ufw':
+    "ufw active with the Jitsi quick-start rules (22, 80, 443/tcp, 10000, 3478/udp, 5349/tcp) and a guide's public 5222/tcp",
   'ufw-inactive': 'ufw installed and inactive, no nftables (an Ubuntu cloud image)',
   firewalld: 'firewalld running (its own dbus), http and https services in its default zone',
   bare: 'no firewall tool at all (a VPS behind its provider security group)',

@@ -120,7 +120,10 @@ apt-get update -q >/dev/null 2>&1 || apt-get update -q`,
     [DEBIAN_REPO_DIR],
     { allowFail: true },
   );
-  if (r.code !== 0) throw new Error(`apt-get update from the lab's repository failed on a host: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
+  if (r.code !== 0)
+    throw new Error(
+      `apt-get update from the lab's repository failed on a host: ${(r.stderr || r.stdout).trim().split('\n').pop()}`,
+    );
 }
 
 /**
@@ -130,6 +133,25 @@ apt-get update -q >/dev/null 2>&1 || apt-get update -q`,
  * machine's orphans.
  */
 export async function startMeet(address: string, deb: string): Promise<void> {
-  const r = await run('ssh', ['-i', CLIENT_KEY, '-o', `UserKnownHostsFile=${KNOWN_HOSTS}`, '-o', 'BatchMode=yes', `root@${address}`, 'sh', '-s', '--', deb], { input: START, allowFail: true });
-  if (r.code !== 0) throw new Error(`starting Prosody and the bridge on the lab's meet host failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
+  const r = await run(
+    'ssh',
+    [
+      '-i',
+      CLIENT_KEY,
+      '-o',
+      `UserKnownHostsFile=${KNOWN_HOSTS}`,
+      '-o',
+      'BatchMode=yes',
+      `root@${address}`,
+      'sh',
+      '-s',
+      '--',
+      deb,
+    ],
+    { input: START, allowFail: true },
+  );
+  if (r.code !== 0)
+    throw new Error(
+      `starting Prosody and the bridge on the lab's meet host failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`,
+    );
 }

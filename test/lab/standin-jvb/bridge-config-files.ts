@@ -48,7 +48,8 @@ const SYS_PROPS =
 
 /** /etc/jitsi/videobridge/config: only JAVA_SYS_PROPS now; the JVB_* variables in the old layout. */
 export function daemonConfig(legacy: boolean): string {
-  if (!legacy) return `# adds java system props that are passed to jvb (default are for home and logging config file)\n${SYS_PROPS}\n`;
+  if (!legacy)
+    return `# adds java system props that are passed to jvb (default are for home and logging config file)\n${SYS_PROPS}\n`;
   return [
     '# Jitsi Videobridge settings',
     '',
@@ -81,6 +82,11 @@ export function writeIfMissing(path: string, body: string): string {
 /** The era's bridge files, as shell that writes each one only when it is missing. */
 export function bridgeFilesScript(era: 'current' | 'legacy'): string {
   const dir = '/etc/jitsi/videobridge';
-  if (era === 'current') return writeIfMissing(`${dir}/jvb.conf`, jvbConf(true)) + writeIfMissing(`${dir}/config`, daemonConfig(false));
-  return writeIfMissing(`${dir}/sip-communicator.properties`, LEGACY_PROPERTIES) + writeIfMissing(`${dir}/jvb.conf`, jvbConf(false)) + writeIfMissing(`${dir}/config`, daemonConfig(true));
+  if (era === 'current')
+    return writeIfMissing(`${dir}/jvb.conf`, jvbConf(true)) + writeIfMissing(`${dir}/config`, daemonConfig(false));
+  return (
+    writeIfMissing(`${dir}/sip-communicator.properties`, LEGACY_PROPERTIES) +
+    writeIfMissing(`${dir}/jvb.conf`, jvbConf(false)) +
+    writeIfMissing(`${dir}/config`, daemonConfig(true))
+  );
 }

@@ -40,7 +40,12 @@ function build(id: string, source: string, get: (k: string) => string | undefine
   };
 }
 
-export function readShards(jvbConf: string | null, jvbConfPath: string, properties: string | null, propertiesPath: string): { shards: ShardConfig[]; notes: string[] } {
+export function readShards(
+  jvbConf: string | null,
+  jvbConfPath: string,
+  properties: string | null,
+  propertiesPath: string,
+): { shards: ShardConfig[]; notes: string[] } {
   const notes: string[] = [];
   const shards: ShardConfig[] = [];
   const legacy = new Map<string, Map<string, string>>();

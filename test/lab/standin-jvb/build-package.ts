@@ -154,7 +154,10 @@ export async function buildStandinPackage(era: Era, workDir: string, outDir: str
   );
   await put(join(root, 'etc/init.d/jitsi-videobridge2'), INIT_SCRIPT, 0o755);
   await put(join(root, 'lib/systemd/system/jitsi-videobridge2.service'), UNIT);
-  await put(join(root, 'usr/share/doc/jitsi-videobridge2/README.lab'), 'TEST STAND-IN built by the jitsi-scale lab. Not the Jitsi Videobridge.\n');
+  await put(
+    join(root, 'usr/share/doc/jitsi-videobridge2/README.lab'),
+    'TEST STAND-IN built by the jitsi-scale lab. Not the Jitsi Videobridge.\n',
+  );
   await put(
     join(root, 'DEBIAN/control'),
     [

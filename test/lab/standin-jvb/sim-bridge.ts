@@ -36,10 +36,16 @@ function configPath(): string {
   return m ? m[1]! : '/etc/jitsi/videobridge/jvb.conf';
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
+const esc = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
 
 /** Reads from a socket until `done` matches the text received so far. */
-function waitFor(sock: Socket | TLSSocket, state: { buf: string }, done: RegExp, timeoutMs = 10_000): Promise<RegExpExecArray> {
+function waitFor(
+  sock: Socket | TLSSocket,
+  state: { buf: string },
+  done: RegExp,
+  timeoutMs = 10_000,
+): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
     const check = (): boolean => {
       const m = done.exec(state.buf);
@@ -81,7 +87,9 @@ function waitFor(sock: Socket | TLSSocket, state: { buf: string }, done: RegExp,
 }
 
 function openStream(sock: Socket | TLSSocket, domain: string): void {
-  sock.write(`<?xml version='1.0'?><stream:stream to='${esc(domain)}' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`);
+  sock.write(
+    `<?xml version='1.0'?><stream:stream to='${esc(domain)}' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`,
+  );
 }
 
 interface Joined {
@@ -101,7 +109,11 @@ async function join(shard: ShardConfig): Promise<Joined> {
   plain.write("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
   await waitFor(plain, state, /<proceed[^>]*\/>/);
   const sock = await new Promise<TLSSocket>((resolve, reject) => {
-    const t = tlsConnect({ socket: plain, servername: shard.domain, rejectUnauthorized: !shard.disableCertificateVerification });
+    const t = tlsConnect({
+      socket: plain,
+      servername: shard.domain,
+      rejectUnauthorized: !shard.disableCertificateVerification,
+    });
     t.once('secureConnect', () => resolve(t));
     t.once('error', (e) => reject(new Error(`TLS: ${e.message}`)));
   });
@@ -111,7 +123,11 @@ async function join(shard: ShardConfig): Promise<Joined> {
   if (!/PLAIN/.test(features[1]!)) throw new Error('the server offers no PLAIN mechanism over TLS');
   const auth = Buffer.from(`\0${shard.username}\0${shard.password}`).toString('base64');
   sock.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${auth}</auth>`);
-  const result = await waitFor(sock, tls, /<success[^>]*\/>|<success[^>]*>[\s\S]*?<\/success>|<failure[^>]*>([\s\S]*?)<\/failure>/);
+  const result = await waitFor(
+    sock,
+    tls,
+    /<success[^>]*\/>|<success[^>]*>[\s\S]*?<\/success>|<failure[^>]*>([\s\S]*?)<\/failure>/,
+  );
   if (result[0].startsWith('<failure')) {
     const condition = /<([a-z-]+)\s*\/>/.exec(result[1] ?? '')?.[1] ?? 'failure';
     throw new Error(`Failed to login: ${condition}`);
@@ -124,7 +140,11 @@ async function join(shard: ShardConfig): Promise<Joined> {
   log('INFO', where, `Logged in as ${jid}`);
   const room = `${shard.mucJids.split(',')[0]!.trim()}/${shard.nickname}`;
   sock.write(`<presence to='${esc(room)}'><x xmlns='http://jabber.org/protocol/muc'/></presence>`);
-  const presence = await waitFor(sock, tls, /<presence[^>]*from=['"]([^'"]+)['"][^>]*>([\s\S]*?)<\/presence>|<presence[^>]*type=['"]error['"][\s\S]*?<\/presence>/);
+  const presence = await waitFor(
+    sock,
+    tls,
+    /<presence[^>]*from=['"]([^'"]+)['"][^>]*>([\s\S]*?)<\/presence>|<presence[^>]*type=['"]error['"][\s\S]*?<\/presence>/,
+  );
   if (/type=['"]error['"]/.test(presence[0])) {
     const condition = /<error[^>]*>\s*<([a-z-]+)/.exec(presence[0])?.[1] ?? 'error';
     throw new Error(`Failed to join the MUC ${room}: ${condition}`);
@@ -139,7 +159,8 @@ async function main(): Promise<void> {
   const { shards, notes } = readShards(readOrNull(jvbConfPath), jvbConfPath, readOrNull(propsPath), propsPath);
   log('INFO', 'Main', 'jitsi-scale lab TEST STAND-IN videobridge starting (not a real videobridge)');
   for (const n of notes) log('INFO', 'XmppClientConnectionConfig', n);
-  if (shards.length === 0) log('WARNING', 'XmppClientConnectionConfig', 'no usable xmpp-client config: the bridge will not join any brewery');
+  if (shards.length === 0)
+    log('WARNING', 'XmppClientConnectionConfig', 'no usable xmpp-client config: the bridge will not join any brewery');
   const joined = new Set<string>();
 
   const health = createServer((req, res) => {
@@ -151,7 +172,9 @@ async function main(): Promise<void> {
     }
     if (req.url === '/about/version') {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ name: 'JVB (jitsi-scale lab stand-in)', version: process.env.JVB_STANDIN_VERSION ?? 'lab' }));
+      res.end(
+        JSON.stringify({ name: 'JVB (jitsi-scale lab stand-in)', version: process.env.JVB_STANDIN_VERSION ?? 'lab' }),
+      );
       return;
     }
     res.writeHead(404).end();
@@ -171,7 +194,10 @@ async function main(): Promise<void> {
         });
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
-        const msg = err.code === 'ECONNREFUSED' ? `Failed to connect to ${shard.hostname}:${shard.port}: Connection refused` : err.message;
+        const msg =
+          err.code === 'ECONNREFUSED'
+            ? `Failed to connect to ${shard.hostname}:${shard.port}: Connection refused`
+            : err.message;
         log('SEVERE', where, msg);
         setTimeout(() => void loop(), RETRY_MS);
       }
