@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import type { Command } from './commands.js';
+import { closest } from './inventory/did-you-mean.js';
 
 export interface CliOptions {
   inventory: string;
@@ -19,34 +21,138 @@ export interface CliOptions {
 }
 
 export type Parsed =
-  { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: CliOptions } | { kind: 'error'; message: string };
+  | { kind: 'help'; text: string }
+  | { kind: 'version' }
+  | { kind: 'completion'; shell: 'bash' | 'zsh' }
+  | { kind: 'run'; command: Command; options: CliOptions }
+  | { kind: 'error'; message: string };
 
-export const HELP = `Usage: jitsi-scale [options]
+interface OptionDoc {
+  name: string;
+  short?: string;
+  /** The value's placeholder; absent for a flag. */
+  value?: string;
+  doc: string;
+  /** Only for commands that change hosts. */
+  changes?: boolean;
+  multiple?: boolean;
+}
 
-Turns one Jitsi Meet server and N videobridge hosts into a load-balanced shard, over SSH.
-On a terminal it guides you step by step: why, what changes on which host, then asks.
-With --yes it applies every step without asking (plain lines when not on a terminal).
+/** Every option of every command, in the order help lists them. */
+const OPTIONS: readonly OptionDoc[] = [
+  { name: 'inventory', short: 'i', value: 'FILE', doc: 'Ansible-style YAML inventory (default: ./inventory.yaml)' },
+  {
+    name: 'yes',
+    short: 'y',
+    doc: 'apply every step without asking (for automation and repeat runs)',
+    changes: true,
+  },
+  { name: 'check', doc: 'show what would change, change nothing (exit 0 when hosts answer)', changes: true },
+  { name: 'diff', doc: 'show file diffs in the plan', changes: true },
+  {
+    name: 'limit',
+    short: 'l',
+    value: 'HOSTS',
+    doc: 'act only on these hosts or groups (comma-separated)',
+    multiple: true,
+  },
+  { name: 'forks', short: 'f', value: 'N', doc: 'most hosts worked on at once (default: all)' },
+  { name: 'connect-timeout', value: 'S', doc: "seconds to wait for a host's SSH handshake (default: 10)" },
+  { name: 'keepalive', value: 'S', doc: 'seconds between keepalives; 3 unanswered fail the host (default: 5)' },
+  { name: 'known-hosts', value: 'FILE', doc: 'check and record host keys in FILE (default: ~/.ssh/known_hosts)' },
+  {
+    name: 'accept-new-host-keys',
+    doc: 'trust and record keys of hosts not yet known (never a changed key)',
+  },
+  { name: 'ssh-config', value: 'FILE', doc: 'ssh client config to read (default: ~/.ssh/config)' },
+  { name: 'json', doc: 'print events as NDJSON, one per line (read-only commands: one document)' },
+  { name: 'plain', doc: 'plain lines even on a terminal (no full-screen guide)', changes: true },
+  { name: 'verbose', short: 'v', doc: 'also print facts and command output' },
+  { name: 'help', short: 'h', doc: 'show this help' },
+];
 
-Options:
-  -i, --inventory FILE     Ansible-style YAML inventory (default: ./inventory.yaml)
-  -y, --yes                apply every step without asking (for automation and repeat runs)
-      --check              show what would change, change nothing (exit 0 when hosts answer)
-      --diff               show file diffs in the plan
-  -l, --limit HOSTS        act only on these hosts or groups (comma-separated)
-  -f, --forks N            most hosts worked on at once (default: all)
-      --connect-timeout S  seconds to wait for a host's SSH handshake (default: 10)
-      --keepalive S        seconds between keepalives; 3 unanswered fail the host (default: 5)
-      --known-hosts FILE   check and record host keys in FILE (default: ~/.ssh/known_hosts)
-      --accept-new-host-keys  trust and record keys of hosts not yet known (never a changed key)
-      --ssh-config FILE    ssh client config to read (default: ~/.ssh/config)
-      --json               print events as NDJSON, one per line
-      --plain              plain lines even on a terminal (no full-screen guide)
-  -v, --verbose            also print facts and command output
-  -h, --help               show this help
-  -V, --version            show the version
+const EXIT_CODES =
+  'Exit codes: 0 ok, 1 usage or inventory error, 2 a host failed, 3 a host was unreachable,\n130 interrupted.';
 
-Exit codes: 0 ok, 1 usage or inventory error, 2 a host failed, 3 a host was unreachable,
-130 interrupted.`;
+export const PROGRAM_COMMANDS = ['help', 'completion'] as const;
+
+function optionsOf(command: Command): OptionDoc[] {
+  return OPTIONS.filter((o) => !o.changes || !command.readOnly);
+}
+
+function optionLine(o: OptionDoc): string {
+  const flag = `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.value ? ` ${o.value}` : ''}`;
+  return `  ${flag.padEnd(24)} ${o.doc}`;
+}
+
+/** `jitsi-scale --help`: the commands and the options they share. */
+export function programHelp(commands: readonly Command[], defaultCommand: string): string {
+  const width = Math.max(...commands.map((c) => c.name.length), 10);
+  return [
+    'Usage: jitsi-scale [COMMAND] [options]',
+    '',
+    'Scales a Jitsi Meet shard over SSH: one meet server, N videobridge hosts, from an Ansible-style inventory.',
+    `Without a command it runs ${defaultCommand}.`,
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    `  ${'completion'.padEnd(width)}  print shell completion: jitsi-scale completion bash|zsh`,
+    `  ${'help'.padEnd(width)}  show help for a command: jitsi-scale help COMMAND`,
+    '',
+    'Options (jitsi-scale COMMAND --help shows those of a command):',
+    ...OPTIONS.filter((o) => o.name === 'inventory' || o.name === 'help').map(optionLine),
+    `  ${'-V, --version'.padEnd(24)} show the version`,
+    '',
+    EXIT_CODES,
+  ].join('\n');
+}
+
+function wrap(text: string, width: number, indent: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(indent + line);
+  return lines;
+}
+
+/** `jitsi-scale COMMAND --help`: what it does, its options, the inventory variables it reads. */
+export function commandHelp(command: Command): string {
+  const vars = Object.entries(command.variables);
+  const width = Math.max(...vars.map(([n]) => n.length), 10);
+  return [
+    `Usage: jitsi-scale ${command.name} [options]`,
+    '',
+    ...wrap(command.description, 100, ''),
+    '',
+    'Options:',
+    ...optionsOf(command).map(optionLine),
+    ...(vars.length
+      ? [
+          '',
+          "Inventory variables (besides Ansible's ansible_host, ansible_port, ansible_user, …):",
+          ...vars.map(([name, v]) => `  ${name.padEnd(width)}  ${variableDoc(v)}`),
+        ]
+      : []),
+    '',
+    EXIT_CODES,
+  ].join('\n');
+}
+
+/** A variable's doc with its type and declared default, as help and the README show it. */
+export function variableDoc(v: {
+  type: { kind: string; values?: readonly string[] };
+  doc: string;
+  default?: unknown;
+}): string {
+  const type = v.type.kind === 'enum' ? v.type.values!.join('|') : v.type.kind;
+  const dflt = v.default === undefined ? '' : `; default ${v.default === '' ? "''" : String(v.default)}`;
+  return `${v.doc} (${type}${dflt})`;
+}
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number | string {
   if (raw === undefined) return fallback;
@@ -54,71 +160,121 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
   return Number(raw);
 }
 
-/** Pure: argv (without node and script) → what to do. */
-export function parseCli(argv: string[]): Parsed {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        inventory: { type: 'string', short: 'i' },
-        yes: { type: 'boolean', short: 'y' },
-        check: { type: 'boolean' },
-        diff: { type: 'boolean' },
-        limit: { type: 'string', short: 'l', multiple: true },
-        forks: { type: 'string', short: 'f' },
-        'connect-timeout': { type: 'string' },
-        keepalive: { type: 'string' },
-        'known-hosts': { type: 'string' },
-        'accept-new-host-keys': { type: 'boolean' },
-        'ssh-config': { type: 'string' },
-        json: { type: 'boolean' },
-        plain: { type: 'boolean' },
-        verbose: { type: 'boolean', short: 'v' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'V' },
-      },
-    }));
-  } catch (e) {
-    return {
-      kind: 'error',
-      message: `${(e as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '')}; see jitsi-scale --help`,
-    };
+/** One sentence for a word that names no command, with the likeliest one. */
+function unknownCommand(word: string, commands: readonly Command[]): string {
+  const names = [...commands.map((c) => c.name), ...PROGRAM_COMMANDS];
+  const guess = closest(word, names, 3);
+  return `unknown command "${word}"${guess ? `; did you mean "${guess}"?` : ''} (see jitsi-scale --help)`;
+}
+
+/** node:util's parseArgs message, made one sentence with a "did you mean" among the command's options. */
+function optionError(e: Error, command: Command): string {
+  const first = e.message.split('\n')[0]!;
+  const unknown = /Unknown option '(-{1,2})([^']+)'/.exec(first);
+  if (unknown) {
+    const names = optionsOf(command).map((o) => o.name);
+    const other = OPTIONS.some((o) => o.name === unknown[2] || o.short === unknown[2]);
+    const guess = unknown[1] === '--' && !other ? closest(unknown[2]!, names, 3) : undefined;
+    return (
+      `unknown option ${unknown[1]}${unknown[2]}` +
+      (guess ? `; did you mean --${guess}?` : other ? ` for ${command.name}, which changes nothing` : '') +
+      ` (see jitsi-scale ${command.name} --help)`
+    );
   }
-  if (values.help) return { kind: 'help' };
-  if (values.version) return { kind: 'version' };
-  const forks = positiveInt('--forks', values.forks, Number.POSITIVE_INFINITY);
+  const positional = /Unexpected argument '([^']+)'/.exec(first);
+  if (positional) return `unexpected argument "${positional[1]}" (see jitsi-scale ${command.name} --help)`;
+  return `${first}; see jitsi-scale ${command.name} --help`;
+}
+
+/** Pure: argv (without node and script) → what to do. */
+export function parseCli(argv: string[], commands: readonly Command[], defaultCommand: string): Parsed {
+  const [first, ...rest] = argv;
+  if (first === '--version' || first === '-V') return { kind: 'version' };
+  if (first === 'help') {
+    if (rest.length === 0) return { kind: 'help', text: programHelp(commands, defaultCommand) };
+    const c = commands.find((x) => x.name === rest[0]);
+    return c ? { kind: 'help', text: commandHelp(c) } : { kind: 'error', message: unknownCommand(rest[0]!, commands) };
+  }
+  if (first === 'completion') {
+    if (rest[0] === 'bash' || rest[0] === 'zsh') return { kind: 'completion', shell: rest[0] };
+    return { kind: 'error', message: 'completion takes the shell: jitsi-scale completion bash (or zsh)' };
+  }
+  const named = first !== undefined && !first.startsWith('-');
+  const command = named ? commands.find((c) => c.name === first) : commands.find((c) => c.name === defaultCommand)!;
+  if (!command) return { kind: 'error', message: unknownCommand(first!, commands) };
+  const args = named ? rest : argv;
+  if (!named && (args.includes('--help') || args.includes('-h'))) {
+    return { kind: 'help', text: programHelp(commands, defaultCommand) };
+  }
+  return parseCommand(command, args);
+}
+
+function parseCommand(command: Command, args: string[]): Parsed {
+  const spec = Object.fromEntries(
+    optionsOf(command).map((o) => [
+      o.name,
+      {
+        type: o.value ? ('string' as const) : ('boolean' as const),
+        ...(o.short ? { short: o.short } : {}),
+        ...(o.multiple ? { multiple: true } : {}),
+      },
+    ]),
+  );
+  let values: Record<string, string | boolean | string[] | undefined>;
+  try {
+    values = parseArgs({ args, strict: true, allowPositionals: false, options: spec }).values as typeof values;
+  } catch (e) {
+    return { kind: 'error', message: optionError(e as Error, command) };
+  }
+  if (values.help) return { kind: 'help', text: commandHelp(command) };
+  return toOptions(command, values);
+}
+
+function toOptions(command: Command, values: Record<string, string | boolean | string[] | undefined>): Parsed {
+  const str = (k: string) => values[k] as string | undefined;
+  const flag = (k: string) => (values[k] as boolean | undefined) ?? false;
+  const forks = positiveInt('--forks', str('forks'), Number.POSITIVE_INFINITY);
   if (typeof forks === 'string') return { kind: 'error', message: forks };
-  const timeout = positiveInt('--connect-timeout', values['connect-timeout'], 10);
+  const timeout = positiveInt('--connect-timeout', str('connect-timeout'), 10);
   if (typeof timeout === 'string') return { kind: 'error', message: timeout };
-  const keepalive = positiveInt('--keepalive', values.keepalive, 5);
+  const keepalive = positiveInt('--keepalive', str('keepalive'), 5);
   if (typeof keepalive === 'string') return { kind: 'error', message: keepalive };
-  if (values.plain && !values.yes && !values.check && !values.json)
+  if (flag('plain') && !flag('yes') && !flag('check') && !flag('json'))
     return { kind: 'error', message: '--plain never asks: add --yes to apply, or --check to only see the plan' };
-  if (values.yes && values.check)
+  if (flag('yes') && flag('check'))
     return { kind: 'error', message: '--yes and --check contradict each other: --check changes nothing; pick one' };
   return {
     kind: 'run',
+    command,
     options: {
-      inventory: values.inventory ?? 'inventory.yaml',
-      yes: values.yes ?? false,
-      check: values.check ?? false,
-      diff: values.diff ?? false,
-      limit: (values.limit ?? [])
+      inventory: str('inventory') ?? 'inventory.yaml',
+      yes: flag('yes'),
+      check: flag('check'),
+      diff: flag('diff'),
+      limit: ((values.limit as string[] | undefined) ?? [])
         .flatMap((l) => l.split(','))
         .map((l) => l.trim())
         .filter(Boolean),
       forks,
-      json: values.json ?? false,
-      plain: values.plain ?? false,
-      verbose: values.verbose ?? false,
+      json: flag('json'),
+      plain: flag('plain'),
+      verbose: flag('verbose'),
       connectTimeoutMs: timeout * 1000,
       keepaliveMs: keepalive * 1000,
-      ...(values['known-hosts'] ? { knownHosts: values['known-hosts'] } : {}),
-      acceptNewHostKeys: values['accept-new-host-keys'] ?? false,
-      ...(values['ssh-config'] ? { sshConfig: values['ssh-config'] } : {}),
+      ...(str('known-hosts') ? { knownHosts: str('known-hosts') } : {}),
+      acceptNewHostKeys: flag('accept-new-host-keys'),
+      ...(str('ssh-config') ? { sshConfig: str('ssh-config') } : {}),
     },
   };
 }
+
+/** The options a command takes, for shell completion. */
+export function completionWords(command: Command): string[] {
+  return optionsOf(command).flatMap((o) => [`--${o.name}`, ...(o.short ? [`-${o.short}`] : [])]);
+}
+
+/** Options that take a file, for shell completion. */
+export const FILE_OPTIONS = OPTIONS.filter((o) => o.value === 'FILE').flatMap((o) => [
+  `--${o.name}`,
+  ...(o.short ? [`-${o.short}`] : []),
+]);

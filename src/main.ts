@@ -1,24 +1,50 @@
+import { writeFileSync } from 'node:fs';
+import { COMMANDS, DEFAULT_COMMAND, VARIABLE_FAMILIES } from '../playbooks/index.js';
 import type { CliOptions } from './cli-options.js';
+import type { Command } from './commands.js';
+import type { EventSink } from './engine/events.js';
 import { EXIT } from './engine/exit-codes.js';
-import { hostOpener, newRunId, type OpenerPrompts } from './engine/open-host.js';
+import type { FrontEnd } from './engine/front-end.js';
+import { hostOpener, newRunId } from './engine/open-host.js';
+import type { Playbook } from './engine/playbook.js';
 import { Redactor } from './engine/redactor.js';
 import { UsageError, resolveLimit } from './engine/resolve-limit.js';
-import { runPlaybook, type RunOptions, type RunResult } from './engine/run-playbook.js';
-import type { EventSink } from './engine/events.js';
-import { BACKUP_ROOT } from './transport/shell-host.js';
-import { setExecTrace, type ExecTraceEntry } from './transport/exec-trace.js';
-import { writeFileSync } from 'node:fs';
+import { runPlaybook, type RunResult } from './engine/run-playbook.js';
 import { loadInventory } from './inventory/load-inventory.js';
-import { InventoryError, type Inventory } from './inventory/types.js';
-import { jitsiLoadBalancing } from '../playbooks/jitsi-load-balancing/index.js';
+import { InventoryError, type Inventory, type InventorySchema } from './inventory/types.js';
+import { setExecTrace, type ExecTraceEntry } from './transport/exec-trace.js';
+import { BACKUP_ROOT } from './transport/shell-host.js';
 import { jsonReporter } from './ui/reporters/json-reporter.js';
 import { plainReporter } from './ui/reporters/plain-reporter.js';
+import { reportReporter } from './ui/reporters/report-reporter.js';
 
-/** What the front end adds to a run: where events go, and the questions when it asks them. */
-export type FrontEnd = { sink: EventSink; prompts?: OpenerPrompts } & Pick<RunOptions, 'decide' | 'ready'>;
+type FrontEndKind = 'guided' | 'plain' | 'json' | 'report' | 'json-report' | 'no-terminal';
+
+const err = (line: string): void => {
+  process.stderr.write(`jitsi-scale: ${line}\n`);
+};
+
+/**
+ * What an inventory must hold for this playbook. Every command reads the same inventory file, so a
+ * variable any command reads is known to all of them (it is not a typo for `facts`).
+ */
+export function inventorySchema(playbook: Playbook<unknown>): InventorySchema {
+  const variables = Object.assign(
+    {},
+    ...COMMANDS.map((c) => c.variables),
+    playbook.variables,
+  ) as InventorySchema['variables'];
+  return {
+    roles: playbook.roles,
+    variables,
+    families: VARIABLE_FAMILIES,
+    ...(playbook.checkInventory ? { check: playbook.checkInventory } : {}),
+  };
+}
 
 /** How this run talks to the user: the guided screen on a terminal, else plain lines or NDJSON. */
-export function frontEndFor(options: CliOptions, tty: boolean): 'guided' | 'plain' | 'json' | 'no-terminal' {
+export function frontEndFor(options: CliOptions, tty: boolean, readOnly = false): FrontEndKind {
+  if (readOnly) return options.json ? 'json-report' : 'report';
   if (options.json) return 'json';
   const asks = !options.yes && !options.check;
   if (!tty) return asks ? 'no-terminal' : 'plain';
@@ -26,61 +52,116 @@ export function frontEndFor(options: CliOptions, tty: boolean): 'guided' | 'plai
 }
 
 /** The command that runs this again, for advice on screen. */
-function rerunCommand(options: CliOptions): string {
+function rerunCommand(command: Command, options: CliOptions): string {
+  const name = command.name === DEFAULT_COMMAND ? '' : ` ${command.name}`;
   const inv = options.inventory === 'inventory.yaml' ? '' : ` -i ${options.inventory}`;
-  return `jitsi-scale${inv}${options.yes ? ' --yes' : ''}`;
+  return `jitsi-scale${name}${inv}${options.yes ? ' --yes' : ''}`;
 }
 
-/** One run from parsed options; returns the exit code. Errors a user can cause end in one line. */
-export async function main(options: CliOptions): Promise<number> {
-  const err = (line: string) => process.stderr.write(`jitsi-scale: ${line}\n`);
-  let inventory: Inventory;
+/** The inventory, and a --limit that names hosts in it; null after saying what is wrong. */
+async function readInventory(playbook: Playbook<unknown>, options: CliOptions): Promise<Inventory | null> {
   try {
-    inventory = await loadInventory(options.inventory);
-  } catch (e) {
-    if (e instanceof InventoryError) {
-      process.stderr.write(`${e.message}\n`);
-      return EXIT.usage;
-    }
-    throw e;
-  }
-
-  try {
+    const inventory = await loadInventory(options.inventory, inventorySchema(playbook));
     resolveLimit(inventory, options.limit); // a bad --limit is a usage error before any screen opens
+    return inventory;
   } catch (e) {
-    if (e instanceof UsageError) {
-      err(e.message);
-      return EXIT.usage;
-    }
-    throw e;
+    if (e instanceof InventoryError) process.stderr.write(`${e.message}\n`);
+    else if (e instanceof UsageError) err(e.message);
+    else throw e;
+    return null;
   }
-  // Under CI (CI or CONTINUOUS_INTEGRATION set, as Ink reads them) a terminal UI draws only its
-  // last frame, so a CI job with a terminal is treated as one without.
+}
+
+/** For profiling: JITSI_SCALE_TRACE=FILE records every command sent to a host (NDJSON). */
+function traceCommands(): void {
+  const traceFile = process.env.JITSI_SCALE_TRACE;
+  if (!traceFile) return;
+  const trace: ExecTraceEntry[] = [];
+  setExecTrace((e) => trace.push(e));
+  process.once('exit', () => writeFileSync(traceFile, trace.map((e) => JSON.stringify(e)).join('\n') + '\n'));
+}
+
+/** Under CI (CI or CONTINUOUS_INTEGRATION set, as Ink reads them) a terminal UI draws only its last frame. */
+function onTerminal(): boolean {
   const ci = ['CI', 'CONTINUOUS_INTEGRATION'].some(
     (k) => k in process.env && process.env[k] !== '0' && process.env[k] !== 'false',
   );
-  const frontEnd = frontEndFor(options, !!(process.stdin.isTTY && process.stdout.isTTY) && !ci);
+  return !!(process.stdin.isTTY && process.stdout.isTTY) && !ci;
+}
+
+/** One run of a command from parsed options; returns the exit code. Errors a user can cause end in one line. */
+export async function main(command: Command, options: CliOptions): Promise<number> {
+  const playbook = await command.load();
+  const inventory = await readInventory(playbook, options);
+  if (!inventory) return EXIT.usage;
+  const frontEnd = frontEndFor(options, onTerminal(), command.readOnly);
   if (frontEnd === 'no-terminal') {
     err(`no terminal to ask on: add --yes to apply every step without questions, or --check to only see the plan`);
     return EXIT.usage;
   }
-
-  // For profiling: JITSI_SCALE_TRACE=FILE records every command sent to a host (NDJSON).
-  const traceFile = process.env.JITSI_SCALE_TRACE;
-  const trace: ExecTraceEntry[] = [];
-  if (traceFile) {
-    setExecTrace((e) => trace.push(e));
-    process.once('exit', () => writeFileSync(traceFile, trace.map((e) => JSON.stringify(e)).join('\n') + '\n'));
+  traceCommands();
+  const abort = new AbortController();
+  const run = runner(inventory, playbook, options, abort, rerunCommand(command, options));
+  try {
+    if (frontEnd === 'guided') {
+      // Loaded only here: plain and JSON runs (and --help) never pay for React and Ink.
+      const { runGuided } = await import('./ui/guided/run-guided.js');
+      return await runGuided({
+        inventoryPath: options.inventory,
+        rerun: rerunCommand(command, options),
+        showDiffs: options.diff,
+        ask: !options.yes && !options.check,
+        abort,
+        run,
+      });
+    }
+    return await runPlain(run, sinkFor(frontEnd, options), abort);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err(e.message);
+    return EXIT.usage;
   }
+}
 
+function sinkFor(frontEnd: FrontEndKind, options: CliOptions): EventSink {
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  if (frontEnd === 'json') return jsonReporter(out);
+  if (frontEnd === 'report' || frontEnd === 'json-report') {
+    return reportReporter({ write: out, warn: err, json: frontEnd === 'json-report' });
+  }
+  return plainReporter({ write: out, diff: options.diff, verbose: options.verbose });
+}
+
+/** A run without the full screen: Ctrl-C stops after the change under way, twice quits at once. */
+async function runPlain(run: (fe: FrontEnd) => Promise<RunResult>, sink: EventSink, abort: AbortController) {
+  let interrupts = 0;
+  const onSigint = () => {
+    if (++interrupts > 1) process.exit(EXIT.interrupted);
+    err('interrupted: finishing the change under way, then stopping (Ctrl-C again to quit at once)');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return (await run({ sink })).exitCode;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** The run with everything but the front end decided: the front end brings its sink and questions. */
+function runner(
+  inventory: Inventory,
+  playbook: Playbook<unknown>,
+  options: CliOptions,
+  abort: AbortController,
+  rerun: string,
+): (fe: FrontEnd) => Promise<RunResult> {
   const secrets = new Redactor();
   const runId = newRunId();
-  const abort = new AbortController();
-  const run = (fe: FrontEnd): Promise<RunResult> => {
-    const { sink, prompts, ...questions } = fe;
-    return runPlaybook(
+  return ({ sink, prompts, ...questions }) =>
+    runPlaybook(
       inventory,
-      jitsiLoadBalancing,
+      playbook,
       {
         mode: options.check ? 'check' : 'apply',
         runId,
@@ -99,47 +180,9 @@ export async function main(options: CliOptions): Promise<number> {
         limit: options.limit,
         signal: abort.signal,
         secrets,
+        rerun,
         ...questions,
       },
       sink,
     );
-  };
-
-  try {
-    if (frontEnd === 'guided') {
-      // Loaded only here: plain and JSON runs (and --help) never pay for React and Ink.
-      const { runGuided } = await import('./ui/guided/run-guided.js');
-      return await runGuided({
-        inventoryPath: options.inventory,
-        rerun: rerunCommand(options),
-        showDiffs: options.diff,
-        ask: !options.yes && !options.check,
-        abort,
-        run,
-      });
-    }
-    const out = (line: string) => process.stdout.write(`${line}\n`);
-    let interrupts = 0;
-    const onSigint = () => {
-      if (++interrupts > 1) process.exit(EXIT.interrupted);
-      err('interrupted: finishing the change under way, then stopping (Ctrl-C again to quit at once)');
-      abort.abort();
-    };
-    process.on('SIGINT', onSigint);
-    try {
-      const sink =
-        frontEnd === 'json'
-          ? jsonReporter(out)
-          : plainReporter({ write: out, diff: options.diff, verbose: options.verbose });
-      return (await run({ sink })).exitCode;
-    } finally {
-      process.off('SIGINT', onSigint);
-    }
-  } catch (e) {
-    if (e instanceof UsageError) {
-      err(e.message);
-      return EXIT.usage;
-    }
-    throw e;
-  }
 }

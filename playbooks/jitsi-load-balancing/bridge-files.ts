@@ -128,3 +128,12 @@ export function disableLegacyShards(text: string | null): string {
   for (const e of parseProperties(text ?? '')) if (e.key.startsWith(LEGACY_PREFIX)) keys[e.key] = null;
   return setProperties(text, keys);
 }
+
+/**
+ * Where a bridge's shard settings go: the layout it has (after the package is installed), or for a
+ * bridge not installed yet, the layout its package version writes, which is the meet host's.
+ */
+export function targetLayout(layout: Layout, meetLayout: Layout): 'current' | 'legacy' | 'both' {
+  if (layout === 'none') return meetLayout === 'legacy' || meetLayout === 'both' ? 'legacy' : 'current';
+  return layout;
+}

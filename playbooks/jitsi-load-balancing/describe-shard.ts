@@ -1,4 +1,4 @@
-import type { Finding } from '../../src/engine/types.js';
+import type { Finding } from '../../src/engine/playbook.js';
 import { layoutOf, type Layout } from './bridge-files.js';
 import type { ShardFacts } from './discover.js';
 
@@ -11,7 +11,7 @@ const ERA: Record<Layout, string> = {
 
 /** Pure: what discovery found, in sentences for the start screen and the logs. Never the secret. */
 export function describeShard(s: ShardFacts): Finding[] {
-  const meet = s.meet.name;
+  const meet = s.meetName;
   const findings: Finding[] = [
     { text: `domain ${s.domain}; brewery ${s.breweryJid}; bridges log in on ${s.meetAddress}:${s.c2sPort}` },
     {

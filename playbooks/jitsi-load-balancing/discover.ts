@@ -1,5 +1,6 @@
-import type { DiscoveryContext } from '../../src/engine/types.js';
-import { PlaybookRefusal } from '../../src/engine/types.js';
+import { jitsi, bridgesOf, meetOf, privateAddress } from './settings.js';
+import type { DiscoveryContext } from '../../src/engine/playbook.js';
+import { PlaybookRefusal } from '../../src/engine/playbook.js';
 import type { HostSpec } from '../../src/inventory/types.js';
 import { getHocon } from '../../src/modules/hocon/set-hocon.js';
 import { mapLimit } from '../../src/engine/pool.js';
@@ -39,6 +40,8 @@ export interface ShardFacts {
   breweryJid: string;
   prosody: ProsodyGlobals;
   c2sPort: number;
+  /** The meet host's inventory name. */
+  meetName: string;
   /** The address the bridges reach the meet host on. */
   meetAddress: string;
   /** The bridges' XMPP password (registered as a secret), and where it was found. */
@@ -54,8 +57,6 @@ export interface ShardFacts {
   jicofoInstalled: boolean;
   bridges: Record<string, BridgeFacts>;
   nicknames: Record<string, string>;
-  /** The meet host's connection, for the verification's view from Prosody. */
-  meet: Host;
 }
 
 /** The site configs Prosody includes from conf.d, path → text. */
@@ -91,7 +92,7 @@ export function secretFor(spec: HostSpec, shard: ShardFacts): string {
 }
 
 export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> {
-  const meetSpec = ctx.inventory.meet;
+  const meetSpec = meetOf(ctx.inventory);
   const meetEntry = ctx.hosts.get(meetSpec.name);
   if (!meetEntry) throw new PlaybookRefusal(meetSpec.name, `the meet host ${meetSpec.name} could not be read`);
   const meet = meetEntry.host;
@@ -109,7 +110,7 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
       `${name} is not a Jitsi Meet server: ${PROSODY_MAIN} is missing (is prosody installed?)`,
     );
 
-  const wanted = meetSpec.jitsi.domain;
+  const wanted = jitsi(meetSpec).domain;
   let domain: string | undefined;
   let siteConfig: string | undefined;
   for (const [path, text] of sites) {
@@ -128,7 +129,7 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
   }
 
   const jicofo = main.get(JICOFO_CONF) ?? null;
-  let brewery = meetSpec.jitsi.breweryJid;
+  let brewery = jitsi(meetSpec).breweryJid;
   if (!brewery && jicofo) {
     try {
       brewery = getHocon(jicofo, ['jicofo', 'bridge', 'brewery-jid']);
@@ -192,7 +193,7 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
       );
   }
 
-  const needCert = ctx.inventory.bridges.some((b) => b.jitsi.verifyCertificate);
+  const needCert = bridgesOf(ctx.inventory).some((b) => jitsi(b).verifyCertificate);
   let certificate: string | undefined;
   if (needCert) {
     const site = sites.get(siteConfig)!;
@@ -209,7 +210,7 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
   // Each bridge: what it runs today (files, package, launcher).
   const bridges: Record<string, BridgeFacts> = {};
   await mapLimit(
-    ctx.inventory.bridges.filter((b) => ctx.hosts.has(b.name)),
+    bridgesOf(ctx.inventory).filter((b) => ctx.hosts.has(b.name)),
     Number.POSITIVE_INFINITY,
     async (spec) => {
       const { host, facts } = ctx.hosts.get(spec.name)!;
@@ -235,11 +236,11 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
 
   const meetShard = effectiveShard(meetFiles);
   const nick = assignNicknames(
-    ctx.inventory.bridges.map((b) => {
+    bridgesOf(ctx.inventory).map((b) => {
       const existing = bridges[b.name] ? effectiveShard(bridges[b.name]!.files)?.values.MUC_NICKNAME : undefined;
       return {
         bridge: b.name,
-        ...(b.jitsi.nickname ? { wanted: b.jitsi.nickname } : {}),
+        ...(jitsi(b).nickname ? { wanted: jitsi(b).nickname } : {}),
         ...(existing ? { existing } : {}),
       };
     }),
@@ -254,7 +255,8 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
     breweryJid: brewery ?? `JvbBrewery@internal.auth.${domain}`,
     prosody,
     c2sPort: c2sPort(prosody),
-    meetAddress: meetSpec.jitsi.privateAddress,
+    meetName: meetSpec.name,
+    meetAddress: privateAddress(meetSpec, meetEntry),
     secret: chosen.value,
     secretSource: chosen.source,
     secretChecked: checked,
@@ -265,6 +267,5 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
     jicofoInstalled: !!meetEntry.facts.packages.jicofo,
     bridges,
     nicknames: Object.fromEntries(nick.nicknames),
-    meet,
   };
 }

@@ -1,25 +1,36 @@
-import type { Playbook } from '../../src/engine/types.js';
+import type { Playbook } from '../../src/engine/playbook.js';
 import { restartHandler } from '../../src/modules/service/service.js';
 import { JVB_CONF, LAUNCHER, OLD_LAUNCHER, SIP_PROPERTIES } from './bridge-files.js';
 import { describeShard } from './describe-shard.js';
 import { DEBCONF_PASSWORDS, JICOFO_CONF, PROSODY_MAIN, discoverShard, type ShardFacts } from './discover.js';
+import { SHARD_PACKAGES } from './packages.js';
+import { SHARD_ROLES, checkShardInventory } from './settings.js';
 import { bindProsody } from './steps/bind-prosody.js';
 import { bridgeConfig } from './steps/bridge-config.js';
 import { firewall, firewallFiles } from './steps/firewall.js';
 import { APT_SOURCE_FILE, installBridge } from './steps/install-bridge.js';
 import { patchJvbSh } from './steps/patch-jvb-sh.js';
 import { verify } from './steps/verify.js';
+import { JITSI_VARIABLES } from './variables.js';
 
 /** The Jitsi Meet load-balancing recipe, step by step, for servers of both config eras. */
 export const jitsiLoadBalancing: Playbook<ShardFacts> = {
-  name: 'jitsi-load-balancing',
+  name: 'setup',
+  roles: SHARD_ROLES,
+  variables: JITSI_VARIABLES,
+  checkInventory: checkShardInventory,
+  watchPackages: SHARD_PACKAGES,
   discover: discoverShard,
   describe: describeShard,
   steps: [bindProsody, firewall, installBridge, bridgeConfig, patchJvbSh, verify],
-  handlers: {
-    'restart prosody': restartHandler('prosody'),
-    'restart jitsi-videobridge2': restartHandler('jitsi-videobridge2'),
-  },
+  handlers: [
+    // Nothing has to happen before Prosody's restart, so it may start while the bridges are set up.
+    { name: 'restart prosody', mayStartEarly: true, ...restartHandler('prosody') },
+    { name: 'restart jitsi-videobridge2', ...restartHandler('jitsi-videobridge2') },
+  ],
+  closing: ({ proved, rerun }) =>
+    `The shard is ready${proved ? `: ${proved} bridge${proved === 1 ? '' : 's'} proved in the brewery` : ''}. ` +
+    `To grow it, add bridges to the inventory and run ${rerun} again.`,
   // Read with the facts: discovery and the steps' plans then cost no round trip of their own.
   prefetch: (spec) =>
     spec.role === 'meet'

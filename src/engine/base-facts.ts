@@ -18,24 +18,10 @@ export interface BaseFacts {
   firewall: FirewallKind;
   /** ufw's state: an installed but inactive ufw rules out iptables-persistent (it Breaks ufw). */
   ufw: 'active' | 'inactive' | 'absent';
-  /** Installed package versions this tool cares about (absent: not installed). */
+  /** Installed versions of the packages the playbook watches (absent: not installed). */
   packages: Record<string, string>;
   user: string;
 }
-
-export const WATCHED_PACKAGES = [
-  'prosody',
-  'jicofo',
-  'jitsi-meet',
-  'jitsi-meet-prosody',
-  'jitsi-videobridge2',
-  'ufw',
-  'firewalld',
-  'nftables',
-  'iptables',
-  'iptables-persistent',
-  'netfilter-persistent',
-];
 
 /*
  * Sections are separated by marker lines so that one script answers everything; each probe is
@@ -95,9 +81,10 @@ export function parseBaseFacts(text: string): BaseFacts {
 /** The host's facts, and the files asked for (null: missing; false: not a regular file), in one round trip. */
 export async function gatherBaseFacts(
   host: Host,
+  packages: readonly string[],
   files: readonly string[] = [],
 ): Promise<{ facts: BaseFacts; files: Map<string, ReadAnswer> }> {
-  const r = await host.exec(shScript(FACTS_SCRIPT, WATCHED_PACKAGES.join(' '), ...files), { readOnly: true });
+  const r = await host.exec(shScript(FACTS_SCRIPT, packages.join(' '), ...files), { readOnly: true });
   const read = r.stdout.includes('@@end') ? parseReadMany(files, splitSections(r.stdout).get('files') ?? []) : null;
   if (!read) {
     throw new HostError(host.name, `cannot read the host's facts: ${whyFailed(r)}`);

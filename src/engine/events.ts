@@ -1,5 +1,5 @@
 import type { OutputStream } from '../transport/host.js';
-import type { Finding, HostStatus } from './types.js';
+import type { Finding, HostStatus, Report } from './playbook.js';
 
 /**
  * The engine's only output. Front ends (Ink UI, plain lines, NDJSON) render these; every string in
@@ -11,6 +11,8 @@ export type RunEvent =
       runId: string;
       mode: 'apply' | 'check';
       playbook: string;
+      /** The playbook's roles and what their hosts are called on screen. */
+      roles: { name: string; label: readonly [string, string] }[];
       hosts: { name: string; role: string; address: string }[];
       steps: { id: string; title: string; why: string; kind: 'change' | 'check' }[];
     }
@@ -27,6 +29,7 @@ export type RunEvent =
       packages: Record<string, string>;
     }
   | { type: 'run:discovered'; findings: Finding[] }
+  | { type: 'run:report'; report: Report }
   | { type: 'run:refused'; host: string | null; reason: string }
   | { type: 'step:start'; step: string; title: string; why: string; hosts: string[] }
   | {
@@ -44,7 +47,15 @@ export type RunEvent =
   | { type: 'handler:run'; step: string; host: string; handler: string; description: string }
   | { type: 'step:host-result'; step: string; host: string; status: HostStatus; changed: number; error?: string }
   | { type: 'step:done'; step: string; counts: Record<HostStatus, number> }
-  | { type: 'run:done'; exitCode: number; aborted: boolean; hosts: HostSummary[]; backupDir: string };
+  | {
+      type: 'run:done';
+      exitCode: number;
+      aborted: boolean;
+      hosts: HostSummary[];
+      backupDir: string;
+      /** The playbook's closing advice, for a run that went well. */
+      advice?: string;
+    };
 
 export type Decision = 'apply' | 'skip' | 'quit';
 

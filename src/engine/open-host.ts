@@ -1,5 +1,4 @@
 import { readFile, readdir } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { HostSpec } from '../inventory/types.js';
@@ -33,7 +32,13 @@ export interface ConnectOptions {
   secret?: (value: string) => void;
 }
 
-export type OpenHost = (spec: HostSpec) => Promise<Host>;
+/** A connected host, and the address the connection reached (an IP where a name or ssh alias resolved to one). */
+export interface OpenedHost {
+  host: Host;
+  address: string;
+}
+
+export type OpenHost = (spec: HostSpec) => Promise<OpenedHost>;
 
 /** The ssh config with its Includes (relative to ~/.ssh, globs of one folder level). */
 async function loadSshConfig(file: string): Promise<SshConfigBlock[]> {
@@ -133,17 +138,16 @@ export function hostOpener(o: ConnectOptions): OpenHost {
     if (spec.connection === 'local') {
       // zx is loaded only when a host is local: it is a good share of the start-up time.
       const { LocalHost } = await import('../transport/local-host.js');
-      return new LocalHost(spec.name, { enabled: spec.become, user: spec.becomeUser }, backupDir);
+      return {
+        host: new LocalHost(spec.name, { enabled: spec.become, user: spec.becomeUser }, backupDir),
+        address: spec.address,
+      };
     }
     config ??= loadSshConfig(o.sshConfigFile ?? join(homedir(), '.ssh', 'config'));
     const target = resolveTarget(spec, await config, {
       acceptNewHostKeys: o.acceptNewHostKeys ?? false,
       ...(o.knownHostsFile ? { knownHostsFile: o.knownHostsFile } : {}),
     });
-    // private_address defaults to ansible_host; when that is an ssh alias, the address ssh
-    // resolved it to is the one the other hosts reach (firewall rules need an IP).
-    if (spec.vars.private_address === undefined && isIP(target.address) !== 0 && isIP(spec.jitsi.privateAddress) === 0)
-      spec.jitsi.privateAddress = target.address;
     // ansible_become's default follows the user actually logged in as, which the ssh config may set.
     const enabled = spec.vars.ansible_become === undefined ? target.user !== 'root' : spec.become;
     const become: Become = { enabled, user: spec.becomeUser };
@@ -155,7 +159,7 @@ export function hostOpener(o: ConnectOptions): OpenHost {
       await host.close();
       throw e;
     }
-    return host;
+    return { host, address: target.address };
   };
 }
 

@@ -1,31 +1,15 @@
-/** The variables this tool reads, their types and defaults. Anything else is passed through. */
+/** Inventory variables: their types, and how a raw YAML value becomes one. */
 
-export type VarType =
-  | { kind: 'string' }
-  | { kind: 'address' }
-  | { kind: 'port' }
-  | { kind: 'bool' }
-  | { kind: 'path' }
-  | { kind: 'enum'; values: readonly string[] };
+import type { VarSpec } from './types.js';
 
-export interface VarSpec {
-  type: VarType;
-  doc: string;
-  /** Older Ansible spelling that means the same. */
-  aliasOf?: string;
-}
-
-export const DEFAULT_APT_SOURCE =
-  'deb [signed-by=/usr/share/keyrings/jitsi-keyring.gpg] https://download.jitsi.org stable/';
-export const DEFAULT_APT_KEY_URL = 'https://download.jitsi.org/jitsi-key.gpg.key';
-
-export const KNOWN_VARIABLES: Readonly<Record<string, VarSpec>> = {
+/** The connection variables, Ansible's own: every command reads them. */
+export const CONNECTION_VARIABLES: Readonly<Record<string, VarSpec>> = {
   ansible_host: { type: { kind: 'address' }, doc: 'address to connect to (default: the host name)' },
-  ansible_port: { type: { kind: 'port' }, doc: 'SSH port (default 22)' },
+  ansible_port: { type: { kind: 'port' }, default: 22, doc: 'SSH port' },
   ansible_user: { type: { kind: 'string' }, doc: 'SSH login user (default: your local user)' },
   ansible_ssh_private_key_file: { type: { kind: 'path' }, doc: 'private key file, relative to the inventory file' },
   ansible_become: { type: { kind: 'bool' }, doc: 'run commands through sudo (default: yes unless the user is root)' },
-  ansible_become_user: { type: { kind: 'string' }, doc: 'user to become (default root)' },
+  ansible_become_user: { type: { kind: 'string' }, default: 'root', doc: 'user to become' },
   ansible_become_password: {
     type: { kind: 'string' },
     doc: 'sudo password (better: JITSI_SCALE_BECOME_PASSWORD, or be asked); never printed',
@@ -44,41 +28,6 @@ export const KNOWN_VARIABLES: Readonly<Record<string, VarSpec>> = {
   ansible_ssh_host: { type: { kind: 'address' }, doc: 'old spelling of ansible_host', aliasOf: 'ansible_host' },
   ansible_ssh_port: { type: { kind: 'port' }, doc: 'old spelling of ansible_port', aliasOf: 'ansible_port' },
   ansible_ssh_user: { type: { kind: 'string' }, doc: 'old spelling of ansible_user', aliasOf: 'ansible_user' },
-  jitsi_domain: { type: { kind: 'string' }, doc: 'the Jitsi Meet domain (default: discovered on the meet host)' },
-  private_address: {
-    type: { kind: 'address' },
-    doc: 'address the other hosts reach this host on (default: ansible_host)',
-  },
-  jitsi_nickname_policy: {
-    type: { kind: 'enum', values: ['stable', 'per-start'] },
-    doc: 'stable (default): one id per bridge; per-start: a fresh id at every start (jvb.sh patch)',
-  },
-  jitsi_nickname: { type: { kind: 'string' }, doc: "this bridge's fixed nickname (default: a unique id)" },
-  jitsi_apt_source: { type: { kind: 'string' }, doc: 'apt source line for jitsi-videobridge2' },
-  jitsi_apt_key_url: { type: { kind: 'string' }, doc: "URL of the apt source's signing key ('' for none)" },
-  jitsi_videobridge_version: { type: { kind: 'string' }, doc: "package version to install (default: the meet host's)" },
-  jitsi_verify_certificate: {
-    type: { kind: 'bool' },
-    doc: "verify Prosody's certificate from the bridges (default no)",
-  },
-  jitsi_firewall: {
-    type: { kind: 'enum', values: ['auto', 'ufw', 'firewalld', 'nftables', 'iptables', 'none'] },
-    doc: 'firewall to use (default auto: the one in charge)',
-  },
-  jitsi_firewall_enable: {
-    type: { kind: 'bool' },
-    doc: 'let jitsi-scale turn on a firewall that denies by default (an inactive ufw, an nftables.conf with a drop policy); SSH is allowed first (default no)',
-  },
-  jitsi_allow_package_removal: {
-    type: { kind: 'bool' },
-    doc: 'let a package install remove packages that conflict with it (default no: such a plan is refused)',
-  },
-  jitsi_brewery_jid: { type: { kind: 'string' }, doc: 'brewery MUC JID (default: from jicofo.conf)' },
-  jitsi_jvb_secret: {
-    type: { kind: 'string' },
-    doc: "the bridges' XMPP password (default: found on the meet host); never printed",
-  },
-  jitsi_media_port: { type: { kind: 'port' }, doc: 'UDP media port on the bridges (default 10000)' },
 };
 
 export type CoerceResult = { ok: true; value: string | number | boolean } | { ok: false; message: string };

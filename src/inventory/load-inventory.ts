@@ -15,20 +15,20 @@ import {
 } from 'yaml';
 import { closest } from './did-you-mean.js';
 import { expandHostPattern } from './host-pattern.js';
-import { DEFAULT_APT_KEY_URL, DEFAULT_APT_SOURCE, KNOWN_VARIABLES, coerce } from './known-variables.js';
+import { CONNECTION_VARIABLES, coerce } from './known-variables.js';
 import {
   InventoryError,
-  type FirewallChoice,
+  type Connection,
   type HostSpec,
   type Inventory,
   type InventoryProblem,
-  type NicknamePolicy,
+  type InventorySchema,
   type SourcePosition,
+  type VarSpec,
 } from './types.js';
+import { duplicates, positionOf } from './unique.js';
 
 const GROUP_KEYS = ['hosts', 'children', 'vars'] as const;
-const KNOWN_NAMES = Object.keys(KNOWN_VARIABLES);
-const JITSI_NAMES = KNOWN_NAMES.filter((n) => n.startsWith('jitsi_') || n === 'private_address');
 
 interface VarDef {
   name: string;
@@ -60,7 +60,7 @@ export interface LoadOptions {
 }
 
 /** Reads and validates an inventory file; throws InventoryError listing every problem found. */
-export async function loadInventory(file: string, opts: LoadOptions = {}): Promise<Inventory> {
+export async function loadInventory(file: string, schema: InventorySchema, opts: LoadOptions = {}): Promise<Inventory> {
   let text: string;
   try {
     const st = await stat(file);
@@ -81,7 +81,7 @@ export async function loadInventory(file: string, opts: LoadOptions = {}): Promi
     if (code === 'EACCES') throw problemAt(file, 'permission denied reading the inventory');
     throw problemAt(file, `cannot read the inventory: ${(e as Error).message}`);
   }
-  return parseInventory(text, file, opts);
+  return parseInventory(text, file, schema, opts);
 }
 
 function problemAt(file: string, message: string): InventoryError {
@@ -89,8 +89,8 @@ function problemAt(file: string, message: string): InventoryError {
 }
 
 /** Parses inventory text; `file` is used in messages and to resolve relative key paths. */
-export function parseInventory(text: string, file: string, opts: LoadOptions = {}): Inventory {
-  return new InventoryReader(text, file, opts).read();
+export function parseInventory(text: string, file: string, schema: InventorySchema, opts: LoadOptions = {}): Inventory {
+  return new InventoryReader(text, file, schema, opts).read();
 }
 
 class InventoryReader {
@@ -99,12 +99,16 @@ class InventoryReader {
   private readonly groups = new Map<string, Group>();
   private readonly hosts = new Map<string, HostDef>();
   private doc!: Document.Parsed;
+  private readonly known: Readonly<Record<string, VarSpec>>;
 
   constructor(
     private readonly text: string,
     private readonly file: string,
+    private readonly schema: InventorySchema,
     private readonly opts: LoadOptions,
-  ) {}
+  ) {
+    this.known = { ...CONNECTION_VARIABLES, ...schema.variables };
+  }
 
   read(): Inventory {
     const docs = parseAllDocuments(this.text, {
@@ -129,7 +133,7 @@ class InventoryReader {
     if (!doc || doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
       this.fail(
         { file: this.file, line: 1, col: 1 },
-        'the inventory is empty; it needs an "all:" mapping with the groups "meet" and "jvb" (see inventory.yaml in the project)',
+        `the inventory is empty; it needs an "all:" mapping with the groups ${this.schema.roles.map((r) => `"${r.name}"`).join(' and ')} (see inventory.yaml in the project)`,
       );
     }
     this.doc = doc!;
@@ -369,33 +373,37 @@ class InventoryReader {
       const valueNode = (pair.value as Node | null) ?? null;
       const valueAt = valueNode ? this.pos(valueNode) : keyAt;
       const value = this.toJS(valueNode);
-      const spec = KNOWN_VARIABLES[raw];
+      const spec = this.known[raw];
       if (spec) {
         const c = coerce(raw, spec, value);
-        if (!c.ok) {
-          this.problem(valueAt, `${c.message} (in ${where})`);
-          continue;
-        }
-        out.push({ name: spec.aliasOf ?? raw, value: c.value, at: valueAt });
+        if (c.ok) out.push({ name: spec.aliasOf ?? raw, value: c.value, at: valueAt });
+        else this.problem(valueAt, `${c.message} (in ${where})`);
         continue;
       }
-      if (raw.startsWith('jitsi_')) {
-        const guess = closest(raw, JITSI_NAMES, 4);
-        this.problem(
-          keyAt,
-          `unknown Jitsi variable "${raw}" in ${where}; ` +
-            (guess ? `did you mean "${guess}"?` : `known: ${JITSI_NAMES.join(', ')}`),
-        );
-        continue;
-      }
-      const guess = closest(raw, KNOWN_NAMES, raw.length >= 12 ? 2 : 1);
-      if (guess) {
-        this.problem(keyAt, `unknown variable "${raw}" in ${where}; did you mean "${guess}"?`);
+      const unknown = this.unknownVariable(raw);
+      if (unknown) {
+        this.problem(keyAt, `${unknown.replace('{where}', where)}`);
         continue;
       }
       out.push({ name: raw, value, at: valueAt });
     }
     return out;
+  }
+
+  /** Why a name that is not a known variable is a mistake ({where} to fill in), or null: a user variable. */
+  private unknownVariable(raw: string): string | null {
+    const names = Object.keys(this.known);
+    const family = this.schema.families?.find((f) => raw.startsWith(f.prefix));
+    if (family) {
+      const own = names.filter((n) => n.startsWith(family.prefix) || !n.startsWith('ansible_'));
+      const guess = closest(raw, own, 4);
+      return (
+        `unknown ${family.label} variable "${raw}" in {where}; ` +
+        (guess ? `did you mean "${guess}"?` : `known: ${own.join(', ')}`)
+      );
+    }
+    const guess = closest(raw, names, raw.length >= 12 ? 2 : 1);
+    return guess ? `unknown variable "${raw}" in {where}; did you mean "${guess}"?` : null;
   }
 
   private checkCycles(): void {
@@ -455,85 +463,82 @@ class InventoryReader {
     return out;
   }
 
-  private build(): Inventory | null {
-    const meetGroup = this.groups.get('meet');
-    const jvbGroup = this.groups.get('jvb');
-    const meetHosts = this.members('meet');
-    const jvbHosts = this.members('jvb');
+  /** Each role's hosts, checked against the schema's counts; a host plays one role. */
+  private roleHosts(): Map<string, string[]> | null {
     const allAt = this.groups.get('all')!.at;
-    if (!meetGroup || meetHosts.length === 0) {
-      this.problem(
-        meetGroup?.at ?? allAt,
-        'no host in group "meet"; add the Jitsi Meet server under all.children.meet.hosts',
-      );
-    } else if (meetHosts.length > 1) {
-      this.problem(
-        meetGroup.at,
-        `group "meet" must hold exactly one host (one shard), but holds ${meetHosts.length}: ${meetHosts.join(', ')}`,
-      );
-    }
-    if (!jvbGroup || jvbHosts.length === 0) {
-      this.problem(
-        jvbGroup?.at ?? allAt,
-        'no host in group "jvb"; add the videobridge hosts under all.children.jvb.hosts',
-      );
-    }
-    for (const h of meetHosts) {
-      if (jvbHosts.includes(h)) {
-        const def = this.hosts.get(h)!;
+    const byRole = new Map(this.schema.roles.map((r) => [r.name, this.members(r.name)]));
+    for (const role of this.schema.roles) {
+      const group = this.groups.get(role.name);
+      const hosts = byRole.get(role.name)!;
+      if (role.count !== 'any' && hosts.length === 0) {
         this.problem(
-          def.listedAt.get('jvb') ?? def.at,
-          `host "${h}" is in both "meet" and "jvb"; the bridges must be other hosts than the meet server`,
+          group?.at ?? allAt,
+          `no host in group "${role.name}"; add ${role.what} under all.children.${role.name}.hosts`,
+        );
+      } else if (role.count === 'one' && hosts.length > 1) {
+        this.problem(
+          group!.at,
+          `group "${role.name}" must hold exactly one host, but holds ${hosts.length}: ${hosts.join(', ')}`,
         );
       }
     }
-    if (this.problems.length) return null;
+    const roleOf = new Map<string, string>();
+    for (const role of this.schema.roles) {
+      for (const h of byRole.get(role.name)!) {
+        const first = roleOf.get(h);
+        if (first === undefined) {
+          roleOf.set(h, role.name);
+          continue;
+        }
+        const other = this.schema.roles.find((r) => r.name === first)!;
+        this.problem(
+          this.hosts.get(h)!.listedAt.get(role.name) ?? this.hosts.get(h)!.at,
+          `host "${h}" is in both "${first}" and "${role.name}"; the ${role.label[1]} must be other hosts than the ${other.label[0]}`,
+        );
+      }
+    }
+    if (roleOf.size === 0 && this.problems.length === 0) {
+      this.problem(allAt, `no host in any of the groups ${this.schema.roles.map((r) => `"${r.name}"`).join(', ')}`);
+    }
+    return this.problems.length ? null : byRole;
+  }
 
+  /** Variables after precedence (deeper groups over shallower, the host over its groups), with positions. */
+  private hostVars(
+    name: string,
+    ordered: string[],
+  ): { vars: Record<string, unknown>; varAt: Record<string, SourcePosition> } {
+    const vars: Record<string, unknown> = {};
+    const varAt: Record<string, SourcePosition> = {};
+    const defs = [...ordered.flatMap((g) => this.groups.get(g)!.vars), ...this.hosts.get(name)!.vars];
+    for (const v of defs) {
+      vars[v.name] = v.value;
+      varAt[v.name] = v.at;
+    }
+    return { vars, varAt };
+  }
+
+  private build(): Inventory | null {
+    const byRole = this.roleHosts();
+    if (!byRole) return null;
     const depth = this.depths();
     const hostGroups = new Map<string, string[]>();
     for (const [gname, g] of this.groups)
       for (const h of g.hosts) hostGroups.set(h, [...(hostGroups.get(h) ?? []), gname]);
 
     const specs: HostSpec[] = [];
-    const definedAt = new Map<string, Record<string, SourcePosition>>();
-    for (const [name, role] of [
-      ...meetHosts.map((h) => [h, 'meet'] as const),
-      ...jvbHosts.map((h) => [h, 'jvb'] as const),
-    ]) {
-      const def = this.hosts.get(name)!;
-      const groups = [...this.ancestors(hostGroups.get(name) ?? [])];
-      const ordered = groups.sort(
-        (a, b) =>
-          (depth.get(a) ?? 0) - (depth.get(b) ?? 0) || (a === 'all' ? -1 : b === 'all' ? 1 : a.localeCompare(b)),
-      );
-      const vars: Record<string, unknown> = {};
-      const where: Record<string, SourcePosition> = {};
-      for (const g of ordered)
-        for (const v of this.groups.get(g)!.vars) ((vars[v.name] = v.value), (where[v.name] = v.at));
-      for (const v of def.vars) ((vars[v.name] = v.value), (where[v.name] = v.at));
-      specs.push(this.hostSpec(name, role, ordered, vars, def));
-      definedAt.set(name, where);
+    for (const [role, names] of byRole) {
+      for (const name of names) {
+        const groups = [...this.ancestors(hostGroups.get(name) ?? [])];
+        const ordered = groups.sort(
+          (a, b) =>
+            (depth.get(a) ?? 0) - (depth.get(b) ?? 0) || (a === 'all' ? -1 : b === 'all' ? 1 : a.localeCompare(b)),
+        );
+        specs.push(this.hostSpec(name, role, ordered, this.hostVars(name, ordered)));
+      }
     }
-    const at =
-      (...variables: string[]) =>
-      (h: HostSpec): SourcePosition => {
-        const where = definedAt.get(h.name) ?? {};
-        return variables.map((v) => where[v]).find((p) => p !== undefined) ?? h.defined;
-      };
-    this.checkUnique(
-      specs,
-      (h) => (h.connection === 'ssh' ? `${h.address}:${h.port}` : null),
-      'address',
-      at('ansible_host'),
-    );
-    this.checkUnique(specs, (h) => h.jitsi.privateAddress, 'private address', at('private_address', 'ansible_host'));
-    this.checkUnique(
-      specs.filter((h) => h.role === 'jvb'),
-      (h) => h.jitsi.nickname ?? null,
-      'nickname',
-      at('jitsi_nickname'),
-    );
-    if (this.problems.length) return null;
+    const sshKey = (h: HostSpec) => (h.connection === 'ssh' ? `${h.address}:${h.port}` : null);
+    this.problems.push(...duplicates(specs, sshKey, 'address', (h) => positionOf(h, 'ansible_host')));
 
     const groups: Record<string, string[]> = {};
     const inScope = new Set(specs.map((s) => s.name));
@@ -541,74 +546,40 @@ class InventoryReader {
       const m = this.members(gname).filter((h) => inScope.has(h));
       if (m.length) groups[gname] = m;
     }
-    const meet = specs[0]!;
-    return { file: this.file, meet, bridges: specs.slice(1), hosts: specs, groups };
-  }
-
-  private checkUnique(
-    specs: HostSpec[],
-    key: (h: HostSpec) => string | null,
-    what: string,
-    at: (h: HostSpec) => SourcePosition,
-  ): void {
-    const seen = new Map<string, string>();
-    for (const h of specs) {
-      const k = key(h);
-      if (k === null) continue;
-      const first = seen.get(k);
-      if (first !== undefined) {
-        this.problem(at(h), `hosts "${first}" and "${h.name}" have the same ${what} ${k}; each host needs its own`);
-      } else {
-        seen.set(k, h.name);
-      }
-    }
+    const inventory: Inventory = {
+      file: this.file,
+      hosts: specs,
+      byRole: Object.fromEntries([...byRole.keys()].map((r) => [r, specs.filter((s) => s.role === r)])),
+      groups,
+    };
+    this.problems.push(...(this.schema.check?.(inventory) ?? []));
+    return this.problems.length ? null : inventory;
   }
 
   private hostSpec(
     name: string,
-    role: 'meet' | 'jvb',
+    role: string,
     groups: string[],
-    v: Record<string, unknown>,
-    def: HostDef,
+    { vars: v, varAt }: { vars: Record<string, unknown>; varAt: Record<string, SourcePosition> },
   ): HostSpec {
     const str = (k: string): string | undefined => (v[k] === undefined ? undefined : String(v[k]));
-    const connection = (str('ansible_connection') ?? 'ssh') as 'ssh' | 'local';
+    const connection = (str('ansible_connection') ?? 'ssh') as Connection;
     const user = str('ansible_user') ?? this.opts.defaultUser ?? safeUser();
-    const address = str('ansible_host') ?? (connection === 'local' ? '127.0.0.1' : name);
     const key = str('ansible_ssh_private_key_file');
-    const become = v.ansible_become === undefined ? user !== 'root' : Boolean(v.ansible_become);
-    const domain = str('jitsi_domain');
-    const nickname = str('jitsi_nickname');
-    const version = str('jitsi_videobridge_version');
-    const brewery = str('jitsi_brewery_jid');
     return {
       name,
       role,
       groups,
       connection,
-      address,
+      address: str('ansible_host') ?? (connection === 'local' ? '127.0.0.1' : name),
       port: v.ansible_port === undefined ? 22 : Number(v.ansible_port),
       user,
       ...(key ? { privateKeyPath: expandPath(key, dirname(this.file)) } : {}),
-      become,
+      become: v.ansible_become === undefined ? user !== 'root' : Boolean(v.ansible_become),
       becomeUser: str('ansible_become_user') ?? 'root',
-      jitsi: {
-        ...(domain ? { domain } : {}),
-        privateAddress: str('private_address') ?? address,
-        nicknamePolicy: (str('jitsi_nickname_policy') ?? 'stable') as NicknamePolicy,
-        ...(nickname ? { nickname } : {}),
-        aptSource: str('jitsi_apt_source') ?? DEFAULT_APT_SOURCE,
-        aptKeyUrl: str('jitsi_apt_key_url') ?? (str('jitsi_apt_source') === undefined ? DEFAULT_APT_KEY_URL : ''),
-        ...(version ? { videobridgeVersion: version } : {}),
-        verifyCertificate: v.jitsi_verify_certificate === undefined ? false : Boolean(v.jitsi_verify_certificate),
-        firewall: (str('jitsi_firewall') ?? 'auto') as FirewallChoice,
-        firewallEnable: Boolean(v.jitsi_firewall_enable ?? false),
-        allowPackageRemoval: Boolean(v.jitsi_allow_package_removal ?? false),
-        ...(brewery ? { breweryJid: brewery } : {}),
-        mediaPort: v.jitsi_media_port === undefined ? 10000 : Number(v.jitsi_media_port),
-      },
       vars: v,
-      defined: def.at,
+      varAt,
+      defined: this.hosts.get(name)!.at,
     };
   }
 }

@@ -1,7 +1,5 @@
 /** The typed, validated inventory the rest of the tool is written against. */
 
-export type NicknamePolicy = 'stable' | 'per-start';
-export type FirewallChoice = 'auto' | 'ufw' | 'firewalld' | 'nftables' | 'iptables' | 'none';
 export type Connection = 'ssh' | 'local';
 
 /** Where something was written in the inventory file (1-based). */
@@ -11,37 +9,11 @@ export interface SourcePosition {
   col: number;
 }
 
-export interface JitsiSettings {
-  /** The Jitsi Meet domain; discovered on the meet host when not given. */
-  domain?: string;
-  /** The address the other hosts reach this host on (the meet host's is the bridges' XMPP host). */
-  privateAddress: string;
-  nicknamePolicy: NicknamePolicy;
-  /** A fixed nickname for this bridge; default: a unique id made once per host. */
-  nickname?: string;
-  /** The apt source line for jitsi-videobridge2. */
-  aptSource: string;
-  /** URL of the key that signs aptSource, or '' when the source needs none (a local repository). */
-  aptKeyUrl: string;
-  /** Pin the bridge package version; default: the meet host's version when it can be known. */
-  videobridgeVersion?: string;
-  /** Verify Prosody's certificate from the bridges (needs it in their trust store). */
-  verifyCertificate: boolean;
-  firewall: FirewallChoice;
-  /** The user allows turning on a default-deny firewall (SSH is allowed first). */
-  firewallEnable: boolean;
-  /** The user allows a package install to remove conflicting packages. */
-  allowPackageRemoval: boolean;
-  /** Override the brewery MUC JID found in jicofo.conf. */
-  breweryJid?: string;
-  /** UDP port for media on the bridges. */
-  mediaPort: number;
-}
-
 export interface HostSpec {
   /** Inventory name; every message about the host uses it. */
   name: string;
-  role: 'meet' | 'jvb';
+  /** The group that gives the host its part in the playbook (one of the schema's roles). */
+  role: string;
   /** Every group the host belongs to, ancestors included. */
   groups: string[];
   connection: Connection;
@@ -51,21 +23,66 @@ export interface HostSpec {
   privateKeyPath?: string;
   become: boolean;
   becomeUser: string;
-  jitsi: JitsiSettings;
-  /** All variables after precedence, including ones this tool does not know. */
+  /** All variables after precedence, the known ones converted to their types, the others as written. */
   vars: Record<string, unknown>;
+  /** Where each variable that reaches the host was set. */
+  varAt: Record<string, SourcePosition>;
   /** Where the host is first defined. */
   defined: SourcePosition;
 }
 
 export interface Inventory {
   file: string;
-  meet: HostSpec;
-  bridges: HostSpec[];
-  /** meet first, then the bridges in inventory order. */
+  /** Every host with a role, role by role in the order the schema lists them, then in inventory order. */
   hosts: HostSpec[];
-  /** Group name → host names (meet and jvb hosts only), for --limit. */
+  /** Role → its hosts, in inventory order (every role of the schema, perhaps with none). */
+  byRole: Record<string, HostSpec[]>;
+  /** Group name → host names (hosts with a role only), for --limit. */
   groups: Record<string, string[]>;
+}
+
+/** A part hosts play in a playbook, given by the inventory group of the same name. */
+export interface RoleSpec {
+  name: string;
+  /** How many hosts the role takes: exactly one, at least one, or any number. */
+  count: 'one' | 'one-or-more' | 'any';
+  /** What to put in the group, for the message when it is missing ("the Jitsi Meet server"). */
+  what: string;
+  /** What one host and several are called on screen ("meet server", "meet servers"). */
+  label: readonly [string, string];
+  /** Discovery reads this role's hosts even when --limit leaves them out, and cannot go on without them. */
+  anchor?: boolean;
+}
+
+export type VarType =
+  | { kind: 'string' }
+  | { kind: 'address' }
+  | { kind: 'port' }
+  | { kind: 'bool' }
+  | { kind: 'path' }
+  | { kind: 'enum'; values: readonly string[] };
+
+/** One inventory variable a playbook (or the connection) reads. */
+export interface VarSpec {
+  type: VarType;
+  doc: string;
+  /** The value when the inventory gives none; absent when the default is found at run time (the doc says how). */
+  default?: string | number | boolean;
+  /** The value is a secret: never shown. */
+  secret?: boolean;
+  /** Older Ansible spelling that means the same. */
+  aliasOf?: string;
+}
+
+/** What an inventory must hold for a playbook, and the variables every command of the tool reads. */
+export interface InventorySchema {
+  roles: readonly RoleSpec[];
+  /** Known variables: typed, checked, and the yardstick for "did you mean". */
+  variables: Readonly<Record<string, VarSpec>>;
+  /** Name prefixes that belong to the tool: an unknown name with one is an error, not a user variable. */
+  families?: readonly { prefix: string; label: string }[];
+  /** The playbook's own rules across hosts (unique addresses, nicknames…), each problem with its position. */
+  check?(inventory: Inventory): InventoryProblem[];
 }
 
 export interface InventoryProblem extends SourcePosition {

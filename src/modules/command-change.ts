@@ -1,4 +1,4 @@
-import type { Change } from '../engine/types.js';
+import type { Change } from '../contract/change.js';
 import { execChecked } from '../transport/host.js';
 
 /** A change that is one command, its output shown live; fails with the command's last words. */

@@ -1,5 +1,5 @@
 import { createContext, useContext } from 'react';
-import type { HostStatus } from '../engine/types.js';
+import type { HostStatus } from '../engine/playbook.js';
 
 /**
  * Colours by meaning. Under NO_COLOR (any non-empty value, see no-color.org) or TERM=dumb every

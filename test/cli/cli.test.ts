@@ -52,7 +52,9 @@ describe('cli: usage', () => {
   test('--help and --version', async () => {
     const help = await cli(['--help']);
     assert.equal(help.code, 0);
-    assert.match(help.stdout, /^Usage: jitsi-scale \[options\]/);
+    assert.match(help.stdout, /^Usage: jitsi-scale \[COMMAND\] \[options\]/);
+    assert.match(help.stdout, /\n  setup +turn the meet server/);
+    assert.match(help.stdout, /\n  facts +show what the tool reads/);
     assert.match(
       help.stdout,
       /Exit codes: 0 ok, 1 usage or inventory error, 2 a host failed, 3 a host was unreachable/,
@@ -64,7 +66,7 @@ describe('cli: usage', () => {
   test('a wrong option or value is one line and exit 1', async () => {
     const r = await cli(['--frobnicate']);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, "jitsi-scale: Unknown option '--frobnicate'; see jitsi-scale --help\n");
+    assert.equal(r.stderr, 'jitsi-scale: unknown option --frobnicate (see jitsi-scale setup --help)\n');
     const f = await cli(['--forks', '0']);
     assert.equal(f.stderr, 'jitsi-scale: --forks takes a whole number above 0, not "0"\n');
     assert.equal((await cli(['--yes', '--check'])).code, 1);
@@ -97,6 +99,73 @@ describe('cli: usage', () => {
       r.stderr,
       'jitsi-scale: no terminal to ask on: add --yes to apply every step without questions, or --check to only see the plan\n',
     );
+  });
+});
+
+describe('cli: commands', () => {
+  test('a command has its own help: its options and the inventory variables it reads', async () => {
+    const setup = await cli(['setup', '--help']);
+    assert.equal(setup.code, 0);
+    assert.match(setup.stdout, /^Usage: jitsi-scale setup \[options\]/);
+    assert.match(setup.stdout, /--check/);
+    assert.match(setup.stdout, /jitsi_media_port +UDP media port on the bridges \(port; default 10000\)/);
+    const facts = await cli(['help', 'facts']);
+    assert.match(facts.stdout, /^Usage: jitsi-scale facts \[options\]/);
+    assert.doesNotMatch(facts.stdout, /--check|--yes|--diff/, 'a read-only command takes no apply options');
+  });
+
+  test('unknown commands and options get one sentence with a "did you mean"', async () => {
+    const cmd = await cli(['fatcs']);
+    assert.equal(cmd.code, 1);
+    assert.equal(cmd.stderr, 'jitsi-scale: unknown command "fatcs"; did you mean "facts"? (see jitsi-scale --help)\n');
+    const opt = await cli(['setup', '--chek']);
+    assert.equal(
+      opt.stderr,
+      'jitsi-scale: unknown option --chek; did you mean --check? (see jitsi-scale setup --help)\n',
+    );
+    const ro = await cli(['facts', '--yes']);
+    assert.equal(
+      ro.stderr,
+      'jitsi-scale: unknown option --yes for facts, which changes nothing (see jitsi-scale facts --help)\n',
+    );
+    const extra = await cli(['setup', 'now']);
+    assert.equal(extra.stderr, 'jitsi-scale: unexpected argument "now" (see jitsi-scale setup --help)\n');
+  });
+
+  test('setup is the default: no command means setup, with the same inventory checks', async () => {
+    const path = await writeTemp('inv.yaml', 'all:\n  children:\n    jvb:\n      hosts: { j: {} }\n');
+    const plain = await cli(['--check', '-i', path]);
+    const named = await cli(['setup', '--check', '-i', path]);
+    assert.equal(plain.code, 1);
+    assert.equal(plain.stderr, named.stderr);
+    assert.match(plain.stderr, /no host in group "meet"; add the Jitsi Meet server/);
+    // facts reads the same file with no role required: the same inventory is fine for it.
+    const facts = await cli(['facts', '-i', path, '--connect-timeout', '1']);
+    assert.doesNotMatch(facts.stderr, /no host in group/);
+  });
+
+  test("completion scripts for bash and zsh complete commands and each command's options", async () => {
+    const bash = await cli(['completion', 'bash']);
+    assert.equal(bash.code, 0);
+    const script = await writeTemp('jitsi-scale.bash', bash.stdout);
+    const complete = (line: string) =>
+      new Promise<string[]>((resolve, reject) => {
+        const words = line.split(' ');
+        const probe = [
+          `source ${script}`,
+          `COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}`,
+          '_jitsi_scale; printf "%s\\n" "${COMPREPLY[@]}"',
+        ].join('\n');
+        execFile('bash', ['-c', probe], (e, out) => (e ? reject(e) : resolve(out.split('\n').filter(Boolean))));
+      });
+    assert.deepEqual(await complete('jitsi-scale fa'), ['facts']);
+    assert.ok((await complete('jitsi-scale setup --ch')).includes('--check'));
+    assert.deepEqual(await complete('jitsi-scale facts --ch'), [], 'facts has no --check');
+    assert.ok((await complete('jitsi-scale --li')).includes('--limit'), "no command: the default command's options");
+    const zsh = await cli(['completion', 'zsh']);
+    assert.match(zsh.stdout, /^#compdef jitsi-scale/);
+    assert.match(zsh.stdout, /setup\) opts=\([^)]*--check/);
+    assert.equal((await cli(['completion', 'fish'])).code, 1);
   });
 });
 

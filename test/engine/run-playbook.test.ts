@@ -3,9 +3,9 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { runPlaybook, type RunOptions } from '../../src/engine/run-playbook.js';
-import type { Change, Handler, Playbook } from '../../src/engine/types.js';
+import type { Change, HandlerSpec, Playbook } from '../../src/engine/playbook.js';
 import { HostError } from '../../src/transport/host.js';
-import { localFleet, localOpener, recorder, testPlaybook } from '../support/test-playbook.js';
+import { TEST_ROLES, localFleet, localOpener, recorder, testPlaybook } from '../support/test-playbook.js';
 
 function options(root: string, over: Partial<RunOptions> = {}): RunOptions {
   return { mode: 'apply', runId: 'test-run', backupDir: join(root, 'backups'), openHost: localOpener(root), ...over };
@@ -267,7 +267,8 @@ describe('runner', () => {
   test('handlers run in the order the playbook lists them: all hosts of one before any of the next', async () => {
     const { inventory, root } = await localFleet(['jvb1', 'jvb2']);
     const log: string[] = [];
-    const handler = (name: string, ms: number): Handler => ({
+    const handler = (name: string, ms: number): HandlerSpec => ({
+      name,
       description: `restart ${name}`,
       run: async (host) => {
         log.push(`start ${name} ${host.name}`);
@@ -282,6 +283,9 @@ describe('runner', () => {
     });
     const pb: Playbook<null> = {
       name: 'order',
+      roles: TEST_ROLES,
+      variables: {},
+      watchPackages: [],
       discover: async () => null,
       // The bridges' handler is notified first, but the server's is listed first.
       steps: [
@@ -302,7 +306,7 @@ describe('runner', () => {
           plan: async () => ({ changes: [change('server')] }),
         },
       ],
-      handlers: { server: handler('server', 150), bridge: handler('bridge', 10) },
+      handlers: [handler('server', 150), handler('bridge', 10)],
     };
     const r = await runPlaybook(inventory, pb, options(root), recorder().sink);
     assert.equal(r.exitCode, 0);
@@ -326,6 +330,9 @@ describe('runner', () => {
     };
     return {
       name: 'early',
+      roles: TEST_ROLES,
+      variables: {},
+      watchPackages: [],
       discover: async () => null,
       steps: [
         {
@@ -350,8 +357,10 @@ describe('runner', () => {
           }),
         },
       ],
-      handlers: {
-        server: {
+      handlers: [
+        {
+          name: 'server',
+          mayStartEarly: true,
           description: 'restart server',
           run: async (host, io) => {
             log.push(`start server ${host.name}`);
@@ -359,8 +368,12 @@ describe('runner', () => {
             if (opts.failServer) throw new HostError(host.name, 'server did not come back');
           },
         },
-        bridge: { description: 'restart bridge', run: async (host) => void log.push(`restart bridge ${host.name}`) },
-      },
+        {
+          name: 'bridge',
+          description: 'restart bridge',
+          run: async (host) => void log.push(`restart bridge ${host.name}`),
+        },
+      ],
     };
   }
 

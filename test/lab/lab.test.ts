@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import type { Change } from '../../src/engine/types.js';
+import type { Change } from '../../src/engine/playbook.js';
 import { planAptPackage, type AptPackage } from '../../src/modules/apt/apt-package.js';
 import { planFileEdit } from '../../src/modules/file/edit-file.js';
 import { planPortRule } from '../../src/modules/firewall/plan-port-rule.js';
@@ -114,7 +114,7 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
 
   test('restarting a service goes through its init script (no systemd here)', async () => {
     const meet = await connect('meet');
-    const { facts } = await gatherBaseFacts(meet);
+    const { facts } = await gatherBaseFacts(meet, []);
     assert.equal(facts.init, 'sysv');
     const pid = async () => (await meet.exec(['sh', '-c', 'cat /run/prosody/prosody.pid'])).stdout.trim();
     const beforePid = await pid();
@@ -131,7 +131,7 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
 
   test('the firewall on the meet host: a bridge reaches 5222, the outsider does not', async () => {
     const meet = await connect('meet');
-    const { facts } = await gatherBaseFacts(meet);
+    const { facts } = await gatherBaseFacts(meet, []);
     assert.notEqual(facts.firewall, 'none');
     assert.equal(await canConnect('jsl-outsider', addr('outsider'), addr('meet'), 5222), true, 'open before');
     const rule = { proto: 'tcp' as const, port: 5222, sources: [addr('jvb1'), addr('jvb2')] };

@@ -4,7 +4,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Change } from '../../src/engine/types.js';
+import type { Change } from '../../src/engine/playbook.js';
 import { planIptables } from '../../src/modules/firewall/iptables.js';
 import { planNftables } from '../../src/modules/firewall/nftables.js';
 import type { PortRule } from '../../src/modules/firewall/port-rule.js';

@@ -3,14 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunEvent } from '../../src/engine/events.js';
 import type { OpenHost } from '../../src/engine/open-host.js';
-import { PlaybookRefusal, type Playbook, type StepContext } from '../../src/engine/types.js';
+import { PlaybookRefusal, type Playbook, type StepContext } from '../../src/engine/playbook.js';
 import { parseInventory } from '../../src/inventory/load-inventory.js';
-import type { Inventory } from '../../src/inventory/types.js';
+import type { Inventory, InventorySchema, RoleSpec } from '../../src/inventory/types.js';
 import { planFileEdit } from '../../src/modules/file/edit-file.js';
 import { setProperties } from '../../src/modules/properties/properties.js';
 import { ensureLineAtTop } from '../../src/modules/text/ensure-line-at-top.js';
 import { UnreachableError, type Host } from '../../src/transport/host.js';
 import { LocalHost } from '../../src/transport/local-host.js';
+
+/** The test playbook's roles: one meet host (needed for discovery), bridges. */
+export const TEST_ROLES: RoleSpec[] = [
+  { name: 'meet', count: 'one', what: 'the test meet host', label: ['meet server', 'meet servers'], anchor: true },
+  { name: 'jvb', count: 'one-or-more', what: 'the test bridges', label: ['bridge', 'bridges'] },
+];
+
+export const TEST_SCHEMA: InventorySchema = { roles: TEST_ROLES, variables: {} };
 
 /** Each inventory host gets its own directory on this machine, standing in for its /etc. */
 export async function localFleet(
@@ -29,7 +37,11 @@ export async function localFleet(
     '      hosts:',
     ...bridges.map((b, i) => `        ${b}: { private_address: 10.0.0.${i + 11} }`),
   ].join('\n');
-  return { inventory: parseInventory(text, join(root, 'inventory.yaml')), root, dirOf: (h) => join(root, h) };
+  return {
+    inventory: parseInventory(text, join(root, 'inventory.yaml'), TEST_SCHEMA),
+    root,
+    dirOf: (h) => join(root, h),
+  };
 }
 
 export interface Recorder {
@@ -65,6 +77,10 @@ export function testPlaybook(
   return {
     name: 'test',
     handlerRuns,
+    roles: TEST_ROLES,
+    variables: {},
+    watchPackages: [],
+    closing: ({ proved }) => `The shard is ready${proved ? `: ${proved} bridges proved` : ''}.`,
     async discover(ctx) {
       if (opts.refuse) throw new PlaybookRefusal('meet', 'meet is not a Jitsi Meet server: no Prosody config found');
       const secret = opts.secret ?? 'Sup3r-Secret-Value';
@@ -78,15 +94,17 @@ export function testPlaybook(
         { text: 'no Jicofo here', warn: true },
       ];
     },
-    handlers: {
-      'restart thing': {
+    handlers: [
+      {
+        name: 'restart thing',
+        mayStartEarly: true,
         description: 'restart the thing',
         async run(host, io) {
           handlerRuns.push(host.name);
           io.output('stdout', `restarted with ${opts.secret ?? 'Sup3r-Secret-Value'}`);
         },
       },
-    },
+    ],
     steps: [
       {
         id: 'top-line',
@@ -170,6 +188,9 @@ export function localOpener(root: string, unreachable: string[] = []): OpenHost 
   return async (spec) => {
     if (unreachable.includes(spec.name))
       throw new UnreachableError(spec.name, `connection refused by ${spec.address}:22 (is sshd running on that port?)`);
-    return new LocalHost(spec.name, { enabled: false, user: 'root' }, join(root, 'backups', spec.name));
+    return {
+      host: new LocalHost(spec.name, { enabled: false, user: 'root' }, join(root, 'backups', spec.name)),
+      address: spec.address,
+    };
   };
 }

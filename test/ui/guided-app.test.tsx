@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { render } from 'ink-testing-library';
 import { runPlaybook, type RunResult } from '../../src/engine/run-playbook.js';
-import type { Playbook } from '../../src/engine/types.js';
+import type { Playbook } from '../../src/engine/playbook.js';
 import type { Inventory } from '../../src/inventory/types.js';
 import { App } from '../../src/ui/components/App.js';
 import { GuidedSession } from '../../src/ui/guided/guided-session.js';
-import { localFleet, localOpener, testPlaybook, type Shared } from '../support/test-playbook.js';
+import { TEST_ROLES, localFleet, localOpener, testPlaybook, type Shared } from '../support/test-playbook.js';
 
 const ENTER = '\r';
 const CTRL_C = '\u0003';
@@ -217,8 +217,11 @@ describe('guided mode', () => {
     const gate = new Promise<void>((r) => (release = r));
     const pb: Playbook<Shared> = {
       name: 'slow',
+      roles: TEST_ROLES,
+      variables: {},
+      watchPackages: [],
       discover: async () => ({ secret: 'x' }),
-      handlers: {},
+      handlers: [],
       steps: [
         {
           id: 'two-changes',

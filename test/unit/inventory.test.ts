@@ -3,7 +3,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { loadInventory, parseInventory } from '../../src/inventory/load-inventory.js';
+import { loadShardInventory, parseShardInventory } from '../support/shard-inventory.js';
+import { bridgesOf, jitsi, meetOf, privateAddress } from '../../playbooks/jitsi-load-balancing/settings.js';
 import { InventoryError } from '../../src/inventory/types.js';
 import { expandHostPattern } from '../../src/inventory/host-pattern.js';
 
@@ -11,7 +12,7 @@ const F = 'inv.yaml';
 
 function problems(text: string): string[] {
   try {
-    parseInventory(text, F, { defaultUser: 'me' });
+    parseShardInventory(text, F, { defaultUser: 'me' });
   } catch (e) {
     assert.ok(e instanceof InventoryError, `expected InventoryError, got ${String(e)}`);
     return e.problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`);
@@ -36,35 +37,35 @@ all:
 
 describe('inventory: reading Ansible YAML', () => {
   test('groups meet and jvb become the meet host and the bridges, with defaults', () => {
-    const inv = parseInventory(minimal, F, { defaultUser: 'me' });
-    assert.equal(inv.meet.name, 'meet1');
+    const inv = parseShardInventory(minimal, F, { defaultUser: 'me' });
+    assert.equal(meetOf(inv).name, 'meet1');
     assert.deepEqual(
-      inv.bridges.map((b) => b.name),
+      bridgesOf(inv).map((b) => b.name),
       ['jvb1', 'jvb2'],
     );
     assert.deepEqual(
       inv.hosts.map((h) => h.role),
       ['meet', 'jvb', 'jvb'],
     );
-    const b = inv.bridges[0]!;
+    const b = bridgesOf(inv)[0]!;
     assert.equal(b.address, '192.0.2.11');
     assert.equal(b.port, 22);
     assert.equal(b.user, 'me');
     assert.equal(b.become, true, 'a non-root user escalates by default');
     assert.equal(b.becomeUser, 'root');
-    assert.equal(b.jitsi.privateAddress, '192.0.2.11');
-    assert.equal(b.jitsi.nicknamePolicy, 'stable');
-    assert.equal(b.jitsi.firewall, 'auto');
-    assert.equal(b.jitsi.mediaPort, 10000);
-    assert.equal(b.jitsi.verifyCertificate, false);
-    assert.match(b.jitsi.aptSource, /download\.jitsi\.org/);
+    assert.equal(privateAddress(b), '192.0.2.11');
+    assert.equal(jitsi(b).nicknamePolicy, 'stable');
+    assert.equal(jitsi(b).firewall, 'auto');
+    assert.equal(jitsi(b).mediaPort, 10000);
+    assert.equal(jitsi(b).verifyCertificate, false);
+    assert.match(jitsi(b).aptSource, /download\.jitsi\.org/);
     assert.deepEqual(b.defined, { file: F, line: 10, col: 9 });
     assert.deepEqual(inv.groups.jvb, ['jvb1', 'jvb2']);
     assert.deepEqual(inv.groups.all, ['meet1', 'jvb1', 'jvb2']);
   });
 
   test('host vars override child group vars override parent group vars override all', () => {
-    const inv = parseInventory(
+    const inv = parseShardInventory(
       `
 all:
   vars: { ansible_port: 2200, ansible_user: root, jitsi_media_port: 10001, other: all }
@@ -82,12 +83,12 @@ all:
 `,
       F,
     );
-    assert.equal(inv.meet.port, 2200);
-    assert.equal(inv.meet.become, false, 'root does not escalate by default');
-    const [a, b] = inv.bridges;
+    assert.equal(meetOf(inv).port, 2200);
+    assert.equal(meetOf(inv).become, false, 'root does not escalate by default');
+    const [a, b] = bridgesOf(inv);
     assert.equal(a!.port, 2202);
     assert.equal(a!.vars.other, 'parent');
-    assert.equal(a!.jitsi.mediaPort, 10001);
+    assert.equal(jitsi(a!).mediaPort, 10001);
     assert.equal(b!.port, 2203);
     assert.equal(b!.become, true);
     assert.deepEqual(a!.groups, ['all', 'bridges', 'jvb']);
@@ -95,7 +96,7 @@ all:
   });
 
   test('top-level groups besides all, host ranges, anchors and merge keys work as in Ansible', () => {
-    const inv = parseInventory(
+    const inv = parseShardInventory(
       `
 meet:
   hosts:
@@ -111,18 +112,18 @@ jvb:
       '/etc/fleet/inv.yaml',
     );
     assert.deepEqual(
-      inv.bridges.map((b) => b.name),
+      bridgesOf(inv).map((b) => b.name),
       ['jvb01.example.org', 'jvb02.example.org', 'jvb03.example.org'],
     );
-    assert.equal(inv.bridges[2]!.address, 'jvb03.example.org');
-    assert.equal(inv.bridges[0]!.user, 'deploy');
-    assert.equal(inv.bridges[0]!.port, 2222);
-    assert.equal(inv.meet.port, 22);
-    assert.equal(inv.meet.privateKeyPath, '/etc/fleet/keys/id', 'key paths are relative to the inventory file');
+    assert.equal(bridgesOf(inv)[2]!.address, 'jvb03.example.org');
+    assert.equal(bridgesOf(inv)[0]!.user, 'deploy');
+    assert.equal(bridgesOf(inv)[0]!.port, 2222);
+    assert.equal(meetOf(inv).port, 22);
+    assert.equal(meetOf(inv).privateKeyPath, '/etc/fleet/keys/id', 'key paths are relative to the inventory file');
   });
 
   test('old ansible_ssh_* spellings, yes/no booleans and local connection are understood', () => {
-    const inv = parseInventory(
+    const inv = parseShardInventory(
       `
 all:
   children:
@@ -131,8 +132,8 @@ all:
 `,
       F,
     );
-    assert.equal(inv.meet.connection, 'local');
-    const j = inv.bridges[0]!;
+    assert.equal(meetOf(inv).connection, 'local');
+    const j = bridgesOf(inv)[0]!;
     assert.equal(j.address, '192.0.2.5');
     assert.equal(j.port, 2022);
     assert.equal(j.user, 'ops');
@@ -140,20 +141,20 @@ all:
   });
 
   test('unknown variables pass through', () => {
-    const inv = parseInventory(
+    const inv = parseShardInventory(
       minimal.replace(
         'ansible_host: 192.0.2.11',
         'ansible_host: 192.0.2.11\n          ansible_python_interpreter: /usr/bin/python3',
       ),
       F,
     );
-    assert.equal(inv.bridges[0]!.vars.ansible_python_interpreter, '/usr/bin/python3');
+    assert.equal(bridgesOf(inv)[0]!.vars.ansible_python_interpreter, '/usr/bin/python3');
   });
 
   test('the example inventory.yaml in the project is valid', async () => {
-    const inv = await loadInventory('inventory.yaml');
-    assert.equal(inv.meet.name, 'meet');
-    assert.equal(inv.bridges.length, 2);
+    const inv = await loadShardInventory('inventory.yaml');
+    assert.equal(meetOf(inv).name, 'meet');
+    assert.equal(bridgesOf(inv).length, 2);
   });
 });
 
@@ -226,7 +227,7 @@ all:
     ]);
     assert.deepEqual(
       problems('all:\n  children:\n    meet:\n      hosts: { a: , b: }\n    jvb:\n      hosts: { j: }\n'),
-      [`${F}:3:5: group "meet" must hold exactly one host (one shard), but holds 2: a, b`],
+      [`${F}:3:5: group "meet" must hold exactly one host, but holds 2: a, b`],
     );
     assert.deepEqual(problems('all:\n  children:\n    meet:\n      hosts: { a: }\n'), [
       `${F}:1:1: no host in group "jvb"; add the videobridge hosts under all.children.jvb.hosts`,
@@ -276,20 +277,20 @@ all:
   test('a missing file and a directory are named', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'js-inv-'));
     await assert.rejects(
-      loadInventory(join(dir, 'nope.yaml')),
+      loadShardInventory(join(dir, 'nope.yaml')),
       (e: unknown) =>
         e instanceof InventoryError &&
         e.message ===
           `${join(dir, 'nope.yaml')}:1:1: no such file; pass your inventory with -i PATH (see inventory.yaml in the project for an example)`,
     );
     await assert.rejects(
-      loadInventory(dir),
+      loadShardInventory(dir),
       (e: unknown) =>
         e instanceof InventoryError && /:1:1: is a directory; pass the inventory file itself/.test(e.message),
     );
     await writeFile(join(dir, 'two.yaml'), 'a: 1\n---\nb: 2\n');
     await assert.rejects(
-      loadInventory(join(dir, 'two.yaml')),
+      loadShardInventory(join(dir, 'two.yaml')),
       /two\.yaml:2:1: the file holds more than one YAML document/,
     );
   });

@@ -12,6 +12,7 @@ import {
   hoconShards,
   layoutOf,
   legacyShards,
+  targetLayout,
   websocketsEnabled,
 } from '../../playbooks/jitsi-load-balancing/bridge-files.js';
 import { debconfValue } from '../../playbooks/jitsi-load-balancing/discover.js';
@@ -23,7 +24,6 @@ import {
   passwordMatches,
 } from '../../playbooks/jitsi-load-balancing/prosody-account.js';
 import { nicknameLine, removeNicknameLine } from '../../playbooks/jitsi-load-balancing/steps/patch-jvb-sh.js';
-import { targetLayout } from '../../playbooks/jitsi-load-balancing/steps/bridge-config.js';
 import {
   memberJid,
   occupantsLua,

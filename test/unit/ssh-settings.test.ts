@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { parseInventory } from '../../src/inventory/load-inventory.js';
+import { parseShardInventory } from '../support/shard-inventory.js';
+import { bridgesOf } from '../../playbooks/jitsi-load-balancing/settings.js';
 import { resolveTarget } from '../../src/transport/ssh/endpoint.js';
 import {
   checkHostKey,
@@ -143,7 +144,7 @@ Host *
 
 describe('connection settings for an inventory host', () => {
   const inventory = (hostVars: string, allVars = '') =>
-    parseInventory(
+    parseShardInventory(
       [
         'all:',
         `  vars: { ${allVars} }`,
@@ -160,7 +161,7 @@ describe('connection settings for an inventory host', () => {
   );
 
   test('the ssh config fills in what the inventory leaves out; ProxyJump hops are resolved too', () => {
-    const t = resolveTarget(inventory('a: 1').bridges[0]!, blocks, {
+    const t = resolveTarget(bridgesOf(inventory('a: 1'))[0]!, blocks, {
       acceptNewHostKeys: false,
       home: '/home/me',
       localUser: 'me',
@@ -176,10 +177,12 @@ describe('connection settings for an inventory host', () => {
   });
 
   test('inventory values win; ansible_ssh_common_args wins over the file; --known-hosts over both', () => {
-    const spec = inventory(
-      'ansible_user: root, ansible_port: 22, ansible_ssh_private_key_file: k/id',
-      'ansible_ssh_common_args: "-o ProxyJump=none -o UserKnownHostsFile=/lab/kh -o StrictHostKeyChecking=yes"',
-    ).bridges[0]!;
+    const spec = bridgesOf(
+      inventory(
+        'ansible_user: root, ansible_port: 22, ansible_ssh_private_key_file: k/id',
+        'ansible_ssh_common_args: "-o ProxyJump=none -o UserKnownHostsFile=/lab/kh -o StrictHostKeyChecking=yes"',
+      ),
+    )[0]!;
     const t = resolveTarget(spec, blocks, { acceptNewHostKeys: false, home: '/home/me', localUser: 'me' });
     assert.deepEqual([t.address, t.port, t.user], ['10.0.0.11', 22, 'root']);
     assert.deepEqual(t.identityFiles, ['/inv/k/id']);

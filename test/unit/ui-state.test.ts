@@ -22,6 +22,10 @@ const start: RunEvent = {
   runId: 'r1',
   mode: 'apply',
   playbook: 'pb',
+  roles: [
+    { name: 'meet', label: ['meet server', 'meet servers'] },
+    { name: 'jvb', label: ['bridge', 'bridges'] },
+  ],
   hosts: [
     { name: 'meet', role: 'meet', address: '10.0.0.1' },
     { name: 'jvb1', role: 'jvb', address: '10.0.0.11' },

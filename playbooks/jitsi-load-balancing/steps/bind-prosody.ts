@@ -1,4 +1,4 @@
-import type { Step } from '../../../src/engine/types.js';
+import type { Step } from '../../../src/engine/playbook.js';
 import { planFileEdit } from '../../../src/modules/file/edit-file.js';
 import { ensureLineAtTop } from '../../../src/modules/text/ensure-line-at-top.js';
 import { PROSODY_MAIN, type ShardFacts } from '../discover.js';

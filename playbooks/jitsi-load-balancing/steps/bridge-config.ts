@@ -1,4 +1,5 @@
-import type { Change, Step } from '../../../src/engine/types.js';
+import { jitsi } from '../settings.js';
+import type { Change, Step } from '../../../src/engine/playbook.js';
 import { commandChange } from '../../../src/modules/command-change.js';
 import { fileChange } from '../../../src/modules/file/edit-file.js';
 import {
@@ -9,9 +10,9 @@ import {
   editLegacyProperties,
   effectiveShard,
   layoutOf,
+  targetLayout,
   websocketsEnabled,
   type BridgeFiles,
-  type Layout,
   type ShardValues,
 } from '../bridge-files.js';
 import { secretFor, type ShardFacts } from '../discover.js';
@@ -32,15 +33,6 @@ export function desiredShard(shared: ShardFacts, bridge: string, secret: string,
   };
 }
 
-/**
- * Where a bridge's shard settings go: the layout it has (after the package is installed), or for a
- * bridge not installed yet, the layout its package version writes, which is the meet host's.
- */
-export function targetLayout(layout: Layout, meetLayout: Layout): 'current' | 'legacy' | 'both' {
-  if (layout === 'none') return meetLayout === 'legacy' || meetLayout === 'both' ? 'legacy' : 'current';
-  return layout;
-}
-
 export const bridgeConfig: Step<ShardFacts> = {
   id: 'bridge-config',
   title: "Point each bridge at the meet host's Prosody",
@@ -55,7 +47,7 @@ export const bridgeConfig: Step<ShardFacts> = {
     const files: BridgeFiles = { jvbConf: read.get(JVB_CONF) ?? null, properties: read.get(SIP_PROPERTIES) ?? null };
     const layout = targetLayout(layoutOf(files), shared.meetLayout);
     const id = effectiveShard(files)?.id ?? shared.bridges[spec.name]?.shardId ?? 'shard';
-    const want = desiredShard(shared, spec.name, secretFor(spec, shared), spec.jitsi.verifyCertificate);
+    const want = desiredShard(shared, spec.name, secretFor(spec, shared), jitsi(spec).verifyCertificate);
     const notes: string[] = [];
     const changes: Change[] = [];
     const installedLater = files.jvbConf === null && files.properties === null;
@@ -110,7 +102,7 @@ export const bridgeConfig: Step<ShardFacts> = {
       if (c) changes.push(c);
     }
 
-    if (spec.jitsi.verifyCertificate && shared.certificate) {
+    if (jitsi(spec).verifyCertificate && shared.certificate) {
       const path = `${TRUSTED_CERT_DIR}/jitsi-scale-auth.${shared.domain}.crt`;
       const current = (await host.readFiles([path])).get(path) ?? null;
       const cert = fileChange(

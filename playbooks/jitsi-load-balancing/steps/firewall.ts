@@ -1,5 +1,6 @@
+import { jitsi, bridgesOf, privateAddress } from '../settings.js';
 import { isIP } from 'node:net';
-import type { Step } from '../../../src/engine/types.js';
+import type { Step } from '../../../src/engine/playbook.js';
 import { HostError } from '../../../src/transport/host.js';
 import { planPortRule } from '../../../src/modules/firewall/plan-port-rule.js';
 import type { PortRule } from '../../../src/modules/firewall/port-rule.js';
@@ -18,7 +19,7 @@ export function firewallFiles(spec: HostSpec): string[] {
   const rule =
     spec.role === 'meet'
       ? { proto: 'tcp' as const, port: DEFAULT_C2S_PORT }
-      : { proto: 'udp' as const, port: spec.jitsi.mediaPort };
+      : { proto: 'udp' as const, port: jitsi(spec).mediaPort };
   return [
     nftRulePath(rule),
     NFT_PATHS.mainConf,
@@ -37,27 +38,32 @@ export const firewall: Step<ShardFacts> = {
     'Each bridge needs its UDP media port open to everyone. Rules go to the firewall in charge of each host and are made to survive a reboot.',
   roles: ['meet', 'jvb'],
   async plan(ctx) {
-    const choice = ctx.spec.jitsi.firewall;
+    const choice = jitsi(ctx.spec).firewall;
     if (choice === 'none') return { changes: [], skip: 'jitsi_firewall is none: you manage this firewall yourself' };
     const kind = choice === 'auto' ? ctx.facts.firewall : choice;
     if (ctx.spec.role === 'meet') {
-      const named = ctx.inventory.bridges.find((b) => isIP(b.jitsi.privateAddress.replace(/\/\d+$/, '')) === 0);
+      const addressOf = (b: HostSpec) => privateAddress(b, ctx.hosts.get(b.name));
+      const named = bridgesOf(ctx.inventory).find((b) => isIP(addressOf(b).replace(/\/\d+$/, '')) === 0);
       if (named) {
         throw new HostError(
           ctx.spec.name,
-          `${named.name}'s address "${named.jitsi.privateAddress}" is a name, and firewall rules need an IP address: set private_address for ${named.name} in the inventory`,
+          `${named.name}'s address "${addressOf(named)}" is a name, and firewall rules need an IP address: set private_address for ${named.name} in the inventory`,
         );
       }
     }
     const rule: PortRule =
       ctx.spec.role === 'meet'
-        ? { proto: 'tcp', port: ctx.shared.c2sPort, sources: ctx.inventory.bridges.map((b) => b.jitsi.privateAddress) }
-        : { proto: 'udp', port: ctx.spec.jitsi.mediaPort, sources: 'any' };
+        ? {
+            proto: 'tcp',
+            port: ctx.shared.c2sPort,
+            sources: bridgesOf(ctx.inventory).map((b) => privateAddress(b, ctx.hosts.get(b.name))),
+          }
+        : { proto: 'udp', port: jitsi(ctx.spec).mediaPort, sources: 'any' };
     const { changes, notes } = await planPortRule(ctx.host, kind, rule, {
       ufw: ctx.facts.ufw,
       sshPort: ctx.spec.port,
-      allowEnable: ctx.spec.jitsi.firewallEnable,
-      allowRemoval: ctx.spec.jitsi.allowPackageRemoval,
+      allowEnable: jitsi(ctx.spec).firewallEnable,
+      allowRemoval: jitsi(ctx.spec).allowPackageRemoval,
     });
     return {
       changes,

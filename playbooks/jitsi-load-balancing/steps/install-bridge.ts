@@ -1,4 +1,5 @@
-import type { Step } from '../../../src/engine/types.js';
+import { jitsi } from '../settings.js';
+import type { Step } from '../../../src/engine/playbook.js';
 import { isSatisfied, planAptPackage, type AptPackage } from '../../../src/modules/apt/apt-package.js';
 import { PACKAGE, secretFor, type ShardFacts } from '../discover.js';
 
@@ -19,12 +20,14 @@ export const installBridge: Step<ShardFacts> = {
   roles: ['jvb'],
   async plan(ctx) {
     const { spec, shared } = ctx;
-    const version = spec.jitsi.videobridgeVersion ?? shared.meetBridgeVersion;
+    const version = jitsi(spec).videobridgeVersion ?? shared.meetBridgeVersion;
     const pkg: AptPackage = {
       name: PACKAGE,
       ...(version ? { version } : {}),
-      source: { file: APT_SOURCE_FILE, line: spec.jitsi.aptSource },
-      ...(spec.jitsi.aptKeyUrl ? { key: { url: spec.jitsi.aptKeyUrl, keyring: keyringOf(spec.jitsi.aptSource) } } : {}),
+      source: { file: APT_SOURCE_FILE, line: jitsi(spec).aptSource },
+      ...(jitsi(spec).aptKeyUrl
+        ? { key: { url: jitsi(spec).aptKeyUrl, keyring: keyringOf(jitsi(spec).aptSource) } }
+        : {}),
       preseed: [
         { question: 'jitsi-videobridge/jvb-hostname', type: 'string', value: shared.domain },
         { question: 'jitsi-videobridge/jvbsecret', type: 'password', value: secretFor(spec, shared) },
@@ -33,10 +36,10 @@ export const installBridge: Step<ShardFacts> = {
     const installed = shared.bridges[spec.name]?.installed;
     const notes = [
       version
-        ? `version ${version}${spec.jitsi.videobridgeVersion ? ' (jitsi_videobridge_version)' : " (the meet host's)"}`
+        ? `version ${version}${jitsi(spec).videobridgeVersion ? ' (jitsi_videobridge_version)' : " (the meet host's)"}`
         : "the newest version the source offers (the meet host's version is not known)",
     ];
     if (isSatisfied(pkg, installed)) return { changes: [], notes: [`${PACKAGE} ${installed} is installed`] };
-    return { changes: await planAptPackage(ctx.host, pkg, { allowRemoval: spec.jitsi.allowPackageRemoval }), notes };
+    return { changes: await planAptPackage(ctx.host, pkg, { allowRemoval: jitsi(spec).allowPackageRemoval }), notes };
   },
 };

@@ -1,11 +1,11 @@
-import type { Change, Step } from '../../../src/engine/types.js';
+import { jitsi } from '../settings.js';
+import type { Change, Step } from '../../../src/engine/playbook.js';
 import { fileChange } from '../../../src/modules/file/edit-file.js';
 import { ensureLineAtTop } from '../../../src/modules/text/ensure-line-at-top.js';
 import { joinLines, splitLines } from '../../../src/modules/text/line-endings.js';
-import { JVB_CONF, LAUNCHER, OLD_LAUNCHER, SIP_PROPERTIES, layoutOf } from '../bridge-files.js';
+import { JVB_CONF, LAUNCHER, OLD_LAUNCHER, SIP_PROPERTIES, layoutOf, targetLayout } from '../bridge-files.js';
 import type { ShardFacts } from '../discover.js';
 import { HostError } from '../../../src/transport/host.js';
-import { targetLayout } from './bridge-config.js';
 
 const MARK = '# jitsi-scale: fresh MUC nickname at every start (nickname policy per-start)';
 
@@ -33,7 +33,7 @@ export const patchJvbSh: Step<ShardFacts> = {
     'The launcher belongs to the package: an upgrade overwrites it, and the next run puts the line back.',
   roles: ['jvb'],
   async plan(ctx) {
-    const policy = ctx.spec.jitsi.nicknamePolicy;
+    const policy = jitsi(ctx.spec).nicknamePolicy;
     const read = await ctx.host.readFiles([LAUNCHER, OLD_LAUNCHER, JVB_CONF, SIP_PROPERTIES]);
     const layout = targetLayout(
       layoutOf({ jvbConf: read.get(JVB_CONF) ?? null, properties: read.get(SIP_PROPERTIES) ?? null }),

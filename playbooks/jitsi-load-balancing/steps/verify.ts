@@ -1,5 +1,6 @@
-import type { Step } from '../../../src/engine/types.js';
+import type { Step } from '../../../src/engine/playbook.js';
 import { HostError, whyFailed, type Host } from '../../../src/transport/host.js';
+import { meetOf } from '../settings.js';
 import { READ_MANY_LOOP, asText, parseReadMany } from '../../../src/transport/read-many.js';
 import { splitSections } from '../../../src/modules/probe-sections.js';
 import { shScript } from '../../../src/transport/shell-quote.js';
@@ -140,6 +141,9 @@ export const verify: Step<ShardFacts> = {
   async plan(ctx) {
     if (ctx.mode === 'check') return { changes: [], skip: 'verification runs after the changes are made' };
     const { host, shared } = ctx;
+    // The view from Prosody is asked on the meet host, which the engine hands every step.
+    const meet = ctx.hosts.get(meetOf(ctx.inventory).name)?.host;
+    if (!meet) throw new HostError(host.name, 'the meet host is not connected, so Prosody cannot be asked');
     const notes: string[] = [];
     let reachable: boolean | null = null;
     // The files are read again at every try, past any cache: with the per-start policy the
@@ -175,8 +179,8 @@ export const verify: Step<ShardFacts> = {
     for (let tries = 0; ; tries++) {
       const [mine, occupants, seen] = await Promise.all([
         probe(),
-        brewery(shared.meet, shared.breweryJid),
-        shared.jicofoInstalled ? jicofoBridges(shared.meet) : Promise.resolve(null),
+        brewery(meet, shared.breweryJid),
+        shared.jicofoInstalled ? jicofoBridges(meet) : Promise.resolve(null),
       ]);
       nickname = mine.nick;
       member = memberJid(shared.breweryJid, nickname);

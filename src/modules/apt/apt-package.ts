@@ -1,4 +1,4 @@
-import type { Change } from '../../engine/types.js';
+import type { Change } from '../../contract/change.js';
 import { HostError, whyFailed, type Host } from '../../transport/host.js';
 import { commandChange } from '../command-change.js';
 import { shScript } from '../../transport/shell-quote.js';

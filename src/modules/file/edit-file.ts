@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Change } from '../../engine/types.js';
+import type { Change } from '../../contract/change.js';
 import type { Host, WriteOptions } from '../../transport/host.js';
 import { unifiedDiff } from './unified-diff.js';
 

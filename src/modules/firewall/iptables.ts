@@ -1,4 +1,4 @@
-import type { Change } from '../../engine/types.js';
+import type { Change } from '../../contract/change.js';
 import { HostError, lastLine, type Host } from '../../transport/host.js';
 import { commandChange } from '../command-change.js';
 import { planInstallPackages } from '../apt/install-packages.js';

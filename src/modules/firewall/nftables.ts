@@ -1,4 +1,4 @@
-import type { Change } from '../../engine/types.js';
+import type { Change } from '../../contract/change.js';
 import { HostError, type Host } from '../../transport/host.js';
 import { shScript } from '../../transport/shell-quote.js';
 import { commandChange } from '../command-change.js';

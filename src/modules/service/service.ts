@@ -1,4 +1,5 @@
-import type { Change, Handler } from '../../engine/types.js';
+import type { Change } from '../../contract/change.js';
+import type { Handler } from '../../contract/handler.js';
 import { execChecked, type Host } from '../../transport/host.js';
 import { commandChange } from '../command-change.js';
 import { shScript } from '../../transport/shell-quote.js';

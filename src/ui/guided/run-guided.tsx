@@ -1,8 +1,7 @@
 import { render } from 'ink';
 import type { RunResult } from '../../engine/run-playbook.js';
 import { EXIT } from '../../engine/exit-codes.js';
-import type { EventSink } from '../../engine/events.js';
-import type { RunOptions } from '../../engine/run-playbook.js';
+import type { FrontEnd } from '../../engine/front-end.js';
 import type { OpenerPrompts } from '../../engine/open-host.js';
 import { App } from '../components/App.js';
 import { ThemeContext, themeFor } from '../theme.js';
@@ -15,9 +14,7 @@ export interface GuidedOptions {
   /** Ask before beginning and before each step (false under --yes and --check). */
   ask: boolean;
   abort: AbortController;
-  run: (
-    frontEnd: { sink: EventSink; prompts?: OpenerPrompts } & Pick<RunOptions, 'decide' | 'ready'>,
-  ) => Promise<RunResult>;
+  run: (frontEnd: FrontEnd) => Promise<RunResult>;
   stdin?: NodeJS.ReadStream;
   stdout?: NodeJS.WriteStream;
 }

@@ -1,5 +1,5 @@
 import type { Decision, HostSummary, RunEvent } from '../../engine/events.js';
-import type { Finding, HostStatus } from '../../engine/types.js';
+import type { Finding, HostStatus } from '../../engine/playbook.js';
 
 /** What the UI is waiting for the user to answer. */
 export type Question =
@@ -80,6 +80,8 @@ export interface RunState {
   mode: 'apply' | 'check';
   runId: string;
   playbook: string;
+  /** The playbook's roles, with what their hosts are called on screen. */
+  roles: { name: string; label: readonly [string, string] }[];
   steps: { id: string; title: string; why: string; kind: 'change' | 'check' }[];
   hosts: HostRow[];
   findings: Finding[];
@@ -94,7 +96,7 @@ export interface RunState {
   question?: Question;
   interrupted: boolean;
   startedAt: number;
-  done?: { exitCode: number; aborted: boolean; hosts: HostSummary[]; backupDir: string; at: number };
+  done?: { exitCode: number; aborted: boolean; hosts: HostSummary[]; backupDir: string; at: number; advice?: string };
 }
 
 export function initialState(now = Date.now()): RunState {
@@ -102,6 +104,7 @@ export function initialState(now = Date.now()): RunState {
     mode: 'apply',
     runId: '',
     playbook: '',
+    roles: [],
     steps: [],
     hosts: [],
     findings: [],
@@ -160,6 +163,7 @@ export function reduce(state: RunState, a: RunEvent | UiAction, now = Date.now()
         mode: a.mode,
         runId: a.runId,
         playbook: a.playbook,
+        roles: a.roles,
         steps: a.steps,
         hosts: a.hosts.map((h) => ({ ...h, conn: 'waiting' })),
         startedAt: now,
@@ -179,6 +183,8 @@ export function reduce(state: RunState, a: RunEvent | UiAction, now = Date.now()
       return withHost(state, a.host, { os: a.os, firewall: a.firewall });
     case 'run:discovered':
       return { ...state, findings: a.findings };
+    case 'run:report':
+      return state;
     case 'run:refused':
       return { ...state, refused: { host: a.host, reason: a.reason } };
     case 'step:start': {
@@ -250,7 +256,14 @@ export function reduce(state: RunState, a: RunEvent | UiAction, now = Date.now()
       const { question: _none, ...rest } = base;
       return {
         ...rest,
-        done: { exitCode: a.exitCode, aborted: a.aborted, hosts: a.hosts, backupDir: a.backupDir, at: now },
+        done: {
+          exitCode: a.exitCode,
+          aborted: a.aborted,
+          hosts: a.hosts,
+          backupDir: a.backupDir,
+          at: now,
+          ...(a.advice ? { advice: a.advice } : {}),
+        },
         settled: [...base.settled, { kind: 'end', key: 'end' }],
       };
     }

@@ -1,4 +1,4 @@
-import type { HostStatus } from '../../engine/types.js';
+import type { HostStatus } from '../../engine/playbook.js';
 import { GLYPH } from '../theme.js';
 import {
   blank,
@@ -90,7 +90,11 @@ export function startLines(state: RunState, o: StartOptions): Line[] {
     ),
   ];
   const header: Line[] = o.wrap ? wrapLine(title, o.width) : [title];
-  const bridges = state.hosts.filter((h) => h.role !== 'meet').length;
+  const roleCounts = state.roles
+    .map((r) => ({ label: r.label, n: state.hosts.filter((h) => h.role === r.name).length }))
+    .filter((r) => r.n > 0)
+    .map((r) => `${r.n} ${r.n === 1 ? r.label[0] : r.label[1]}`)
+    .join(', ');
   const nameWidth = Math.max(4, ...state.hosts.map((h) => h.name.length));
   const addrWidth = Math.max(7, ...state.hosts.map((h) => h.address.length));
   const byHost = new Map<string, string[]>();
@@ -98,7 +102,7 @@ export function startLines(state: RunState, o: StartOptions): Line[] {
   // Problems first, so they survive when the list is cut to the screen.
   const order = [...state.hosts].sort((a, b) => Number(!a.error) - Number(!b.error));
   const hosts: Line[] = [
-    [seg('Hosts', undefined, true), seg(` ${plural(1, 'meet server')}, ${plural(bridges, 'bridge')}`, 'dim')],
+    [seg('Hosts', undefined, true), seg(` ${roleCounts}`, 'dim')],
     ...order
       .map((h) =>
         hostLine(
@@ -488,12 +492,7 @@ export function endLines(state: RunState, o: EndOptions): Line[] {
     );
   if (done.aborted) next.push(`Run ${o.rerun} again to finish: it is safe to repeat.`);
   if (!next.length && state.mode === 'check') next.push(`Run ${o.rerun} without --check to apply these changes.`);
-  if (!next.length) {
-    const bridges = state.verification.filter((v) => v.ok).length;
-    next.push(
-      `The shard is ready${bridges ? `: ${plural(bridges, 'bridge')} proved in the brewery` : ''}. To grow it, add bridges to the inventory and run ${o.rerun} again.`,
-    );
-  }
+  if (!next.length) next.push(done.advice ?? 'Done.');
   out.push([seg('Next', undefined, true)], ...next.flatMap((n) => wrapped(n, o.width, '  ')));
   return out;
 }

@@ -1,0 +1,38 @@
+import type { Command } from '../src/commands.js';
+import type { Playbook } from '../src/engine/playbook.js';
+import { JITSI_VARIABLES } from './jitsi-load-balancing/variables.js';
+
+/*
+ * The registry: every command of the tool is a playbook named here. Entries stay light (the
+ * playbook itself is loaded when its command runs), so --help answers at once.
+ */
+export const COMMANDS: readonly Command[] = [
+  {
+    name: 'setup',
+    summary: 'turn the meet server and the bridge hosts into a load-balanced shard (the default)',
+    description:
+      'Binds Prosody for the bridges, opens XMPP on the meet host to the bridges only, installs the videobridge on ' +
+      'each bridge host, points it at the shard with a nickname of its own, and proves that every bridge joined the ' +
+      'brewery. On a terminal it shows each step, what will change on which host, and asks; with --yes it asks ' +
+      'nothing. Safe to repeat: a second run changes nothing.',
+    readOnly: false,
+    variables: JITSI_VARIABLES,
+    load: async () => (await import('./jitsi-load-balancing/index.js')).jitsiLoadBalancing as Playbook<unknown>,
+  },
+  {
+    name: 'facts',
+    summary: 'show what the tool reads on every host: OS, init, firewall, packages (read-only)',
+    description:
+      'Connects to every host of the inventory and prints what the facts stage reads there, as a table or with ' +
+      '--json as one document: the address the connection reached, the OS, the init system, the firewall in ' +
+      "charge, ufw's state, the login user and the versions of the shard's packages. It changes nothing.",
+    readOnly: true,
+    variables: JITSI_VARIABLES,
+    load: async () => (await import('./facts/index.js')).facts as Playbook<unknown>,
+  },
+];
+
+export const DEFAULT_COMMAND = 'setup';
+
+/** Name prefixes that belong to the tool: an unknown `jitsi_…` variable is a typo, not a user variable. */
+export const VARIABLE_FAMILIES = [{ prefix: 'jitsi_', label: 'Jitsi' }] as const;

@@ -1,0 +1,14 @@
+/** The packages the shard's facts read on every host: Jitsi's own, and the firewalls the steps drive. */
+export const SHARD_PACKAGES = [
+  'prosody',
+  'jicofo',
+  'jitsi-meet',
+  'jitsi-meet-prosody',
+  'jitsi-videobridge2',
+  'ufw',
+  'firewalld',
+  'nftables',
+  'iptables',
+  'iptables-persistent',
+  'netfilter-persistent',
+] as const;

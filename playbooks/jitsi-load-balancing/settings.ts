@@ -1,0 +1,118 @@
+import { isIP } from 'node:net';
+import type { RunHost } from '../../src/engine/playbook.js';
+import { duplicates, positionOf } from '../../src/inventory/unique.js';
+import type { HostSpec, Inventory, InventoryProblem, RoleSpec, VarSpec } from '../../src/inventory/types.js';
+import { DEFAULT_APT_KEY_URL, JITSI_VARIABLES, type JitsiVariable } from './variables.js';
+
+export type NicknamePolicy = 'stable' | 'per-start';
+export type FirewallChoice = 'auto' | 'ufw' | 'firewalld' | 'nftables' | 'iptables' | 'none';
+
+/** The shard's roles: one meet server (read for discovery even outside --limit), one or more bridges. */
+export const SHARD_ROLES: readonly RoleSpec[] = [
+  { name: 'meet', count: 'one', what: 'the Jitsi Meet server', label: ['meet server', 'meet servers'], anchor: true },
+  { name: 'jvb', count: 'one-or-more', what: 'the videobridge hosts', label: ['bridge', 'bridges'] },
+];
+
+/** A host's Jitsi settings, from its inventory variables and their declared defaults. */
+export interface JitsiSettings {
+  /** The Jitsi Meet domain; discovered on the meet host when not given. */
+  domain?: string;
+  nicknamePolicy: NicknamePolicy;
+  /** A fixed nickname for this bridge; default: a unique id made once per host. */
+  nickname?: string;
+  /** The apt source line for jitsi-videobridge2. */
+  aptSource: string;
+  /** URL of the key that signs aptSource, or '' when the source needs none (a local repository). */
+  aptKeyUrl: string;
+  /** Pin the bridge package version; default: the meet host's version when it can be known. */
+  videobridgeVersion?: string;
+  /** Verify Prosody's certificate from the bridges (needs it in their trust store). */
+  verifyCertificate: boolean;
+  firewall: FirewallChoice;
+  /** The user allows turning on a default-deny firewall (SSH is allowed first). */
+  firewallEnable: boolean;
+  /** The user allows a package install to remove conflicting packages. */
+  allowPackageRemoval: boolean;
+  /** Override the brewery MUC JID found in jicofo.conf. */
+  breweryJid?: string;
+  /** UDP port for media on the bridges. */
+  mediaPort: number;
+}
+
+/** The variable's value on the host, else its declared default (the inventory has coerced its type). */
+function valueOf(spec: HostSpec, name: JitsiVariable): unknown {
+  const declared: VarSpec = JITSI_VARIABLES[name];
+  return spec.vars[name] ?? declared.default;
+}
+
+const str = (spec: HostSpec, name: JitsiVariable): string | undefined => {
+  const v = valueOf(spec, name);
+  return v === undefined || v === '' ? undefined : String(v);
+};
+
+const cache = new WeakMap<HostSpec, JitsiSettings>();
+
+export function jitsi(spec: HostSpec): JitsiSettings {
+  let s = cache.get(spec);
+  if (s) return s;
+  const domain = str(spec, 'jitsi_domain');
+  const nickname = str(spec, 'jitsi_nickname');
+  const version = str(spec, 'jitsi_videobridge_version');
+  const brewery = str(spec, 'jitsi_brewery_jid');
+  const keyUrl = spec.vars.jitsi_apt_key_url;
+  s = {
+    ...(domain ? { domain } : {}),
+    nicknamePolicy: valueOf(spec, 'jitsi_nickname_policy') as NicknamePolicy,
+    ...(nickname ? { nickname } : {}),
+    aptSource: String(valueOf(spec, 'jitsi_apt_source')),
+    // The default key signs the default source only; another source names its own key, or none.
+    aptKeyUrl:
+      keyUrl !== undefined ? String(keyUrl) : spec.vars.jitsi_apt_source === undefined ? DEFAULT_APT_KEY_URL : '',
+    ...(version ? { videobridgeVersion: version } : {}),
+    verifyCertificate: Boolean(valueOf(spec, 'jitsi_verify_certificate')),
+    firewall: valueOf(spec, 'jitsi_firewall') as FirewallChoice,
+    firewallEnable: Boolean(valueOf(spec, 'jitsi_firewall_enable')),
+    allowPackageRemoval: Boolean(valueOf(spec, 'jitsi_allow_package_removal')),
+    ...(brewery ? { breweryJid: brewery } : {}),
+    mediaPort: Number(valueOf(spec, 'jitsi_media_port')),
+  };
+  cache.set(spec, s);
+  return s;
+}
+
+/**
+ * The address the other hosts reach this host on: private_address, else ansible_host; when that is
+ * a name (an ssh alias), the address the connection resolved it to, since firewall rules need an IP.
+ */
+export function privateAddress(spec: HostSpec, connected?: Pick<RunHost, 'address'>): string {
+  const given = spec.vars.private_address;
+  if (given !== undefined) return String(given);
+  if (connected && isIP(spec.address) === 0 && isIP(connected.address) !== 0) return connected.address;
+  return spec.address;
+}
+
+export function meetOf(inventory: Inventory): HostSpec {
+  return inventory.byRole.meet![0]!;
+}
+
+export function bridgesOf(inventory: Inventory): HostSpec[] {
+  return inventory.byRole.jvb ?? [];
+}
+
+/** The shard's rules across hosts: every host its own private address, every bridge its own nickname. */
+export function checkShardInventory(inventory: Inventory): InventoryProblem[] {
+  return [
+    ...duplicates(
+      inventory.hosts,
+      (h) => privateAddress(h),
+      'private address',
+      (h) => positionOf(h, 'private_address', 'ansible_host'),
+    ),
+    ...duplicates(
+      bridgesOf(inventory),
+      (h) => jitsi(h).nickname ?? null,
+      'nickname',
+      (h) => positionOf(h, 'jitsi_nickname'),
+    ),
+  ];
+}

@@ -1,0 +1,77 @@
+import type { HostSpec } from '../../inventory/types.js';
+import { CachedReads } from '../../transport/cached-reads.js';
+import { UnreachableError } from '../../transport/host.js';
+import { gatherBaseFacts } from '../base-facts.js';
+import { mapLimit } from '../pool.js';
+import { reasonOf } from '../reason.js';
+import type { HostState, Run } from './run-state.js';
+
+function sudoHint(reason: string, spec: HostSpec): string {
+  if (/sudo: .*password is required|sudo: a terminal is required/.test(reason)) {
+    return `sudo on ${spec.name} asks ${spec.user} for a password; allow passwordless sudo for ${spec.user}, or log in as root`;
+  }
+  if (/sudo: (not found|command not found)|sudo: not found/.test(reason)) {
+    return `sudo is not installed on ${spec.name}; install it or log in as root (ansible_user: root)`;
+  }
+  return reason;
+}
+
+/** Connect and read facts: one connection per host, all hosts at once (up to --forks). */
+export async function connectStage<S>(run: Run<S>): Promise<void> {
+  await mapLimit(run.states, run.forks, async (s) => {
+    if (await connect(s, run)) await readFacts(s, run);
+  });
+}
+
+async function connect<S>(s: HostState, run: Run<S>): Promise<boolean> {
+  const name = s.spec.name;
+  run.emit({ type: 'host:connecting', host: name, address: `${s.spec.address}:${s.spec.port}` });
+  const t0 = Date.now();
+  try {
+    const opened = await run.opts.openHost(s.spec);
+    s.host = new CachedReads(opened.host);
+    s.address = opened.address;
+  } catch (err) {
+    const reason = reasonOf(err);
+    if (err instanceof UnreachableError) {
+      run.lose(s, 'unreachable', reason);
+      run.emit({ type: 'host:unreachable', host: name, reason });
+    } else {
+      run.lose(s, 'failed', reason);
+      run.emit({ type: 'host:failed', host: name, stage: 'connect', reason });
+    }
+    return false;
+  }
+  run.emit({ type: 'host:connected', host: name, ms: Date.now() - t0 });
+  return true;
+}
+
+async function readFacts<S>(s: HostState, run: Run<S>): Promise<void> {
+  const name = s.spec.name;
+  try {
+    const { facts, files } = await gatherBaseFacts(
+      s.host!,
+      run.playbook.watchPackages,
+      run.playbook.prefetch?.(s.spec) ?? [],
+    );
+    s.host!.remember(files);
+    s.facts = facts;
+    run.emit({
+      type: 'facts:gathered',
+      host: name,
+      os: facts.os.pretty,
+      init: facts.init,
+      firewall: facts.firewall,
+      packages: facts.packages,
+    });
+  } catch (err) {
+    const reason = sudoHint(reasonOf(err), s.spec);
+    const status = err instanceof UnreachableError ? 'unreachable' : 'failed';
+    run.lose(s, status, reason);
+    run.emit(
+      status === 'unreachable'
+        ? { type: 'host:unreachable', host: name, reason }
+        : { type: 'host:failed', host: name, stage: 'facts', reason },
+    );
+  }
+}

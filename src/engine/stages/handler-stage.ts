@@ -1,0 +1,97 @@
+import type { ApplyIO, Change } from '../../contract/change.js';
+import type { HandlerSpec } from '../playbook.js';
+import type { EarlyRun, HostState, Run } from './run-state.js';
+import { HANDLER_STAGE, type Stage } from './run-stage.js';
+
+/** Hosts with handlers notified and not run yet. */
+export function pendingHandlers<S>(run: Run<S>): HostState[] {
+  return run.states.filter((s) => s.notified.length > 0);
+}
+
+/**
+ * Handlers run like Ansible's, once per host after the change steps, not after each step: a bridge
+ * whose config and launcher both changed restarts once. They run in the order the playbook lists
+ * them, each on all its hosts at once, and are shown, asked for and reported like a step.
+ */
+export function handlerStage<S>(run: Run<S>): Stage {
+  const { handlers } = run.playbook;
+  const byName = new Map(handlers.map((h, i) => [h.name, { handler: h, order: i }]));
+  const shown = run.playbook.handlerStage ?? HANDLER_STAGE;
+  const handlerOf = new Map<Change, string>();
+  return {
+    id: HANDLER_STAGE.id,
+    title: shown.title,
+    why: shown.why,
+    hosts: pendingHandlers(run),
+    plan: async (s) => {
+      const changes: Change[] = s.notified.map((name) => {
+        const entry = byName.get(name);
+        if (!entry) throw new Error(`a change notifies unknown handler "${name}"`);
+        const early = s.early.get(name);
+        const change: Change = {
+          description: entry.handler.description,
+          phase: entry.order,
+          apply: early ? (_host, io) => reportEarly(early, io) : (host, io) => entry.handler.run(host, io),
+        };
+        handlerOf.set(change, name);
+        return change;
+      });
+      return { changes: changes.sort((a, b) => a.phase! - b.phase!) };
+    },
+    planned: (s) => {
+      s.notified = [];
+    },
+    // Handlers run even when the run is stopping: they finish what was already changed.
+    async apply(s, change, io) {
+      const name = handlerOf.get(change)!;
+      run.emit({
+        type: 'handler:run',
+        step: HANDLER_STAGE.id,
+        host: s.spec.name,
+        handler: name,
+        description: change.description,
+      });
+      await change.apply(s.host!, io);
+      s.notified = s.notified.filter((h) => h !== name);
+      return 'handler';
+    },
+  };
+}
+
+/** A handler started early: wait for it, then report what it said. */
+async function reportEarly(early: EarlyRun, io: ApplyIO): Promise<void> {
+  const outcome = await early.done.then(
+    () => null,
+    (err: unknown) => ({ err }),
+  );
+  for (const [stream, line] of early.lines) io.output(stream, line);
+  if (outcome) throw outcome.err;
+}
+
+/**
+ * In a run that asks nothing, a handler flagged mayStartEarly (Prosody's restart: nothing has to
+ * happen before it) starts on a host as soon as no later change step can touch the host, and goes
+ * on while the steps work on the other hosts; the handler stage waits for it and reports it.
+ * `remaining` are the change steps still to come.
+ */
+export function startEarly<S>(run: Run<S>, remaining: readonly { roles: readonly string[] }[]): void {
+  if (run.opts.mode !== 'apply' || run.opts.decide || run.opts.signal?.aborted) return;
+  const early = earlyHandlers(run.playbook.handlers);
+  for (const s of run.states) {
+    if (s.lost || !s.target || !s.host) continue;
+    if (remaining.some((st) => st.roles.includes(s.spec.role))) continue;
+    for (const h of early) {
+      if (!s.notified.includes(h.name) || s.early.has(h.name)) continue;
+      const started: EarlyRun = { lines: [], done: Promise.resolve() };
+      started.done = h.run(s.host, { output: (stream, line) => started.lines.push([stream, line]) });
+      started.done.catch(() => undefined); // reported in the handler stage
+      s.early.set(h.name, started);
+    }
+  }
+}
+
+/** The handlers that may start early: the flagged ones at the head of the list (order is kept). */
+export function earlyHandlers(handlers: readonly HandlerSpec[]): HandlerSpec[] {
+  const firstLate = handlers.findIndex((h) => !h.mayStartEarly);
+  return handlers.slice(0, firstLate < 0 ? handlers.length : firstLate);
+}

@@ -1,0 +1,50 @@
+import type { Change } from '../../contract/change.js';
+import type { Step } from '../playbook.js';
+import type { HostState, Run } from './run-state.js';
+import type { Stage } from './run-stage.js';
+
+function notify(s: HostState, change: Change): void {
+  for (const h of change.notify ?? []) if (!s.notified.includes(h)) s.notified.push(h);
+}
+
+/** A playbook step as a stage: its plan on every host of its roles, its changes in order. */
+export function stepStage<S>(step: Step<S>, run: Run<S>): Stage {
+  return {
+    id: step.id,
+    title: step.title,
+    why: step.why,
+    hosts: run.states.filter((s) => step.roles.includes(s.spec.role)),
+    plan: async (s) => {
+      const plan = await step.plan({
+        mode: run.opts.mode,
+        host: s.host!,
+        spec: s.spec,
+        facts: s.facts!,
+        address: s.address!,
+        inventory: run.inventory,
+        shared: run.shared!,
+        secrets: run.secrets,
+        hosts: run.usable(),
+      });
+      // A check step that answered for the host proves it (one that fails loses the host).
+      if (step.kind === 'check' && !plan.skip) s.proved ??= true;
+      return plan;
+    },
+    planned: (s, changes) => changes.forEach((c) => notify(s, c)),
+    async apply(s, change, io) {
+      if (run.opts.signal?.aborted) return 'stopped';
+      const name = s.spec.name;
+      run.emit({ type: 'task:start', step: step.id, host: name, description: change.description });
+      const r = await change.apply(s.host!, io);
+      run.emit({
+        type: 'task:changed',
+        step: step.id,
+        host: name,
+        description: change.description,
+        ...(r?.backup ? { backup: r.backup } : {}),
+      });
+      notify(s, change);
+      return 'change';
+    },
+  };
+}
