@@ -210,7 +210,7 @@ async function machine(): Promise<string[]> {
 async function writeReport(): Promise<void> {
   const all: BenchResult[] = [];
   for (const f of (await readdir(RESULTS_DIR)).filter((f) => /^bridges-\d+\.json$/.test(f)))
-    all.push(JSON.parse(await readFile(join(RESULTS_DIR, f), 'utf8')));
+    all.push(JSON.parse(await readFile(join(RESULTS_DIR, f), 'utf8')) as BenchResult);
   const analysis = await readFile(join(PROJECT_ROOT, 'bench', 'analysis.md'), 'utf8').catch(() => '');
   await writeFile(join(PROJECT_ROOT, 'BENCHMARKS.md'), renderReport(all, METHOD) + (analysis ? `\n${analysis}` : ''));
 }

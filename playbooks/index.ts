@@ -1,5 +1,4 @@
 import type { Command } from '../src/commands.js';
-import type { Playbook } from '../src/engine/playbook.js';
 import { JITSI_VARIABLES } from './jitsi-load-balancing/variables.js';
 
 /*
@@ -17,7 +16,7 @@ export const COMMANDS: readonly Command[] = [
       'nothing. Safe to repeat: a second run changes nothing.',
     readOnly: false,
     variables: JITSI_VARIABLES,
-    load: async () => (await import('./jitsi-load-balancing/index.js')).jitsiLoadBalancing as Playbook<unknown>,
+    load: async () => (await import('./jitsi-load-balancing/index.js')).jitsiLoadBalancing,
   },
   {
     name: 'facts',
@@ -28,7 +27,7 @@ export const COMMANDS: readonly Command[] = [
       "charge, ufw's state, the login user and the versions of the shard's packages. It changes nothing.",
     readOnly: true,
     variables: JITSI_VARIABLES,
-    load: async () => (await import('./facts/index.js')).facts as Playbook<unknown>,
+    load: async () => (await import('./facts/index.js')).facts,
   },
 ];
 

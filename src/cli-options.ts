@@ -147,7 +147,7 @@ export function commandHelp(command: Command): string {
 export function variableDoc(v: {
   type: { kind: string; values?: readonly string[] };
   doc: string;
-  default?: unknown;
+  default?: string | number | boolean;
 }): string {
   const type = v.type.kind === 'enum' ? v.type.values!.join('|') : v.type.kind;
   const dflt = v.default === undefined ? '' : `; default ${v.default === '' ? "''" : String(v.default)}`;

@@ -43,7 +43,8 @@ function factsOf(h: RunHost): HostFacts {
 
 /** Pure: the table and the document for what was read. */
 export function factsReport(found: FactsFound): Report {
-  const short = (v: string | undefined) => (v ? v.replace(/^\d+:/, '').replace(/[-+~].*$/, '') : '-');
+  // The upstream version: no epoch, no Debian revision.
+  const short = (v: string | undefined) => (v ? v.replace(/^\d+:/, '').replace(/-[^-]*$/, '') : '-');
   return {
     columns: ['HOST', 'ROLE', 'ADDRESS', 'OS', 'INIT', 'FIREWALL', 'PROSODY', 'JICOFO', 'JVB'],
     rows: found.hosts.map((h) => [

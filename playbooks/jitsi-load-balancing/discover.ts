@@ -1,7 +1,7 @@
 import { jitsi, bridgesOf, meetOf, privateAddress } from './settings.js';
 import type { DiscoveryContext } from '../../src/engine/playbook.js';
 import { PlaybookRefusal } from '../../src/engine/playbook.js';
-import type { HostSpec } from '../../src/inventory/types.js';
+import type { HostSpec, Inventory } from '../../src/inventory/types.js';
 import { getHocon } from '../../src/modules/hocon/set-hocon.js';
 import { mapLimit } from '../../src/engine/pool.js';
 import type { Host } from '../../src/transport/host.js';
@@ -91,14 +91,162 @@ export function secretFor(spec: HostSpec, shard: ShardFacts): string {
   return secretOverride(spec) ?? shard.secret;
 }
 
-export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> {
-  const meetSpec = meetOf(ctx.inventory);
-  const meetEntry = ctx.hosts.get(meetSpec.name);
-  if (!meetEntry) throw new PlaybookRefusal(meetSpec.name, `the meet host ${meetSpec.name} could not be read`);
-  const meet = meetEntry.host;
-  const name = meetSpec.name;
-  for (const spec of ctx.inventory.hosts) ctx.secrets.add(secretOverride(spec));
+/** The meet host's site config that declares auth.<domain> (the one jitsi_domain names, if set). */
+function findSite(
+  name: string,
+  sites: Map<string, string>,
+  wanted: string | undefined,
+): { domain: string; siteConfig: string } {
+  for (const [path, text] of sites) {
+    const d = jitsiDomainOf(text);
+    if (d && (!wanted || d === wanted)) return { domain: d, siteConfig: path };
+  }
+  const why = wanted
+    ? `no Prosody site config declares VirtualHost "auth.${wanted}" (jitsi_domain)`
+    : 'no Prosody site config in /etc/prosody/conf.d declares VirtualHost "auth.<domain>"';
+  throw new PlaybookRefusal(name, `${name} is not a Jitsi Meet server: ${why}`);
+}
 
+function findBrewery(name: string, wanted: string | undefined, jicofo: string | null): string | undefined {
+  if (wanted || !jicofo) return wanted;
+  try {
+    return getHocon(jicofo, ['jicofo', 'bridge', 'brewery-jid']);
+  } catch (e) {
+    throw new PlaybookRefusal(name, `cannot read ${JICOFO_CONF} on ${name}: ${(e as Error).message}`);
+  }
+}
+
+/** Prosody's globals as it reads them: the main config, then the site configs it includes. */
+function prosodyGlobals(main: string, sites: Map<string, string>): ProsodyGlobals {
+  const prosody = { ...readGlobals(main) };
+  for (const text of sites.values()) {
+    const g = readGlobals(text);
+    if (g.c2sInterfaces) prosody.c2sInterfaces = g.c2sInterfaces;
+    if (g.c2sPorts) prosody.c2sPorts = g.c2sPorts;
+  }
+  return prosody;
+}
+
+interface Candidate {
+  value: string;
+  source: string;
+}
+
+/** Where the bridges' secret may be: the inventory, else the meet host's own bridge config, then debconf. */
+function secretCandidates(meetSpec: HostSpec, meetFiles: BridgeFiles, debconf: string | null): Candidate[] {
+  const name = meetSpec.name;
+  const override = secretOverride(meetSpec);
+  if (override) return [{ value: override, source: 'jitsi_jvb_secret in the inventory' }];
+  const candidates: Candidate[] = [];
+  for (const s of legacyShards(meetFiles.properties))
+    if (s.values.PASSWORD) candidates.push({ value: s.values.PASSWORD, source: `${SIP_PROPERTIES} on ${name}` });
+  for (const s of hoconShards(meetFiles.jvbConf))
+    if (s.values.PASSWORD) candidates.push({ value: s.values.PASSWORD, source: `${JVB_CONF} on ${name}` });
+  const fromDebconf = debconfValue(debconf, 'jitsi-videobridge/jvbsecret');
+  if (fromDebconf) candidates.push({ value: fromDebconf, source: `debconf (jitsi-videobridge/jvbsecret) on ${name}` });
+  if (candidates.length === 0) {
+    throw new PlaybookRefusal(
+      name,
+      `no secret for the bridges found on ${name}: neither ${JVB_CONF}, ${SIP_PROPERTIES} nor debconf holds the jvb password; set jitsi_jvb_secret in the inventory`,
+    );
+  }
+  return candidates;
+}
+
+/** The candidate that is Prosody's password for jvb@auth.<domain>, when Prosody keeps accounts in files. */
+async function checkSecret(
+  meet: Host,
+  name: string,
+  domain: string,
+  candidates: Candidate[],
+): Promise<{ chosen: Candidate; checked: boolean }> {
+  const account = accountFile('jvb', `auth.${domain}`);
+  const accountText = (await meet.readFiles([account])).get(account) ?? null;
+  const stored = accountText ? parseAccount(accountText) : null;
+  if (stored) {
+    const match = candidates.find((c) => passwordMatches(stored, c.value));
+    if (match) return { chosen: match, checked: true };
+    throw new PlaybookRefusal(
+      name,
+      `the secret in ${candidates.map((c) => c.source).join(' and ')} is not the password of jvb@auth.${domain} in Prosody; ` +
+        `set one with \`prosodyctl passwd jvb@auth.${domain}\` on ${name} and give it as jitsi_jvb_secret`,
+    );
+  }
+  const dir = await meet.exec(['test', '-d', `/var/lib/prosody/${account.split('/')[4]}/accounts`], {
+    readOnly: true,
+  });
+  if (dir.code === 0)
+    throw new PlaybookRefusal(
+      name,
+      `Prosody on ${name} has no account jvb@auth.${domain}; create it with \`prosodyctl register jvb auth.${domain} SECRET\` and give the secret as jitsi_jvb_secret`,
+    );
+  return { chosen: candidates[0]!, checked: false };
+}
+
+/** The auth.<domain> certificate, read only when a bridge is to verify it. */
+async function readCertificate(
+  meet: Host,
+  name: string,
+  domain: string,
+  site: string,
+  needed: boolean,
+): Promise<string | undefined> {
+  if (!needed) return undefined;
+  const certPath = /certificate\s*=\s*"([^"]+auth\.[^"]+)"/.exec(site)?.[1] ?? `/etc/prosody/certs/auth.${domain}.crt`;
+  const certificate = (await meet.readFiles([certPath])).get(certPath) ?? undefined;
+  if (!certificate)
+    throw new PlaybookRefusal(
+      name,
+      `jitsi_verify_certificate is set, but ${certPath} (the auth.${domain} certificate) is missing on ${name}`,
+    );
+  return certificate;
+}
+
+/** Each connected bridge: what it runs today (its files, its package). */
+async function readBridges(ctx: DiscoveryContext): Promise<Record<string, BridgeFacts>> {
+  const bridges: Record<string, BridgeFacts> = {};
+  const connected = bridgesOf(ctx.inventory).filter((b) => ctx.hosts.has(b.name));
+  await mapLimit(connected, Number.POSITIVE_INFINITY, async (spec) => {
+    const { host, facts } = ctx.hosts.get(spec.name)!;
+    let files;
+    try {
+      files = await host.readFiles([JVB_CONF, SIP_PROPERTIES]);
+    } catch (e) {
+      throw new PlaybookRefusal(
+        spec.name,
+        `cannot read the videobridge files on ${spec.name}: ${(e as Error).message}`,
+      );
+    }
+    const bf: BridgeFiles = { jvbConf: files.get(JVB_CONF) ?? null, properties: files.get(SIP_PROPERTIES) ?? null };
+    const installed = facts.packages[PACKAGE];
+    bridges[spec.name] = {
+      files: bf,
+      ...(installed ? { installed } : {}),
+      shardId: effectiveShard(bf)?.id ?? 'shard',
+    };
+  });
+  return bridges;
+}
+
+/** One nickname per bridge: the inventory's, else the one it has, else a new one; never the meet host's. */
+function nicknames(inventory: Inventory, bridges: Record<string, BridgeFacts>, meetNick: string | undefined) {
+  const nick = assignNicknames(
+    bridgesOf(inventory).map((b) => {
+      const existing = bridges[b.name] ? effectiveShard(bridges[b.name]!.files)?.values.MUC_NICKNAME : undefined;
+      return {
+        bridge: b.name,
+        ...(jitsi(b).nickname ? { wanted: jitsi(b).nickname } : {}),
+        ...(existing ? { existing } : {}),
+      };
+    }),
+    meetNick ? [meetNick] : [],
+  );
+  if (!nick.ok) throw new PlaybookRefusal(nick.host, nick.message);
+  return Object.fromEntries(nick.nicknames);
+}
+
+/** What the meet host says about the shard: its files, its site configs, and that it is a Jitsi Meet server. */
+async function readMeet(meet: Host, name: string) {
   const [main, sites] = await Promise.all([
     meet.readFiles([PROSODY_MAIN, JICOFO_CONF, JVB_CONF, SIP_PROPERTIES, DEBCONF_PASSWORDS]),
     siteConfigs(meet),
@@ -109,144 +257,29 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
       name,
       `${name} is not a Jitsi Meet server: ${PROSODY_MAIN} is missing (is prosody installed?)`,
     );
+  const files: BridgeFiles = { jvbConf: main.get(JVB_CONF) ?? null, properties: main.get(SIP_PROPERTIES) ?? null };
+  return { main, sites, prosodyMain, files };
+}
 
-  const wanted = jitsi(meetSpec).domain;
-  let domain: string | undefined;
-  let siteConfig: string | undefined;
-  for (const [path, text] of sites) {
-    const d = jitsiDomainOf(text);
-    if (d && (!wanted || d === wanted)) {
-      domain = d;
-      siteConfig = path;
-      break;
-    }
-  }
-  if (!domain || !siteConfig) {
-    const why = wanted
-      ? `no Prosody site config declares VirtualHost "auth.${wanted}" (jitsi_domain)`
-      : 'no Prosody site config in /etc/prosody/conf.d declares VirtualHost "auth.<domain>"';
-    throw new PlaybookRefusal(name, `${name} is not a Jitsi Meet server: ${why}`);
-  }
+export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> {
+  const meetSpec = meetOf(ctx.inventory);
+  const meetEntry = ctx.hosts.get(meetSpec.name);
+  if (!meetEntry) throw new PlaybookRefusal(meetSpec.name, `the meet host ${meetSpec.name} could not be read`);
+  const meet = meetEntry.host;
+  const name = meetSpec.name;
+  for (const spec of ctx.inventory.hosts) ctx.secrets.add(secretOverride(spec));
 
-  const jicofo = main.get(JICOFO_CONF) ?? null;
-  let brewery = jitsi(meetSpec).breweryJid;
-  if (!brewery && jicofo) {
-    try {
-      brewery = getHocon(jicofo, ['jicofo', 'bridge', 'brewery-jid']);
-    } catch (e) {
-      throw new PlaybookRefusal(name, `cannot read ${JICOFO_CONF} on ${name}: ${(e as Error).message}`);
-    }
-  }
-  const prosody = { ...readGlobals(prosodyMain) };
-  for (const text of sites.values()) {
-    const g = readGlobals(text);
-    if (g.c2sInterfaces) prosody.c2sInterfaces = g.c2sInterfaces;
-    if (g.c2sPorts) prosody.c2sPorts = g.c2sPorts;
-  }
-
-  // The bridges' secret: the meet host's own bridge config first, then debconf; checked against
-  // Prosody's stored account when Prosody keeps it in files.
-  const meetFiles: BridgeFiles = { jvbConf: main.get(JVB_CONF) ?? null, properties: main.get(SIP_PROPERTIES) ?? null };
-  const candidates: { value: string; source: string }[] = [];
-  const override = secretOverride(meetSpec);
-  if (override) candidates.push({ value: override, source: 'jitsi_jvb_secret in the inventory' });
-  else {
-    for (const s of legacyShards(meetFiles.properties))
-      if (s.values.PASSWORD) candidates.push({ value: s.values.PASSWORD, source: `${SIP_PROPERTIES} on ${name}` });
-    for (const s of hoconShards(meetFiles.jvbConf))
-      if (s.values.PASSWORD) candidates.push({ value: s.values.PASSWORD, source: `${JVB_CONF} on ${name}` });
-    const fromDebconf = debconfValue(main.get(DEBCONF_PASSWORDS) ?? null, 'jitsi-videobridge/jvbsecret');
-    if (fromDebconf)
-      candidates.push({ value: fromDebconf, source: `debconf (jitsi-videobridge/jvbsecret) on ${name}` });
-  }
+  const { main, sites, prosodyMain, files: meetFiles } = await readMeet(meet, name);
+  const { domain, siteConfig } = findSite(name, sites, jitsi(meetSpec).domain);
+  const brewery = findBrewery(name, jitsi(meetSpec).breweryJid, main.get(JICOFO_CONF) ?? null);
+  const prosody = prosodyGlobals(prosodyMain, sites);
+  const candidates = secretCandidates(meetSpec, meetFiles, main.get(DEBCONF_PASSWORDS) ?? null);
   for (const c of candidates) ctx.secrets.add(c.value);
-  if (candidates.length === 0) {
-    throw new PlaybookRefusal(
-      name,
-      `no secret for the bridges found on ${name}: neither ${JVB_CONF}, ${SIP_PROPERTIES} nor debconf holds the jvb password; set jitsi_jvb_secret in the inventory`,
-    );
-  }
-  const account = accountFile('jvb', `auth.${domain}`);
-  const accountText = (await meet.readFiles([account])).get(account) ?? null;
-  const stored = accountText ? parseAccount(accountText) : null;
-  let chosen = candidates[0]!;
-  let checked = false;
-  if (stored) {
-    const match = candidates.find((c) => passwordMatches(stored, c.value));
-    if (!match) {
-      throw new PlaybookRefusal(
-        name,
-        `the secret in ${candidates.map((c) => c.source).join(' and ')} is not the password of jvb@auth.${domain} in Prosody; ` +
-          `set one with \`prosodyctl passwd jvb@auth.${domain}\` on ${name} and give it as jitsi_jvb_secret`,
-      );
-    }
-    chosen = match;
-    checked = true;
-  } else {
-    const dir = await meet.exec(['test', '-d', `/var/lib/prosody/${account.split('/')[4]}/accounts`], {
-      readOnly: true,
-    });
-    if (dir.code === 0)
-      throw new PlaybookRefusal(
-        name,
-        `Prosody on ${name} has no account jvb@auth.${domain}; create it with \`prosodyctl register jvb auth.${domain} SECRET\` and give the secret as jitsi_jvb_secret`,
-      );
-  }
-
+  const { chosen, checked } = await checkSecret(meet, name, domain, candidates);
   const needCert = bridgesOf(ctx.inventory).some((b) => jitsi(b).verifyCertificate);
-  let certificate: string | undefined;
-  if (needCert) {
-    const site = sites.get(siteConfig)!;
-    const certPath =
-      /certificate\s*=\s*"([^"]+auth\.[^"]+)"/.exec(site)?.[1] ?? `/etc/prosody/certs/auth.${domain}.crt`;
-    certificate = (await meet.readFiles([certPath])).get(certPath) ?? undefined;
-    if (!certificate)
-      throw new PlaybookRefusal(
-        name,
-        `jitsi_verify_certificate is set, but ${certPath} (the auth.${domain} certificate) is missing on ${name}`,
-      );
-  }
-
-  // Each bridge: what it runs today (files, package, launcher).
-  const bridges: Record<string, BridgeFacts> = {};
-  await mapLimit(
-    bridgesOf(ctx.inventory).filter((b) => ctx.hosts.has(b.name)),
-    Number.POSITIVE_INFINITY,
-    async (spec) => {
-      const { host, facts } = ctx.hosts.get(spec.name)!;
-      let files;
-      try {
-        files = await host.readFiles([JVB_CONF, SIP_PROPERTIES]);
-      } catch (e) {
-        throw new PlaybookRefusal(
-          spec.name,
-          `cannot read the videobridge files on ${spec.name}: ${(e as Error).message}`,
-        );
-      }
-      const bf: BridgeFiles = { jvbConf: files.get(JVB_CONF) ?? null, properties: files.get(SIP_PROPERTIES) ?? null };
-      const shard = effectiveShard(bf);
-      const installed = facts.packages[PACKAGE];
-      bridges[spec.name] = {
-        files: bf,
-        ...(installed ? { installed } : {}),
-        shardId: shard?.id ?? 'shard',
-      };
-    },
-  );
-
+  const certificate = await readCertificate(meet, name, domain, sites.get(siteConfig)!, needCert);
+  const bridges = await readBridges(ctx);
   const meetShard = effectiveShard(meetFiles);
-  const nick = assignNicknames(
-    bridgesOf(ctx.inventory).map((b) => {
-      const existing = bridges[b.name] ? effectiveShard(bridges[b.name]!.files)?.values.MUC_NICKNAME : undefined;
-      return {
-        bridge: b.name,
-        ...(jitsi(b).nickname ? { wanted: jitsi(b).nickname } : {}),
-        ...(existing ? { existing } : {}),
-      };
-    }),
-    meetShard?.values.MUC_NICKNAME ? [meetShard.values.MUC_NICKNAME] : [],
-  );
-  if (!nick.ok) throw new PlaybookRefusal(nick.host, nick.message);
 
   const meetVersion = meetEntry.facts.packages[PACKAGE];
   return {
@@ -266,6 +299,6 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
     ...(certificate ? { certificate } : {}),
     jicofoInstalled: !!meetEntry.facts.packages.jicofo,
     bridges,
-    nicknames: Object.fromEntries(nick.nicknames),
+    nicknames: nicknames(ctx.inventory, bridges, meetShard?.values.MUC_NICKNAME),
   };
 }

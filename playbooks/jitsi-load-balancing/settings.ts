@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { RunHost } from '../../src/engine/playbook.js';
+import { valueText } from '../../src/inventory/known-variables.js';
 import { duplicates, positionOf } from '../../src/inventory/unique.js';
 import type { HostSpec, Inventory, InventoryProblem, RoleSpec, VarSpec } from '../../src/inventory/types.js';
 import { DEFAULT_APT_KEY_URL, JITSI_VARIABLES, type JitsiVariable } from './variables.js';
@@ -47,7 +48,7 @@ function valueOf(spec: HostSpec, name: JitsiVariable): unknown {
 
 const str = (spec: HostSpec, name: JitsiVariable): string | undefined => {
   const v = valueOf(spec, name);
-  return v === undefined || v === '' ? undefined : String(v);
+  return v === undefined || v === '' ? undefined : valueText(v);
 };
 
 const cache = new WeakMap<HostSpec, JitsiSettings>();
@@ -64,10 +65,10 @@ export function jitsi(spec: HostSpec): JitsiSettings {
     ...(domain ? { domain } : {}),
     nicknamePolicy: valueOf(spec, 'jitsi_nickname_policy') as NicknamePolicy,
     ...(nickname ? { nickname } : {}),
-    aptSource: String(valueOf(spec, 'jitsi_apt_source')),
+    aptSource: valueText(valueOf(spec, 'jitsi_apt_source')),
     // The default key signs the default source only; another source names its own key, or none.
     aptKeyUrl:
-      keyUrl !== undefined ? String(keyUrl) : spec.vars.jitsi_apt_source === undefined ? DEFAULT_APT_KEY_URL : '',
+      keyUrl !== undefined ? valueText(keyUrl) : spec.vars.jitsi_apt_source === undefined ? DEFAULT_APT_KEY_URL : '',
     ...(version ? { videobridgeVersion: version } : {}),
     verifyCertificate: Boolean(valueOf(spec, 'jitsi_verify_certificate')),
     firewall: valueOf(spec, 'jitsi_firewall') as FirewallChoice,
@@ -86,7 +87,7 @@ export function jitsi(spec: HostSpec): JitsiSettings {
  */
 export function privateAddress(spec: HostSpec, connected?: Pick<RunHost, 'address'>): string {
   const given = spec.vars.private_address;
-  if (given !== undefined) return String(given);
+  if (given !== undefined) return valueText(given);
   if (connected && isIP(spec.address) === 0 && isIP(connected.address) !== 0) return connected.address;
   return spec.address;
 }

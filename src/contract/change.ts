@@ -8,7 +8,7 @@ import type { Host, OutputStream } from '../transport/host.js';
 
 /** What a change may do while it runs: report output lines (shown live, redacted). */
 export interface ApplyIO {
-  output(stream: OutputStream, line: string): void;
+  output: (stream: OutputStream, line: string) => void;
 }
 
 /**

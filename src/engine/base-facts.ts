@@ -44,6 +44,7 @@ echo '@@files';${READ_MANY_LOOP}
 echo '@@end'`;
 
 /** Pure: the facts from the script's output. */
+// eslint-disable-next-line complexity -- one field per probe section, each with its fallback (the ?? count as branches)
 export function parseBaseFacts(text: string): BaseFacts {
   const s = splitSections(text);
   const osRelease: Record<string, string> = {};

@@ -99,7 +99,7 @@ export interface Playbook<Shared> {
   /** The inventory variables it reads, with types, defaults and docs. */
   variables: Readonly<Record<string, VarSpec>>;
   /** Its rules across hosts of the inventory (unique addresses…), each problem with its position. */
-  checkInventory?(inventory: Inventory): InventoryProblem[];
+  checkInventory?: (inventory: Inventory) => InventoryProblem[];
   /** Packages whose installed versions the facts read on every host. */
   watchPackages: readonly string[];
   /**

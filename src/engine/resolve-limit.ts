@@ -14,7 +14,7 @@ export function resolveLimit(inventory: Inventory, limit: readonly string[] | un
     const name = raw.trim();
     if (!name) continue;
     if (all.includes(name)) out.add(name);
-    else if (inventory.groups[name]) for (const h of inventory.groups[name]!) out.add(h);
+    else if (inventory.groups[name]) for (const h of inventory.groups[name]) out.add(h);
     else {
       const guess = closest(name, [...all, ...Object.keys(inventory.groups)], 2);
       throw new UsageError(

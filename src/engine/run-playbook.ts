@@ -136,5 +136,5 @@ function startEvent<S>(run: Run<S>): RunEvent {
 /** A restart started early is never cut off by closing its connection. */
 async function disconnect<S>(run: Run<S>): Promise<void> {
   await Promise.all(run.states.flatMap((s) => [...s.early.values()].map((e) => e.done.catch(() => undefined))));
-  await Promise.all(run.states.map((s) => s.host?.close().catch(() => undefined)));
+  await Promise.all(run.states.flatMap((s) => (s.host ? [s.host.close().catch(() => undefined)] : [])));
 }

@@ -36,6 +36,7 @@ const TRUE = new Set(['true', 'yes', 'on', '1', 'y']);
 const FALSE = new Set(['false', 'no', 'off', '0', 'n']);
 
 /** Checks and converts one value; messages say what was expected. */
+// eslint-disable-next-line complexity -- one arm per variable type, each with its own message
 export function coerce(name: string, spec: VarSpec, raw: unknown): CoerceResult {
   if (typeof raw === 'string' && raw.includes('{{')) {
     return {
@@ -78,4 +79,11 @@ function describe(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   return JSON.stringify(v);
+}
+
+/** An inventory value as text: scalars as written, anything else as JSON (never "[object Object]"). */
+export function valueText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return JSON.stringify(v) ?? '';
 }

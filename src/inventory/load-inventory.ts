@@ -10,12 +10,11 @@ import {
   parseAllDocuments,
   type Document,
   type Node,
-  type ParsedNode,
   type Pair,
 } from 'yaml';
 import { closest } from './did-you-mean.js';
 import { expandHostPattern } from './host-pattern.js';
-import { CONNECTION_VARIABLES, coerce } from './known-variables.js';
+import { CONNECTION_VARIABLES, coerce, valueText } from './known-variables.js';
 import {
   InventoryError,
   type Connection,
@@ -137,7 +136,7 @@ class InventoryReader {
       );
     }
     this.doc = doc!;
-    const root = this.resolveNode(doc!.contents as ParsedNode);
+    const root = this.resolveNode(doc.contents);
     if (!isMap(root)) {
       this.fail(
         this.pos(root),
@@ -199,7 +198,7 @@ class InventoryReader {
         this.problem(this.pos(node), `unknown alias *${node.source}; define the anchor &${node.source} first`);
         return null;
       }
-      return target as Node;
+      return target;
     }
     return node ?? null;
   }
@@ -209,7 +208,7 @@ class InventoryReader {
     if (!node || !isMap(node)) return [];
     const merged: Pair[] = [];
     const own: Pair[] = [];
-    for (const pair of node.items as Pair[]) {
+    for (const pair of node.items) {
       if (isScalar(pair.key) && (typeof pair.key.value === 'symbol' || pair.key.value === '<<')) {
         const v = this.resolveNode(pair.value as Node);
         const sources = isSeq(v) ? (v.items as Node[]).map((n) => this.resolveNode(n)) : [v];
@@ -562,7 +561,7 @@ class InventoryReader {
     groups: string[],
     { vars: v, varAt }: { vars: Record<string, unknown>; varAt: Record<string, SourcePosition> },
   ): HostSpec {
-    const str = (k: string): string | undefined => (v[k] === undefined ? undefined : String(v[k]));
+    const str = (k: string): string | undefined => (v[k] === undefined ? undefined : valueText(v[k]));
     const connection = (str('ansible_connection') ?? 'ssh') as Connection;
     const user = str('ansible_user') ?? this.opts.defaultUser ?? safeUser();
     const key = str('ansible_ssh_private_key_file');

@@ -53,8 +53,8 @@ describe('cli: usage', () => {
     const help = await cli(['--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^Usage: jitsi-scale \[COMMAND\] \[options\]/);
-    assert.match(help.stdout, /\n  setup +turn the meet server/);
-    assert.match(help.stdout, /\n  facts +show what the tool reads/);
+    assert.match(help.stdout, /\n {2}setup +turn the meet server/);
+    assert.match(help.stdout, /\n {2}facts +show what the tool reads/);
     assert.match(
       help.stdout,
       /Exit codes: 0 ok, 1 usage or inventory error, 2 a host failed, 3 a host was unreachable/,
@@ -156,7 +156,9 @@ describe('cli: commands', () => {
           `COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}`,
           '_jitsi_scale; printf "%s\\n" "${COMPREPLY[@]}"',
         ].join('\n');
-        execFile('bash', ['-c', probe], (e, out) => (e ? reject(e) : resolve(out.split('\n').filter(Boolean))));
+        execFile('bash', ['-c', probe], (e, out) =>
+          e ? reject(new Error(e.message)) : resolve(out.split('\n').filter(Boolean)),
+        );
       });
     assert.deepEqual(await complete('jitsi-scale fa'), ['facts']);
     assert.ok((await complete('jitsi-scale setup --ch')).includes('--check'));

@@ -14,6 +14,7 @@ if (why && process.env.CI) throw new Error(`the end-to-end tests cannot run in C
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 const jitsiScale = (...args: string[]) => [process.execPath, CLI, '-i', INVENTORY_FILE, ...args];
 /** SGR codes that set a colour (foreground or background, 8/16/256/true colour); 39/49 only reset. */
+// eslint-disable-next-line no-control-regex -- terminal escapes are what this matches
 const COLOUR = /\x1b\[(?:[0-9;]*;)?(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])(?:;[0-9;]*)?m/;
 
 /** Runs the real binary with no terminal at all: stdin closed, output to pipes. */

@@ -34,7 +34,7 @@ describe('runner', () => {
     assert.deepEqual([...pb.handlerRuns].sort(), ['jvb1', 'jvb2', 'meet']);
     const backup = rec.of('task:changed').find((e) => e.host === 'jvb1')?.backup;
     assert.equal(backup, join(root, 'backups', 'jvb1', dirOf('jvb1'), 'bridge.properties'));
-    assert.equal(await readFile(backup!, 'utf8'), '# keep me\nPASSWORD=old\n');
+    assert.equal(await readFile(backup, 'utf8'), '# keep me\nPASSWORD=old\n');
 
     const mtime = (await stat(join(dirOf('jvb2'), 'bridge.properties'))).mtimeMs;
     const pb2 = testPlaybook(root);

@@ -88,7 +88,7 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
     const original = await meet.readFile('/etc/prosody/prosody.cfg.lua');
     const r = await meet.writeFile('/etc/prosody/prosody.cfg.lua', `${original}-- touched by the lab test\n`);
     assert.equal(r.backup, '/var/backups/jitsi-scale/lab-test/etc/prosody/prosody.cfg.lua');
-    assert.equal(await meet.readFile(r.backup!), original);
+    assert.equal(await meet.readFile(r.backup), original);
     const after = await meet.stat('/etc/prosody/prosody.cfg.lua');
     assert.deepEqual([after?.owner, after?.group, after?.mode], [before?.owner, before?.group, before?.mode]);
     assert.equal(

@@ -65,6 +65,30 @@ function runScenario(era: Era): void {
       assert.equal(await canConnect('jsl-outsider', addr('outsider'), addr('meet'), 5222), false);
     });
 
+    test('facts, the second playbook on the same engine: every host as read, the bridges now installed; nothing written', async () => {
+      const m = await mark(lab, 'before-facts');
+      const table = await run(['facts', '-i', inv]);
+      assert.equal(table.code, 0, table.stdout);
+      const rows = table.stdout.trim().split('\n');
+      assert.match(rows[0]!, /^HOST +ROLE +ADDRESS +OS +INIT +FIREWALL +PROSODY +JICOFO +JVB$/);
+      const addr = (n: string) => lab.hosts.find((h) => h.name === n)!.address;
+      for (const [i, h] of ['meet', 'jvb1', 'jvb2'].entries())
+        assert.match(rows[i + 1]!, new RegExp(`^${h} +${h === 'meet' ? 'meet' : 'jvb '} +${addr(h)} +Debian`));
+      const doc = JSON.parse((await run(['facts', '--json', '-i', inv])).stdout) as {
+        hosts: { host: string; packages: Record<string, string>; firewall: string }[];
+      };
+      assert.deepEqual(
+        doc.hosts.map((h) => [h.host, typeof h.packages['jitsi-videobridge2']]),
+        [
+          ['meet', 'string'],
+          ['jvb1', 'string'],
+          ['jvb2', 'string'],
+        ],
+        'setup installed the bridge on jvb1 and jvb2',
+      );
+      assert.deepEqual(await touchedSince(lab, m), [], 'facts writes nothing');
+    });
+
     test('a second run changes nothing and touches no file', async () => {
       const m = await mark(lab, 'before-second');
       const r = await run(['--yes', '--json', '-i', inv]);

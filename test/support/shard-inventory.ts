@@ -4,7 +4,7 @@ import type { Inventory } from '../../src/inventory/types.js';
 import { inventorySchema } from '../../src/main.js';
 
 /** The inventory schema `jitsi-scale setup` reads with. */
-export const SHARD_SCHEMA = inventorySchema(jitsiLoadBalancing as never);
+export const SHARD_SCHEMA = inventorySchema(jitsiLoadBalancing);
 
 export function parseShardInventory(text: string, file: string, opts: LoadOptions = {}): Inventory {
   return parseInventory(text, file, SHARD_SCHEMA, opts);

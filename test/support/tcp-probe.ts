@@ -17,7 +17,7 @@ export function canConnect(
     `s.on('connect',()=>{process.stdout.write('yes');process.exit(0)});s.on('error',()=>{process.stdout.write('no');process.exit(0)});`;
   return new Promise((resolve, reject) => {
     execFile('ip', ['netns', 'exec', fromNs, process.execPath, '-e', script], (err, stdout) =>
-      err ? reject(err) : resolve(stdout === 'yes'),
+      err ? reject(new Error(err.message)) : resolve(stdout === 'yes'),
     );
   });
 }

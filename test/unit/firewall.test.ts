@@ -297,7 +297,7 @@ describe('ufw and the user rules it already has', () => {
     const tuples = parseUfwRules('### tuple ### allow tcp 5222 0.0.0.0/0 any 0.0.0.0/0 in\n', false);
     const cmds = planUfwCommands(tuples, XMPP);
     assert.deepEqual(cmds[0], ['ufw', 'delete', 'allow', '5222/tcp']);
-    assert.match(describeUfwCommand(cmds[0]!, XMPP), /remove the public opening of 5222\/tcp/);
+    assert.match(describeUfwCommand(cmds[0], XMPP), /remove the public opening of 5222\/tcp/);
   });
 });
 

@@ -140,7 +140,7 @@ describe('guided screen state', () => {
     const many: RunEvent = {
       ...start,
       hosts: Array.from({ length: 40 }, (_, i) => ({ name: `b${i}`, role: 'jvb', address: `10.0.1.${i}` })),
-    } as RunEvent;
+    };
     s = play([many, { type: 'host:failed', host: 'b39', stage: 'facts', reason: 'sudo asks for a password' }]);
     const lines = startLines(s, { width: 80, height: 23, inventoryPath: 'i.yaml', asking: true });
     assert.equal(lines.length, 23);

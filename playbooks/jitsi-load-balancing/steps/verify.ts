@@ -138,6 +138,7 @@ export const verify: Step<ShardFacts> = {
     'answer its own health check, and reach the meet host on the XMPP port.',
   roles: ['jvb'],
   kind: 'check',
+  // eslint-disable-next-line complexity -- one retry loop over the four proofs (room, health, reach, Jicofo); each branch names one problem
   async plan(ctx) {
     if (ctx.mode === 'check') return { changes: [], skip: 'verification runs after the changes are made' };
     const { host, shared } = ctx;

@@ -20,10 +20,10 @@ export interface Stage {
   why: string;
   /** The hosts it runs on. */
   hosts: HostState[];
-  plan(s: HostState): Promise<HostPlan>;
+  plan: (s: HostState) => Promise<HostPlan>;
   /** In check mode, after a host's changes were planned (they count as made). */
-  planned?(s: HostState, changes: Change[]): void;
-  apply(s: HostState, change: Change, io: ApplyIO): Promise<Applied>;
+  planned?: (s: HostState, changes: Change[]) => void;
+  apply: (s: HostState, change: Change, io: ApplyIO) => Promise<Applied>;
 }
 
 type Counts = Record<HostStatus, number>;
@@ -71,8 +71,8 @@ export async function runStage<S>(stage: Stage, run: Run<S>): Promise<Decision> 
 }
 
 interface ResultRecorder {
-  finish(s: HostState, status: HostStatus, changed: number, error?: string): void;
-  fail(s: HostState, err: unknown): void;
+  finish: (s: HostState, status: HostStatus, changed: number, error?: string) => void;
+  fail: (s: HostState, err: unknown) => void;
 }
 
 function resultRecorder<S>(stage: Stage, run: Run<S>, counts: Counts): ResultRecorder {

@@ -67,13 +67,13 @@ export interface Run<S> {
   secrets: Redactor;
   forks: number;
   states: HostState[];
-  emit(e: RunEvent): void;
+  emit: (e: RunEvent) => void;
   /** What discovery found, once it has run. */
   shared?: S;
   /** The connected hosts, for discovery and the steps. */
-  usable(): ReadonlyMap<string, RunHost>;
+  usable: () => ReadonlyMap<string, RunHost>;
   /** Marks a host as done for: nothing more runs on it. The first reason stays. */
-  lose(s: HostState, status: 'unreachable' | 'failed', reason: string): void;
+  lose: (s: HostState, status: 'unreachable' | 'failed', reason: string) => void;
   /** Files read before a wait for the user may have changed by the time the user answers. */
-  forgetReads(): void;
+  forgetReads: () => void;
 }

@@ -112,6 +112,7 @@ export function nftRulePath(rule: Pick<PortRule, 'proto' | 'port'>, paths: NftPa
   return `${paths.dir}/${ruleId(rule)}.nft`;
 }
 
+// eslint-disable-next-line complexity -- the nftables cases in one place: install, include, table, boot, drop policy; split, the order between them is lost
 export async function planNftables(host: Host, rule: PortRule, opts: NftOptions = {}): Promise<FirewallPlan> {
   const paths = opts.paths ?? NFT_PATHS;
   const r = await host.exec(shScript(PROBE), { readOnly: true });

@@ -40,6 +40,7 @@ export interface ParsedHocon {
 
 const KEY_STOP = /[\s.=:{}[\],#"+]/;
 
+// eslint-disable-next-line max-lines-per-function -- a recursive-descent parser: its helpers are closures over the cursor
 export function parseHocon(text: string): ParsedHocon {
   let i = 0;
   const fields: HoconField[] = [];
@@ -138,6 +139,7 @@ export function parseHocon(text: string): ParsedHocon {
   };
 
   /** Reads fields until '}' (returns its offset) or end of input (returns null). */
+  // eslint-disable-next-line complexity -- the object-body loop of the parser: one branch per HOCON construct
   const readObjectBody = (prefix: string[], braced: boolean): number | null => {
     for (;;) {
       skipGaps();

@@ -96,7 +96,8 @@ async function identities(
         throw new UnreachableError(forHost, `cannot use private key ${file}: ${parsed.message}`);
       continue;
     }
-    out.push({ key: Array.isArray(parsed) ? parsed[0]! : parsed, label: file });
+    const key: ParsedKey = Array.isArray(parsed) ? (parsed as ParsedKey[])[0]! : parsed;
+    out.push({ key, label: file });
   }
   return out;
 }
@@ -118,6 +119,7 @@ class HostKeyRefused extends Error {
  * The host key is checked against known_hosts before anything is sent; an unknown key is asked
  * about (outside the connect timeout) and the connection made again once trusted.
  */
+// eslint-disable-next-line max-lines-per-function -- ssh2's handshake wiring: each event handler is a few lines, and they share the attempt's state
 export async function openClient(
   ep: Endpoint,
   to: { host: string; jump: boolean },

@@ -21,6 +21,7 @@ export interface AppProps {
  * screen) goes to <Static> and is never redrawn; the live area below is cut to the terminal's
  * height, so redrawing it never scrolls or flickers.
  */
+// eslint-disable-next-line max-lines-per-function -- the Ink root: state, keys and layout of one screen
 export function App({ session, inventoryPath, rerun, showDiffs }: AppProps) {
   const state = useRunState(session);
   const { columns, rows } = useTerminalSize();
@@ -63,6 +64,7 @@ export function App({ session, inventoryPath, rerun, showDiffs }: AppProps) {
   const frame = useSpinner(live.some((l) => l.some((s) => s.spinner)));
 
   useInput(
+    // eslint-disable-next-line complexity -- the key map: one arm per key and question
     (input, key) => {
       if (key.ctrl && input === 'c') {
         setPager(null);

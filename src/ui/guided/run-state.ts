@@ -147,6 +147,7 @@ function settleStart(state: RunState): RunState {
 }
 
 /** Pure: the next screen state after an engine event or a UI action. */
+// eslint-disable-next-line complexity, max-lines-per-function -- a reducer: one flat arm per event type, the mapping from the engine stream to the screen in one place
 export function reduce(state: RunState, a: RunEvent | UiAction, now = Date.now()): RunState {
   switch (a.type) {
     case 'ui:ask':

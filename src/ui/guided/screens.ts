@@ -82,6 +82,7 @@ export interface StartOptions {
 }
 
 /** The start screen: the inventory at a glance, what discovery found, the steps, the question. */
+// eslint-disable-next-line complexity, max-lines-per-function -- the start screen top to bottom: header, hosts, findings, steps, the question
 export function startLines(state: RunState, o: StartOptions): Line[] {
   const title: Line = [
     seg('jitsi-scale', 'accent', true),
@@ -185,6 +186,7 @@ interface Work {
   rest: Line[];
 }
 
+// eslint-disable-next-line complexity -- one host row: each phase and result has its glyph and colour
 function workLines(
   w: HostWork,
   o: {
@@ -411,6 +413,7 @@ export interface EndOptions {
 }
 
 /** The end screen: per host and step, the verification, the backups, and what to do next. */
+// eslint-disable-next-line complexity -- the end screen: each way a run can end has its own advice
 export function endLines(state: RunState, o: EndOptions): Line[] {
   const done = state.done;
   if (!done) return [];

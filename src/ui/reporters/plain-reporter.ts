@@ -20,12 +20,14 @@ function indent(text: string, by = '    '): string {
  * Plain lines for logs and pipes: "[host] step: result", no colours, no cursor movement. Each
  * line stands alone, so grep and CI logs read well.
  */
+// eslint-disable-next-line max-lines-per-function -- a switch over the event types, one plain line each
 export function plainReporter(opts: PlainOptions): EventSink {
   const { write } = opts;
   let mode: 'apply' | 'check' = 'apply';
   const stepTitles = new Map<string, string>();
   let stepNo = 0;
   let stepCount = 0;
+  // eslint-disable-next-line complexity, max-lines-per-function -- a switch over the event types, one plain line each
   return (e: RunEvent) => {
     switch (e.type) {
       case 'run:start':

@@ -27,7 +27,7 @@ mkdir -p /run/sshd /run/lock
 hostname "$host"
 echo "$host" > /etc/hostname
 # The host's own key, made once: a host that reboots keeps it, as a server does.
-if ! grep -q " $host\$" /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null; then
+if ! grep -q " $host$" /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null; then
   rm -f /etc/ssh/ssh_host_*
   ssh-keygen -q -t ed25519 -N '' -C "$host" -f /etc/ssh/ssh_host_ed25519_key
 fi

@@ -26,7 +26,7 @@ export function jitsiScale(args: string[]): Promise<Run> {
           ? stdout
               .trim()
               .split('\n')
-              .filter(Boolean)
+              .filter((l) => l.startsWith('{"type":')) // events; a read-only command prints one document
               .map((l) => JSON.parse(l) as RunEvent)
           : [];
         resolve({ code: child.exitCode ?? -1, stdout: stdout + stderr, events });

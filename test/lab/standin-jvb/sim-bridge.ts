@@ -115,7 +115,7 @@ async function join(shard: ShardConfig): Promise<Joined> {
       rejectUnauthorized: !shard.disableCertificateVerification,
     });
     t.once('secureConnect', () => resolve(t));
-    t.once('error', (e) => reject(new Error(`TLS: ${e.message}`)));
+    t.once('error', (e: Error) => reject(new Error(`TLS: ${e.message}`)));
   });
   const tls = { buf: '' };
   openStream(sock, shard.domain);
