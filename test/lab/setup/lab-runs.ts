@@ -26,7 +26,7 @@ export function jitsiScale(args: string[]): Promise<Run> {
           ? stdout
               .trim()
               .split('\n')
-              .filter((l) => l.startsWith('{"type":')) // events; a read-only command prints one document
+              .filter((l) => l.startsWith('{"')) // one event per line; a read-only command's document spans lines
               .map((l) => JSON.parse(l) as RunEvent)
           : [];
         resolve({ code: child.exitCode ?? -1, stdout: stdout + stderr, events });
