@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Command } from './commands.js';
 import { closest } from './inventory/did-you-mean.js';
+import { defaultText } from './variables-table.js';
 
 export interface CliOptions {
   inventory: string;
@@ -150,7 +151,8 @@ export function variableDoc(v: {
   default?: string | number | boolean;
 }): string {
   const type = v.type.kind === 'enum' ? v.type.values!.join('|') : v.type.kind;
-  const dflt = v.default === undefined ? '' : `; default ${v.default === '' ? "''" : String(v.default)}`;
+  const d = defaultText(v);
+  const dflt = d === null ? '' : `; default ${d}`;
   return `${v.doc} (${type}${dflt})`;
 }
 

@@ -101,14 +101,15 @@ export async function main(command: Command, options: CliOptions): Promise<numbe
   }
   traceCommands();
   const abort = new AbortController();
-  const run = runner(inventory, playbook, options, abort, rerunCommand(command, options));
+  const rerun = rerunCommand(command, options);
+  const run = runner(inventory, playbook, options, abort, rerun);
   try {
     if (frontEnd === 'guided') {
       // Loaded only here: plain and JSON runs (and --help) never pay for React and Ink.
       const { runGuided } = await import('./ui/guided/run-guided.js');
       return await runGuided({
         inventoryPath: options.inventory,
-        rerun: rerunCommand(command, options),
+        rerun,
         showDiffs: options.diff,
         ask: !options.yes && !options.check,
         abort,

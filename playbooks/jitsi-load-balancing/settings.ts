@@ -51,17 +51,13 @@ const str = (spec: HostSpec, name: JitsiVariable): string | undefined => {
   return v === undefined || v === '' ? undefined : valueText(v);
 };
 
-const cache = new WeakMap<HostSpec, JitsiSettings>();
-
 export function jitsi(spec: HostSpec): JitsiSettings {
-  let s = cache.get(spec);
-  if (s) return s;
   const domain = str(spec, 'jitsi_domain');
   const nickname = str(spec, 'jitsi_nickname');
   const version = str(spec, 'jitsi_videobridge_version');
   const brewery = str(spec, 'jitsi_brewery_jid');
   const keyUrl = spec.vars.jitsi_apt_key_url;
-  s = {
+  return {
     ...(domain ? { domain } : {}),
     nicknamePolicy: valueOf(spec, 'jitsi_nickname_policy') as NicknamePolicy,
     ...(nickname ? { nickname } : {}),
@@ -77,8 +73,6 @@ export function jitsi(spec: HostSpec): JitsiSettings {
     ...(brewery ? { breweryJid: brewery } : {}),
     mediaPort: Number(valueOf(spec, 'jitsi_media_port')),
   };
-  cache.set(spec, s);
-  return s;
 }
 
 /**

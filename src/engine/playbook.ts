@@ -123,6 +123,11 @@ export interface Playbook<Shared> {
   closing?(outcome: Outcome): string;
 }
 
+/** The roles discovery cannot do without: their hosts are read even outside --limit. */
+export function anchorRoles<S>(playbook: Playbook<S>): Set<string> {
+  return new Set(playbook.roles.filter((r) => r.anchor).map((r) => r.name));
+}
+
 /** The playbook cannot run against these hosts; the message says why and what to do. */
 export class PlaybookRefusal extends Error {
   constructor(

@@ -1,12 +1,12 @@
 import type { Inventory } from '../inventory/types.js';
 import type { EventSink, RunEvent } from './events.js';
-import type { Playbook, RunHost } from './playbook.js';
+import { anchorRoles, type Playbook, type RunHost, type Step } from './playbook.js';
 import { Redactor } from './redactor.js';
 import { resolveLimit } from './resolve-limit.js';
 import { connectStage } from './stages/connect-stage.js';
 import { discoverStage } from './stages/discover-stage.js';
-import { handlerStage, pendingHandlers, startEarly } from './stages/handler-stage.js';
-import { HANDLER_STAGE, runStage } from './stages/run-stage.js';
+import { handlerStage, handlerStageInfo, pendingHandlers, startEarly } from './stages/handler-stage.js';
+import { runStage } from './stages/run-stage.js';
 import type { HostState, Run, RunOptions } from './stages/run-state.js';
 import { stepStage } from './stages/step-stage.js';
 import { summaryStage, type RunResult } from './stages/summary-stage.js';
@@ -54,24 +54,24 @@ async function afterDiscovery<S>(run: Run<S>): Promise<boolean> {
   return aborted;
 }
 
-/** The stages the user sees as steps: change steps, the handler stage (when any is notified), check steps. */
+/** The stages the user sees as steps, in run order: change steps, the handlers (if any), check steps. */
+function visibleStages<S>(playbook: Playbook<S>): (Step<S> | 'handlers')[] {
+  const change = playbook.steps.filter((st) => st.kind !== 'check');
+  const check = playbook.steps.filter((st) => st.kind === 'check');
+  return [...change, ...(playbook.handlers.length > 0 ? (['handlers'] as const) : []), ...check];
+}
+
+const isChangeStep = <S>(e: Step<S> | 'handlers'): e is Step<S> => e !== 'handlers' && e.kind !== 'check';
+
+/** Runs the visible stages in order; true when the user or a signal stopped the run. */
 async function stepStages<S>(run: Run<S>): Promise<boolean> {
-  const { steps } = run.playbook;
-  const changeSteps = steps.filter((st) => st.kind !== 'check');
-  const checkSteps = steps.filter((st) => st.kind === 'check');
+  const order = visibleStages(run.playbook);
   const stopped = () => run.opts.signal?.aborted ?? false;
-  for (const [i, step] of changeSteps.entries()) {
+  for (const [i, entry] of order.entries()) {
     if (stopped()) return true;
-    if ((await runStage(stepStage(step, run), run)) === 'quit' || stopped()) return true;
-    startEarly(run, changeSteps.slice(i + 1));
-  }
-  if (run.playbook.handlers.length > 0) {
-    if (stopped()) return true;
-    if ((await runStage(handlerStage(run), run)) === 'quit' || stopped()) return true;
-  }
-  for (const step of checkSteps) {
-    if (stopped()) return true;
-    if ((await runStage(stepStage(step, run), run)) === 'quit' || stopped()) return true;
+    const stage = entry === 'handlers' ? handlerStage(run) : stepStage(entry, run);
+    if ((await runStage(stage, run)) === 'quit' || stopped()) return true;
+    if (isChangeStep(entry)) startEarly(run, order.slice(i + 1).filter(isChangeStep));
   }
   return false;
 }
@@ -79,7 +79,7 @@ async function stepStages<S>(run: Run<S>): Promise<boolean> {
 function newRun<S>(inventory: Inventory, playbook: Playbook<S>, opts: RunOptions, sink: EventSink): Run<S> {
   const secrets = opts.secrets ?? new Redactor();
   const targets = resolveLimit(inventory, opts.limit);
-  const anchors = new Set(playbook.roles.filter((r) => r.anchor).map((r) => r.name));
+  const anchors = anchorRoles(playbook);
   const states: HostState[] = inventory.hosts
     .filter((spec) => targets.has(spec.name) || anchors.has(spec.role))
     .map((spec) => ({
@@ -114,14 +114,11 @@ function newRun<S>(inventory: Inventory, playbook: Playbook<S>, opts: RunOptions
 
 function startEvent<S>(run: Run<S>): RunEvent {
   const { playbook } = run;
-  const changeSteps = playbook.steps.filter((st) => st.kind !== 'check');
-  const checkSteps = playbook.steps.filter((st) => st.kind === 'check');
-  const handlers = playbook.handlers.length ? [{ ...HANDLER_STAGE, ...playbook.handlerStage }] : [];
-  const shown = [
-    ...changeSteps.map((st) => ({ id: st.id, title: st.title, why: st.why, kind: 'change' as const })),
-    ...handlers.map((h) => ({ id: h.id, title: h.title, why: h.why, kind: 'change' as const })),
-    ...checkSteps.map((st) => ({ id: st.id, title: st.title, why: st.why, kind: 'check' as const })),
-  ];
+  const shown = visibleStages(playbook).map((e) =>
+    e === 'handlers'
+      ? { ...handlerStageInfo(playbook), kind: 'change' as const }
+      : { id: e.id, title: e.title, why: e.why, kind: e.kind ?? 'change' },
+  );
   return {
     type: 'run:start',
     runId: run.opts.runId,

@@ -46,22 +46,20 @@ async function inBrewery(lab: LabState, bridges: string[]): Promise<void> {
     );
 }
 
+/** Whether the outsider reaches the meet host's 5222, over IPv4 and over IPv6. */
+async function outsiderReaches(lab: LabState, expected: boolean, when: string): Promise<void> {
+  const meet = hostOf(lab, 'meet');
+  const outsider = hostOf(lab, 'outsider');
+  assert.equal(await canConnect('jsl-outsider', outsider.address, meet.address, 5222), expected, `IPv4 ${when}`);
+  assert.equal(await canConnect('jsl-outsider', outsider.address6, meet.address6, 5222), expected, `IPv6 ${when}`);
+}
+
 /** 5222 on the meet host: each bridge gets in over IPv4; the outsider gets in over neither family. */
 async function xmppReach(lab: LabState, bridges: string[]): Promise<void> {
   const meet = hostOf(lab, 'meet');
-  const outsider = hostOf(lab, 'outsider');
   for (const b of bridges)
     assert.equal(await canConnect(`jsl-${b}`, hostOf(lab, b).address, meet.address, 5222), true, `${b} reaches 5222`);
-  assert.equal(
-    await canConnect('jsl-outsider', outsider.address, meet.address, 5222),
-    false,
-    'the outsider is refused over IPv4',
-  );
-  assert.equal(
-    await canConnect('jsl-outsider', outsider.address6, meet.address6, 5222),
-    false,
-    'the outsider is refused over IPv6',
-  );
+  await outsiderReaches(lab, false, 'the outsider is refused');
 }
 
 function assertOk(r: Run): void {
@@ -90,19 +88,8 @@ function profileScenario(profile: Profile): void {
     test('one bridge: it joins the brewery; 5222 is open to it and closed to the outsider over IPv4 and IPv6', async () => {
       // Prosody listens on both families, so a refusal below is the firewall's doing
       assert.ok(v6Listening, 'Prosody listens on [::]:5222');
-      const outsider = hostOf(lab, 'outsider');
-      const meet = hostOf(lab, 'meet');
       const openBefore = profile !== 'firewalld'; // firewalld's default zone already rejects it
-      assert.equal(
-        await canConnect('jsl-outsider', outsider.address, meet.address, 5222),
-        openBefore,
-        'IPv4 before the run',
-      );
-      assert.equal(
-        await canConnect('jsl-outsider', outsider.address6, meet.address6, 5222),
-        openBefore,
-        'IPv6 before the run',
-      );
+      await outsiderReaches(lab, openBefore, 'before the run');
       await writeFile(inv, inventory(lab, ['jvb1']));
       const r = await jitsiScale(['--yes', '--json', '-i', inv]);
       assertOk(r);

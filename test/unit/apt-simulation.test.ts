@@ -49,7 +49,7 @@ describe('what apt would do', () => {
   });
 
   test('the install never removes a package unless allowed', () => {
-    assert.ok(installArgv(['nftables'], false).includes('--no-remove'));
-    assert.ok(!installArgv(['nftables'], true).includes('--no-remove'));
+    assert.ok(installArgv(['nftables'], { allowRemoval: false }).includes('--no-remove'));
+    assert.ok(!installArgv(['nftables'], { allowRemoval: true }).includes('--no-remove'));
   });
 });

@@ -41,23 +41,22 @@ export const firewall: Step<ShardFacts> = {
     const choice = jitsi(ctx.spec).firewall;
     if (choice === 'none') return { changes: [], skip: 'jitsi_firewall is none: you manage this firewall yourself' };
     const kind = choice === 'auto' ? ctx.facts.firewall : choice;
+    const bridges = bridgesOf(ctx.inventory).map((b) => ({
+      name: b.name,
+      address: privateAddress(b, ctx.hosts.get(b.name)),
+    }));
     if (ctx.spec.role === 'meet') {
-      const addressOf = (b: HostSpec) => privateAddress(b, ctx.hosts.get(b.name));
-      const named = bridgesOf(ctx.inventory).find((b) => isIP(addressOf(b).replace(/\/\d+$/, '')) === 0);
+      const named = bridges.find((b) => isIP(b.address.replace(/\/\d+$/, '')) === 0);
       if (named) {
         throw new HostError(
           ctx.spec.name,
-          `${named.name}'s address "${addressOf(named)}" is a name, and firewall rules need an IP address: set private_address for ${named.name} in the inventory`,
+          `${named.name}'s address "${named.address}" is a name, and firewall rules need an IP address: set private_address for ${named.name} in the inventory`,
         );
       }
     }
     const rule: PortRule =
       ctx.spec.role === 'meet'
-        ? {
-            proto: 'tcp',
-            port: ctx.shared.c2sPort,
-            sources: bridgesOf(ctx.inventory).map((b) => privateAddress(b, ctx.hosts.get(b.name))),
-          }
+        ? { proto: 'tcp', port: ctx.shared.c2sPort, sources: bridges.map((b) => b.address) }
         : { proto: 'udp', port: jitsi(ctx.spec).mediaPort, sources: 'any' };
     const { changes, notes } = await planPortRule(ctx.host, kind, rule, {
       ufw: ctx.facts.ufw,

@@ -1,4 +1,4 @@
-import { PlaybookRefusal } from '../playbook.js';
+import { PlaybookRefusal, anchorRoles } from '../playbook.js';
 import { reasonOf } from '../reason.js';
 import type { Run } from './run-state.js';
 
@@ -7,8 +7,8 @@ import type { Run } from './run-state.js';
  * host); a refusal names the host it is about, or the first anchor host.
  */
 export async function discoverStage<S>(run: Run<S>): Promise<boolean> {
-  const anchors = run.playbook.roles.filter((r) => r.anchor).map((r) => r.name);
-  const lostAnchor = run.states.find((s) => anchors.includes(s.spec.role) && s.lost);
+  const anchors = anchorRoles(run.playbook);
+  const lostAnchor = run.states.find((s) => anchors.has(s.spec.role) && s.lost);
   if (lostAnchor) {
     run.emit({
       type: 'run:refused',
@@ -25,7 +25,7 @@ export async function discoverStage<S>(run: Run<S>): Promise<boolean> {
   } catch (err) {
     const reason = reasonOf(err);
     const named = err instanceof PlaybookRefusal && err.host ? err.host : null;
-    const who = run.states.find((s) => s.spec.name === named) ?? run.states.find((s) => anchors.includes(s.spec.role));
+    const who = run.states.find((s) => s.spec.name === named) ?? run.states.find((s) => anchors.has(s.spec.role));
     if (who) run.lose(who, 'failed', reason);
     run.emit({ type: 'run:refused', host: who?.spec.name ?? null, reason });
     if (who) run.emit({ type: 'host:failed', host: who.spec.name, stage: 'discover', reason });

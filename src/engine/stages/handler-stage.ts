@@ -1,7 +1,20 @@
 import type { ApplyIO, Change } from '../../contract/change.js';
-import type { HandlerSpec } from '../playbook.js';
 import type { EarlyRun, HostState, Run } from './run-state.js';
-import { HANDLER_STAGE, type Stage } from './run-stage.js';
+import type { HandlerSpec, Playbook } from '../playbook.js';
+import type { Stage } from './run-stage.js';
+
+/** The handler stage's id in events, whatever the playbook calls it. */
+export const HANDLER_STAGE_ID = 'restart';
+
+/** The handler stage as the user sees it: the playbook's words, or these. */
+export function handlerStageInfo<S>(playbook: Playbook<S>): { id: string; title: string; why: string } {
+  return {
+    id: HANDLER_STAGE_ID,
+    title: 'Restart what changed',
+    why: 'Services read their config when they start. Each one whose config changed above is restarted once, now, so that one restart covers all of its changes.',
+    ...playbook.handlerStage,
+  };
+}
 
 /** Hosts with handlers notified and not run yet. */
 export function pendingHandlers<S>(run: Run<S>): HostState[] {
@@ -16,12 +29,10 @@ export function pendingHandlers<S>(run: Run<S>): HostState[] {
 export function handlerStage<S>(run: Run<S>): Stage {
   const { handlers } = run.playbook;
   const byName = new Map(handlers.map((h, i) => [h.name, { handler: h, order: i }]));
-  const shown = run.playbook.handlerStage ?? HANDLER_STAGE;
+  const shown = handlerStageInfo(run.playbook);
   const handlerOf = new Map<Change, string>();
   return {
-    id: HANDLER_STAGE.id,
-    title: shown.title,
-    why: shown.why,
+    ...shown,
     hosts: pendingHandlers(run),
     plan: async (s) => {
       const changes: Change[] = s.notified.map((name) => {
@@ -46,7 +57,7 @@ export function handlerStage<S>(run: Run<S>): Stage {
       const name = handlerOf.get(change)!;
       run.emit({
         type: 'handler:run',
-        step: HANDLER_STAGE.id,
+        step: HANDLER_STAGE_ID,
         host: s.spec.name,
         handler: name,
         description: change.description,

@@ -168,10 +168,3 @@ async function applyAll<S>(
     if (!p.failed) result.finish(s, p.done + p.handled > 0 ? 'changed' : 'ok', p.done);
   }
 }
-
-/** The handler stage as the user sees it, unless the playbook words it its own way. */
-export const HANDLER_STAGE = {
-  id: 'restart',
-  title: 'Restart what changed',
-  why: 'Services read their config when they start. Each one whose config changed above is restarted once, now, so that one restart covers all of its changes.',
-};

@@ -1,4 +1,4 @@
-import type { Inventory } from '../../inventory/types.js';
+import type { HostSpec, Inventory } from '../../inventory/types.js';
 import type { CachedReads } from '../../transport/cached-reads.js';
 import type { OutputStream } from '../../transport/host.js';
 import type { BaseFacts } from '../base-facts.js';
@@ -40,7 +40,7 @@ export interface EarlyRun {
 
 /** What the run knows about one host, stage after stage. */
 export interface HostState {
-  spec: Inventory['hosts'][number];
+  spec: HostSpec;
   /** In --limit: steps run on it. An anchor host may be connected for discovery only. */
   target: boolean;
   host?: CachedReads;

@@ -4,7 +4,7 @@ import { commandChange } from '../command-change.js';
 import { shScript } from '../../transport/shell-quote.js';
 import { fileChange } from '../file/edit-file.js';
 import { splitSections } from '../probe-sections.js';
-import { planInstallPackages } from './install-packages.js';
+import { installArgv, planInstallPackages, type InstallFlags } from './install-packages.js';
 
 /** A debconf answer given before install, so the package asks nothing. */
 export interface Preseed {
@@ -72,6 +72,11 @@ function run(description: string, argv: string[], stdin?: string): Change {
   return commandChange(description, argv, { what: description, ...(stdin !== undefined ? { stdin } : {}) });
 }
 
+/** How an AptPackage is installed: with its Recommends (apt's default), to a pinned version even when older. */
+function aptPackageInstall(allowRemoval: boolean): InstallFlags {
+  return { allowRemoval, recommends: true, allowDowngrades: true };
+}
+
 /** What apt-get install is given: the name, pinned to the version when one is wanted. */
 function aptTarget(pkg: Pick<AptPackage, 'name' | 'version'>): string {
   return pkg.version ? `${pkg.name}=${pkg.version}` : pkg.name;
@@ -86,7 +91,12 @@ export function isSatisfied(pkg: Pick<AptPackage, 'version'>, installed: string 
  * Pure: what installing `pkg` takes on a host in the `probe` state. Nothing at all when the
  * package is installed (at the pinned version, when one is pinned).
  */
-export function planAptChanges(pkg: AptPackage, probe: AptProbe, currentSource: string | null): Change[] {
+export function planAptChanges(
+  pkg: AptPackage,
+  probe: AptProbe,
+  currentSource: string | null,
+  allowRemoval = false,
+): Change[] {
   if (isSatisfied(pkg, probe.installed)) return [];
   const changes: Change[] = [];
   let sourcesChanged = false;
@@ -130,24 +140,9 @@ export function planAptChanges(pkg: AptPackage, probe: AptProbe, currentSource: 
   const target = aptTarget(pkg);
   const replacing = probe.installed ? ` (replacing ${probe.installed})` : '';
   // Before the lists know the source, apt cannot say what comes with the package: the plan says so.
-  const what =
-    sourcesChanged || !known ? '; what comes with it is known once the lists are refreshed; removes nothing' : '';
-  changes.push(
-    run(`install ${target}${replacing}${what}`, [
-      'env',
-      'DEBIAN_FRONTEND=noninteractive',
-      'apt-get',
-      'install',
-      '-y',
-      '-q',
-      '--allow-downgrades',
-      // apt may never remove a package the user did not ask to remove (Breaks/Conflicts).
-      '--no-remove',
-      '-o',
-      'Dpkg::Options::=--force-confold',
-      target,
-    ]),
-  );
+  const removes = allowRemoval ? '' : '; removes nothing';
+  const what = sourcesChanged || !known ? `; what comes with it is known once the lists are refreshed${removes}` : '';
+  changes.push(run(`install ${target}${replacing}${what}`, installArgv([target], aptPackageInstall(allowRemoval))));
   return changes;
 }
 
@@ -166,12 +161,16 @@ export async function planAptPackage(
     throw new HostError(host.name, `cannot query the package ${pkg.name}: ${whyFailed(r)}`);
   const probe = parseAptProbe(r.stdout);
   if (isSatisfied(pkg, probe.installed)) return []; // spares reading the source file
-  const changes = planAptChanges(pkg, probe, pkg.source ? await host.readFile(pkg.source.file) : null);
+  const allowRemoval = !!opts.allowRemoval;
+  const currentSource = pkg.source ? await host.readFile(pkg.source.file) : null;
+  const changes = planAptChanges(pkg, probe, currentSource, allowRemoval);
   const install = changes[changes.length - 1]!;
   if (changes.some((c) => c.description.startsWith('refresh the package lists'))) return changes;
+  // apt already knows the package: the install line becomes apt's own answer, asked with the
+  // flags the install runs with.
   const [simulated] = await planInstallPackages(host, [aptTarget(pkg)], {
     why: probe.installed ? `(replacing ${probe.installed})` : '',
-    allowRemoval: !!opts.allowRemoval,
+    ...aptPackageInstall(allowRemoval),
   });
   if (simulated) changes[changes.length - 1] = { ...install, description: simulated.description };
   return changes;

@@ -34,11 +34,19 @@ export function parseAptSimulation(text: string): AptSimulation {
   return sim;
 }
 
-export interface InstallOptions {
-  /** Why the packages are needed, for the plan's line. */
-  why: string;
+/** How apt installs; the simulation asks with the same flags, so the plan lists what the install does. */
+export interface InstallFlags {
   /** The inventory allows removing packages (jitsi_allow_package_removal). */
   allowRemoval: boolean;
+  /** Install the packages' Recommends too (apt's default); off: only what they depend on. */
+  recommends?: boolean;
+  /** A pinned version may be older than the one installed. */
+  allowDowngrades?: boolean;
+}
+
+export interface InstallOptions extends InstallFlags {
+  /** Why the packages are needed, for the plan's line. */
+  why: string;
   /** debconf answers given on stdin before the install, so that nothing asks. */
   preseed?: string;
 }
@@ -59,20 +67,32 @@ export function describeInstall(names: readonly string[], sim: AptSimulation, wh
 
 const SIMULATE = `
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C
-apt-get install -s -q --no-install-recommends "$@" 2>&1
+apt-get install -s "$@" 2>&1
 echo "@@rc $?"`;
 
+/**
+ * apt-get install's flags. The simulation leaves out --no-remove: it must see the removals an
+ * install would need, to list them and refuse them.
+ */
+function installFlags(f: InstallFlags, simulation = false): string[] {
+  return [
+    '-q',
+    ...(f.recommends ? [] : ['--no-install-recommends']),
+    ...(f.allowDowngrades ? ['--allow-downgrades'] : []),
+    // apt may never remove a package the user did not ask to remove (Breaks/Conflicts).
+    ...(f.allowRemoval || simulation ? [] : ['--no-remove']),
+  ];
+}
+
 /** The argv that installs the packages (never removing any unless allowed). */
-export function installArgv(names: readonly string[], allowRemoval: boolean): string[] {
+export function installArgv(names: readonly string[], f: InstallFlags): string[] {
   return [
     'env',
     'DEBIAN_FRONTEND=noninteractive',
     'apt-get',
     'install',
     '-y',
-    '-q',
-    '--no-install-recommends',
-    ...(allowRemoval ? [] : ['--no-remove']),
+    ...installFlags(f),
     '-o',
     'Dpkg::Options::=--force-confold',
     ...names,
@@ -89,7 +109,7 @@ export async function planInstallPackages(
   names: readonly string[],
   opts: InstallOptions,
 ): Promise<Change[]> {
-  const r = await host.exec(shScript(SIMULATE, ...names), { readOnly: true });
+  const r = await host.exec(shScript(SIMULATE, ...installFlags(opts, true), ...names), { readOnly: true });
   const sim = parseAptSimulation(r.stdout);
   if (sim.install.length === 0 && sim.unknown.length === 0 && /@@rc 0/.test(r.stdout)) return [];
   if (sim.remove.length && !opts.allowRemoval) {
@@ -116,7 +136,7 @@ export async function planInstallPackages(
     changes.push(
       commandChange(
         `install ${names.join(', ')} ${opts.why}; apt does not know ${sim.unknown.join(', ')} yet, so the list of what comes with it is shown when it runs${removes}`,
-        installArgv(names, opts.allowRemoval),
+        installArgv(names, opts),
         {
           what: `installing ${names.join(', ')}`,
         },
@@ -133,7 +153,7 @@ export async function planInstallPackages(
     throw new HostError(host.name, `cannot plan installing ${names.join(', ')}: ${why}`);
   }
   changes.push(
-    commandChange(describeInstall(names, sim, opts.why), installArgv(names, opts.allowRemoval), {
+    commandChange(describeInstall(names, sim, opts.why), installArgv(names, opts), {
       what: `installing ${names.join(', ')}`,
     }),
   );

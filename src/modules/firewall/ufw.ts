@@ -62,11 +62,22 @@ export function planUfwCommands(tuples: UfwTuple[], rule: PortRule): string[][] 
   const cmds: string[][] = [];
   const wanted = rule.sources === 'any' ? ['any'] : [...rule.sources];
   const ours = tuples.filter((t) => t.comment === tag);
-  // Anything else that opens the port to everyone breaks "from these sources only".
-  const publicOpen =
-    rule.sources === 'any'
-      ? []
-      : tuples.filter((t) => t.comment !== tag && t.action === 'allow' && coversPort(t, rule) && isAnySource(t.src));
+  // The user's own rules that open the port to everyone.
+  const theirsPublic = tuples.filter(
+    (t) => t.comment !== tag && t.action === 'allow' && coversPort(t, rule) && isAnySource(t.src),
+  );
+  // With sources, any of them breaks "from these sources only".
+  const publicOpen = rule.sources === 'any' ? [] : theirsPublic;
+  /** `ufw … to any port P proto X` from one source ('any': from everywhere). */
+  const match = (src: string) => [
+    ...(src === 'any' ? [] : ['from', src]),
+    'to',
+    'any',
+    'port',
+    port,
+    'proto',
+    rule.proto,
+  ];
   // one `ufw delete` removes the v4 and the v6 tuple of a rule together
   for (const t of publicOpen) {
     const argv = ['ufw', 'delete', 'allow', ...(t.proto === 'any' ? [port] : [`${port}/${t.proto}`])];
@@ -74,25 +85,11 @@ export function planUfwCommands(tuples: UfwTuple[], rule: PortRule): string[][] 
   }
   for (const t of ours) {
     const keep = t.action === 'allow' ? wanted.includes(isAnySource(t.src) ? 'any' : t.src) : rule.sources !== 'any';
-    if (!keep)
-      cmds.push([
-        'ufw',
-        'delete',
-        t.action,
-        ...(isAnySource(t.src) ? [] : ['from', t.src]),
-        'to',
-        'any',
-        'port',
-        port,
-        'proto',
-        rule.proto,
-      ]);
+    if (!keep) cmds.push(['ufw', 'delete', t.action, ...match(isAnySource(t.src) ? 'any' : t.src)]);
   }
   // A port already open to everyone by a rule of the user's (a guide's `ufw allow 10000/udp`) needs
   // no rule of ours: theirs is left as it is.
-  const theirsOpen =
-    rule.sources === 'any' &&
-    tuples.some((t) => t.comment !== tag && t.action === 'allow' && coversPort(t, rule) && isAnySource(t.src));
+  const theirsOpen = rule.sources === 'any' && theirsPublic.length > 0;
   const hasAllow = (src: string) =>
     (src === 'any' && theirsOpen) ||
     ours.some((t) => t.action === 'allow' && (src === 'any' ? isAnySource(t.src) : t.src === src));
@@ -101,23 +98,10 @@ export function planUfwCommands(tuples: UfwTuple[], rule: PortRule): string[][] 
   for (const s of missing) {
     // Allows go before our deny (ufw stops at the first match); "insert 1" needs an existing rule.
     const where = remaining > 0 || cmds.some((c) => c[1] === 'allow' || c[1] === 'insert') ? ['insert', '1'] : [];
-    cmds.push([
-      'ufw',
-      ...where,
-      'allow',
-      ...(s === 'any' ? [] : ['from', s]),
-      'to',
-      'any',
-      'port',
-      port,
-      'proto',
-      rule.proto,
-      'comment',
-      tag,
-    ]);
+    cmds.push(['ufw', ...where, 'allow', ...match(s), 'comment', tag]);
   }
   if (rule.sources !== 'any' && !ours.some((t) => t.action === 'deny')) {
-    cmds.push(['ufw', 'deny', 'to', 'any', 'port', port, 'proto', rule.proto, 'comment', tag]);
+    cmds.push(['ufw', 'deny', ...match('any'), 'comment', tag]);
   }
   return cmds;
 }
