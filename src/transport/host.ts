@@ -3,8 +3,8 @@
 export type OutputStream = 'stdout' | 'stderr';
 
 export interface ExecOptions {
-  /** Bytes for the command's standard input. */
-  stdin?: string;
+  /** The command's standard input: a string goes as UTF-8, a Buffer byte for byte. */
+  stdin?: string | Buffer;
   /** Called for each whole line of output, as it arrives. */
   onLine?: (stream: OutputStream, line: string) => void;
   /** Run as the login user even when the host escalates privileges by default. */
@@ -55,6 +55,8 @@ export interface WriteOptions {
 export interface WriteResult {
   /** Where the previous content was saved, or null when the file did not exist. */
   backup: string | null;
+  /** Set when the path was a symbolic link: the file written, which the link still leads to. */
+  through?: string;
 }
 
 export interface Host {
@@ -62,7 +64,10 @@ export interface Host {
   readonly name: string;
   /** Runs argv (quoted safely) on the host, escalating privileges when the host is set to. */
   exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
-  /** The file's content, or null when it does not exist. */
+  /**
+   * The file's content, or null when it does not exist. Bytes that are not UTF-8 come as escapes
+   * (file-bytes.ts), so that writing the text back gives the same bytes.
+   */
   readFile(path: string): Promise<string | null>;
   /** Several files in one round trip, in the order given; a missing one (or not a regular file) maps to null. */
   readFiles(paths: readonly string[]): Promise<Map<string, string | null>>;

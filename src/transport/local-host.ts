@@ -16,7 +16,9 @@ export class LocalHost extends ShellHost {
       verbose: false,
       // A Buffer, not a string: zx does not pass an empty string on, and the command would then
       // wait for stdin forever (writing an empty file did).
-      ...(opts.stdin !== undefined ? { input: Buffer.from(opts.stdin, 'utf8') } : {}),
+      ...(opts.stdin !== undefined
+        ? { input: typeof opts.stdin === 'string' ? Buffer.from(opts.stdin, 'utf8') : opts.stdin }
+        : {}),
     });
     const proc = shell`sh -c ${commandLine}`;
     const splitters = opts.onLine

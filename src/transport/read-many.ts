@@ -1,4 +1,5 @@
 import { HostError, whyFailed, type Host } from './host.js';
+import { decodeBytes } from './file-bytes.js';
 import { shScript } from './shell-quote.js';
 
 /*
@@ -30,7 +31,7 @@ export function parseReadMany(paths: readonly string[], lines: readonly string[]
   const files = new Map<string, ReadAnswer>();
   for (const [i, path] of paths.entries()) {
     const [kind, body] = (lines[i] ?? '').split(' ');
-    if (kind === 'F') files.set(path, Buffer.from(body ?? '', 'base64').toString('utf8'));
+    if (kind === 'F') files.set(path, decodeBytes(Buffer.from(body ?? '', 'base64')));
     else if (kind === 'M' || kind === 'N') files.set(path, kind === 'M' ? null : false);
     else return null;
   }

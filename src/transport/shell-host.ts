@@ -11,6 +11,7 @@ import {
 import { quoteArgv, shScript } from './shell-quote.js';
 import { traced } from './exec-trace.js';
 import { asText, readMany } from './read-many.js';
+import { encodeText } from './file-bytes.js';
 
 export interface Become {
   enabled: boolean;
@@ -21,11 +22,6 @@ export interface Become {
 
 /** Backups of every file this tool replaces go below this directory on each host. */
 export const BACKUP_ROOT = '/var/backups/jitsi-scale';
-
-const READ_SCRIPT = `
-if [ -f "$1" ]; then exec cat -- "$1"; fi
-if [ -e "$1" ]; then echo "$1 is not a regular file" >&2; exit 4; fi
-exit 3`;
 
 const STAT_SCRIPT = `
 [ -e "$1" ] || exit 3
@@ -44,6 +40,8 @@ const WRITE_SCRIPT = `
 set -eu
 target=$1 backup_dir=$2 mode=$3 owner=$4 group=$5 expect=$6
 shift 6
+# A link is kept: the write goes to the file it leads to, which is what the service reads.
+if [ -L "$target" ]; then target=$(readlink -f -- "$target"); echo "via:$target"; fi
 dir=$(dirname -- "$target")
 if [ ! -d "$dir" ]; then echo "directory $dir does not exist" >&2; exit 5; fi
 tmp=$(mktemp "$dir/.$(basename -- "$target").jitsi-scale.XXXXXX")
@@ -119,15 +117,17 @@ export abstract class ShellHost implements Host {
     // -k: sudo always reads the password line, so it never reaches the command's own stdin.
     return this.run(quoteArgv(['sudo', '-S', '-k', '-p', '', '-H', '-u', this.become.user, '--', ...argv]), {
       ...opts,
-      stdin: `${pw}\n${opts.stdin ?? ''}`,
+      stdin:
+        typeof opts.stdin === 'object'
+          ? Buffer.concat([Buffer.from(`${pw}\n`), opts.stdin])
+          : `${pw}\n${opts.stdin ?? ''}`,
     });
   }
 
   async readFile(path: string): Promise<string | null> {
-    const r = await this.exec(shScript(READ_SCRIPT, path), { readOnly: true });
-    if (r.code === 0) return r.stdout;
-    if (r.code === 3) return null;
-    throw new HostError(this.name, `cannot read ${path}: ${lastLine(r.stderr) || `exit ${r.code}`}`);
+    const answer = (await readMany(this, [path])).get(path);
+    if (answer === false) throw new HostError(this.name, `cannot read ${path}: ${path} is not a regular file`);
+    return answer ?? null;
   }
 
   async readFiles(paths: readonly string[]): Promise<Map<string, string | null>> {
@@ -164,9 +164,10 @@ export abstract class ShellHost implements Host {
       opts.expectSha256 ?? '',
       ...(opts.validate ?? []),
     ];
-    const r = await this.exec(shScript(WRITE_SCRIPT, ...args), { stdin: content });
+    const r = await this.exec(shScript(WRITE_SCRIPT, ...args), { stdin: encodeText(content) });
     if (r.code !== 0) throw new HostError(this.name, `cannot write ${path}: ${lastLine(r.stderr) || `exit ${r.code}`}`);
     const backup = /^ready:(.*)$/m.exec(r.stdout)?.[1] ?? '';
-    return { backup: backup === '' ? null : backup };
+    const via = /^via:(.*)$/m.exec(r.stdout)?.[1];
+    return { backup: backup === '' ? null : backup, ...(via ? { through: via } : {}) };
   }
 }

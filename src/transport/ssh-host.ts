@@ -1,4 +1,4 @@
-import type { Duplex } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import { HostError, UnreachableError, type ExecOptions, type ExecResult } from './host.js';
 import { openClient, type Client, type ConnectSettings } from './ssh/connect.js';
@@ -119,7 +119,9 @@ export class SshHost extends ShellHost {
     try {
       r = await this.ssh.execCommand(commandLine, {
         noTrim: true,
-        ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
+        ...(opts.stdin !== undefined
+          ? { stdin: typeof opts.stdin === 'string' ? opts.stdin : Readable.from([opts.stdin]) }
+          : {}),
         onStdout: (c) => {
           out.push(c);
           outLines?.push(c.toString('utf8'));

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { fileChange, sha256 } from '../../src/modules/file/edit-file.js';
+import { encodeText } from '../../src/transport/file-bytes.js';
 import type { Host } from '../../src/transport/host.js';
 
 /**
@@ -140,6 +142,52 @@ export function fileOperationContract(
       assert.equal(st?.mode, 0o600);
       assert.match(st?.mtimeNs ?? '', /^\d{19}$/);
       assert.equal(await host.stat(`${dir}/absent`), null);
+    } finally {
+      await host.close();
+    }
+  });
+
+  fileBytesContract(label, open);
+}
+
+/** Bytes that are not UTF-8, and links, on any transport. */
+export function fileBytesContract(
+  label: string,
+  open: () => Promise<{ host: Host; dir: string; backupDir: string }>,
+): void {
+  test(`${label}: a file that is not UTF-8 reads, hashes and writes back byte for byte`, async () => {
+    const { host, dir } = await open();
+    try {
+      const path = `${dir}/latin1.conf`;
+      const bytes = Buffer.concat([
+        Buffer.from('a = 1\n# caf'),
+        Buffer.from([0xe9, 0x20, 0x01, 0xff, 0xfe]),
+        Buffer.from('\n'),
+      ]);
+      await host.exec(['sh', '-c', 'base64 -d > "$1"', 'w', path], { stdin: bytes.toString('base64') });
+      const text = await host.readFile(path);
+      assert.ok(text !== null);
+      assert.deepEqual(encodeText(text), bytes);
+      // An edit planned on it applies: the planned sha matches the bytes on the host.
+      const change = fileChange({ path, transform: (t) => `b = 2\n${t ?? ''}` }, text);
+      await change!.apply(host, { output: () => undefined });
+      const after = await host.exec(['base64', '-w0', path]);
+      assert.deepEqual(Buffer.from(after.stdout, 'base64'), Buffer.concat([Buffer.from('b = 2\n'), bytes]));
+      assert.ok((change!.diff ?? '').includes('# caf\\xe9 \u0001\\xff\\xfe'), change!.diff);
+    } finally {
+      await host.close();
+    }
+  });
+
+  test(`${label}: a write to a symbolic link goes to the file it leads to, and the link stays`, async () => {
+    const { host, dir } = await open();
+    try {
+      await host.writeFile(`${dir}/real.conf`, 'old\n');
+      await host.exec(['ln', '-s', `${dir}/real.conf`, `${dir}/link.conf`]);
+      const r = await host.writeFile(`${dir}/link.conf`, 'new\n', { expectSha256: sha256('old\n') });
+      assert.equal(r.through, `${dir}/real.conf`);
+      assert.equal((await host.exec(['readlink', `${dir}/link.conf`])).stdout.trim(), `${dir}/real.conf`);
+      assert.equal(await host.readFile(`${dir}/real.conf`), 'new\n');
     } finally {
       await host.close();
     }

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Change } from '../../contract/change.js';
+import { encodeText } from '../../transport/file-bytes.js';
 import type { Host, WriteOptions } from '../../transport/host.js';
+import { shScript } from '../../transport/shell-quote.js';
 import { unifiedDiff } from './unified-diff.js';
 
 export interface FileEdit {
@@ -14,10 +16,13 @@ export interface FileEdit {
   description?: string;
   notify?: string[];
   write?: Omit<WriteOptions, 'expectSha256'>;
+  /** The file `path` is a symbolic link to: the write goes there, the link stays, and the plan says so. */
+  linkTarget?: string;
 }
 
+/** SHA-256 of the bytes the text stands for, as the host's sha256sum computes it. */
 export function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return createHash('sha256').update(encodeText(text)).digest('hex');
 }
 
 /**
@@ -28,7 +33,9 @@ export function fileChange(edit: FileEdit, current: string | null): Change | nul
   const desired = edit.transform(current);
   if (desired === null || desired === current) return null;
   return {
-    description: edit.description ?? `${current === null ? 'create' : 'edit'} ${edit.path}`,
+    description:
+      (edit.description ?? `${current === null ? 'create' : 'edit'} ${edit.path}`) +
+      (edit.linkTarget ? ` (a link: the file written is ${edit.linkTarget}; the link stays)` : ''),
     diff: unifiedDiff(edit.path, current, desired),
     ...(edit.notify ? { notify: edit.notify } : {}),
     async apply(host: Host) {
@@ -43,4 +50,18 @@ export function fileChange(edit: FileEdit, current: string | null): Change | nul
 
 export async function planFileEdit(host: Host, edit: FileEdit): Promise<Change | null> {
   return fileChange(edit, await host.readFile(edit.path));
+}
+
+const LINKS =
+  'for p in "$@"; do if [ -L "$p" ]; then printf \'%s\\t%s\\n\' "$p" "$(readlink -f -- "$p")"; fi; done; exit 0';
+
+/** Which of the paths are symbolic links, and the file each leads to (one round trip). */
+export async function linkTargets(host: Host, paths: readonly string[]): Promise<Map<string, string>> {
+  const r = await host.exec(shScript(LINKS, ...paths), { readOnly: true });
+  const out = new Map<string, string>();
+  for (const line of r.stdout.split('\n')) {
+    const [p, target] = line.split('\t');
+    if (p && target) out.set(p, target);
+  }
+  return out;
 }

@@ -1,6 +1,7 @@
 import { createTwoFilesPatch } from 'diff';
+import { showEscapes } from '../../transport/file-bytes.js';
 
-/** A unified diff of one file, headed with its path; '' when nothing differs. */
+/** A unified diff of one file, headed with its path; '' when nothing differs. Bytes that are not UTF-8 show as \xNN. */
 export function unifiedDiff(path: string, before: string | null, after: string): string {
   if (before === after) return '';
   const patch = createTwoFilesPatch(
@@ -13,5 +14,5 @@ export function unifiedDiff(path: string, before: string | null, after: string):
     { context: 3 },
   );
   // Drop the "=====" banner line; keep ---/+++ and hunks.
-  return patch.replace(/^=+\n/, '');
+  return showEscapes(patch.replace(/^=+\n/, ''));
 }
