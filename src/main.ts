@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { openSync, writeSync } from 'node:fs';
 import { COMMANDS, DEFAULT_COMMAND, VARIABLE_FAMILIES } from '../playbooks/index.js';
 import type { CliOptions } from './cli-options.js';
 import type { Command } from './commands.js';
@@ -76,9 +76,9 @@ async function readInventory(playbook: Playbook<unknown>, options: CliOptions): 
 function traceCommands(): void {
   const traceFile = process.env.JITSI_SCALE_TRACE;
   if (!traceFile) return;
-  const trace: ExecTraceEntry[] = [];
-  setExecTrace((e) => trace.push(e));
-  process.once('exit', () => writeFileSync(traceFile, trace.map((e) => JSON.stringify(e)).join('\n') + '\n'));
+  // Each entry is written as it happens: a run that is killed keeps its trace up to that moment.
+  const fd = openSync(traceFile, 'w');
+  setExecTrace((e: ExecTraceEntry) => writeSync(fd, `${JSON.stringify(e)}\n`));
 }
 
 /** Under CI (CI or CONTINUOUS_INTEGRATION set, as Ink reads them) a terminal UI draws only its last frame. */

@@ -137,3 +137,13 @@ export function targetLayout(layout: Layout, meetLayout: Layout): 'current' | 'l
   if (layout === 'none') return meetLayout === 'legacy' || meetLayout === 'both' ? 'legacy' : 'current';
   return layout;
 }
+
+/**
+ * Pure: shard blocks besides `id` that point at another XMPP server than `meetHost` (a bridge that
+ * also serves another shard, or a leftover). They are kept, and named in a warning.
+ */
+export function otherShards(files: BridgeFiles, id: string, meetHost: string): ShardSource[] {
+  return [...legacyShards(files.properties), ...hoconShards(files.jvbConf)].filter(
+    (s) => s.id.toLowerCase() !== id.toLowerCase() && s.values.HOSTNAME !== undefined && s.values.HOSTNAME !== meetHost,
+  );
+}

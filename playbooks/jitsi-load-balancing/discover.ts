@@ -3,6 +3,7 @@ import type { DiscoveryContext } from '../../src/engine/playbook.js';
 import { PlaybookRefusal } from '../../src/engine/playbook.js';
 import type { HostSpec, Inventory } from '../../src/inventory/types.js';
 import { getHocon } from '../../src/modules/hocon/set-hocon.js';
+import { HoconSyntaxError, parseHocon } from '../../src/modules/hocon/parse-hocon.js';
 import { mapLimit } from '../../src/engine/pool.js';
 import type { Host } from '../../src/transport/host.js';
 import { shScript } from '../../src/transport/shell-quote.js';
@@ -18,7 +19,15 @@ import {
 } from './bridge-files.js';
 import { assignNicknames } from './nicknames.js';
 import { accountFile, parseAccount, passwordMatches } from './prosody-account.js';
-import { c2sPort, jitsiDomainOf, readGlobals, type ProsodyGlobals } from './prosody-config.js';
+import {
+  c2sPort,
+  evaluateProsody,
+  includesOf,
+  jitsiDomainOf,
+  matchInclude,
+  resolveInclude,
+  type ProsodyConfig,
+} from './prosody-config.js';
 
 export const PROSODY_MAIN = '/etc/prosody/prosody.cfg.lua';
 export const JICOFO_CONF = '/etc/jitsi/jicofo/jicofo.conf';
@@ -38,7 +47,8 @@ export interface ShardFacts {
   domain: string;
   siteConfig: string;
   breweryJid: string;
-  prosody: ProsodyGlobals;
+  /** Prosody's globals as it reads them, and the files they come from. */
+  prosody: ProsodyConfig;
   c2sPort: number;
   /** The meet host's inventory name. */
   meetName: string;
@@ -59,15 +69,37 @@ export interface ShardFacts {
   nicknames: Record<string, string>;
 }
 
-/** The site configs Prosody includes from conf.d, path → text. */
-async function siteConfigs(meet: Host): Promise<Map<string, string>> {
-  const r = await meet.exec(
-    shScript('for f in /etc/prosody/conf.d/*.cfg.lua; do [ -f "$f" ] && echo "$f"; done; exit 0'),
-    { readOnly: true },
-  );
-  const paths = r.stdout.split('\n').filter(Boolean);
-  const files = await meet.readFiles(paths);
-  return new Map([...files].filter((e): e is [string, string] => e[1] !== null));
+/**
+ * Prosody's config files as Prosody reads them: the main file and what it includes, nested
+ * includes and patterns too, a level per round trip or two.
+ */
+export async function readProsodyFiles(
+  host: Host,
+  mainText: string,
+): Promise<{ files: Map<string, string>; listing: string[] }> {
+  const files = new Map<string, string>([[PROSODY_MAIN, mainText]]);
+  const listed = new Set<string>();
+  const asked = new Set<string>([PROSODY_MAIN]);
+  const listing: string[] = [];
+  for (let depth = 0; depth < 8; depth++) {
+    const wanted = [...files.values()].flatMap((t) => includesOf(t).map((p) => resolveInclude(PROSODY_MAIN, p)));
+    const dirs = [...new Set(wanted.filter((p) => p.includes('*')).map((p) => p.replace(/\/[^/]*$/, '')))].filter(
+      (d) => !listed.has(d),
+    );
+    if (dirs.length) {
+      const r = await host.exec(
+        shScript('for d in "$@"; do for f in "$d"/*; do [ -f "$f" ] && echo "$f"; done; done; exit 0', ...dirs),
+        { readOnly: true },
+      );
+      dirs.forEach((d) => listed.add(d));
+      listing.push(...r.stdout.split('\n').filter(Boolean));
+    }
+    const next = [...new Set(wanted.flatMap((p) => matchInclude(p, listing)))].filter((p) => !asked.has(p));
+    if (next.length === 0) break;
+    next.forEach((p) => asked.add(p));
+    for (const [p, text] of await host.readFiles(next)) if (text !== null) files.set(p, text);
+  }
+  return { files, listing };
 }
 
 /** Pure: the value of a debconf question in passwords.dat / config.dat text. */
@@ -114,17 +146,6 @@ function findBrewery(name: string, wanted: string | undefined, jicofo: string | 
   } catch (e) {
     throw new PlaybookRefusal(name, `cannot read ${JICOFO_CONF} on ${name}: ${(e as Error).message}`);
   }
-}
-
-/** Prosody's globals as it reads them: the main config, then the site configs it includes. */
-function prosodyGlobals(main: string, sites: Map<string, string>): ProsodyGlobals {
-  const prosody = { ...readGlobals(main) };
-  for (const text of sites.values()) {
-    const g = readGlobals(text);
-    if (g.c2sInterfaces) prosody.c2sInterfaces = g.c2sInterfaces;
-    if (g.c2sPorts) prosody.c2sPorts = g.c2sPorts;
-  }
-  return prosody;
 }
 
 interface Candidate {
@@ -202,6 +223,18 @@ async function readCertificate(
   return certificate;
 }
 
+/** Why a host's bridge files cannot be read as the bridge reads them, naming host, file, line and column; or null. */
+export function syntaxProblem(host: string, files: BridgeFiles): string | null {
+  if (files.jvbConf === null) return null;
+  try {
+    parseHocon(files.jvbConf);
+    return null;
+  } catch (e) {
+    if (!(e instanceof HoconSyntaxError)) throw e;
+    return `${JVB_CONF} on ${host} is not valid HOCON, line ${e.line}, column ${e.col}: ${e.message.replace(/^line \d+, column \d+: /, '')}; fix it by hand (the bridge cannot read it either)`;
+  }
+}
+
 /** Each connected bridge: what it runs today (its files, its package). */
 async function readBridges(ctx: DiscoveryContext): Promise<Record<string, BridgeFacts>> {
   const bridges: Record<string, BridgeFacts> = {};
@@ -218,6 +251,8 @@ async function readBridges(ctx: DiscoveryContext): Promise<Record<string, Bridge
       );
     }
     const bf: BridgeFiles = { jvbConf: files.get(JVB_CONF) ?? null, properties: files.get(SIP_PROPERTIES) ?? null };
+    const problem = syntaxProblem(spec.name, bf);
+    if (problem) return ctx.fail(spec.name, problem);
     const installed = facts.packages[PACKAGE];
     bridges[spec.name] = {
       files: bf,
@@ -247,18 +282,21 @@ function nicknames(inventory: Inventory, bridges: Record<string, BridgeFacts>, m
 
 /** What the meet host says about the shard: its files, its site configs, and that it is a Jitsi Meet server. */
 async function readMeet(meet: Host, name: string) {
-  const [main, sites] = await Promise.all([
-    meet.readFiles([PROSODY_MAIN, JICOFO_CONF, JVB_CONF, SIP_PROPERTIES, DEBCONF_PASSWORDS]),
-    siteConfigs(meet),
-  ]);
+  const main = await meet.readFiles([PROSODY_MAIN, JICOFO_CONF, JVB_CONF, SIP_PROPERTIES, DEBCONF_PASSWORDS]);
   const prosodyMain = main.get(PROSODY_MAIN);
   if (!prosodyMain)
     throw new PlaybookRefusal(
       name,
       `${name} is not a Jitsi Meet server: ${PROSODY_MAIN} is missing (is prosody installed?)`,
     );
+  const { files: prosodyFiles, listing } = await readProsodyFiles(meet, prosodyMain);
+  const prosody = evaluateProsody(PROSODY_MAIN, prosodyFiles, listing);
+  // The site configs: every file Prosody reads besides the main one, in its order.
+  const sites = new Map(prosody.files.filter((f) => f !== PROSODY_MAIN).map((f) => [f, prosodyFiles.get(f)!]));
   const files: BridgeFiles = { jvbConf: main.get(JVB_CONF) ?? null, properties: main.get(SIP_PROPERTIES) ?? null };
-  return { main, sites, prosodyMain, files };
+  const problem = syntaxProblem(name, files);
+  if (problem) throw new PlaybookRefusal(name, problem);
+  return { main, sites, prosody, files };
 }
 
 export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> {
@@ -269,10 +307,9 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
   const name = meetSpec.name;
   for (const spec of ctx.inventory.hosts) ctx.secrets.add(secretOverride(spec));
 
-  const { main, sites, prosodyMain, files: meetFiles } = await readMeet(meet, name);
+  const { main, sites, prosody, files: meetFiles } = await readMeet(meet, name);
   const { domain, siteConfig } = findSite(name, sites, jitsi(meetSpec).domain);
   const brewery = findBrewery(name, jitsi(meetSpec).breweryJid, main.get(JICOFO_CONF) ?? null);
-  const prosody = prosodyGlobals(prosodyMain, sites);
   const candidates = secretCandidates(meetSpec, meetFiles, main.get(DEBCONF_PASSWORDS) ?? null);
   for (const c of candidates) ctx.secrets.add(c.value);
   const { chosen, checked } = await checkSecret(meet, name, domain, candidates);

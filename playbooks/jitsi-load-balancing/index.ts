@@ -1,9 +1,9 @@
 import type { Playbook } from '../../src/engine/playbook.js';
-import { restartHandler } from '../../src/modules/service/service.js';
 import { JVB_CONF, LAUNCHER, OLD_LAUNCHER, SIP_PROPERTIES } from './bridge-files.js';
 import { describeShard } from './describe-shard.js';
 import { DEBCONF_PASSWORDS, JICOFO_CONF, PROSODY_MAIN, discoverShard, type ShardFacts } from './discover.js';
 import { SHARD_PACKAGES } from './packages.js';
+import { restartBridge, restartProsody } from './restarts.js';
 import { SHARD_ROLES, checkShardInventory } from './settings.js';
 import { bindProsody } from './steps/bind-prosody.js';
 import { bridgeConfig } from './steps/bridge-config.js';
@@ -22,11 +22,12 @@ export const jitsiLoadBalancing: Playbook<ShardFacts> = {
   watchPackages: SHARD_PACKAGES,
   discover: discoverShard,
   describe: describeShard,
-  steps: [bindProsody, firewall, installBridge, bridgeConfig, patchJvbSh, verify],
+  // The firewall comes first: Prosody is opened to the network only behind it.
+  steps: [firewall, bindProsody, installBridge, bridgeConfig, patchJvbSh, verify],
   handlers: [
     // Nothing has to happen before Prosody's restart, so it may start while the bridges are set up.
-    { name: 'restart prosody', mayStartEarly: true, ...restartHandler('prosody') },
-    { name: 'restart jitsi-videobridge2', ...restartHandler('jitsi-videobridge2') },
+    { name: 'restart prosody', mayStartEarly: true, ...restartProsody },
+    { name: 'restart jitsi-videobridge2', ...restartBridge },
   ],
   closing: ({ proved, rerun }) =>
     `The shard is ready${proved ? `: ${proved} bridge${proved === 1 ? '' : 's'} proved in the brewery` : ''}. ` +

@@ -50,3 +50,93 @@ export function c2sPort(globals: ProsodyGlobals): number {
   const m = /\d+/.exec(globals.c2sPorts ?? '');
   return m ? Number(m[0]) : DEFAULT_C2S_PORT;
 }
+
+/*
+ * Prosody's config as Prosody reads it: the main file, and the files it pulls in with `Include`,
+ * at the point where each Include stands. A relative path is taken from the main file's folder;
+ * a `*` in the last part of a path is a pattern, and its files are read in name order. Each file
+ * starts in the global section, as Prosody parses every file afresh; later settings win.
+ */
+
+/** Where a global setting was made: the file and its line (1-based). */
+export interface SettingSource {
+  file: string;
+  line: number;
+}
+
+export interface ProsodyConfig extends ProsodyGlobals {
+  /** Every file read, in the order Prosody reads them. */
+  files: string[];
+  /** Where the effective c2s_interfaces is set, when it is. */
+  c2sInterfacesAt?: SettingSource;
+}
+
+/** The paths a file's Include lines name, as written, in order. */
+export function includesOf(text: string): string[] {
+  const out: string[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const m = /^\s*Include\s*\(?\s*["']([^"']+)["']/.exec(stripComments(raw));
+    if (m) out.push(m[1]!);
+  }
+  return out;
+}
+
+/** An Include path made absolute, from the main config's folder. */
+export function resolveInclude(mainFile: string, path: string): string {
+  if (path.startsWith('/')) return path;
+  return `${mainFile.replace(/\/[^/]*$/, '')}/${path}`;
+}
+
+/** The files a resolved pattern stands for, from a listing of its folder, in name order. */
+export function matchInclude(pattern: string, listing: readonly string[]): string[] {
+  if (!pattern.includes('*')) return [pattern];
+  const dir = pattern.replace(/\/[^/]*$/, '');
+  const re = new RegExp(
+    `^${pattern
+      .slice(dir.length + 1)
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('[^/]*')}$`,
+  );
+  return listing
+    .filter((f) => f.startsWith(`${dir}/`) && re.test(f.slice(dir.length + 1)))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * Pure: Prosody's globals given the files (path → text; a missing path is skipped, as Prosody
+ * skips a pattern that matches nothing) and a folder listing for patterns.
+ */
+export function evaluateProsody(
+  mainFile: string,
+  files: ReadonlyMap<string, string>,
+  listing: readonly string[],
+): ProsodyConfig {
+  const out: ProsodyConfig = { files: [] };
+  const visit = (file: string, depth: number): void => {
+    const text = files.get(file);
+    if (text === undefined || depth > 8) return;
+    out.files.push(file);
+    let global = true;
+    for (const [i, raw] of text.split(/\r?\n/).entries()) {
+      const line = stripComments(raw).trim();
+      if (/^(VirtualHost|Component)\b/.test(line)) global = false;
+      const inc = /^Include\s*\(?\s*["']([^"']+)["']/.exec(line);
+      if (inc) {
+        for (const f of matchInclude(resolveInclude(mainFile, inc[1]!), listing)) visit(f, depth + 1);
+        continue;
+      }
+      if (!global) continue;
+      const m = /^(c2s_interfaces|component_interface|c2s_ports)\s*=\s*(.+?)\s*;?$/.exec(line);
+      if (!m) continue;
+      if (m[1] === 'c2s_interfaces') {
+        out.c2sInterfaces = m[2]!;
+        out.c2sInterfacesAt = { file, line: i + 1 };
+      }
+      if (m[1] === 'component_interface') out.componentInterface = m[2]!;
+      if (m[1] === 'c2s_ports') out.c2sPorts = m[2]!;
+    }
+  };
+  visit(mainFile, 0);
+  return out;
+}

@@ -3,6 +3,7 @@ import { HostError, whyFailed } from '../transport/host.js';
 import { shScript } from '../transport/shell-quote.js';
 import { READ_MANY_LOOP, parseReadMany, type ReadAnswer } from '../transport/read-many.js';
 import { splitSections } from '../modules/probe-sections.js';
+import { PENDING_PROBE, STATE_DIR, parsePendingMarks, type PendingMark } from './pending.js';
 import {
   detectFirewall,
   ufwState,
@@ -21,15 +22,17 @@ export interface BaseFacts {
   /** Installed versions of the packages the playbook watches (absent: not installed). */
   packages: Record<string, string>;
   user: string;
+  /** Restarts left pending on the host by an earlier run (see pending.ts). */
+  pending: PendingMark[];
 }
 
 /*
  * Sections are separated by marker lines so that one script answers everything; each probe is
- * allowed to fail without failing the others. $1 is the package names (space-separated); the
- * other arguments are files the playbook will read, read here in the same round trip.
+ * allowed to fail without failing the others. $1 is the package names (space-separated), $2 the
+ * tool's state directory; the other arguments are files the playbook will read, read here in the same round trip.
  */
 const FACTS_SCRIPT = `
-pk=$1; shift
+pk=$1 state=$2; shift 2
 echo '@@os'; cat /etc/os-release 2>/dev/null
 echo '@@init'; if [ -d /run/systemd/system ]; then echo systemd; else echo sysv; fi
 echo '@@user'; id -un
@@ -40,6 +43,7 @@ echo '@@firewalld'; if command -v firewall-cmd >/dev/null 2>&1; then firewall-cm
 echo '@@iptables-version'; if command -v iptables >/dev/null 2>&1; then iptables -V 2>/dev/null; fi
 echo '@@iptables'; if command -v iptables >/dev/null 2>&1; then iptables -S 2>/dev/null; fi
 echo '@@nft'; if command -v nft >/dev/null 2>&1; then nft list tables 2>/dev/null; fi
+echo '@@pending'; set -- "$state" "$@"; ${PENDING_PROBE}; shift
 echo '@@files';${READ_MANY_LOOP}
 echo '@@end'`;
 
@@ -76,6 +80,7 @@ export function parseBaseFacts(text: string): BaseFacts {
     ufw: ufwState(probe),
     packages,
     user: s.get('user')?.[0] ?? '',
+    pending: parsePendingMarks(s.get('pending') ?? []),
   };
 }
 
@@ -84,8 +89,9 @@ export async function gatherBaseFacts(
   host: Host,
   packages: readonly string[],
   files: readonly string[] = [],
+  stateDir = STATE_DIR,
 ): Promise<{ facts: BaseFacts; files: Map<string, ReadAnswer> }> {
-  const r = await host.exec(shScript(FACTS_SCRIPT, packages.join(' '), ...files), { readOnly: true });
+  const r = await host.exec(shScript(FACTS_SCRIPT, packages.join(' '), stateDir, ...files), { readOnly: true });
   const read = r.stdout.includes('@@end') ? parseReadMany(files, splitSections(r.stdout).get('files') ?? []) : null;
   if (!read) {
     throw new HostError(host.name, `cannot read the host's facts: ${whyFailed(r)}`);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
@@ -164,9 +165,7 @@ export function hostOpener(o: ConnectOptions): OpenHost {
 }
 
 /** A run id that sorts by time and names the backup directory: 20261124T101500Z. */
-export function newRunId(now = new Date()): string {
-  return now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
+export function newRunId(now = new Date(), random = randomBytes(3)): string {
+  // Milliseconds and a random tail: two runs started in the same second never share a backup folder.
+  return `${now.toISOString().replace(/[-:]/g, '').replace('.', '').replace(/Z$/, 'Z')}-${random.toString('hex')}`;
 }

@@ -63,6 +63,11 @@ export interface DiscoveryContext {
   inventory: Inventory;
   hosts: ReadonlyMap<string, RunHost>;
   secrets: Redactor;
+  /**
+   * Gives up on one host that is not an anchor (an unreadable file of its own): it fails, with the
+   * reason shown, and the run goes on with the others. Throw PlaybookRefusal to stop the run.
+   */
+  fail: (host: string, reason: string) => void;
 }
 
 /** One thing discovery found, in a sentence; `host` when it is about one host. */

@@ -5,6 +5,7 @@ import { Redactor } from './redactor.js';
 import { resolveLimit } from './resolve-limit.js';
 import { connectStage } from './stages/connect-stage.js';
 import { discoverStage } from './stages/discover-stage.js';
+import { lockStage } from './stages/lock-stage.js';
 import { handlerStage, handlerStageInfo, pendingHandlers, startEarly } from './stages/handler-stage.js';
 import { runStage } from './stages/run-stage.js';
 import type { HostState, Run, RunOptions } from './stages/run-state.js';
@@ -15,7 +16,7 @@ export type { RunOptions } from './stages/run-state.js';
 export type { RunResult } from './stages/summary-stage.js';
 
 /**
- * The run's stages, kept apart as pyinfra keeps them: connect and facts → discover → the change
+ * The run's stages, kept apart as pyinfra keeps them: connect and facts → the run lock → discover → the change
  * steps → handlers → the check steps → summary, then disconnect. Check mode is the same path, each
  * step stopping after its plan.
  */
@@ -28,10 +29,13 @@ export async function runPlaybook<S>(
   const run = newRun(inventory, playbook, opts, sink);
   run.emit(startEvent(run));
   let aborted = false;
+  let lock: Awaited<ReturnType<typeof lockStage>> = null;
   try {
     await connectStage(run);
-    if (await discoverStage(run)) aborted = await afterDiscovery(run);
+    lock = await lockStage(run);
+    if (lock !== 'refused' && (await discoverStage(run))) aborted = await afterDiscovery(run);
   } finally {
+    if (lock && lock !== 'refused') await lock.release();
     await disconnect(run);
   }
   return summaryStage(run, aborted);
@@ -89,6 +93,8 @@ function newRun<S>(inventory: Inventory, playbook: Playbook<S>, opts: RunOptions
       changed: 0,
       notified: [],
       early: new Map(),
+      marked: new Set(),
+      leftPending: new Map(),
     }));
   const usable = (): ReadonlyMap<string, RunHost> =>
     new Map(
@@ -101,6 +107,7 @@ function newRun<S>(inventory: Inventory, playbook: Playbook<S>, opts: RunOptions
     playbook,
     opts,
     secrets,
+    notes: [],
     forks: opts.forks ?? Number.POSITIVE_INFINITY,
     states,
     emit: (e: RunEvent) => sink(secrets.redact(e)),

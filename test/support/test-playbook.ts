@@ -9,7 +9,7 @@ import type { Inventory, InventorySchema, RoleSpec } from '../../src/inventory/t
 import { planFileEdit } from '../../src/modules/file/edit-file.js';
 import { setProperties } from '../../src/modules/properties/properties.js';
 import { ensureLineAtTop } from '../../src/modules/text/ensure-line-at-top.js';
-import { UnreachableError, type Host } from '../../src/transport/host.js';
+import { HostError, UnreachableError, type Host } from '../../src/transport/host.js';
 import { LocalHost } from '../../src/transport/local-host.js';
 
 /** The test playbook's roles: one meet host (needed for discovery), bridges. */
@@ -71,7 +71,15 @@ export interface Shared {
  */
 export function testPlaybook(
   root: string,
-  opts: { failOn?: string; refuse?: boolean; secret?: string; moreSteps?: boolean } = {},
+  opts: {
+    failOn?: string;
+    refuse?: boolean;
+    secret?: string;
+    moreSteps?: boolean;
+    /** The handler fails on these hosts; or it runs but its confirm says it did not take effect. */
+    handlerFails?: string[];
+    notInEffect?: string[];
+  } = {},
 ): Playbook<Shared> & { handlerRuns: string[] } {
   const handlerRuns: string[] = [];
   return {
@@ -100,8 +108,13 @@ export function testPlaybook(
         mayStartEarly: true,
         description: 'restart the thing',
         async run(host, io) {
+          if (opts.handlerFails?.includes(host.name)) throw new HostError(host.name, 'the thing did not restart');
           handlerRuns.push(host.name);
           io.output('stdout', `restarted with ${opts.secret ?? 'Sup3r-Secret-Value'}`);
+        },
+        async confirm(host) {
+          if (opts.notInEffect?.includes(host.name))
+            throw new HostError(host.name, 'the thing runs a process started before its config was written');
         },
       },
     ],

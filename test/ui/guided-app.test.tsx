@@ -51,6 +51,7 @@ function guided(
       mode: opts.mode ?? 'apply',
       runId: 'ui-run',
       backupDir: '/var/backups/jitsi-scale/ui-run',
+      stateDir: `${root}/state`,
       openHost: localOpener(root),
       signal: abort.signal,
       ...(ask ? { decide: session.decide, ready: session.ready } : {}),

@@ -1,4 +1,6 @@
-import type { Step } from '../../../src/engine/playbook.js';
+import type { Step, StepContext } from '../../../src/engine/playbook.js';
+import { planShardRule } from '../shard-rule.js';
+import { jitsi } from '../settings.js';
 import { planFileEdit } from '../../../src/modules/file/edit-file.js';
 import { ensureLineAtTop } from '../../../src/modules/text/ensure-line-at-top.js';
 import { PROSODY_MAIN, type ShardFacts } from '../discover.js';
@@ -16,12 +18,23 @@ export const PROSODY_VALIDATOR = [
   '%s',
 ];
 
+/**
+ * Protect before expose: Prosody may listen beyond loopback only once the firewall lets nobody but
+ * the bridges in. Null when it does (or the user keeps the firewall), else why not yet.
+ */
+async function notYetProtected(ctx: StepContext<ShardFacts>): Promise<string | null> {
+  if (jitsi(ctx.spec).firewall === 'none') return null;
+  const rule = await planShardRule(ctx);
+  if (rule.skip || rule.changes.length === 0) return null;
+  return `the firewall does not yet keep port ${ctx.shared.c2sPort} to the bridges (${rule.changes.map((c) => c.description).join('; ')})`;
+}
+
 export const bindProsody: Step<ShardFacts> = {
   id: 'bind-prosody',
   title: 'Make Prosody reachable from the bridges',
   why:
     'Each bridge logs in to Prosody on the meet host as an XMPP client on the c2s port (5222). ' +
-    'Prosody must listen there on an interface the bridges can reach, not only on loopback; the firewall step then keeps that port closed to everyone else.',
+    'Prosody must listen there on an interface the bridges can reach, not only on loopback. This comes after the firewall step, so that the port is never open to more than the bridges, even for a moment.',
   roles: ['meet'],
   async plan(ctx) {
     const { prosody, c2sPort } = ctx.shared;
@@ -36,10 +49,20 @@ export const bindProsody: Step<ShardFacts> = {
         );
       return { changes: [], notes };
     }
-    notes.push(`c2s_interfaces = ${prosody.c2sInterfaces} keeps the bridges out; it becomes { "*" } (all interfaces)`);
+    const at = prosody.c2sInterfacesAt;
+    const path = at?.file ?? PROSODY_MAIN;
+    notes.push(
+      `c2s_interfaces = ${prosody.c2sInterfaces}${at ? ` (${at.file} line ${at.line})` : ''} keeps the bridges out; it becomes { "*" } (all interfaces)`,
+    );
+    if (path !== PROSODY_MAIN)
+      notes.push(`the setting Prosody uses is in ${path}, which ${PROSODY_MAIN} includes: the edit goes there`);
+    const unprotected = await notYetProtected(ctx);
+    if (unprotected && ctx.mode === 'apply')
+      return { changes: [], notes, skip: `Prosody stays on loopback for now: ${unprotected}` };
+    if (unprotected) notes.push(`only once the firewall step has run: ${unprotected}`);
     const change = await planFileEdit(ctx.host, {
-      path: PROSODY_MAIN,
-      description: `listen for clients on all interfaces in ${PROSODY_MAIN}`,
+      path,
+      description: `listen for clients on all interfaces in ${path}`,
       transform: (t) =>
         ensureLineAtTop(t, {
           line: 'c2s_interfaces = { "*" }',

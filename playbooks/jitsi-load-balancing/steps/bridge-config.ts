@@ -1,7 +1,8 @@
 import { jitsi } from '../settings.js';
 import type { Change, Step } from '../../../src/engine/playbook.js';
 import { commandChange } from '../../../src/modules/command-change.js';
-import { fileChange } from '../../../src/modules/file/edit-file.js';
+import { fileChange, linkTargets } from '../../../src/modules/file/edit-file.js';
+import { HostError, type Host } from '../../../src/transport/host.js';
 import {
   JVB_CONF,
   SIP_PROPERTIES,
@@ -9,13 +10,14 @@ import {
   editJvbConf,
   editLegacyProperties,
   effectiveShard,
+  otherShards,
   layoutOf,
   targetLayout,
   websocketsEnabled,
   type BridgeFiles,
   type ShardValues,
 } from '../bridge-files.js';
-import { secretFor, type ShardFacts } from '../discover.js';
+import { secretFor, syntaxProblem, type ShardFacts } from '../discover.js';
 
 export const TRUSTED_CERT_DIR = '/usr/local/share/ca-certificates';
 
@@ -33,6 +35,26 @@ export function desiredShard(shared: ShardFacts, bridge: string, secret: string,
   };
 }
 
+/** The bridge's files as the bridge reads them, refused with host, file, line and column when it could not; and which are links. */
+async function readBridgeFiles(host: Host): Promise<{ files: BridgeFiles; links: Map<string, string> }> {
+  const [read, links] = await Promise.all([
+    host.readFiles([JVB_CONF, SIP_PROPERTIES]),
+    linkTargets(host, [JVB_CONF, SIP_PROPERTIES]),
+  ]);
+  const files: BridgeFiles = { jvbConf: read.get(JVB_CONF) ?? null, properties: read.get(SIP_PROPERTIES) ?? null };
+  const problem = syntaxProblem(host.name, files);
+  if (problem) throw new HostError(host.name, problem);
+  return { files, links };
+}
+
+/** A warning per shard block that points at another server: kept, but named. */
+function otherShardWarnings(files: BridgeFiles, id: string, meetAddress: string): string[] {
+  return otherShards(files, id, meetAddress).map(
+    (o) =>
+      `warning: the shard block "${o.id}" points at another server (${o.values.HOSTNAME}${o.values.MUC_JIDS ? `, brewery ${o.values.MUC_JIDS}` : ''}), so this bridge also serves that shard; it is kept as is: remove it by hand if that shard is gone`,
+  );
+}
+
 export const bridgeConfig: Step<ShardFacts> = {
   id: 'bridge-config',
   title: "Point each bridge at the meet host's Prosody",
@@ -44,13 +66,13 @@ export const bridgeConfig: Step<ShardFacts> = {
   async plan(ctx) {
     const { spec, shared, host } = ctx;
     // Read now, not at discovery: the install step may just have written these files.
-    const read = await host.readFiles([JVB_CONF, SIP_PROPERTIES]);
-    const files: BridgeFiles = { jvbConf: read.get(JVB_CONF) ?? null, properties: read.get(SIP_PROPERTIES) ?? null };
+    const { files, links } = await readBridgeFiles(host);
     const layout = targetLayout(layoutOf(files), shared.meetLayout);
     const id = effectiveShard(files)?.id ?? shared.bridges[spec.name]?.shardId ?? 'shard';
     const want = desiredShard(shared, spec.name, secretFor(spec, shared), jitsi(spec).verifyCertificate);
-    const notes: string[] = [];
+    const notes: string[] = otherShardWarnings(files, id, shared.meetAddress);
     const changes: Change[] = [];
+    const linked = (path: string) => (links.has(path) ? { linkTarget: links.get(path)! } : {});
     const installedLater = files.jvbConf === null && files.properties === null;
     if (installedLater)
       notes.push(
@@ -64,6 +86,7 @@ export const bridgeConfig: Step<ShardFacts> = {
         {
           ...write,
           path: SIP_PROPERTIES,
+          ...linked(SIP_PROPERTIES),
           description: `set the shard connection in ${SIP_PROPERTIES}`,
           transform: (t) => editLegacyProperties(t, id, want),
         },
@@ -79,6 +102,7 @@ export const bridgeConfig: Step<ShardFacts> = {
           {
             ...write,
             path: SIP_PROPERTIES,
+            ...linked(SIP_PROPERTIES),
             description: `comment out the old shard lines in ${SIP_PROPERTIES}`,
             transform: disableLegacyShards,
           },
@@ -95,6 +119,7 @@ export const bridgeConfig: Step<ShardFacts> = {
         {
           ...write,
           path: JVB_CONF,
+          ...linked(JVB_CONF),
           description: `set the shard connection in ${JVB_CONF}`,
           transform: (t) => editJvbConf(t, id, want, { websocketsOff: true }),
         },

@@ -2,6 +2,7 @@ import type { HostSpec } from '../../inventory/types.js';
 import { CachedReads } from '../../transport/cached-reads.js';
 import { UnreachableError } from '../../transport/host.js';
 import { gatherBaseFacts } from '../base-facts.js';
+import { markName, stateDirOf } from '../pending.js';
 import { mapLimit } from '../pool.js';
 import { reasonOf } from '../reason.js';
 import type { HostState, Run } from './run-state.js';
@@ -46,6 +47,17 @@ async function connect<S>(s: HostState, run: Run<S>): Promise<boolean> {
   return true;
 }
 
+/** Restarts an earlier run left pending on the host: they are due in this run's handler stage. */
+function resumePending<S>(s: HostState, run: Run<S>): void {
+  for (const mark of s.facts!.pending) {
+    const handler = run.playbook.handlers.find((h) => markName(h.name) === mark.name);
+    if (!handler || s.notified.includes(handler.name)) continue;
+    s.notified.push(handler.name);
+    s.marked.add(handler.name);
+    s.leftPending.set(handler.name, mark.runId);
+  }
+}
+
 async function readFacts<S>(s: HostState, run: Run<S>): Promise<void> {
   const name = s.spec.name;
   try {
@@ -53,9 +65,11 @@ async function readFacts<S>(s: HostState, run: Run<S>): Promise<void> {
       s.host!,
       run.playbook.watchPackages,
       run.playbook.prefetch?.(s.spec) ?? [],
+      stateDirOf(run),
     );
     s.host!.remember(files);
     s.facts = facts;
+    if (s.target) resumePending(s, run);
     run.emit({
       type: 'facts:gathered',
       host: name,

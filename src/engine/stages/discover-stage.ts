@@ -18,8 +18,20 @@ export async function discoverStage<S>(run: Run<S>): Promise<boolean> {
     return false;
   }
   try {
-    run.shared = await run.playbook.discover({ inventory: run.inventory, hosts: run.usable(), secrets: run.secrets });
-    if (run.playbook.describe) run.emit({ type: 'run:discovered', findings: run.playbook.describe(run.shared) });
+    const fail = (name: string, reason: string): void => {
+      const s = run.states.find((st) => st.spec.name === name);
+      if (!s || s.lost) return;
+      run.lose(s, 'failed', reason);
+      run.emit({ type: 'host:failed', host: name, stage: 'discover', reason });
+    };
+    run.shared = await run.playbook.discover({
+      inventory: run.inventory,
+      hosts: run.usable(),
+      secrets: run.secrets,
+      fail,
+    });
+    const findings = [...run.notes, ...(run.playbook.describe?.(run.shared) ?? [])];
+    if (run.playbook.describe || findings.length) run.emit({ type: 'run:discovered', findings });
     if (run.playbook.report) run.emit({ type: 'run:report', report: run.playbook.report(run.shared) });
     return true;
   } catch (err) {

@@ -2,6 +2,7 @@ import type { ApplyIO, Change } from '../../contract/change.js';
 import type { EarlyRun, HostState, Run } from './run-state.js';
 import type { HandlerSpec, Playbook } from '../playbook.js';
 import type { Stage } from './run-stage.js';
+import { clearPending, stateDirOf } from '../pending.js';
 
 /** The handler stage's id in events, whatever the playbook calls it. */
 export const HANDLER_STAGE_ID = 'restart';
@@ -39,10 +40,13 @@ export function handlerStage<S>(run: Run<S>): Stage {
         const entry = byName.get(name);
         if (!entry) throw new Error(`a change notifies unknown handler "${name}"`);
         const early = s.early.get(name);
+        const from = s.leftPending.get(name);
         const change: Change = {
-          description: entry.handler.description,
+          description: `${entry.handler.description}${from ? ` (left pending by run ${from})` : ''}`,
           phase: entry.order,
-          apply: early ? (_host, io) => reportEarly(early, io) : (host, io) => entry.handler.run(host, io),
+          apply: early
+            ? (_host, io) => reportEarly(early, io)
+            : (_host, io) => runHandler(s, stateDirOf(run), entry.handler, io),
         };
         handlerOf.set(change, name);
         return change;
@@ -67,6 +71,18 @@ export function handlerStage<S>(run: Run<S>): Stage {
       return 'handler';
     },
   };
+}
+
+/** Runs a handler, checks that it took effect, then clears its pending mark on the host. */
+async function runHandler(s: HostState, stateDir: string, handler: HandlerSpec, io: ApplyIO): Promise<void> {
+  const host = s.host!;
+  await handler.run(host, io);
+  await handler.confirm?.(host, io);
+  if (s.marked.has(handler.name)) {
+    await clearPending(host, stateDir, handler.name);
+    s.marked.delete(handler.name);
+    s.leftPending.delete(handler.name);
+  }
 }
 
 /** A handler started early: wait for it, then report what it said. */
@@ -94,7 +110,9 @@ export function startEarly<S>(run: Run<S>, remaining: readonly { roles: readonly
     for (const h of early) {
       if (!s.notified.includes(h.name) || s.early.has(h.name)) continue;
       const started: EarlyRun = { lines: [], done: Promise.resolve() };
-      started.done = h.run(s.host, { output: (stream, line) => started.lines.push([stream, line]) });
+      started.done = runHandler(s, stateDirOf(run), h, {
+        output: (stream, line) => started.lines.push([stream, line]),
+      });
       started.done.catch(() => undefined); // reported in the handler stage
       s.early.set(h.name, started);
     }

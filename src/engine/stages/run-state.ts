@@ -5,7 +5,7 @@ import type { BaseFacts } from '../base-facts.js';
 import type { Decision, RunEvent } from '../events.js';
 import type { HostPlan } from '../../contract/change.js';
 import type { OpenHost } from '../open-host.js';
-import type { HostStatus, Playbook, RunHost, Step } from '../playbook.js';
+import type { Finding, HostStatus, Playbook, RunHost, Step } from '../playbook.js';
 import type { Redactor } from '../redactor.js';
 
 export interface RunOptions {
@@ -28,6 +28,8 @@ export interface RunOptions {
   /** Stops the run between changes: the change under way completes, nothing after it starts. */
   signal?: AbortSignal;
   secrets?: Redactor;
+  /** The tool's state directory on each host (restart marks, the run lock); default STATE_DIR. */
+  stateDir?: string;
   /** The command that runs this again, for the closing advice. */
   rerun?: string;
 }
@@ -55,6 +57,10 @@ export interface HostState {
   notified: string[];
   /** Handlers started before the handler stage, by name. */
   early: Map<string, EarlyRun>;
+  /** Handlers with a mark on the host (written by this run, or left by an earlier one). */
+  marked: Set<string>;
+  /** Handlers left pending by an earlier run: the run id that left each. */
+  leftPending: Map<string, string>;
   /** Every check step passed on it. */
   proved?: boolean;
 }
@@ -68,6 +74,8 @@ export interface Run<S> {
   forks: number;
   states: HostState[];
   emit: (e: RunEvent) => void;
+  /** Things the user should know about the run itself (a lock taken over), shown with discovery's findings. */
+  notes: Finding[];
   /** What discovery found, once it has run. */
   shared?: S;
   /** The connected hosts, for discovery and the steps. */

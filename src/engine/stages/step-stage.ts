@@ -1,5 +1,6 @@
 import type { Change } from '../../contract/change.js';
 import type { Step } from '../playbook.js';
+import { markPending, stateDirOf } from '../pending.js';
 import type { HostState, Run } from './run-state.js';
 import type { Stage } from './run-stage.js';
 
@@ -35,6 +36,12 @@ export function stepStage<S>(step: Step<S>, run: Run<S>): Stage {
       if (run.opts.signal?.aborted) return 'stopped';
       const name = s.spec.name;
       run.emit({ type: 'task:start', step: step.id, host: name, description: change.description });
+      // The restart this change needs is recorded on the host first: it survives this process.
+      const unmarked = (change.notify ?? []).filter((h) => !s.marked.has(h));
+      if (unmarked.length) {
+        await markPending(s.host!, stateDirOf(run), unmarked, run.opts.runId);
+        unmarked.forEach((h) => s.marked.add(h));
+      }
       const r = await change.apply(s.host!, io);
       run.emit({
         type: 'task:changed',

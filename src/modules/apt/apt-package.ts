@@ -5,6 +5,7 @@ import { shScript } from '../../transport/shell-quote.js';
 import { fileChange } from '../file/edit-file.js';
 import { splitSections } from '../probe-sections.js';
 import { installArgv, planInstallPackages, type InstallFlags } from './install-packages.js';
+import { aptChange, type AptLog } from './apt-run.js';
 
 /** A debconf answer given before install, so the package asks nothing. */
 export interface Preseed {
@@ -135,14 +136,16 @@ export function planAptChanges(
     );
   }
   const known = pkg.version ? probe.available.includes(pkg.version) : probe.candidate !== null;
+  const log: AptLog = [];
   if (sourcesChanged || !known)
-    changes.push(run('refresh the package lists (apt-get update)', ['apt-get', 'update', '-q']));
+    changes.push(aptChange('refresh the package lists (apt-get update)', ['apt-get', 'update', '-q'], log));
   const target = aptTarget(pkg);
   const replacing = probe.installed ? ` (replacing ${probe.installed})` : '';
   // Before the lists know the source, apt cannot say what comes with the package: the plan says so.
   const removes = allowRemoval ? '' : '; removes nothing';
   const what = sourcesChanged || !known ? `; what comes with it is known once the lists are refreshed${removes}` : '';
-  changes.push(run(`install ${target}${replacing}${what}`, installArgv([target], aptPackageInstall(allowRemoval))));
+  const description = `install ${target}${replacing}${what}`;
+  changes.push(aptChange(description, installArgv([target], aptPackageInstall(allowRemoval)), log));
   return changes;
 }
 

@@ -1,6 +1,7 @@
 import type { Change } from '../../contract/change.js';
 import { HostError, type Host } from '../../transport/host.js';
 import { commandChange } from '../command-change.js';
+import { aptChange, type AptLog } from './apt-run.js';
 import { shScript } from '../../transport/shell-quote.js';
 
 /*
@@ -119,6 +120,7 @@ export async function planInstallPackages(
     );
   }
   const changes: Change[] = [];
+  const log: AptLog = [];
   if (opts.preseed) {
     changes.push(
       commandChange(
@@ -132,14 +134,13 @@ export async function planInstallPackages(
     // apt cannot say what it would do before its lists know the package: refresh them first; the
     // install still never removes anything (--no-remove) unless allowed.
     const removes = opts.allowRemoval ? '' : '; removes nothing';
-    changes.push(commandChange('refresh the package lists (apt-get update)', ['apt-get', 'update', '-q']));
+    changes.push(aptChange('refresh the package lists (apt-get update)', ['apt-get', 'update', '-q'], log));
     changes.push(
-      commandChange(
+      aptChange(
         `install ${names.join(', ')} ${opts.why}; apt does not know ${sim.unknown.join(', ')} yet, so the list of what comes with it is shown when it runs${removes}`,
         installArgv(names, opts),
-        {
-          what: `installing ${names.join(', ')}`,
-        },
+        log,
+        { what: `installing ${names.join(', ')}` },
       ),
     );
     return changes;
@@ -153,7 +154,7 @@ export async function planInstallPackages(
     throw new HostError(host.name, `cannot plan installing ${names.join(', ')}: ${why}`);
   }
   changes.push(
-    commandChange(describeInstall(names, sim, opts.why), installArgv(names, opts), {
+    aptChange(describeInstall(names, sim, opts.why), installArgv(names, opts), log, {
       what: `installing ${names.join(', ')}`,
     }),
   );

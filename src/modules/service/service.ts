@@ -1,6 +1,6 @@
 import type { Change } from '../../contract/change.js';
 import type { Handler } from '../../contract/handler.js';
-import { execChecked, type Host } from '../../transport/host.js';
+import { HostError, execChecked, type Host } from '../../transport/host.js';
 import { commandChange } from '../command-change.js';
 import { shScript } from '../../transport/shell-quote.js';
 
@@ -45,11 +45,89 @@ exec service "$1" restart`;
  * A handler that restarts a service with whatever runs the host (systemctl, or the init script),
  * reporting the init system's own last words on failure.
  */
-export function restartHandler(name: string): Handler {
+export function restartHandler(name: string, confirm?: Handler['confirm']): Handler {
   return {
     description: `restart ${name}`,
     async run(host, io) {
       await execChecked(host, shScript(RESTART, name), `restarting ${name}`, { onLine: io.output });
     },
+    ...(confirm ? { confirm } : {}),
   };
+}
+
+const LISTENING = `
+port=$1 wildcard=$2 tries=$3
+hex=$(printf '%04X' "$port")
+i=0
+while :; do
+  if [ "$wildcard" = yes ]; then pat="^ *[0-9]+: 0+:$hex 0+:0000 0A "; else pat="^ *[0-9]+: [0-9A-F]+:$hex [0-9A-F]+:0000 0A "; fi
+  if cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -Eq "$pat"; then exit 0; fi
+  i=$((i + 1)); [ "$i" -ge "$tries" ] && exit 1
+  sleep 0.25
+done`;
+
+/**
+ * Waits (up to `seconds`) until something listens on TCP `port`, on every interface when
+ * `everywhere`; reads the kernel's socket tables, so it needs no tool on the host.
+ */
+export async function waitForListener(host: Host, port: number, everywhere: boolean, seconds = 15): Promise<boolean> {
+  const r = await host.exec(shScript(LISTENING, String(port), everywhere ? 'yes' : 'no', String(seconds * 4)), {
+    readOnly: true,
+  });
+  return r.code === 0;
+}
+
+const STARTED = `
+svc=$1 n=$2; shift 2
+pid=
+if [ -d /run/systemd/system ]; then pid=$(systemctl show -p MainPID --value "$svc" 2>/dev/null || true); fi
+while [ "$n" -gt 0 ]; do
+  if { [ -z "$pid" ] || [ "$pid" = 0 ]; } && [ -f "$1" ]; then pid=$(cat -- "$1"); fi
+  shift; n=$((n - 1))
+done
+if [ -n "$pid" ] && [ "$pid" != 0 ] && [ -r "/proc/$pid/stat" ]; then
+  echo "clock $(date +%s.%N) $(cut -d' ' -f1 /proc/uptime) $(getconf CLK_TCK) $(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f20)"
+fi
+for f in "$@"; do [ -e "$f" ] && stat -L -c 'mtime %.9Y %n' -- "$f"; done
+exit 0`;
+
+/** Pure: when the process started (epoch seconds), and the newest of the files, from STARTED's output. */
+export function parseStarted(out: string): { started: number | null; newest: { at: number; file: string } | null } {
+  const clock = /^clock (\S+) (\S+) (\d+) (\d+)$/m.exec(out);
+  const started = clock ? Number(clock[1]) - Number(clock[2]) + Number(clock[4]) / Number(clock[3]) : null;
+  let newest: { at: number; file: string } | null = null;
+  for (const m of out.matchAll(/^mtime (\S+) (.+)$/gm)) {
+    const at = Number(m[1]);
+    if (!newest || at > newest.at) newest = { at, file: m[2]! };
+  }
+  return { started, newest };
+}
+
+/**
+ * Throws unless the service runs a process that started after the newest of `files` was written:
+ * proof that a restart after a config change took effect. The process is the unit's main PID
+ * under systemd, else the first pid file that exists.
+ */
+export async function confirmStartedAfter(
+  host: Host,
+  service: string,
+  pidFiles: readonly string[],
+  files: readonly string[],
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const r = await host.exec(shScript(STARTED, service, String(pidFiles.length), ...pidFiles, ...files), {
+      readOnly: true,
+    });
+    const { started, newest } = parseStarted(r.stdout);
+    // Process start is known to a clock tick and the boot time; 50 ms covers both.
+    if (started !== null && (!newest || started + 0.05 >= newest.at)) return;
+    if (attempt >= 4) {
+      const why =
+        started === null
+          ? `${service} is not running after its restart`
+          : `${service} runs a process started before ${newest!.file} was written: the restart did not take effect`;
+      throw new HostError(host.name, why);
+    }
+    await new Promise((res) => setTimeout(res, 1000));
+  }
 }
