@@ -33,6 +33,8 @@ export interface StepContext<Shared> {
   secrets: Redactor;
   /** Every connected host of the run, by name: the only way a step reaches another host. */
   hosts: ReadonlyMap<string, RunHost>;
+  /** How an earlier step ended on this host in this run (ok: nothing to do; changed: done), if it ran here. */
+  earlier: (stepId: string) => HostStatus | undefined;
 }
 
 export interface Step<Shared> {

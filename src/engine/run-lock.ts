@@ -104,7 +104,8 @@ export interface HeldLock {
 export async function acquireRunLock(host: Host, stateDir: string, runId: string): Promise<HeldLock> {
   const info = JSON.stringify(ownLockInfo(runId));
   const attempt = async (stale: string) => {
-    const r = await host.exec(shScript(ACQUIRE, stateDir, info, stale));
+    // readOnly: the lock is no file a step reads, so what was read with the facts stays valid.
+    const r = await host.exec(shScript(ACQUIRE, stateDir, info, stale), { readOnly: true });
     if (r.code !== 0) throw new HostError(host.name, `cannot take the run lock in ${stateDir}: ${whyFailed(r)}`);
     return parseLockAnswer(r.stdout);
   };
@@ -124,7 +125,6 @@ export async function acquireRunLock(host: Host, stateDir: string, runId: string
   }
   const lock = `${stateDir}/${LOCK_FILE}`;
   const beat = setInterval(() => {
-    // readOnly: the lock is no file a step reads, so the host's read cache may stay.
     void host.exec(['touch', '-c', '--', lock], { readOnly: true }).catch(() => undefined);
   }, HEARTBEAT_MS);
   beat.unref();

@@ -90,6 +90,7 @@ function newRun<S>(inventory: Inventory, playbook: Playbook<S>, opts: RunOptions
       spec,
       target: targets.has(spec.name),
       results: [],
+      byStage: new Map(),
       changed: 0,
       notified: [],
       early: new Map(),

@@ -177,7 +177,7 @@ describe(
       assert.equal(r.code, 0, r.stdout.slice(-3000));
       assert.match(
         r.stdout,
-        /^\[meet\] bind-prosody: note: c2s_interfaces = \{ "127\.0\.0\.1" \} keeps the bridges out; it becomes \{ "\*" \} \(all interfaces\)$/m,
+        /^\[meet\] bind-prosody: note: c2s_interfaces = \{ "127\.0\.0\.1" \} \(\/etc\/prosody\/prosody\.cfg\.lua line 1\) keeps the bridges out; it becomes \{ "\*" \} \(all interfaces\)$/m,
       );
       assert.match(r.stdout, /^\[meet\] restart: restart prosody$/m);
       assert.match(r.stdout, /^\[jvb1\] verify: ok$/m);

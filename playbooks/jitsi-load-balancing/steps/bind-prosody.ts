@@ -24,6 +24,8 @@ export const PROSODY_VALIDATOR = [
  */
 async function notYetProtected(ctx: StepContext<ShardFacts>): Promise<string | null> {
   if (jitsi(ctx.spec).firewall === 'none') return null;
+  // The firewall step made its plan true on this host in this run: nothing to ask again.
+  if (ctx.mode === 'apply' && ['ok', 'changed'].includes(ctx.earlier('firewall') ?? '')) return null;
   const rule = await planShardRule(ctx);
   if (rule.skip || rule.changes.length === 0) return null;
   return `the firewall does not yet keep port ${ctx.shared.c2sPort} to the bridges (${rule.changes.map((c) => c.description).join('; ')})`;
@@ -56,6 +58,8 @@ export const bindProsody: Step<ShardFacts> = {
     );
     if (path !== PROSODY_MAIN)
       notes.push(`the setting Prosody uses is in ${path}, which ${PROSODY_MAIN} includes: the edit goes there`);
+    if (jitsi(ctx.spec).firewall === 'none')
+      notes.push(`jitsi_firewall is none: keeping port ${c2sPort} to the bridges is up to the firewall you manage`);
     const unprotected = await notYetProtected(ctx);
     if (unprotected && ctx.mode === 'apply')
       return { changes: [], notes, skip: `Prosody stays on loopback for now: ${unprotected}` };

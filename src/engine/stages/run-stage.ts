@@ -79,6 +79,7 @@ function resultRecorder<S>(stage: Stage, run: Run<S>, counts: Counts): ResultRec
   const finish = (s: HostState, status: HostStatus, changed: number, error?: string): void => {
     counts[status]++;
     if (status !== 'failed' && status !== 'unreachable') s.results.push(status);
+    s.byStage.set(stage.id, status);
     s.changed += status === 'changed' && run.opts.mode === 'apply' ? changed : 0;
     run.emit({
       type: 'step:host-result',

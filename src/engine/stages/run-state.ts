@@ -52,6 +52,8 @@ export interface HostState {
   /** unreachable or failed: no further work on this host. */
   lost?: { status: 'unreachable' | 'failed'; reason: string };
   results: HostStatus[];
+  /** How each stage ended on this host in this run, by stage id. */
+  byStage: Map<string, HostStatus>;
   changed: number;
   /** Handlers notified by changes made (or, in check mode, planned) and not run yet. */
   notified: string[];

@@ -26,6 +26,7 @@ export function stepStage<S>(step: Step<S>, run: Run<S>): Stage {
         shared: run.shared!,
         secrets: run.secrets,
         hosts: run.usable(),
+        earlier: (id) => s.byStage.get(id),
       });
       // A check step that answered for the host proves it (one that fails loses the host).
       if (step.kind === 'check' && !plan.skip) s.proved ??= true;

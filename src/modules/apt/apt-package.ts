@@ -100,6 +100,8 @@ export function planAptChanges(
 ): Change[] {
   if (isSatisfied(pkg, probe.installed)) return [];
   const changes: Change[] = [];
+  // What apt and debconf print in this plan's changes, for the reason of a failure.
+  const log: AptLog = [];
   let sourcesChanged = false;
   if (pkg.key && !probe.keyringPresent) {
     changes.push(
@@ -128,15 +130,15 @@ export function planAptChanges(
     // Answers go on stdin, never on a command line where `ps` would show a password.
     const selections = pkg.preseed.map((p) => `${pkg.name} ${p.question} ${p.type} ${p.value}`).join('\n') + '\n';
     changes.push(
-      run(
+      aptChange(
         `preseed debconf for ${pkg.name}: ${pkg.preseed.map((p) => p.question).join(', ')}`,
         ['debconf-set-selections'],
-        selections,
+        log,
+        { stdin: selections },
       ),
     );
   }
   const known = pkg.version ? probe.available.includes(pkg.version) : probe.candidate !== null;
-  const log: AptLog = [];
   if (sourcesChanged || !known)
     changes.push(aptChange('refresh the package lists (apt-get update)', ['apt-get', 'update', '-q'], log));
   const target = aptTarget(pkg);

@@ -5,7 +5,8 @@ import { shScript } from '../../transport/shell-quote.js';
 /*
  * apt as an operator runs it. Before apt starts, a package manager that holds the dpkg or lists
  * lock (unattended-upgrades, Ubuntu's default, at boot) is waited for, up to a bound, and named
- * while we wait; apt itself is told to wait as long. When apt fails, the reason is read from
+ * while we wait; apt itself is told to wait as long. A dpkg run that was cut off half-way (a
+ * killed run) is finished first with `dpkg --configure -a`, as apt asks. When apt fails, the reason is read from
  * everything it printed in this run (the lists refresh included), not from its last line:
  * an unreachable source, a missing signing key, a held package.
  */
@@ -13,7 +14,13 @@ import { shScript } from '../../transport/shell-quote.js';
 /** How long a run waits for another package manager to let go of the dpkg lock. */
 export const APT_LOCK_WAIT_S = 300;
 
-const LOCKS = ['/var/lib/dpkg/lock-frontend', '/var/lib/dpkg/lock', '/var/lib/apt/lists/lock'];
+// apt's and dpkg's locks, and debconf's database, which a package's maintainer script holds while it runs.
+const LOCKS = [
+  '/var/lib/dpkg/lock-frontend',
+  '/var/lib/dpkg/lock',
+  '/var/lib/apt/lists/lock',
+  '/var/cache/debconf/config.dat',
+];
 
 // $1 the bound in seconds, the lock files up to "--", then the command. The holder is found in
 // /proc/locks by the lock file's inode, so no tool (fuser, lsof) is needed.
@@ -22,15 +29,15 @@ bound=$1; shift
 locks=
 while [ "$1" != -- ]; do locks="$locks $1"; shift; done; shift
 holder() {
-  for l in $locks; do
-    [ -e "$l" ] || continue
-    ino=$(stat -c %i -- "$l")
-    pid=$(awk -v ino="$ino" '$2 != "->" { n = split($6, a, ":"); if (a[n] == ino && $5 > 0) { print $5; exit } }' /proc/locks 2>/dev/null)
-    if [ -n "$pid" ]; then echo "$pid $(cat /proc/$pid/comm 2>/dev/null || echo unknown) $l"; return 0; fi
-  done
-  return 1
+  set -- $locks
+  found=$(stat -c '%i %n' -- "$@" 2>/dev/null | awk 'NR == FNR { file[$1] = $2; next }
+    $2 != "->" { n = split($6, a, ":"); if ((a[n] in file) && $5 > 0) { print $5, file[a[n]]; exit } }' - /proc/locks 2>/dev/null)
+  [ -n "$found" ] || return 1
+  pid=\${found%% *}
+  echo "$pid $(cat /proc/$pid/comm 2>/dev/null || echo unknown) \${found#* }"
 }
 waited=0 said=
+interrupted() { [ -n "$(ls -A /var/lib/dpkg/updates 2>/dev/null)" ]; }
 while h=$(holder); do
   set -- $h "$@"; pid=$1 name=$2 lock=$3; shift 3
   [ "$name" = unattended-upgr ] && name=unattended-upgrades
@@ -38,6 +45,11 @@ while h=$(holder); do
   if [ "$waited" -ge "$bound" ]; then echo "E: jitsi-scale: $name (pid $pid) still holds $lock after $bound s" >&2; exit 75; fi
   sleep 1; waited=$((waited + 1))
 done
+# A dpkg run cut off half-way (its process killed) blocks every later install until it is finished.
+if interrupted; then
+  echo "finishing an interrupted dpkg run first (dpkg --configure -a)"
+  DEBIAN_FRONTEND=noninteractive dpkg --configure -a --force-confold || exit $?
+fi
 exec "$@"`;
 
 /** argv run after waiting for the dpkg/apt locks, and with apt told to wait as long itself. */

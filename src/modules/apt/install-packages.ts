@@ -1,6 +1,5 @@
 import type { Change } from '../../contract/change.js';
 import { HostError, type Host } from '../../transport/host.js';
-import { commandChange } from '../command-change.js';
 import { aptChange, type AptLog } from './apt-run.js';
 import { shScript } from '../../transport/shell-quote.js';
 
@@ -123,9 +122,10 @@ export async function planInstallPackages(
   const log: AptLog = [];
   if (opts.preseed) {
     changes.push(
-      commandChange(
+      aptChange(
         `preseed debconf for ${names.join(', ')}, so that the install asks nothing`,
         ['debconf-set-selections'],
+        log,
         { stdin: opts.preseed },
       ),
     );

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RunEvent } from '../../../src/engine/events.js';
-import { CLIENT_KEY, DOMAIN, KNOWN_HOSTS, REPO_DIR, type LabState } from './lab-config.js';
+import { CLIENT_KEY, DOMAIN, KNOWN_HOSTS, REPO_DIR, type LabHost, type LabState } from './lab-config.js';
 import { inHost } from './run.js';
 
 /* How the lab tests run jitsi-scale as a user would, and read what a run did. */
@@ -76,15 +76,11 @@ export const planned = (r: Run) =>
     .flatMap((e) => e.changes.map((c) => `${e.host} ${e.step}: ${c.description}`))
     .sort();
 
-/** Files under the trees the tool writes, changed since the marker was set, on every host. */
-export async function touchedSince(lab: LabState, marker: string): Promise<string[]> {
+/** Each host's answer lines to a script (one path per line), as "host:path". */
+export async function pathsOnHosts(hosts: readonly LabHost[], script: string, args: string[] = []): Promise<string[]> {
   const out: string[] = [];
-  for (const h of lab.hosts) {
-    const r = await inHost(
-      h.sshdPid,
-      'find /etc /usr/share/jitsi-videobridge /var/backups -newer "$1" -type f 2>/dev/null; exit 0',
-      [marker],
-    );
+  for (const h of hosts) {
+    const r = await inHost(h.sshdPid, script, args);
     out.push(
       ...r.stdout
         .split('\n')
@@ -93,6 +89,15 @@ export async function touchedSince(lab: LabState, marker: string): Promise<strin
     );
   }
   return out;
+}
+
+/** Files under the trees the tool writes, changed since the marker was set, on every host. */
+export function touchedSince(lab: LabState, marker: string): Promise<string[]> {
+  return pathsOnHosts(
+    lab.hosts,
+    'find /etc /usr/share/jitsi-videobridge /var/backups -newer "$1" -type f 2>/dev/null; exit 0',
+    [marker],
+  );
 }
 
 export async function mark(lab: LabState, name: string): Promise<string> {
