@@ -1,7 +1,6 @@
 import type { Handler } from '../../src/contract/handler.js';
 import { confirmStartedAfter, restartHandler, waitForListener } from '../../src/modules/service/service.js';
 import { HostError } from '../../src/transport/host.js';
-import { JVB_CONF, LAUNCHER, SIP_PROPERTIES } from './bridge-files.js';
 import { PROSODY_MAIN, readProsodyFiles } from './discover.js';
 import { c2sPort, evaluateProsody, listensEverywhere } from './prosody-config.js';
 
@@ -22,9 +21,12 @@ export const restartProsody: Handler = restartHandler('prosody', async (host) =>
 
 /** Where the bridge's process id is kept: the real unit's PIDFile, then the lab stand-in's init script. */
 const JVB_PID_FILES = ['/var/run/jitsi-videobridge/jitsi-videobridge.pid', '/run/jitsi-videobridge2.pid'];
-const JVB_ENV = '/etc/jitsi/videobridge/config';
 
-/** The bridge's restart took effect when its process started after its config files were last written. */
-export const restartBridge: Handler = restartHandler('jitsi-videobridge2', (host) =>
-  confirmStartedAfter(host, 'jitsi-videobridge2', JVB_PID_FILES, [JVB_CONF, SIP_PROPERTIES, LAUNCHER, JVB_ENV]),
+/**
+ * The bridge's restart took effect when its process started after the restart was issued, so after
+ * its config was written. Not the files' mtimes: under the per-start nickname policy the launcher
+ * itself rewrites jvb.conf as the bridge starts.
+ */
+export const restartBridge: Handler = restartHandler('jitsi-videobridge2', (host, _io, issuedAt) =>
+  confirmStartedAfter(host, 'jitsi-videobridge2', JVB_PID_FILES, issuedAt),
 );

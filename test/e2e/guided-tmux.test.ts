@@ -120,11 +120,11 @@ describe('the real jitsi-scale binary in a terminal (tmux, 80×24) against the l
 
     const all = await t.screen({ history: true });
     assert.match(all, /Finished in [\d.]+ s · exit 0/);
-    assert.match(all, /jvb1 +jvb +· \+ \+ \+ - \+ ✓ +changed/);
+    assert.match(all, /jvb1 +jvb +\+ · \+ \+ - \+ ✓ +changed/);
     assert.match(all, /Verification\n +✓ jvb1\n +in the brewery JvbBrewery@internal\.auth\.meet\.lab\.test as/);
     assert.match(
       all,
-      /Backups: \d+ replaced files? kept under \/var\/backups\/jitsi-scale\/\d{8}T\d{9}Z-[0-9a-f]{6}\/\s+on /,
+      /Backups: \d+ replaced files? kept under\s+\/var\/backups\/jitsi-scale\/\d{8}T\d{9}Z-[0-9a-f]{6}\/\s+on /,
     );
     assert.match(all, /The shard is ready: 2 bridges proved in the brewery/);
     assert.ok(!all.includes('Lab-Jvb-S3cret'), 'the secret never reaches the screen');

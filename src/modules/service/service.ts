@@ -1,4 +1,5 @@
 import type { Change } from '../../contract/change.js';
+import type { ApplyIO } from '../../contract/change.js';
 import type { Handler } from '../../contract/handler.js';
 import { HostError, execChecked, type Host } from '../../transport/host.js';
 import { commandChange } from '../command-change.js';
@@ -38,20 +39,31 @@ export async function planServiceEnabled(host: Host, init: InitSystem, name: str
 }
 
 const RESTART = `
+echo "@@issued $(date +%s.%N)"
 if [ -d /run/systemd/system ]; then exec systemctl restart "$1"; fi
 exec service "$1" restart`;
 
+/** Checks that a restart took effect; `issuedAt` is when it was issued, on the host's clock. */
+export type RestartCheck = (host: Host, io: ApplyIO, issuedAt: number) => Promise<void>;
+
 /**
  * A handler that restarts a service with whatever runs the host (systemctl, or the init script),
- * reporting the init system's own last words on failure.
+ * reporting the init system's own last words on failure; `check` then confirms it took effect.
  */
-export function restartHandler(name: string, confirm?: Handler['confirm']): Handler {
+export function restartHandler(name: string, check?: RestartCheck): Handler {
+  const issued = new Map<string, number>();
   return {
     description: `restart ${name}`,
     async run(host, io) {
-      await execChecked(host, shScript(RESTART, name), `restarting ${name}`, { onLine: io.output });
+      await execChecked(host, shScript(RESTART, name), `restarting ${name}`, {
+        onLine: (stream, line) => {
+          const at = /^@@issued (\S+)$/.exec(line);
+          if (at) issued.set(host.name, Number(at[1]));
+          else io.output(stream, line);
+        },
+      });
     },
-    ...(confirm ? { confirm } : {}),
+    ...(check ? { confirm: (host: Host, io: ApplyIO) => check(host, io, issued.get(host.name) ?? 0) } : {}),
   };
 }
 
@@ -78,54 +90,44 @@ export async function waitForListener(host: Host, port: number, everywhere: bool
 }
 
 const STARTED = `
-svc=$1 n=$2; shift 2
+svc=$1; shift
 pid=
 if [ -d /run/systemd/system ]; then pid=$(systemctl show -p MainPID --value "$svc" 2>/dev/null || true); fi
-while [ "$n" -gt 0 ]; do
-  if { [ -z "$pid" ] || [ "$pid" = 0 ]; } && [ -f "$1" ]; then pid=$(cat -- "$1"); fi
-  shift; n=$((n - 1))
+for f in "$@"; do
+  if { [ -z "$pid" ] || [ "$pid" = 0 ]; } && [ -f "$f" ]; then pid=$(cat -- "$f"); fi
 done
 if [ -n "$pid" ] && [ "$pid" != 0 ] && [ -r "/proc/$pid/stat" ]; then
   echo "clock $(date +%s.%N) $(cut -d' ' -f1 /proc/uptime) $(getconf CLK_TCK) $(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f20)"
 fi
-for f in "$@"; do [ -e "$f" ] && stat -L -c 'mtime %.9Y %n' -- "$f"; done
 exit 0`;
 
-/** Pure: when the process started (epoch seconds), and the newest of the files, from STARTED's output. */
-export function parseStarted(out: string): { started: number | null; newest: { at: number; file: string } | null } {
+/** Pure: when the service's process started (epoch seconds, host clock), from STARTED's output; null when none runs. */
+export function parseStarted(out: string): number | null {
   const clock = /^clock (\S+) (\S+) (\d+) (\d+)$/m.exec(out);
-  const started = clock ? Number(clock[1]) - Number(clock[2]) + Number(clock[4]) / Number(clock[3]) : null;
-  let newest: { at: number; file: string } | null = null;
-  for (const m of out.matchAll(/^mtime (\S+) (.+)$/gm)) {
-    const at = Number(m[1]);
-    if (!newest || at > newest.at) newest = { at, file: m[2]! };
-  }
-  return { started, newest };
+  return clock ? Number(clock[1]) - Number(clock[2]) + Number(clock[4]) / Number(clock[3]) : null;
 }
 
 /**
- * Throws unless the service runs a process that started after the newest of `files` was written:
- * proof that a restart after a config change took effect. The process is the unit's main PID
- * under systemd, else the first pid file that exists.
+ * Throws unless the service runs a process that started after `since` (epoch seconds, the host's
+ * clock): proof that a restart issued then took effect. The process is the unit's main PID under
+ * systemd, else the first pid file that exists.
  */
 export async function confirmStartedAfter(
   host: Host,
   service: string,
   pidFiles: readonly string[],
-  files: readonly string[],
+  since: number,
 ): Promise<void> {
   for (let attempt = 0; ; attempt++) {
-    const r = await host.exec(shScript(STARTED, service, String(pidFiles.length), ...pidFiles, ...files), {
-      readOnly: true,
-    });
-    const { started, newest } = parseStarted(r.stdout);
-    // Process start is known to a clock tick and the boot time; 50 ms covers both.
-    if (started !== null && (!newest || started + 0.05 >= newest.at)) return;
+    const r = await host.exec(shScript(STARTED, service, ...pidFiles), { readOnly: true });
+    const started = parseStarted(r.stdout);
+    // Process start is known to a clock tick; 50 ms covers it and the uptime's rounding.
+    if (started !== null && started + 0.05 >= since) return;
     if (attempt >= 4) {
       const why =
         started === null
           ? `${service} is not running after its restart`
-          : `${service} runs a process started before ${newest!.file} was written: the restart did not take effect`;
+          : `${service} still runs a process started before its restart: the restart did not take effect`;
       throw new HostError(host.name, why);
     }
     await new Promise((res) => setTimeout(res, 1000));
