@@ -299,6 +299,7 @@ EOF`,
   },
   {
     name: 'the dpkg lock held by unattended-upgrades',
+    // Held for 12 s: long after the snapshot and the connect, so that the install meets it.
     prepare: async (c) => {
       await c.sh(
         'jvb1',
@@ -306,7 +307,7 @@ EOF`,
 nohup /tmp/unattended-upgr -c 'import fcntl, time
 f = open("/var/lib/dpkg/lock-frontend", "w")
 fcntl.lockf(f, fcntl.LOCK_EX)
-time.sleep(6)' >/dev/null 2>&1 &
+time.sleep(12)' >/dev/null 2>&1 &
 sleep 0.5`,
       );
     },
