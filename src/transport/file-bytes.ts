@@ -51,26 +51,23 @@ export function decodeBytes(buf: Uint8Array): string {
   return parts.join('');
 }
 
-const isEscape = (code: number) => code >= ESCAPE_BASE + 0x80 && code <= ESCAPE_BASE + 0xff;
+/** An escaped byte: a low surrogate in U+DC80..U+DCFF that no high surrogate comes before. */
+const ESCAPED_BYTE = /(?<![\ud800-\udbff])[\udc80-\udcff]/g;
 
 /** The text's bytes: UTF-8, with each escaped byte written back as that byte. */
 export function encodeText(text: string): Buffer {
-  if (!/[\udc80-\udcff]/.test(text)) return Buffer.from(text, 'utf8');
   const parts: Buffer[] = [];
   let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    // A lone low surrogate: not preceded by a high one.
-    const prev = i > 0 ? text.charCodeAt(i - 1) : 0;
-    if (!isEscape(code) || (prev >= 0xd800 && prev <= 0xdbff)) continue;
-    parts.push(Buffer.from(text.slice(start, i), 'utf8'), Buffer.from([code - ESCAPE_BASE]));
-    start = i + 1;
+  for (const m of text.matchAll(ESCAPED_BYTE)) {
+    parts.push(Buffer.from(text.slice(start, m.index), 'utf8'), Buffer.from([m[0].charCodeAt(0) - ESCAPE_BASE]));
+    start = m.index + 1;
   }
+  if (parts.length === 0) return Buffer.from(text, 'utf8');
   parts.push(Buffer.from(text.slice(start), 'utf8'));
   return Buffer.concat(parts);
 }
 
 /** The text with each escaped byte shown as \xNN, for a terminal or a diff. */
 export function showEscapes(text: string): string {
-  return text.replace(/[\udc80-\udcff]/g, (c) => `\\x${(c.charCodeAt(0) - ESCAPE_BASE).toString(16).padStart(2, '0')}`);
+  return text.replace(ESCAPED_BYTE, (c) => `\\x${(c.charCodeAt(0) - ESCAPE_BASE).toString(16).padStart(2, '0')}`);
 }

@@ -38,4 +38,5 @@ test('an edit of escaped text keeps every byte it does not touch', () => {
   // A real surrogate pair whose low half falls in the escape range is text, not a byte.
   const pair = String.fromCodePoint(0x10080);
   assert.deepEqual(encodeText(pair), Buffer.from(pair, 'utf8'));
+  assert.equal(showEscapes(pair), pair, 'and is shown as itself');
 });
