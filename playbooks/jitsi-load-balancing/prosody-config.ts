@@ -11,20 +11,15 @@ function stripComments(line: string): string {
   return line.replace(/--.*$/, '');
 }
 
-/** Global options: everything before the first VirtualHost or Component line. */
-export function readGlobals(text: string): ProsodyGlobals {
-  const out: ProsodyGlobals = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const line = stripComments(raw).trim();
-    if (/^(VirtualHost|Component)\b/.test(line)) break;
-    const m = /^(c2s_interfaces|component_interface|c2s_ports)\s*=\s*(.+?)\s*;?$/.exec(line);
-    if (!m) continue;
-    if (m[1] === 'c2s_interfaces') out.c2sInterfaces = m[2]!;
-    if (m[1] === 'component_interface') out.componentInterface = m[2]!;
-    if (m[1] === 'c2s_ports') out.c2sPorts = m[2]!;
-  }
-  return out;
-}
+/** A line that ends the global section of a file. */
+const SECTION = /^(VirtualHost|Component)\b/;
+/** `Include "path"` (or `Include("path")`), the path captured. */
+const INCLUDE = /^Include\s*\(?\s*["']([^"']+)["']/;
+/** A global setting this tool reads, name and raw Lua value captured. */
+const SETTING = /^(c2s_interfaces|component_interface|c2s_ports)\s*=\s*(.+?)\s*;?$/;
+
+/** A file's lines without comments or surrounding blanks. */
+const codeLines = (text: string): string[] => text.split(/\r?\n/).map((raw) => stripComments(raw).trim());
 
 /** Does a Lua interface list ({ "127.0.0.1", "::1" } or "*") include every interface? */
 export function listensEverywhere(luaValue: string | undefined): boolean {
@@ -73,12 +68,7 @@ export interface ProsodyConfig extends ProsodyGlobals {
 
 /** The paths a file's Include lines name, as written, in order. */
 export function includesOf(text: string): string[] {
-  const out: string[] = [];
-  for (const raw of text.split(/\r?\n/)) {
-    const m = /^\s*Include\s*\(?\s*["']([^"']+)["']/.exec(stripComments(raw));
-    if (m) out.push(m[1]!);
-  }
-  return out;
+  return codeLines(text).flatMap((line) => INCLUDE.exec(line)?.[1] ?? []);
 }
 
 /** An Include path made absolute, from the main config's folder. */
@@ -118,16 +108,15 @@ export function evaluateProsody(
     if (text === undefined || depth > 8) return;
     out.files.push(file);
     let global = true;
-    for (const [i, raw] of text.split(/\r?\n/).entries()) {
-      const line = stripComments(raw).trim();
-      if (/^(VirtualHost|Component)\b/.test(line)) global = false;
-      const inc = /^Include\s*\(?\s*["']([^"']+)["']/.exec(line);
+    for (const [i, line] of codeLines(text).entries()) {
+      if (SECTION.test(line)) global = false;
+      const inc = INCLUDE.exec(line);
       if (inc) {
         for (const f of matchInclude(resolveInclude(mainFile, inc[1]!), listing)) visit(f, depth + 1);
         continue;
       }
       if (!global) continue;
-      const m = /^(c2s_interfaces|component_interface|c2s_ports)\s*=\s*(.+?)\s*;?$/.exec(line);
+      const m = SETTING.exec(line);
       if (!m) continue;
       if (m[1] === 'c2s_interfaces') {
         out.c2sInterfaces = m[2]!;
