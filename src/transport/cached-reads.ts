@@ -1,6 +1,5 @@
 import type { ExecOptions, ExecResult, FileStat, Host, WriteOptions, WriteResult } from './host.js';
-import { HostError } from './host.js';
-import { asText, readMany, type ReadAnswer } from './read-many.js';
+import { asText, readFileAnswer, readMany, type ReadAnswer } from './read-many.js';
 
 /**
  * A host that remembers the files read from it until something could have changed them, so that
@@ -58,8 +57,7 @@ export class CachedReads implements Host {
 
   async readFile(path: string): Promise<string | null> {
     const hit = this.known.get(path);
-    if (hit === false) throw new HostError(this.name, `cannot read ${path}: ${path} is not a regular file`);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) return readFileAnswer(this.name, path, hit);
     return this.reading(
       () => this.inner.readFile(path),
       (content) => this.known.set(path, content),

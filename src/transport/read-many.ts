@@ -21,6 +21,12 @@ echo END`;
 /** A file as read: its content, null when missing, false when it is not a regular file. */
 export type ReadAnswer = string | null | false;
 
+/** One file's answer as readFile gives it: its text, null when missing; not a regular file is an error. */
+export function readFileAnswer(host: string, path: string, answer: ReadAnswer | undefined): string | null {
+  if (answer === false) throw new HostError(host, `cannot read ${path}: ${path} is not a regular file`);
+  return answer ?? null;
+}
+
 /** A file's text, or null when it is missing or not a regular file. */
 export function asText(answer: ReadAnswer | undefined): string | null {
   return typeof answer === 'string' ? answer : null;

@@ -10,7 +10,7 @@ import {
 } from './host.js';
 import { quoteArgv, shScript } from './shell-quote.js';
 import { traced } from './exec-trace.js';
-import { asText, readMany } from './read-many.js';
+import { asText, readFileAnswer, readMany } from './read-many.js';
 import { encodeText } from './file-bytes.js';
 
 export interface Become {
@@ -125,9 +125,7 @@ export abstract class ShellHost implements Host {
   }
 
   async readFile(path: string): Promise<string | null> {
-    const answer = (await readMany(this, [path])).get(path);
-    if (answer === false) throw new HostError(this.name, `cannot read ${path}: ${path} is not a regular file`);
-    return answer ?? null;
+    return readFileAnswer(this.name, path, (await readMany(this, [path])).get(path));
   }
 
   async readFiles(paths: readonly string[]): Promise<Map<string, string | null>> {
