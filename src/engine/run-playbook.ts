@@ -103,6 +103,10 @@ function newRun<S>(inventory: Inventory, playbook: Playbook<S>, opts: RunOptions
         .filter((s) => !s.lost && s.host && s.facts)
         .map((s) => [s.spec.name, { host: s.host!, spec: s.spec, facts: s.facts!, address: s.address! }]),
     );
+  const emit = (e: RunEvent) => sink(secrets.redact(e));
+  const lose = (s: HostState, status: 'unreachable' | 'failed', reason: string): void => {
+    s.lost ??= { status, reason };
+  };
   return {
     inventory,
     playbook,
@@ -111,10 +115,13 @@ function newRun<S>(inventory: Inventory, playbook: Playbook<S>, opts: RunOptions
     notes: [],
     forks: opts.forks ?? Number.POSITIVE_INFINITY,
     states,
-    emit: (e: RunEvent) => sink(secrets.redact(e)),
+    emit,
     usable,
-    lose: (s, status, reason) => {
-      s.lost ??= { status, reason };
+    lose,
+    drop: (s, stage, reason, unreachable = false) => {
+      lose(s, unreachable ? 'unreachable' : 'failed', reason);
+      const host = s.spec.name;
+      emit(unreachable ? { type: 'host:unreachable', host, reason } : { type: 'host:failed', host, stage, reason });
     },
     forgetReads: () => states.forEach((s) => s.host?.forget()),
   };

@@ -33,14 +33,7 @@ async function connect<S>(s: HostState, run: Run<S>): Promise<boolean> {
     s.host = new CachedReads(opened.host);
     s.address = opened.address;
   } catch (err) {
-    const reason = reasonOf(err);
-    if (err instanceof UnreachableError) {
-      run.lose(s, 'unreachable', reason);
-      run.emit({ type: 'host:unreachable', host: name, reason });
-    } else {
-      run.lose(s, 'failed', reason);
-      run.emit({ type: 'host:failed', host: name, stage: 'connect', reason });
-    }
+    run.drop(s, 'connect', reasonOf(err), err instanceof UnreachableError);
     return false;
   }
   run.emit({ type: 'host:connected', host: name, ms: Date.now() - t0 });
@@ -79,13 +72,6 @@ async function readFacts<S>(s: HostState, run: Run<S>): Promise<void> {
       packages: facts.packages,
     });
   } catch (err) {
-    const reason = sudoHint(reasonOf(err), s.spec);
-    const status = err instanceof UnreachableError ? 'unreachable' : 'failed';
-    run.lose(s, status, reason);
-    run.emit(
-      status === 'unreachable'
-        ? { type: 'host:unreachable', host: name, reason }
-        : { type: 'host:failed', host: name, stage: 'facts', reason },
-    );
+    run.drop(s, 'facts', sudoHint(reasonOf(err), s.spec), err instanceof UnreachableError);
   }
 }

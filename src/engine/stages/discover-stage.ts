@@ -20,9 +20,7 @@ export async function discoverStage<S>(run: Run<S>): Promise<boolean> {
   try {
     const fail = (name: string, reason: string): void => {
       const s = run.states.find((st) => st.spec.name === name);
-      if (!s || s.lost) return;
-      run.lose(s, 'failed', reason);
-      run.emit({ type: 'host:failed', host: name, stage: 'discover', reason });
+      if (s && !s.lost) run.drop(s, 'discover', reason);
     };
     run.shared = await run.playbook.discover({
       inventory: run.inventory,
@@ -38,9 +36,8 @@ export async function discoverStage<S>(run: Run<S>): Promise<boolean> {
     const reason = reasonOf(err);
     const named = err instanceof PlaybookRefusal && err.host ? err.host : null;
     const who = run.states.find((s) => s.spec.name === named) ?? run.states.find((s) => anchors.has(s.spec.role));
-    if (who) run.lose(who, 'failed', reason);
     run.emit({ type: 'run:refused', host: who?.spec.name ?? null, reason });
-    if (who) run.emit({ type: 'host:failed', host: who.spec.name, stage: 'discover', reason });
+    if (who) run.drop(who, 'discover', reason);
     return false;
   }
 }

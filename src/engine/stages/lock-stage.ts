@@ -24,9 +24,8 @@ export async function lockStage<S>(run: Run<S>): Promise<HeldLock | null | 'refu
     return lock;
   } catch (err) {
     const reason = reasonOf(err);
-    run.lose(s, 'failed', reason);
     run.emit({ type: 'run:refused', host: s.spec.name, reason });
-    run.emit({ type: 'host:failed', host: s.spec.name, stage: 'connect', reason });
+    run.drop(s, 'connect', reason);
     return 'refused';
   }
 }

@@ -84,6 +84,11 @@ export interface Run<S> {
   usable: () => ReadonlyMap<string, RunHost>;
   /** Marks a host as done for: nothing more runs on it. The first reason stays. */
   lose: (s: HostState, status: 'unreachable' | 'failed', reason: string) => void;
+  /**
+   * Loses a host before the steps and says so: host:unreachable for an unreachable one, else
+   * host:failed naming the stage.
+   */
+  drop: (s: HostState, stage: 'connect' | 'facts' | 'discover', reason: string, unreachable?: boolean) => void;
   /** Files read before a wait for the user may have changed by the time the user answers. */
   forgetReads: () => void;
 }
