@@ -3,7 +3,7 @@ import { HostError, whyFailed } from '../transport/host.js';
 import { shScript } from '../transport/shell-quote.js';
 import { READ_MANY_LOOP, parseReadMany, type ReadAnswer } from '../transport/read-many.js';
 import { splitSections } from '../modules/probe-sections.js';
-import { PENDING_PROBE, STATE_DIR, parsePendingMarks, type PendingMark } from './pending.js';
+import { STATE_DIR, parsePendingMarks, pendingProbe, type PendingMark } from './pending.js';
 import {
   detectFirewall,
   ufwState,
@@ -43,7 +43,7 @@ echo '@@firewalld'; if command -v firewall-cmd >/dev/null 2>&1; then firewall-cm
 echo '@@iptables-version'; if command -v iptables >/dev/null 2>&1; then iptables -V 2>/dev/null; fi
 echo '@@iptables'; if command -v iptables >/dev/null 2>&1; then iptables -S 2>/dev/null; fi
 echo '@@nft'; if command -v nft >/dev/null 2>&1; then nft list tables 2>/dev/null; fi
-echo '@@pending'; set -- "$state" "$@"; ${PENDING_PROBE}; shift
+echo '@@pending'; ${pendingProbe('"$state"')}
 echo '@@files';${READ_MANY_LOOP}
 echo '@@end'`;
 

@@ -27,10 +27,14 @@ export interface PendingMark {
   runId: string;
 }
 
-/** Lists the marks below the state directory in $1 as "name<TAB>first line", for the facts script. */
-export const PENDING_PROBE = `for f in "$1"/pending/*; do [ -f "$f" ] && printf '%s\\t%s\\n' "\${f##*/}" "$(head -n 1 "$f" | cut -c1-200)"; done`;
+/**
+ * Shell that lists the marks below a state directory (`dir`, a shell word such as '"$state"') as
+ * "name<TAB>first line", for the facts script.
+ */
+export const pendingProbe = (dir: string): string =>
+  `for f in ${dir}/pending/*; do [ -f "$f" ] && printf '%s\\t%s\\n' "\${f##*/}" "$(head -n 1 "$f" | cut -c1-200)"; done`;
 
-/** Pure: the marks from PENDING_PROBE's lines. */
+/** Pure: the marks from pendingProbe's lines. */
 export function parsePendingMarks(lines: readonly string[]): PendingMark[] {
   return lines
     .map((l) => l.split('\t'))
