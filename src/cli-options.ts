@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Command } from './commands.js';
 import { closest } from './inventory/did-you-mean.js';
+import type { InventoryCommandOptions } from './inventory-command.js';
 import { defaultText } from './variables-table.js';
 
 export interface CliOptions {
@@ -25,6 +26,7 @@ export type Parsed =
   | { kind: 'help'; text: string }
   | { kind: 'version' }
   | { kind: 'completion'; shell: 'bash' | 'zsh' }
+  | { kind: 'inventory'; options: InventoryCommandOptions }
   | { kind: 'run'; command: Command; options: CliOptions }
   | { kind: 'error'; message: string };
 
@@ -75,7 +77,66 @@ const OPTIONS: readonly OptionDoc[] = [
 const EXIT_CODES =
   'Exit codes: 0 ok, 1 usage or inventory error, 2 a host failed, 3 a host was unreachable,\n130 interrupted.';
 
-export const PROGRAM_COMMANDS = ['help', 'completion'] as const;
+export const PROGRAM_COMMANDS = ['help', 'completion', 'inventory'] as const;
+
+export const INVENTORY_HELP = [
+  'Usage: jitsi-scale inventory --list | --host NAME [--json] [-i FILE]',
+  '',
+  ...wrap(
+    'Shows the inventory as the tool reads it, as ansible-inventory does: every group and host with its ' +
+      'variables after precedence (secrets masked), and for each host the connection it resolves to: address, ' +
+      'port and user, the keys in the order they are offered, the jump hosts or proxy command, sudo, and the ' +
+      'known_hosts files. SSH settings come from `ssh -G` where OpenSSH is installed. It connects to nothing.',
+    100,
+    '',
+  ),
+  '',
+  'Options:',
+  '  -i, --inventory FILE     Ansible-style YAML inventory (default: ./inventory.yaml)',
+  '      --list               every group and host',
+  '      --host NAME          one host',
+  '      --json               one JSON document: --list in the shape of ansible-inventory --list (the',
+  '                           connections under _meta.jitsi_scale), --host as {"vars", "connection"}',
+  '      --ssh-config FILE    ssh client config to read, as ssh -F',
+  '      --known-hosts FILE   the known_hosts file runs would use instead of the ssh config’s',
+  '  -h, --help               show this help',
+].join('\n');
+
+function parseInventoryCommand(args: string[]): Parsed {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        inventory: { type: 'string', short: 'i' },
+        list: { type: 'boolean' },
+        host: { type: 'string' },
+        json: { type: 'boolean' },
+        'ssh-config': { type: 'string' },
+        'known-hosts': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (e) {
+    return { kind: 'error', message: `${(e as Error).message.split('\n')[0]} (see jitsi-scale inventory --help)` };
+  }
+  if (values.help) return { kind: 'help', text: INVENTORY_HELP };
+  if (!values.list === !values.host)
+    return { kind: 'error', message: 'inventory takes --list or --host NAME (see jitsi-scale inventory --help)' };
+  const str = (k: string) => values[k] as string | undefined;
+  return {
+    kind: 'inventory',
+    options: {
+      inventory: str('inventory') ?? 'inventory.yaml',
+      ...(str('host') ? { host: str('host') } : {}),
+      json: values.json === true,
+      ...(str('ssh-config') ? { sshConfig: str('ssh-config') } : {}),
+      ...(str('known-hosts') ? { knownHosts: str('known-hosts') } : {}),
+    },
+  };
+}
 
 function optionsOf(command: Command): OptionDoc[] {
   return OPTIONS.filter((o) => !o.changes || !command.readOnly);
@@ -97,6 +158,7 @@ export function programHelp(commands: readonly Command[], defaultCommand: string
     '',
     'Commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    `  ${'inventory'.padEnd(width)}  show the inventory and each host's connection, as ansible-inventory does`,
     `  ${'completion'.padEnd(width)}  print shell completion: jitsi-scale completion bash|zsh`,
     `  ${'help'.padEnd(width)}  show help for a command: jitsi-scale help COMMAND`,
     '',
@@ -194,9 +256,11 @@ export function parseCli(argv: string[], commands: readonly Command[], defaultCo
   if (first === '--version' || first === '-V') return { kind: 'version' };
   if (first === 'help') {
     if (rest.length === 0) return { kind: 'help', text: programHelp(commands, defaultCommand) };
+    if (rest[0] === 'inventory') return { kind: 'help', text: INVENTORY_HELP };
     const c = commands.find((x) => x.name === rest[0]);
     return c ? { kind: 'help', text: commandHelp(c) } : { kind: 'error', message: unknownCommand(rest[0]!, commands) };
   }
+  if (first === 'inventory') return parseInventoryCommand(rest);
   if (first === 'completion') {
     if (rest[0] === 'bash' || rest[0] === 'zsh') return { kind: 'completion', shell: rest[0] };
     return { kind: 'error', message: 'completion takes the shell: jitsi-scale completion bash (or zsh)' };

@@ -30,6 +30,11 @@ switch (parsed.kind) {
     process.stderr.write(`jitsi-scale: ${parsed.message}\n`);
     process.exitCode = 1;
     break;
+  case 'inventory': {
+    const { inventoryCommand } = await import('./inventory-command.js');
+    process.exitCode = await inventoryCommand(parsed.options);
+    break;
+  }
   case 'run': {
     const { main } = await import('./main.js');
     process.exitCode = await main(parsed.command, parsed.options);

@@ -1,15 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { HostSpec } from '../inventory/types.js';
 import { HostError, type Host } from '../transport/host.js';
 import { BACKUP_ROOT, type Become } from '../transport/shell-host.js';
 import type { ConnectPrompts } from '../transport/ssh/connect.js';
-import { resolveTarget } from '../transport/ssh/endpoint.js';
+import { resolveTarget, type SshResolver } from '../transport/ssh/endpoint.js';
 import { HostKeyTrust } from '../transport/ssh/host-key-trust.js';
-import { wildcardMatch } from '../transport/ssh/patterns.js';
-import { parseSshConfig, SshConfigError, type SshConfigBlock } from '../transport/ssh/ssh-config.js';
+import { sshResolver } from '../transport/ssh/resolver.js';
+import { SshConfigError } from '../transport/ssh/ssh-config.js';
 import { JumpPool, SshHost } from '../transport/ssh-host.js';
 
 export interface OpenerPrompts extends ConnectPrompts {
@@ -23,8 +20,10 @@ export interface ConnectOptions {
   /** Unanswered keepalives before a host counts as gone. */
   keepaliveCountMax?: number;
   runId: string;
-  /** ssh client config (default ~/.ssh/config; a missing file is no config). */
+  /** ssh client config, as ssh's -F (default: ~/.ssh/config and /etc/ssh/ssh_config). */
   sshConfigFile?: string;
+  /** How ssh settings are read (default: ssh -G where OpenSSH is installed). */
+  resolver?: SshResolver;
   /** Read and record host keys here instead of the ssh config's UserKnownHostsFile. */
   knownHostsFile?: string;
   acceptNewHostKeys?: boolean;
@@ -40,45 +39,6 @@ export interface OpenedHost {
 }
 
 export type OpenHost = (spec: HostSpec) => Promise<OpenedHost>;
-
-/** The ssh config with its Includes (relative to ~/.ssh, globs of one folder level). */
-async function loadSshConfig(file: string): Promise<SshConfigBlock[]> {
-  const read = async (path: string) =>
-    readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
-  const text = await read(file);
-  if (text === null) return [];
-  // Includes are read up front (the parser is pure), for the patterns this config names.
-  const base = join(homedir(), '.ssh');
-  const included = new Map<string, { text: string; file: string }[]>();
-  for (const m of text.matchAll(/^\s*include\s+(.+)$/gim)) {
-    for (const pattern of m[1]!.trim().split(/\s+/)) {
-      const abs = pattern.startsWith('~')
-        ? pattern.replace(/^~/, homedir())
-        : isAbsolute(pattern)
-          ? pattern
-          : join(base, pattern);
-      const dir = dirname(abs);
-      const paths = /[*?]/.test(abs)
-        ? (await readdir(dir).catch(() => [] as string[]))
-            .filter((n) => wildcardMatch(basename(abs), n, false))
-            .sort()
-            .map((n) => join(dir, n))
-        : [abs];
-      const files: { text: string; file: string }[] = [];
-      for (const path of paths) {
-        const t = await read(path);
-        if (t !== null) files.push({ text: t, file: path });
-      }
-      included.set(pattern, files);
-    }
-  }
-  try {
-    return parseSshConfig(text, file, (p) => included.get(p) ?? []);
-  } catch (e) {
-    if (e instanceof SshConfigError) throw new HostError('ssh config', e.message);
-    throw e;
-  }
-}
 
 const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 
@@ -98,11 +58,7 @@ async function prepareSudo(
   const probe = await host.exec(['sudo', '-n', '-u', become.user, 'true'], { noBecome: true });
   if (probe.code === 0) return;
   if (!/password is required|a terminal is required/.test(probe.stderr)) return; // reported by the first command, with its own hint
-  const pw =
-    str(spec.vars.ansible_become_password) ??
-    str(spec.vars.ansible_become_pass) ??
-    str(process.env.JITSI_SCALE_BECOME_PASSWORD) ??
-    (await askOnce());
+  const pw = str(spec.becomePassword) ?? str(process.env.JITSI_SCALE_BECOME_PASSWORD) ?? (await askOnce());
   if (pw === null || pw === undefined) {
     throw new HostError(
       spec.name,
@@ -123,7 +79,7 @@ export function hostOpener(o: ConnectOptions): OpenHost {
   const backupDir = `${BACKUP_ROOT}/${o.runId}`;
   const trust = new HostKeyTrust();
   const jumps = new JumpPool();
-  let config: Promise<SshConfigBlock[]> | undefined;
+  let resolver: SshResolver | undefined;
   let becomePassword: Promise<string | null> | undefined;
   const askOnce = (host: string, user: string) => () =>
     (becomePassword ??= o.prompts?.becomePassword?.({ host, user }) ?? Promise.resolve(null));
@@ -144,11 +100,18 @@ export function hostOpener(o: ConnectOptions): OpenHost {
         address: spec.address,
       };
     }
-    config ??= loadSshConfig(o.sshConfigFile ?? join(homedir(), '.ssh', 'config'));
-    const target = resolveTarget(spec, await config, {
-      acceptNewHostKeys: o.acceptNewHostKeys ?? false,
-      ...(o.knownHostsFile ? { knownHostsFile: o.knownHostsFile } : {}),
-    });
+    resolver ??= o.resolver ?? sshResolver();
+    let target;
+    try {
+      target = await resolveTarget(spec, resolver, {
+        acceptNewHostKeys: o.acceptNewHostKeys ?? false,
+        ...(o.knownHostsFile ? { knownHostsFile: o.knownHostsFile } : {}),
+        ...(o.sshConfigFile ? { sshConfigFile: o.sshConfigFile } : {}),
+      });
+    } catch (e) {
+      if (e instanceof SshConfigError) throw new HostError(spec.name, `ssh config: ${e.message}`);
+      throw e;
+    }
     // ansible_become's default follows the user actually logged in as, which the ssh config may set.
     const enabled = spec.vars.ansible_become === undefined ? target.user !== 'root' : spec.become;
     const become: Become = { enabled, user: spec.becomeUser };

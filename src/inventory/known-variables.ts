@@ -7,21 +7,41 @@ export const CONNECTION_VARIABLES: Readonly<Record<string, VarSpec>> = {
   ansible_host: { type: { kind: 'address' }, doc: 'address to connect to (default: the host name)' },
   ansible_port: { type: { kind: 'port' }, default: 22, doc: 'SSH port' },
   ansible_user: { type: { kind: 'string' }, doc: 'SSH login user (default: your local user)' },
-  ansible_ssh_private_key_file: { type: { kind: 'path' }, doc: 'private key file, relative to the inventory file' },
+  ansible_ssh_private_key_file: {
+    type: { kind: 'path' },
+    doc: "private key file, tried before the ssh config's keys; a relative path is from the working directory",
+  },
+  ansible_private_key_file: {
+    type: { kind: 'path' },
+    doc: 'newer spelling of ansible_ssh_private_key_file',
+  },
   ansible_become: { type: { kind: 'bool' }, doc: 'run commands through sudo (default: yes unless the user is root)' },
   ansible_become_user: { type: { kind: 'string' }, default: 'root', doc: 'user to become' },
   ansible_become_password: {
     type: { kind: 'string' },
+    secret: true,
     doc: 'sudo password (better: JITSI_SCALE_BECOME_PASSWORD, or be asked); never printed',
   },
   ansible_become_pass: {
     type: { kind: 'string' },
+    secret: true,
     doc: 'old spelling of ansible_become_password',
     aliasOf: 'ansible_become_password',
   },
+  ansible_sudo_pass: {
+    type: { kind: 'string' },
+    secret: true,
+    doc: 'oldest spelling of ansible_become_password',
+    aliasOf: 'ansible_become_password',
+  },
+  ansible_sudo_user: {
+    type: { kind: 'string' },
+    doc: 'old spelling of ansible_become_user',
+    aliasOf: 'ansible_become_user',
+  },
   ansible_ssh_common_args: {
     type: { kind: 'string' },
-    doc: 'ssh options for every connection: -o Key=Value, -J jump hosts',
+    doc: 'ssh options for every connection: -o Key=Value, -J jump hosts, -F config',
   },
   ansible_ssh_extra_args: { type: { kind: 'string' }, doc: 'more ssh options, as ansible_ssh_common_args' },
   ansible_connection: { type: { kind: 'enum', values: ['ssh', 'local'] }, doc: 'ssh (default) or local' },
@@ -29,6 +49,19 @@ export const CONNECTION_VARIABLES: Readonly<Record<string, VarSpec>> = {
   ansible_ssh_port: { type: { kind: 'port' }, doc: 'old spelling of ansible_port', aliasOf: 'ansible_port' },
   ansible_ssh_user: { type: { kind: 'string' }, doc: 'old spelling of ansible_user', aliasOf: 'ansible_user' },
 };
+
+/**
+ * Which spelling Ansible uses when several are set for a host, whatever the level each was set
+ * at: the old spelling wins (its connection and sudo plugins read them in this order).
+ */
+export const SPELLINGS = {
+  address: ['ansible_ssh_host', 'ansible_host'],
+  port: ['ansible_ssh_port', 'ansible_port'],
+  user: ['ansible_ssh_user', 'ansible_user'],
+  key: ['ansible_ssh_private_key_file', 'ansible_private_key_file'],
+  becomeUser: ['ansible_sudo_user', 'ansible_become_user'],
+  becomePassword: ['ansible_sudo_pass', 'ansible_become_pass', 'ansible_become_password'],
+} as const;
 
 export type CoerceResult = { ok: true; value: string | number | boolean } | { ok: false; message: string };
 

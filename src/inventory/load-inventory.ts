@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -13,11 +14,12 @@ import {
   type Pair,
 } from 'yaml';
 import { closest } from './did-you-mean.js';
-import { expandHostPattern } from './host-pattern.js';
-import { CONNECTION_VARIABLES, coerce, valueText } from './known-variables.js';
+import { expandHostPattern, splitHostPort } from './host-pattern.js';
+import { CONNECTION_VARIABLES, SPELLINGS, coerce, valueText } from './known-variables.js';
 import {
   InventoryError,
   type Connection,
+  type GroupNode,
   type HostSpec,
   type Inventory,
   type InventoryProblem,
@@ -26,12 +28,16 @@ import {
   type VarSpec,
 } from './types.js';
 import { duplicates, positionOf } from './unique.js';
+import { pyyamlTags } from './yaml11.js';
 
 const GROUP_KEYS = ['hosts', 'children', 'vars'] as const;
 
 interface VarDef {
   name: string;
+  /** Converted to its type when the variable is known. */
   value: unknown;
+  /** As YAML gave it. */
+  raw: unknown;
   at: SourcePosition;
 }
 
@@ -39,6 +45,8 @@ interface Group {
   name: string;
   at: SourcePosition;
   vars: VarDef[];
+  /** ansible_group_priority: among groups of one depth, a higher one's variables win. */
+  priority: number;
   hosts: string[];
   children: Set<string>;
   parents: Set<string>;
@@ -56,6 +64,10 @@ interface HostDef {
 export interface LoadOptions {
   /** Login user when the inventory names none (Ansible's default: the local user). */
   defaultUser?: string;
+  /** Check the playbook's groups (default); false reads any inventory, as `jitsi-scale inventory` does. */
+  roles?: boolean;
+  /** Where a relative key path starts (Ansible's ssh: the working directory). */
+  cwd?: string;
 }
 
 /** Reads and validates an inventory file; throws InventoryError listing every problem found. */
@@ -99,6 +111,7 @@ class InventoryReader {
   private readonly hosts = new Map<string, HostDef>();
   private doc!: Document.Parsed;
   private readonly known: Readonly<Record<string, VarSpec>>;
+  private depthCache: Map<string, number> | undefined;
 
   constructor(
     private readonly text: string,
@@ -115,6 +128,9 @@ class InventoryReader {
       prettyErrors: false,
       uniqueKeys: true,
       merge: true,
+      // Ansible reads inventories with PyYAML: YAML 1.1 scalars (yes/no, 0644, 1_000).
+      version: '1.1',
+      customTags: pyyamlTags,
     });
     const list = Array.isArray(docs) ? docs : [docs];
     for (const d of list) {
@@ -144,6 +160,7 @@ class InventoryReader {
       );
     }
     this.group('all', this.pos(root));
+    this.link('all', 'ungrouped', this.pos(root));
     for (const pair of this.pairs(root)) {
       const name = this.keyOf(pair);
       if (name === null) continue;
@@ -155,6 +172,7 @@ class InventoryReader {
       }
     }
     if (!this.hasBlockingProblems()) this.checkCycles();
+    this.reconcileUngrouped();
     const inventory = this.problems.length === 0 ? this.build() : null;
     if (this.problems.length) throw new InventoryError(this.sorted());
     return inventory!;
@@ -203,7 +221,11 @@ class InventoryReader {
     return node ?? null;
   }
 
-  /** The pairs of a mapping, with YAML merge keys (<<) expanded before the explicit keys. */
+  /**
+   * The pairs of a mapping, with YAML merge keys (<<) expanded as PyYAML does: an explicit key
+   * wins over a merged one, and of `<<: [*a, *b]` the earlier mapping wins. A key keeps the
+   * place it first took.
+   */
   private pairs(node: Node | null): Pair[] {
     if (!node || !isMap(node)) return [];
     const merged: Pair[] = [];
@@ -212,12 +234,19 @@ class InventoryReader {
       if (isScalar(pair.key) && (typeof pair.key.value === 'symbol' || pair.key.value === '<<')) {
         const v = this.resolveNode(pair.value as Node);
         const sources = isSeq(v) ? (v.items as Node[]).map((n) => this.resolveNode(n)) : [v];
-        for (const s of sources) merged.push(...this.pairs(s));
+        for (const s of sources.reverse()) merged.push(...this.pairs(s));
       } else {
         own.push(pair);
       }
     }
-    return [...merged, ...own];
+    const byKey = new Map<unknown, Pair>();
+    const rest: Pair[] = [];
+    for (const pair of [...merged, ...own]) {
+      const key = isScalar(pair.key) ? pair.key.value : undefined;
+      if (key === undefined) rest.push(pair);
+      else byKey.set(key, pair);
+    }
+    return [...byKey.values(), ...rest];
   }
 
   private keyOf(pair: Pair): string | null {
@@ -237,7 +266,7 @@ class InventoryReader {
   private group(name: string, at: SourcePosition): Group {
     let g = this.groups.get(name);
     if (!g) {
-      g = { name, at, vars: [], hosts: [], children: new Set(), parents: new Set(), childAt: new Map() };
+      g = { name, at, vars: [], priority: 1, hosts: [], children: new Set(), parents: new Set(), childAt: new Map() };
       this.groups.set(name, g);
     }
     return g;
@@ -274,7 +303,11 @@ class InventoryReader {
           this.readChildren(group, value);
           break;
         case 'vars':
-          group.vars.push(...this.readVars(value, `vars of group "${name}"`));
+          for (const v of this.readVars(value, `vars of group "${name}"`)) {
+            // Ansible keeps a group's priority apart from its variables.
+            if (v.name === 'ansible_group_priority') this.setPriority(group, v);
+            else group.vars.push(v);
+          }
           break;
         default: {
           const guess = closest(key, GROUP_KEYS, 2);
@@ -305,12 +338,19 @@ class InventoryReader {
       return;
     }
     for (const pair of this.pairs(node)) {
-      const pattern = this.keyOf(pair);
-      if (pattern === null) continue;
+      const key = this.keyOf(pair);
+      if (key === null) continue;
       const at = this.pos(pair.key);
+      // "jvb1.example.org:2222" is the host jvb1.example.org on port 2222.
+      const { pattern, port } = splitHostPort(key);
       const expanded = expandHostPattern(pattern);
       if ('error' in expanded) {
         this.problem(at, expanded.error);
+        continue;
+      }
+      if (expanded.hosts.length === 0) {
+        // Ansible silently adds no host here; a range that names none is a mistake worth a line.
+        this.problem(at, `host range "${pattern}" names no host (it counts down, or its step skips past the end)`);
         continue;
       }
       const value = this.resolveNode(pair.value as Node);
@@ -326,7 +366,9 @@ class InventoryReader {
       for (const name of expanded.hosts) {
         let def = this.hosts.get(name);
         if (!def) {
-          def = { at, vars: [], listedAt: new Map() };
+          // The port of the host key is set when the host is first seen; its variables come after.
+          const portVar = port === null ? [] : [{ name: 'ansible_port', value: port, raw: port, at }];
+          def = { at, vars: portVar, listedAt: new Map() };
           this.hosts.set(name, def);
         }
         def.vars.push(...vars);
@@ -375,7 +417,7 @@ class InventoryReader {
       const spec = this.known[raw];
       if (spec) {
         const c = coerce(raw, spec, value);
-        if (c.ok) out.push({ name: spec.aliasOf ?? raw, value: c.value, at: valueAt });
+        if (c.ok) out.push({ name: raw, value: c.value, raw: value, at: valueAt });
         else this.problem(valueAt, `${c.message} (in ${where})`);
         continue;
       }
@@ -384,9 +426,29 @@ class InventoryReader {
         this.problem(keyAt, `${unknown.replace('{where}', where)}`);
         continue;
       }
-      out.push({ name: raw, value, at: valueAt });
+      out.push({ name: raw, value, raw: value, at: valueAt });
     }
     return out;
+  }
+
+  private setPriority(group: Group, v: VarDef): void {
+    const n = typeof v.raw === 'number' ? v.raw : typeof v.raw === 'string' ? Number(v.raw.trim()) : NaN;
+    if (Number.isInteger(n)) group.priority = n;
+    else this.problem(v.at, `ansible_group_priority of group "${group.name}" must be a whole number`);
+  }
+
+  /**
+   * Ansible's "ungrouped": the hosts in no group but "all" (those listed under all.hosts), and
+   * only those: a host listed in ungrouped and in another group leaves ungrouped.
+   */
+  private reconcileUngrouped(): void {
+    const ungrouped = this.groups.get('ungrouped')!;
+    for (const [name, def] of this.hosts) {
+      const listed = [...def.listedAt.keys()];
+      const elsewhere = [...this.ancestors(listed)].some((g) => g !== 'all' && g !== 'ungrouped');
+      if (elsewhere) ungrouped.hosts = ungrouped.hosts.filter((h) => h !== name);
+      else if (!ungrouped.hosts.includes(name)) ungrouped.hosts.push(name);
+    }
   }
 
   /** Why a name that is not a known variable is a mistake ({where} to fill in), or null: a user variable. */
@@ -429,7 +491,9 @@ class InventoryReader {
 
   /** Longest path from "all": a child group's variables override its parents'. */
   private depths(): Map<string, number> {
+    if (this.depthCache) return this.depthCache;
     const depth = new Map<string, number>();
+    this.depthCache = depth;
     const walk = (name: string, d: number): void => {
       if ((depth.get(name) ?? -1) >= d) return;
       depth.set(name, d);
@@ -503,41 +567,52 @@ class InventoryReader {
   }
 
   /** Variables after precedence (deeper groups over shallower, the host over its groups), with positions. */
-  private hostVars(
-    name: string,
-    ordered: string[],
-  ): { vars: Record<string, unknown>; varAt: Record<string, SourcePosition> } {
+  private hostVars(name: string, ordered: string[]): HostVars {
     const vars: Record<string, unknown> = {};
+    const written: Record<string, unknown> = {};
     const varAt: Record<string, SourcePosition> = {};
     const defs = [...ordered.flatMap((g) => this.groups.get(g)!.vars), ...this.hosts.get(name)!.vars];
     for (const v of defs) {
       vars[v.name] = v.value;
+      written[v.name] = v.raw;
       varAt[v.name] = v.at;
     }
-    return { vars, varAt };
+    return { vars, written, varAt };
+  }
+
+  /** A host's groups in Ansible's order of precedence: by depth, then ansible_group_priority, then name. */
+  private precedence(groups: Iterable<string>): string[] {
+    const depth = this.depths();
+    const prio = (g: string) => this.groups.get(g)?.priority ?? 1;
+    return [...groups].sort(
+      (a, b) => (depth.get(a) ?? 0) - (depth.get(b) ?? 0) || prio(a) - prio(b) || (a < b ? -1 : a > b ? 1 : 0),
+    );
   }
 
   private build(): Inventory | null {
-    const byRole = this.roleHosts();
+    const checkRoles = this.opts.roles !== false;
+    const byRole = checkRoles
+      ? this.roleHosts()
+      : new Map(this.schema.roles.map((r) => [r.name, this.members(r.name)]));
     if (!byRole) return null;
-    const depth = this.depths();
+    const roleOf = new Map<string, string>();
+    for (const [role, names] of byRole) for (const n of names) if (!roleOf.has(n)) roleOf.set(n, role);
     const hostGroups = new Map<string, string[]>();
     for (const [gname, g] of this.groups)
       for (const h of g.hosts) hostGroups.set(h, [...(hostGroups.get(h) ?? []), gname]);
 
-    const specs: HostSpec[] = [];
-    for (const [role, names] of byRole) {
-      for (const name of names) {
-        const groups = [...this.ancestors(hostGroups.get(name) ?? [])];
-        const ordered = groups.sort(
-          (a, b) =>
-            (depth.get(a) ?? 0) - (depth.get(b) ?? 0) || (a === 'all' ? -1 : b === 'all' ? 1 : a.localeCompare(b)),
-        );
-        specs.push(this.hostSpec(name, role, ordered, this.hostVars(name, ordered)));
-      }
+    const everyHost = [...this.hosts.keys()].map((name) => {
+      const ordered = this.precedence(this.ancestors(hostGroups.get(name) ?? []));
+      return this.hostSpec(name, roleOf.get(name) ?? '', ordered, this.hostVars(name, ordered));
+    });
+    const byName = new Map(everyHost.map((h) => [h.name, h]));
+    const specs = [...byRole].flatMap(([role, names]) =>
+      names.filter((n) => roleOf.get(n) === role).map((n) => byName.get(n)!),
+    );
+    if (checkRoles) {
+      const sshKey = (h: HostSpec) => (h.connection === 'ssh' ? `${h.address}:${h.port}` : null);
+      this.problems.push(...duplicates(specs, sshKey, 'address', (h) => positionOf(h, 'ansible_host')));
     }
-    const sshKey = (h: HostSpec) => (h.connection === 'ssh' ? `${h.address}:${h.port}` : null);
-    this.problems.push(...duplicates(specs, sshKey, 'address', (h) => positionOf(h, 'ansible_host')));
 
     const groups: Record<string, string[]> = {};
     const inScope = new Set(specs.map((s) => s.name));
@@ -545,42 +620,77 @@ class InventoryReader {
       const m = this.members(gname).filter((h) => inScope.has(h));
       if (m.length) groups[gname] = m;
     }
+    const tree: GroupNode[] = [...this.groups.values()].map((g) => ({
+      name: g.name,
+      hosts: g.name === 'all' ? [] : [...g.hosts],
+      children: [...g.children].sort(),
+    }));
     const inventory: Inventory = {
       file: this.file,
       hosts: specs,
+      everyHost,
+      tree,
       byRole: Object.fromEntries([...byRole.keys()].map((r) => [r, specs.filter((s) => s.role === r)])),
       groups,
     };
-    this.problems.push(...(this.schema.check?.(inventory) ?? []));
+    if (checkRoles) this.problems.push(...(this.schema.check?.(inventory) ?? []));
     return this.problems.length ? null : inventory;
   }
 
-  private hostSpec(
-    name: string,
-    role: string,
-    groups: string[],
-    { vars: v, varAt }: { vars: Record<string, unknown>; varAt: Record<string, SourcePosition> },
-  ): HostSpec {
+  private hostSpec(name: string, role: string, groups: string[], { vars: v, written, varAt }: HostVars): HostSpec {
     const str = (k: string): string | undefined => (v[k] === undefined ? undefined : valueText(v[k]));
+    // Of several spellings set for the host, Ansible uses the first it knows (the old one).
+    const pick = (names: readonly string[]) => names.map(str).find((x) => x !== undefined);
     const connection = (str('ansible_connection') ?? 'ssh') as Connection;
-    const user = str('ansible_user') ?? this.opts.defaultUser ?? safeUser();
-    const key = str('ansible_ssh_private_key_file');
+    const user = pick(SPELLINGS.user) ?? this.opts.defaultUser ?? safeUser();
+    const port = pick(SPELLINGS.port);
+    const key = pick(SPELLINGS.key);
+    const notes: string[] = [];
+    const becomePassword = pick(SPELLINGS.becomePassword);
     return {
       name,
       role,
       groups,
       connection,
-      address: str('ansible_host') ?? (connection === 'local' ? '127.0.0.1' : name),
-      port: v.ansible_port === undefined ? 22 : Number(v.ansible_port),
+      address: pick(SPELLINGS.address) ?? (connection === 'local' ? '127.0.0.1' : name),
+      port: port === undefined ? 22 : Number(port),
       user,
-      ...(key ? { privateKeyPath: expandPath(key, dirname(this.file)) } : {}),
+      ...(key ? { privateKeyPath: this.keyPath(key, notes) } : {}),
       become: v.ansible_become === undefined ? user !== 'root' : Boolean(v.ansible_become),
-      becomeUser: str('ansible_become_user') ?? 'root',
+      becomeUser: pick(SPELLINGS.becomeUser) ?? 'root',
+      ...(becomePassword !== undefined ? { becomePassword } : {}),
       vars: v,
+      written,
       varAt,
+      notes,
       defined: this.hosts.get(name)!.at,
     };
   }
+
+  /**
+   * A key path as Ansible's ssh reads it: relative to the working directory. Earlier versions of
+   * this tool read it from the inventory's folder, so a key found only there is used, with a note.
+   */
+  private keyPath(key: string, notes: string[]): string {
+    const cwd = this.opts.cwd ?? process.cwd();
+    const fromCwd = expandPath(key, cwd);
+    if (isAbsolute(key) || key === '~' || key.startsWith('~/')) return fromCwd;
+    const beside = expandPath(key, dirname(resolve(cwd, this.file)));
+    if (!existsSync(fromCwd) && beside !== fromCwd && existsSync(beside)) {
+      notes.push(
+        `key ${key} is not in the working directory (${cwd}) but beside the inventory: using ${beside}; ` +
+          'Ansible reads it from the working directory, so write the path from there or make it absolute',
+      );
+      return beside;
+    }
+    return fromCwd;
+  }
+}
+
+interface HostVars {
+  vars: Record<string, unknown>;
+  written: Record<string, unknown>;
+  varAt: Record<string, SourcePosition>;
 }
 
 function safeUser(): string {

@@ -12,7 +12,7 @@ export interface SourcePosition {
 export interface HostSpec {
   /** Inventory name; every message about the host uses it. */
   name: string;
-  /** The group that gives the host its part in the playbook (one of the schema's roles). */
+  /** The group that gives the host its part in the playbook (one of the schema's roles); '' for none. */
   role: string;
   /** Every group the host belongs to, ancestors included. */
   groups: string[];
@@ -20,11 +20,18 @@ export interface HostSpec {
   address: string;
   port: number;
   user: string;
+  /** The inventory's key (ansible_ssh_private_key_file or ansible_private_key_file), resolved to a path. */
   privateKeyPath?: string;
   become: boolean;
   becomeUser: string;
+  /** ansible_sudo_pass, ansible_become_pass or ansible_become_password, in Ansible's order; never shown. */
+  becomePassword?: string;
   /** All variables after precedence, the known ones converted to their types, the others as written. */
   vars: Record<string, unknown>;
+  /** The same variables as YAML gave them (what ansible-inventory prints). */
+  written: Record<string, unknown>;
+  /** Things the user should know about how the host was read (a key found beside the inventory…). */
+  notes: string[];
   /** Where each variable that reaches the host was set. */
   varAt: Record<string, SourcePosition>;
   /** Where the host is first defined. */
@@ -35,10 +42,20 @@ export interface Inventory {
   file: string;
   /** Every host with a role, role by role in the order the schema lists them, then in inventory order. */
   hosts: HostSpec[];
+  /** Every host of the file, with a role or not, in inventory order. */
+  everyHost: HostSpec[];
+  /** Every group as Ansible holds it: the hosts listed in it directly and its child groups, by name. */
+  tree: GroupNode[];
   /** Role → its hosts, in inventory order (every role of the schema, perhaps with none). */
   byRole: Record<string, HostSpec[]>;
   /** Group name → host names (hosts with a role only), for --limit. */
   groups: Record<string, string[]>;
+}
+
+export interface GroupNode {
+  name: string;
+  hosts: string[];
+  children: string[];
 }
 
 /** A part hosts play in a playbook, given by the inventory group of the same name. */
@@ -70,7 +87,7 @@ export interface VarSpec {
   default?: string | number | boolean;
   /** The value is a secret: never shown. */
   secret?: boolean;
-  /** Older Ansible spelling that means the same. */
+  /** Older Ansible spelling that means the same (and wins over it when both are set, as in Ansible). */
   aliasOf?: string;
 }
 

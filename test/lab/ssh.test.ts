@@ -203,7 +203,10 @@ describe('connecting the way OpenSSH users expect (lab with a bastion)', { skip:
         '',
       ].join('\n'),
     );
-    const r = await jitsiScale(['--check', '-v', '-i', inv], { HOME: home, SSH_AUTH_SOCK: undefined });
+    // ssh reads ~/.ssh/config from the password database's home, not $HOME: the test names its file.
+    const r = await jitsiScale(['--check', '-v', '--ssh-config', join(home, '.ssh', 'config'), '-i', inv], {
+      SSH_AUTH_SOCK: undefined,
+    });
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /^\[jvb1\] connect: ok/m);
     assert.match(r.out, /^\[jvb2\] connect: ok/m);

@@ -27,8 +27,8 @@ export function sshTarget(t: TestTarget): SshTarget {
     user: t.user,
     identityFiles: t.privateKeyPath ? [t.privateKeyPath] : [],
     identitiesOnly: true,
-    identitiesExplicit: !!t.privateKeyPath,
     knownHostsFiles: [t.knownHostsFile],
+    globalKnownHostsFiles: [],
     hostKeyPolicy: t.hostKeyPolicy ?? 'yes',
     jumps: t.jumps ?? [],
   };

@@ -110,6 +110,7 @@ jvb:
       ansible_port: 2222
 `,
       '/etc/fleet/inv.yaml',
+      { cwd: '/srv/ops' },
     );
     assert.deepEqual(
       bridgesOf(inv).map((b) => b.name),
@@ -119,7 +120,7 @@ jvb:
     assert.equal(bridgesOf(inv)[0]!.user, 'deploy');
     assert.equal(bridgesOf(inv)[0]!.port, 2222);
     assert.equal(meetOf(inv).port, 22);
-    assert.equal(meetOf(inv).privateKeyPath, '/etc/fleet/keys/id', 'key paths are relative to the inventory file');
+    assert.equal(meetOf(inv).privateKeyPath, '/srv/ops/keys/id', 'a key path is relative to the working directory');
   });
 
   test('old ansible_ssh_* spellings, yes/no booleans and local connection are understood', () => {
@@ -270,7 +271,7 @@ all:
       [`${F}:7:13: groups contain each other: all → a → b → a`],
     );
     assert.deepEqual(problems('all:\n  children:\n    jvb:\n      hosts:\n        j[3:1]:\n'), [
-      `${F}:5:9: host range "j[3:1]" counts down (3 > 1)`,
+      `${F}:5:9: host range "j[3:1]" names no host (it counts down, or its step skips past the end)`,
     ]);
   });
 

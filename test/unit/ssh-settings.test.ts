@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { parseShardInventory } from '../support/shard-inventory.js';
 import { bridgesOf } from '../../playbooks/jitsi-load-balancing/settings.js';
-import { resolveTarget } from '../../src/transport/ssh/endpoint.js';
+import { resolveTarget, type SshResolver } from '../../src/transport/ssh/endpoint.js';
 import {
   checkHostKey,
   entryMatches,
@@ -13,7 +13,8 @@ import {
   knownHostsLine,
   parseKnownHosts,
 } from '../../src/transport/ssh/known-hosts.js';
-import { expandTokens, parseSshConfig, resolveSshConfig, sshArgsAsConfig } from '../../src/transport/ssh/ssh-config.js';
+import { parseSshArgs, readSshSettings, type ConfigMachine } from '../../src/transport/ssh/ssh-config.js';
+import { shellWords } from '../../src/transport/ssh/shell-words.js';
 
 /** A public key blob of a given type with recognisable bytes. */
 function blob(type: string, fill: number): Buffer {
@@ -62,8 +63,11 @@ describe('known_hosts', () => {
     assert.deepEqual(checkHostKey(entries, 'other', ED_A), { status: 'unknown' });
     assert.deepEqual(
       checkHostKey(entries, 'meet', ECDSA),
-      { status: 'unknown' },
-      'a key type not on file is new, not changed',
+      {
+        status: 'changed',
+        expected: [{ keyType: 'ssh-ed25519', fingerprint: fingerprint(ED_A), file: '/k', line: 1 }],
+      },
+      'a known host offering a key of another type has changed its key, as OpenSSH decides',
     );
     assert.deepEqual(checkHostKey(entries, 'meet', ED_B), {
       status: 'changed',
@@ -80,65 +84,107 @@ describe('known_hosts', () => {
   });
 });
 
-describe('ssh config', () => {
+/** A machine for the built-in reader: files from a table, no commands. */
+function machine(files: Record<string, string>): ConfigMachine {
+  return {
+    home: '/home/me',
+    localUser: 'me',
+    localHost: 'ops.example.org',
+    uid: 1000,
+    env: { WORK: '/w' },
+    read: (p) => files[p] ?? null,
+    list: (dir) =>
+      Object.keys(files)
+        .filter((f) => f.startsWith(`${dir}/`) && !f.slice(dir.length + 1).includes('/'))
+        .map((f) => f.slice(dir.length + 1)),
+    exec: (cmd) => cmd === 'true',
+  };
+}
+
+describe('ssh config, the built-in reader', () => {
   const config = `
-User fallback-user
+User fallback-user # a comment
 Host bastion
   HostName 203.0.113.10
   User jump
   Port 2222
-Host jvb* !jvb-direct
+Host jvb* !jvb-direct # not a pattern
   ProxyJump bastion
-  IdentityFile ~/.ssh/jvb_key
+  IdentityFile ~/.ssh/jvb_key # work key
   IdentitiesOnly yes
   User deploy
+Match originalhost jvb2 user deploy
+  HostName 10.0.0.%h
 Host *
-  IdentityFile ~/.ssh/id_ed25519
+  IdentityFile '/keys/with space'
   User ignored-later
   StrictHostKeyChecking accept-new
+  Include conf.d/*.conf
 `;
-  const blocks = parseSshConfig(config, '/home/u/.ssh/config');
+  const m = machine({
+    '/home/me/.ssh/config': config,
+    '/home/me/.ssh/conf.d/a.conf': 'Port 2200\nInclude nested.conf\n',
+    '/home/me/.ssh/nested.conf': 'UserKnownHostsFile ~/.ssh/kh_%C ${WORK}/kh_%h\n',
+  });
+  const get = (alias: string, words: string[] = []) => readSshSettings(alias, parseSshArgs(words), m);
 
-  test('first value wins, identity files add up, negated patterns exclude', () => {
-    const jvb = resolveSshConfig(blocks, 'jvb1');
-    assert.equal(jvb.user, 'fallback-user', 'options before any Host apply to all, and come first');
-    assert.deepEqual(jvb.proxyJump, ['bastion']);
-    assert.deepEqual(jvb.identityFiles, ['~/.ssh/jvb_key', '~/.ssh/id_ed25519']);
-    assert.equal(jvb.identitiesOnly, true);
-    assert.equal(jvb.strictHostKeyChecking, 'accept-new');
-    assert.equal(resolveSshConfig(blocks, 'jvb-direct').proxyJump, undefined);
-    const b = resolveSshConfig(blocks, 'bastion');
-    assert.deepEqual([b.hostName, b.port], ['203.0.113.10', 2222]);
+  test('first value wins, keys add up, comments end a line, negated patterns exclude', () => {
+    const jvb = get('jvb1');
+    assert.deepEqual(jvb.get('user'), ['fallback-user'], 'options before any Host apply to all, and come first');
+    assert.deepEqual(jvb.get('proxyjump'), ['bastion']);
+    assert.deepEqual(jvb.get('identityfile'), ['~/.ssh/jvb_key', '/keys/with space']);
+    assert.deepEqual(jvb.get('identitiesonly'), ['yes']);
+    assert.deepEqual(jvb.get('stricthostkeychecking'), ['accept-new']);
+    assert.equal(get('jvb-direct').get('proxyjump'), undefined);
+    assert.equal(get('x').get('proxyjump'), undefined, '"# not a pattern" is a comment');
+    const b = get('bastion');
+    assert.deepEqual([b.get('hostname'), b.get('port')], [['203.0.113.10'], ['2222']]);
   });
 
-  test('Include, "Key=Value", quoted arguments and Match all', () => {
-    const parsed = parseSshConfig('Include extra.conf\nMatch all\n  Port=2200\nHost "x y"\n  User q', 'c', (p) =>
-      p === 'extra.conf' ? [{ text: 'Host inc\n  HostName 10.9.9.9', file: 'extra.conf' }] : [],
+  test('Match originalhost and user, Include inside a Host block, nested Include and tokens', () => {
+    assert.deepEqual(get('jvb2', ['-l', 'deploy']).get('hostname'), ['10.0.0.jvb2']);
+    assert.deepEqual(get('jvb2').get('hostname'), ['jvb2'], 'Match user sees fallback-user, not deploy');
+    const any = get('any');
+    assert.deepEqual(any.get('port'), ['2200'], 'the Include under Host * applies');
+    const hash = createHash('sha1')
+      .update('ops.example.org' + 'any' + '2200' + 'fallback-user')
+      .digest('hex');
+    assert.deepEqual(any.get('userknownhostsfile'), [`/home/me/.ssh/kh_${hash}`, '/w/kh_any']);
+    const scoped = readSshSettings(
+      'a',
+      { options: [] },
+      machine({ '/home/me/.ssh/config': 'Host b\n  Include inc\n', '/home/me/.ssh/inc': 'Port 1\n' }),
     );
-    assert.equal(resolveSshConfig(parsed, 'inc').hostName, '10.9.9.9');
-    assert.equal(resolveSshConfig(parsed, 'any').port, 2200);
-    assert.equal(resolveSshConfig(parsed, 'x y').user, 'q', 'a quoted pattern is one pattern');
-    assert.equal(resolveSshConfig(parsed, 'y').user, undefined);
+    assert.deepEqual(scoped.get('port'), ['22'], 'an Include inside a Host block counts only for that host');
   });
 
-  test("Ansible's ssh args become config lines; tokens expand", () => {
-    assert.equal(
-      sshArgsAsConfig(
-        `-o UserKnownHostsFile=/tmp/kh -o 'ProxyJump=a,b' -J c -i key -p 2 -l me -oStrictHostKeyChecking=no`,
-      ),
-      'UserKnownHostsFile=/tmp/kh\nProxyJump=a,b\nProxyJump c\nIdentityFile key\nPort 2\nUser me\nStrictHostKeyChecking=no',
+  test('the command line comes first; no key named means ssh’s default keys, in its order', () => {
+    const s = readSshSettings('h', parseSshArgs(['-o', 'Port=7', '-i', '/k', '-oUser=u', '-J', 'a,b']), machine({}));
+    assert.deepEqual(
+      [s.get('port'), s.get('user'), s.get('identityfile'), s.get('proxyjump')],
+      [['7'], ['u'], ['/k'], ['a,b']],
     );
-    assert.equal(
-      expandTokens('~/.ssh/%r@%h:%p-%n-%%', {
-        home: '/h',
-        host: '10.0.0.1',
-        port: 22,
-        user: 'r',
-        alias: 'meet',
-        localUser: 'me',
-      }),
-      '/h/.ssh/r@10.0.0.1:22-meet-%',
-    );
+    assert.deepEqual(readSshSettings('h', { options: [] }, machine({})).get('identityfile'), [
+      '~/.ssh/id_rsa',
+      '~/.ssh/id_ecdsa',
+      '~/.ssh/id_ecdsa_sk',
+      '~/.ssh/id_ed25519',
+      '~/.ssh/id_ed25519_sk',
+      '~/.ssh/id_xmss',
+      '~/.ssh/id_dsa',
+    ]);
+    assert.deepEqual(parseSshArgs(['-4', '-F', '/cfg', '-CJ', 'j']), { options: ['ProxyJump j'], configFile: '/cfg' });
+  });
+
+  test('shell words as Ansible splits ansible_ssh_common_args', () => {
+    assert.deepEqual(shellWords(`-o 'ProxyCommand=ssh -W %h:%p b' -o "User=a b" x\\ y`), [
+      '-o',
+      'ProxyCommand=ssh -W %h:%p b',
+      '-o',
+      'User=a b',
+      'x y',
+    ]);
+    assert.throws(() => shellWords(`-o 'open`), /unclosed single quote/);
   });
 });
 
@@ -154,48 +200,60 @@ describe('connection settings for an inventory host', () => {
         '',
       ].join('\n'),
       '/inv/inventory.yaml',
+      { cwd: '/inv' },
     );
-  const blocks = parseSshConfig(
-    'Host jvb1\n  HostName 10.0.0.11\n  User deploy\n  Port 2201\n  ProxyJump ops@bastion:2222\nHost bastion\n  HostName 198.51.100.7\n  IdentityFile %d/.ssh/bastion_key\n',
-    'cfg',
-  );
+  const m = machine({
+    '/home/me/.ssh/config':
+      'Host jvb1\n  HostName 10.0.0.11\n  User deploy\n  Port 2201\n  ProxyJump ops@bastion:2222\n' +
+      'Host bastion\n  HostName 198.51.100.7\n  IdentityFile %d/.ssh/bastion_key\n  ProxyJump outer\n' +
+      'Host outer\n  ProxyCommand nc -X connect %h %p\n',
+  });
+  const resolver: SshResolver = {
+    source: 'built-in reader',
+    machine: m,
+    settings: async (words, alias) => readSshSettings(alias, parseSshArgs(words), m),
+  };
 
-  test('the ssh config fills in what the inventory leaves out; ProxyJump hops are resolved too', () => {
-    const t = resolveTarget(bridgesOf(inventory('a: 1'))[0]!, blocks, {
-      acceptNewHostKeys: false,
-      home: '/home/me',
-      localUser: 'me',
-    });
+  test('the ssh config fills in what the inventory leaves out; a hop follows its own ProxyJump', async () => {
+    const spec = bridgesOf(inventory('ansible_host: jvb1'))[0]!;
+    const t = await resolveTarget(spec, resolver, { acceptNewHostKeys: false });
     assert.deepEqual([t.address, t.port, t.user, t.hostKeyPolicy], ['10.0.0.11', 2201, 'deploy', 'ask']);
-    assert.deepEqual(t.identityFiles, ['/home/me/.ssh/id_ed25519', '/home/me/.ssh/id_ecdsa', '/home/me/.ssh/id_rsa']);
-    assert.equal(t.identitiesExplicit, false);
+    assert.equal(t.identityFiles[0], '/home/me/.ssh/id_rsa');
     assert.deepEqual(t.knownHostsFiles, ['/home/me/.ssh/known_hosts', '/home/me/.ssh/known_hosts2']);
     assert.deepEqual(
-      t.jumps.map((j) => [j.alias, j.address, j.port, j.user, j.identityFiles]),
-      [['bastion', '198.51.100.7', 2222, 'ops', ['/home/me/.ssh/bastion_key']]],
+      t.jumps.map((j) => [j.alias, j.address, j.port, j.user, j.proxyCommand ?? '']),
+      [
+        ['outer', 'outer', 22, 'me', 'nc -X connect outer 22'],
+        ['bastion', '198.51.100.7', 2222, 'ops', ''],
+      ],
     );
+    assert.deepEqual(t.jumps[1]!.identityFiles, ['/home/me/.ssh/bastion_key']);
   });
 
-  test('inventory values win; ansible_ssh_common_args wins over the file; --known-hosts over both', () => {
+  test('inventory values come first; ansible_ssh_common_args reach the host, not its jump hosts', async () => {
     const spec = bridgesOf(
       inventory(
-        'ansible_user: root, ansible_port: 22, ansible_ssh_private_key_file: k/id',
-        'ansible_ssh_common_args: "-o ProxyJump=none -o UserKnownHostsFile=/lab/kh -o StrictHostKeyChecking=yes"',
+        'ansible_host: jvb1, ansible_user: root, ansible_port: 22, ansible_ssh_private_key_file: k/id',
+        'ansible_ssh_common_args: "-o UserKnownHostsFile=/lab/kh -o StrictHostKeyChecking=yes"',
       ),
     )[0]!;
-    const t = resolveTarget(spec, blocks, { acceptNewHostKeys: false, home: '/home/me', localUser: 'me' });
+    const t = await resolveTarget(spec, resolver, { acceptNewHostKeys: false });
     assert.deepEqual([t.address, t.port, t.user], ['10.0.0.11', 22, 'root']);
-    assert.deepEqual(t.identityFiles, ['/inv/k/id']);
-    assert.equal(t.identitiesExplicit, true);
-    assert.deepEqual(t.jumps, [], 'ProxyJump=none on the command line turns the file’s jump off');
+    assert.deepEqual(t.identityFiles, ['/inv/k/id'], 'the inventory key, before the config’s (none here)');
     assert.deepEqual(t.knownHostsFiles, ['/lab/kh']);
     assert.equal(t.hostKeyPolicy, 'yes');
-    const cli = resolveTarget(spec, blocks, {
-      acceptNewHostKeys: true,
-      knownHostsFile: '/cli/kh',
-      home: '/h',
-      localUser: 'me',
-    });
-    assert.deepEqual([cli.knownHostsFiles, cli.hostKeyPolicy], [['/cli/kh'], 'accept-new']);
+    assert.deepEqual(t.jumps[1]!.knownHostsFiles, ['/home/me/.ssh/known_hosts', '/home/me/.ssh/known_hosts2']);
+    assert.equal(t.jumps[1]!.hostKeyPolicy, 'ask', 'the -o options stay with the host');
+    const cli = await resolveTarget(spec, resolver, { acceptNewHostKeys: true, knownHostsFile: '/cli/kh' });
+    assert.deepEqual(
+      [cli.knownHostsFiles, cli.globalKnownHostsFiles, cli.hostKeyPolicy],
+      [['/cli/kh'], [], 'accept-new'],
+    );
+    const none = await resolveTarget(
+      bridgesOf(inventory('ansible_host: jvb1, ansible_ssh_common_args: "-o ProxyJump=none"'))[0]!,
+      resolver,
+      { acceptNewHostKeys: false },
+    );
+    assert.deepEqual(none.jumps, [], 'ProxyJump=none on the command line turns the file’s jump off');
   });
 });

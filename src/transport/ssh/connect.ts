@@ -6,6 +6,7 @@ import { UnreachableError } from '../host.js';
 import type { Endpoint } from './endpoint.js';
 import type { HostKeyTrust } from './host-key-trust.js';
 import { fingerprint, hostToken, keyTypeOf } from './known-hosts.js';
+import { proxySocket } from './proxy-command.js';
 
 const { Client, utils } = ssh2;
 export type Client = Ssh2Client;
@@ -30,8 +31,16 @@ export interface ConnectSettings {
 
 const where = (ep: Endpoint) => `${ep.address}:${ep.port}`;
 
+const DEFAULT_KEY = /\/\.ssh\/id_(?:rsa|ecdsa|ecdsa_sk|ed25519|ed25519_sk|xmss|dsa)$/;
+
 /** One sentence for why a connection failed, from the error ssh2 or the socket gave. */
-export function describeConnectError(err: unknown, ep: Endpoint, timeoutMs: number, tried: string[] = []): string {
+export function describeConnectError(
+  err: unknown,
+  ep: Endpoint,
+  timeoutMs: number,
+  tried: string[] = [],
+  missing: string[] = [],
+): string {
   const e = err as { code?: string; level?: string; message?: string };
   const w = where(ep);
   switch (e.code) {
@@ -50,7 +59,12 @@ export function describeConnectError(err: unknown, ep: Endpoint, timeoutMs: numb
   }
   const msg = e.message ?? String(err);
   if (e.level === 'client-authentication' || /authentication methods failed/i.test(msg)) {
-    return `permission denied for ${ep.user}@${w} (tried ${tried.length ? tried.join(', ') : 'no key: none found, and no ssh-agent'})`;
+    // ssh's own key names are looked for quietly; a key someone named and that is not there is worth a word.
+    const named = missing.filter((f) => !DEFAULT_KEY.test(f));
+    return (
+      `permission denied for ${ep.user}@${w} (tried ${tried.length ? tried.join(', ') : 'no key: none found, and no ssh-agent'}` +
+      `${named.length ? `; not found: ${named.join(', ')}` : ''})`
+    );
   }
   if (e.level === 'client-timeout' || /timed out/i.test(msg))
     return `timed out connecting to ${w} after ${timeoutMs / 1000}s (no SSH handshake)`;
@@ -62,18 +76,16 @@ async function identities(
   ep: Endpoint,
   forHost: string,
   s: ConnectSettings,
-): Promise<{ key: ParsedKey; label: string }[]> {
-  const out: { key: ParsedKey; label: string }[] = [];
+): Promise<{ keys: { key: ParsedKey; label: string }[]; missing: string[] }> {
+  const keys: { key: ParsedKey; label: string }[] = [];
+  const missing: string[] = [];
   for (const file of ep.identityFiles) {
     let data: Buffer;
     try {
       data = await readFile(file);
-    } catch (e) {
-      if (ep.identitiesExplicit)
-        throw new UnreachableError(
-          forHost,
-          `cannot read private key ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
-        );
+    } catch {
+      // ssh passes over a key file it cannot read, named or default alike.
+      missing.push(file);
       continue;
     }
     let parsed = utils.parseKey(data);
@@ -92,14 +104,13 @@ async function identities(
       if (parsed instanceof Error) throw new UnreachableError(forHost, `wrong passphrase for private key ${file}`);
     }
     if (parsed instanceof Error) {
-      if (ep.identitiesExplicit)
-        throw new UnreachableError(forHost, `cannot use private key ${file}: ${parsed.message}`);
+      missing.push(`${file} (${parsed.message})`);
       continue;
     }
     const key: ParsedKey = Array.isArray(parsed) ? (parsed as ParsedKey[])[0]! : parsed;
-    out.push({ key, label: file });
+    keys.push({ key, label: file });
   }
-  return out;
+  return { keys, missing };
 }
 
 const RSA = ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
@@ -127,12 +138,13 @@ export async function openClient(
   sock?: () => Promise<Duplex>,
 ): Promise<Client> {
   const forHost = to.host;
-  const keys = await identities(ep, forHost, s);
-  const token = hostToken(ep.address, ep.port);
-  const known = await s.trust.knownTypes(ep.knownHostsFiles, token);
+  const { keys, missing } = await identities(ep, forHost, s);
+  // Host keys are filed under HostKeyAlias when there is one, else "host" or "[host]:port".
+  const token = ep.hostKeyAlias ?? hostToken(ep.address, ep.port);
+  const lookIn = [...ep.knownHostsFiles, ...ep.globalKnownHostsFiles];
+  const known = await s.trust.knownTypes(lookIn, token);
   const prefer = known.flatMap((t) => (t === 'ssh-rsa' ? RSA : [t]));
-  const agent =
-    process.env.SSH_AUTH_SOCK && !(ep.identitiesOnly && ep.identitiesExplicit) ? process.env.SSH_AUTH_SOCK : undefined;
+  const agent = process.env.SSH_AUTH_SOCK && !ep.identitiesOnly ? process.env.SSH_AUTH_SOCK : undefined;
   const label = to.jump ? `${ep.alias} (${where(ep)}, on the way to ${forHost})` : `${forHost} (${where(ep)})`;
 
   const attempt = async (): Promise<Client> => {
@@ -144,7 +156,8 @@ export async function openClient(
     ];
     const labels = [...(agent ? ['ssh-agent'] : []), ...keys.map((k) => k.label)];
     let refused: HostKeyRefused | undefined;
-    const stream = sock ? await sock() : undefined;
+    const proxy = !sock && ep.proxyCommand ? proxySocket(ep.proxyCommand) : undefined;
+    const stream = sock ? await sock() : proxy?.stream;
     return new Promise<Client>((resolve, reject) => {
       client.once('ready', () => {
         // Every command is a small request and a small answer: without this, Nagle's algorithm
@@ -158,12 +171,18 @@ export async function openClient(
         if (settled) return;
         settled = true;
         client.end();
-        reject(
-          refused ??
-            new UnreachableError(
-              forHost,
-              `${to.jump ? `jump host ${ep.alias}: ` : ''}${describeConnectError(err, ep, s.connectTimeoutMs, tried)}`,
-            ),
+        // A proxy command that failed says why better than the cut connection does.
+        const proxyFailure = proxy
+          ? Promise.race([proxy.ended, new Promise((r) => setTimeout(r, 500))]).then(() => proxy.failure())
+          : Promise.resolve(null);
+        void proxyFailure.then((why) =>
+          reject(
+            refused ??
+              new UnreachableError(
+                forHost,
+                `${to.jump ? `jump host ${ep.alias}: ` : ''}${why ?? describeConnectError(err, ep, s.connectTimeoutMs, tried, missing)}`,
+              ),
+          ),
         );
       });
       client.once('ready', () => (settled = true));
@@ -175,7 +194,7 @@ export async function openClient(
         keepaliveCountMax: s.keepaliveCountMax,
         ...(prefer.length ? { algorithms: { serverHostKey: { prepend: prefer } as never } } : {}),
         hostVerifier: (blob: Buffer, verify: (ok: boolean) => void) => {
-          void s.trust.check(ep.knownHostsFiles, token, blob).then(async (c) => {
+          void s.trust.check(lookIn, token, blob).then(async (c) => {
             const fp = `${keyTypeOf(blob)} ${fingerprint(blob)}`;
             if (c.status === 'known') return verify(true);
             if (c.status === 'revoked')

@@ -1,22 +1,27 @@
-import { homedir, userInfo } from 'node:os';
 import type { HostSpec } from '../../inventory/types.js';
-import { expandTokens, parseSshConfig, resolveSshConfig, sshArgsAsConfig, type SshConfigBlock } from './ssh-config.js';
+import { expandPath, parseSshArgs, SshConfigError, type ConfigMachine, type SshSettings } from './ssh-config.js';
+import { shellWords } from './shell-words.js';
 
 /** What ssh needs to reach one machine, after the inventory and the ssh config are combined. */
 export interface Endpoint {
-  /** The name the user wrote (inventory's ansible_host, or a ProxyJump hop). */
+  /** The name ssh was given (the inventory's address, or a ProxyJump hop). */
   alias: string;
   address: string;
   port: number;
   user: string;
+  /** Key files in the order they are tried; a missing one is passed over, as ssh does. */
   identityFiles: string[];
   /** Only the identity files, not every key of the agent. */
   identitiesOnly: boolean;
-  /** Explicitly named identity files must exist; ssh's default ones are tried when present. */
-  identitiesExplicit: boolean;
+  /** Host keys are looked up here and in the global files; a newly trusted key goes to the first. */
   knownHostsFiles: string[];
+  globalKnownHostsFiles: string[];
+  /** The name host keys are filed under instead of the address (ssh's HostKeyAlias). */
+  hostKeyAlias?: string;
   /** ask: guided mode asks, headless refuses; accept-new: record new keys; yes: never trust a new key. */
   hostKeyPolicy: 'ask' | 'accept-new' | 'yes';
+  /** A command whose stdin and stdout carry the connection (ssh's ProxyCommand), tokens expanded. */
+  proxyCommand?: string;
 }
 
 export interface SshTarget extends Endpoint {
@@ -25,19 +30,50 @@ export interface SshTarget extends Endpoint {
   jumps: Endpoint[];
 }
 
+/** Where a host's ssh settings come from: OpenSSH's own `ssh -G`, or the built-in reader. */
+export interface SshResolver {
+  source: 'ssh -G' | 'built-in reader';
+  machine: ConfigMachine;
+  /** The settings for `alias` with these ssh command-line words before it. */
+  settings(words: string[], alias: string): Promise<SshSettings>;
+}
+
 export interface EndpointOptions {
   /** --known-hosts: overrides the ssh config's UserKnownHostsFile. */
   knownHostsFile?: string;
   acceptNewHostKeys: boolean;
-  home?: string;
-  localUser?: string;
+  /** --ssh-config: as ssh's -F (the inventory's own -F wins, as a later -F does on ssh's command line). */
+  sshConfigFile?: string;
 }
 
-const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+/**
+ * Pure: the ssh command-line words Ansible's ssh connection gives for a host, in its order: the
+ * port, the key and the user it knows, then ansible_ssh_common_args and ansible_ssh_extra_args.
+ */
+export function ansibleSshWords(spec: HostSpec): string[] {
+  const set = (names: string[]) => names.some((n) => spec.vars[n] !== undefined && spec.vars[n] !== '');
+  const words: string[] = [];
+  if (set(['ansible_ssh_port', 'ansible_port'])) words.push('-o', `Port=${spec.port}`);
+  if (spec.privateKeyPath) words.push('-o', `IdentityFile=${spec.privateKeyPath}`);
+  if (set(['ansible_ssh_user', 'ansible_user'])) words.push('-o', `User=${spec.user}`);
+  for (const name of ['ansible_ssh_common_args', 'ansible_ssh_extra_args']) {
+    const v = spec.vars[name];
+    if (typeof v !== 'string') continue;
+    try {
+      words.push(...shellWords(v));
+    } catch (e) {
+      throw new SshConfigError(`${name} of ${spec.name}: ${(e as Error).message}`);
+    }
+  }
+  return words;
+}
 
-function hop(text: string): { user?: string; host: string; port?: number } {
-  const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(text.replace(/^ssh:\/\//, ''));
-  if (!m) return { host: text };
+const hopRe = /^(?:ssh:\/\/)?(?:([^@]+)@)?(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/;
+
+/** Pure: one ProxyJump hop, "[user@]host[:port]" or "ssh://[user@]host[:port]". */
+export function parseHop(text: string): { user?: string; host: string; port?: number } {
+  const m = hopRe.exec(text.trim());
+  if (!m) throw new SshConfigError(`cannot read the ProxyJump hop "${text}"`);
   return {
     ...(m[1] ? { user: m[1] } : {}),
     host: m[2]!.replace(/^\[|\]$/g, ''),
@@ -45,65 +81,88 @@ function hop(text: string): { user?: string; host: string; port?: number } {
   };
 }
 
-/**
- * Pure: the endpoint for one inventory host from its variables and the ssh config blocks
- * (Ansible's ssh args first, so they win over the file, as on ssh's command line). Inventory
- * values win over both.
- */
-export function resolveTarget(spec: HostSpec, fileBlocks: SshConfigBlock[], o: EndpointOptions): SshTarget {
-  const home = o.home ?? homedir();
-  const localUser = o.localUser ?? userInfo().username;
-  const args = [spec.vars.ansible_ssh_common_args, spec.vars.ansible_ssh_extra_args]
-    .filter((a): a is string => typeof a === 'string')
-    .join(' ');
-  const blocks = [...parseSshConfig(sshArgsAsConfig(args), `${spec.name}: ansible_ssh_common_args`), ...fileBlocks];
-
-  const endpoint = (alias: string, over: { user?: string; port?: number; keyFile?: string }): Endpoint => {
-    const c = resolveSshConfig(blocks, alias);
-    const port = over.port ?? c.port ?? 22;
-    const user = over.user ?? c.user ?? localUser;
-    const address = c.hostName ? expandTokens(c.hostName, { home, host: alias, port, user, alias, localUser }) : alias;
-    const expand = (v: string) => expandTokens(v, { home, host: address, port, user, alias, localUser });
-    const named = over.keyFile ? [over.keyFile] : c.identityFiles.map(expand);
-    const policy =
-      o.acceptNewHostKeys ||
-      c.strictHostKeyChecking === 'accept-new' ||
-      c.strictHostKeyChecking === 'no' ||
-      c.strictHostKeyChecking === 'off'
-        ? 'accept-new'
-        : c.strictHostKeyChecking === 'yes'
-          ? 'yes'
-          : 'ask';
-    return {
-      alias,
-      address,
-      port,
-      user,
-      identityFiles: named.length ? named : DEFAULT_KEYS.map((k) => `${home}/.ssh/${k}`),
-      identitiesOnly: c.identitiesOnly ?? false,
-      identitiesExplicit: named.length > 0,
-      knownHostsFiles: o.knownHostsFile
-        ? [o.knownHostsFile]
-        : (c.userKnownHostsFiles ?? ['~/.ssh/known_hosts', '~/.ssh/known_hosts2']).map(expand),
-      hostKeyPolicy: policy,
-    };
+/** Pure: an endpoint from ssh's settings for it. */
+export function endpointOf(s: SshSettings, alias: string, o: EndpointOptions, m: ConfigMachine): Endpoint {
+  const one = (k: string) => s.get(k)?.[0];
+  const address = one('hostname') ?? alias;
+  const port = one('port') ?? '22';
+  const user = one('user') ?? m.localUser;
+  const hostKeyAlias = one('hostkeyalias');
+  const t = { alias, host: address, port, user, ...(hostKeyAlias ? { hostKeyAlias } : {}) };
+  const strict = one('stricthostkeychecking');
+  const policy =
+    o.acceptNewHostKeys || strict === 'accept-new' || strict === 'false'
+      ? 'accept-new'
+      : strict === 'true'
+        ? 'yes'
+        : 'ask';
+  const proxy = one('proxycommand');
+  return {
+    alias,
+    address,
+    port: Number(port),
+    user,
+    identityFiles: (s.get('identityfile') ?? []).map((f) => expandPath(f, t, m)),
+    identitiesOnly: one('identitiesonly') === 'yes',
+    knownHostsFiles: o.knownHostsFile ? [o.knownHostsFile] : (s.get('userknownhostsfile') ?? []),
+    globalKnownHostsFiles: o.knownHostsFile ? [] : (s.get('globalknownhostsfile') ?? []),
+    ...(hostKeyAlias ? { hostKeyAlias } : {}),
+    hostKeyPolicy: policy,
+    ...(proxy && proxy !== 'none' ? { proxyCommand: proxyTokens(proxy, t) } : {}),
   };
+}
 
-  const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
-  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-  const target = endpoint(spec.address, {
-    ...(str(spec.vars.ansible_user ?? spec.vars.ansible_ssh_user) ? { user: spec.user } : {}),
-    ...(num(spec.vars.ansible_port ?? spec.vars.ansible_ssh_port) !== undefined ? { port: spec.port } : {}),
-    ...(spec.privateKeyPath ? { keyFile: spec.privateKeyPath } : {}),
-  });
-  const jumps = (resolveSshConfig(blocks, spec.address).proxyJump ?? []).map((h) => {
-    const p = hop(h);
-    const j = endpoint(p.host, { ...(p.user ? { user: p.user } : {}), ...(p.port ? { port: p.port } : {}) });
-    // A hop with no key of its own is tried with the host's key too: a bastion usually takes the
-    // same key as the hosts behind it (ssh would need it in the agent or the config).
-    return j.identitiesExplicit || !target.identitiesExplicit
-      ? j
-      : { ...j, identityFiles: [...target.identityFiles, ...j.identityFiles] };
-  });
-  return { ...target, name: spec.name, jumps };
+/** ProxyCommand's tokens: %h host, %p port, %r user, %n the name given, %% a percent sign. */
+function proxyTokens(cmd: string, t: { alias: string; host: string; port: string; user: string }): string {
+  const map: Record<string, string> = { '%': '%', h: t.host, p: t.port, r: t.user, n: t.alias };
+  return cmd.replace(/%(.)/g, (s, c: string) => map[c] ?? s);
+}
+
+const MAX_HOPS = 10;
+
+/**
+ * The endpoint for one inventory host and the hops before it, each resolved as ssh resolves it.
+ * A ProxyJump hop gets only -l, -p and -F, as ssh's own jump does; the outermost hop follows its
+ * own ProxyJump or ProxyCommand, and each later hop is reached through the one before it.
+ */
+export async function resolveTarget(spec: HostSpec, r: SshResolver, o: EndpointOptions): Promise<SshTarget> {
+  const words = [...(o.sshConfigFile ? ['-F', o.sshConfigFile] : []), ...ansibleSshWords(spec)];
+  const configFile = parseSshArgs(words).configFile;
+  const settings = await r.settings(words, spec.address);
+  const target = endpointOf(settings, spec.address, o, r.machine);
+  const jumpText = settings.get('proxyjump')?.[0];
+  const chain = jumpText ? await hops(jumpText, configFile, r, o, [spec.address]) : [];
+  return { ...target, name: spec.name, jumps: chain };
+}
+
+async function hops(
+  jumpText: string,
+  configFile: string | undefined,
+  r: SshResolver,
+  o: EndpointOptions,
+  seen: string[],
+): Promise<Endpoint[]> {
+  const list = jumpText.split(',').map(parseHop);
+  const out: Endpoint[] = [];
+  for (const [i, hop] of list.entries()) {
+    if (seen.length > MAX_HOPS || seen.includes(hop.host))
+      throw new SshConfigError(`ProxyJump goes round in a loop: ${[...seen, hop.host].join(' → ')}`);
+    const words = [
+      ...(configFile ? ['-F', configFile] : []),
+      ...(hop.user ? ['-l', hop.user] : []),
+      ...(hop.port ? ['-p', String(hop.port)] : []),
+    ];
+    const s = await r.settings(words, hop.host);
+    const ep = endpointOf(s, hop.host, o, r.machine);
+    if (i === 0) {
+      const own = s.get('proxyjump')?.[0];
+      if (own) out.push(...(await hops(own, configFile, r, o, [...seen, hop.host])));
+      out.push(ep);
+    } else {
+      // Reached through the hop before: its own ProxyJump or ProxyCommand does not count.
+      const { proxyCommand: _ignored, ...rest } = ep;
+      out.push(rest);
+    }
+  }
+  return out;
 }

@@ -65,22 +65,21 @@ export type HostKeyCheck =
   | { status: 'changed'; expected: { keyType: string; fingerprint: string; file: string; line: number }[] };
 
 /**
- * Pure: the offered key against what the files say about the host. A key of a type the files
- * do not hold for the host is unknown (ssh asks about it too); another key of a known type is a
- * changed key.
+ * Pure: the offered key against what the files say about the host. A host the files know, with
+ * a key of any type, that offers a key they do not hold has changed its key: refused, never
+ * recorded, whatever the policy. (The connection asks for the known types first, so a host that
+ * still has its known key offers it.) Only a host the files do not name at all is unknown.
  */
 export function checkHostKey(entries: KnownHost[], token: string, blob: Buffer): HostKeyCheck {
-  const keyType = keyTypeOf(blob);
   const key = blob.toString('base64');
-  const mine = entries.filter((e) => e.marker !== 'cert-authority' && entryMatches(e, token));
+  const mine = entries.filter((e) => !e.marker && entryMatches(e, token));
   const revoked = entries.find((e) => e.marker === 'revoked' && e.key === key);
   if (revoked) return { status: 'revoked', file: revoked.file, line: revoked.line };
-  if (mine.some((e) => !e.marker && e.keyType === keyType && e.key === key)) return { status: 'known' };
-  const sameType = mine.filter((e) => !e.marker && e.keyType === keyType);
-  if (sameType.length === 0) return { status: 'unknown' };
+  if (mine.some((e) => e.key === key)) return { status: 'known' };
+  if (mine.length === 0) return { status: 'unknown' };
   return {
     status: 'changed',
-    expected: sameType.map((e) => ({
+    expected: mine.map((e) => ({
       keyType: e.keyType,
       fingerprint: fingerprint(Buffer.from(e.key, 'base64')),
       file: e.file,

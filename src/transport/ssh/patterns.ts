@@ -11,12 +11,12 @@ export function wildcardMatch(pattern: string, text: string, ignoreCase = true):
  * A pattern list as ssh_config `Host` lines and known_hosts entries have them: some pattern
  * matches, and no negated one (`!pattern`) does.
  */
-export function matchesPatternList(patterns: readonly string[], text: string): boolean {
+export function matchesPatternList(patterns: readonly string[], text: string, ignoreCase = true): boolean {
   let hit = false;
   for (const p of patterns) {
     if (p.startsWith('!')) {
-      if (wildcardMatch(p.slice(1), text)) return false;
-    } else if (wildcardMatch(p, text)) hit = true;
+      if (wildcardMatch(p.slice(1), text, ignoreCase)) return false;
+    } else if (wildcardMatch(p, text, ignoreCase)) hit = true;
   }
   return hit;
 }

@@ -12,6 +12,11 @@ export const INVENTORY_FILE = join(LAB_DIR, 'inventory.yaml');
 export const CLIENT_KEY = join(LAB_DIR, 'id_ed25519');
 /** The lab hosts' keys, as ssh-keyscan saw them when the lab came up. */
 export const KNOWN_HOSTS = join(LAB_DIR, 'known_hosts');
+/**
+ * An ssh config for the hosts reached through the bastion: ssh's own jump takes only -F, -l and
+ * -p from the command line, so the bastion's key and known_hosts are given here, as a user would.
+ */
+export const LAB_SSH_CONFIG = join(LAB_DIR, 'ssh_config');
 export const REPO_DIR = join(LAB_DIR, 'repo');
 /** The lab's own Debian repository: the packages its hosts may install (they reach no mirror). */
 export const DEBIAN_REPO_DIR = join(LAB_DIR, 'debian');

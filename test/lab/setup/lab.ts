@@ -11,6 +11,7 @@ import {
   INVENTORY_FILE,
   KNOWN_HOSTS,
   LAB_DIR,
+  LAB_SSH_CONFIG,
   MAX_BRIDGES,
   REPO_DIR,
   STATE_FILE,
@@ -98,7 +99,7 @@ export function inventoryYaml(state: LabState): string {
     ...(state.bastionOnly && bastion
       ? [
           '      # SSH to the bridges is allowed from the bastion only',
-          `      vars: { ansible_ssh_common_args: "${common} -J root@${bastion.address}" }`,
+          `      vars: { ansible_ssh_common_args: "-F ${LAB_SSH_CONFIG} ${common} -J root@${bastion.address}" }`,
         ]
       : []),
     '      hosts:',
@@ -212,6 +213,13 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     ),
   );
   await writeFile(KNOWN_HOSTS, known.join(''));
+  await writeFile(
+    LAB_SSH_CONFIG,
+    hosts
+      .filter((h) => h.role === 'bastion')
+      .map((b) => `Host ${b.address}\n  IdentityFile ${CLIENT_KEY}\n  UserKnownHostsFile ${KNOWN_HOSTS}\n`)
+      .join(''),
+  );
   await startMeet(hosts.find((h) => h.role === 'meet')!.address, deb);
   if (opts.bastionOnly) {
     const bastion = hosts.find((h) => h.role === 'bastion')!;
