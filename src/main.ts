@@ -63,6 +63,8 @@ async function readInventory(playbook: Playbook<unknown>, options: CliOptions): 
   try {
     const inventory = await loadInventory(options.inventory, inventorySchema(playbook));
     resolveLimit(inventory, options.limit); // a bad --limit is a usage error before any screen opens
+    for (const note of [...inventory.notes, ...inventory.hosts.flatMap((h) => h.notes.map((n) => `${h.name}: ${n}`))])
+      err(`note: ${note}`);
     return inventory;
   } catch (e) {
     if (e instanceof InventoryError) process.stderr.write(`${e.message}\n`);

@@ -4,6 +4,9 @@ import { userInfo } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import {
   LineCounter,
+  Pair,
+  Scalar,
+  YAMLMap,
   isAlias,
   isMap,
   isScalar,
@@ -11,13 +14,13 @@ import {
   parseAllDocuments,
   type Document,
   type Node,
-  type Pair,
 } from 'yaml';
 import { closest } from './did-you-mean.js';
 import { expandHostPattern, splitHostPort } from './host-pattern.js';
 import { CONNECTION_VARIABLES, SPELLINGS, coerce, valueText } from './known-variables.js';
 import {
   InventoryError,
+  formatProblem,
   type Connection,
   type GroupNode,
   type HostSpec,
@@ -107,6 +110,7 @@ export function parseInventory(text: string, file: string, schema: InventorySche
 class InventoryReader {
   private readonly lines = new LineCounter();
   private readonly problems: InventoryProblem[] = [];
+  private readonly notes: string[] = [];
   private readonly groups = new Map<string, Group>();
   private readonly hosts = new Map<string, HostDef>();
   private doc!: Document.Parsed;
@@ -311,17 +315,21 @@ class InventoryReader {
           break;
         default: {
           const guess = closest(key, GROUP_KEYS, 2);
-          this.problem(
-            this.pos(pair.key),
-            `unknown key "${key}" in group "${name}"; ` +
-              (guess ? `did you mean "${guess}"?` : 'a group holds only hosts:, children: and vars:'),
-          );
+          // A near miss of hosts/children/vars would lose hosts without a word: an error. Anything
+          // else is skipped with a note, as Ansible skips it with a warning.
+          if (guess)
+            this.problem(this.pos(pair.key), `unknown key "${key}" in group "${name}"; did you mean "${guess}"?`);
+          else
+            this.notes.push(
+              `${formatProblem({ ...this.pos(pair.key), message: `skipped the key "${key}" in group "${name}": a group holds only hosts:, children: and vars:` })}`,
+            );
         }
       }
     }
   }
 
-  private readHosts(group: Group, node: Node | null): void {
+  private readHosts(group: Group, raw: Node | null): void {
+    const node = this.stringAsMap(raw);
     if (node === null || (isScalar(node) && node.value === null)) return;
     if (isSeq(node)) {
       this.problem(
@@ -378,7 +386,8 @@ class InventoryReader {
     }
   }
 
-  private readChildren(group: Group, node: Node | null): void {
+  private readChildren(group: Group, raw: Node | null): void {
+    const node = this.stringAsMap(raw);
     if (node === null || (isScalar(node) && node.value === null)) return;
     if (!isMap(node)) {
       this.problem(
@@ -429,6 +438,19 @@ class InventoryReader {
       out.push({ name: raw, value, raw: value, at: valueAt });
     }
     return out;
+  }
+
+  /** `hosts: web1` is `hosts: { web1: }` to Ansible. */
+  private stringAsMap(node: Node | null): Node | null {
+    if (!node || !isScalar(node) || typeof node.value !== 'string') return node;
+    const map = new YAMLMap<Scalar, Scalar>();
+    const key = new Scalar(node.value);
+    key.range = node.range;
+    const value = new Scalar(null);
+    value.range = node.range;
+    map.items.push(new Pair(key, value));
+    map.range = node.range;
+    return map as Node;
   }
 
   private setPriority(group: Group, v: VarDef): void {
@@ -627,6 +649,7 @@ class InventoryReader {
     }));
     const inventory: Inventory = {
       file: this.file,
+      notes: this.notes,
       hosts: specs,
       everyHost,
       tree,

@@ -40,6 +40,8 @@ export interface HostSpec {
 
 export interface Inventory {
   file: string;
+  /** What was passed over, as Ansible passes it over with a warning ("file:line:col: …"). */
+  notes: string[];
   /** Every host with a role, role by role in the order the schema lists them, then in inventory order. */
   hosts: HostSpec[];
   /** Every host of the file, with a role or not, in inventory order. */
