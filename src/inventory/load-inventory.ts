@@ -450,7 +450,7 @@ class InventoryReader {
     value.range = node.range;
     map.items.push(new Pair(key, value));
     map.range = node.range;
-    return map as Node;
+    return map;
   }
 
   private setPriority(group: Group, v: VarDef): void {
