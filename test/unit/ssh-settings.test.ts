@@ -159,7 +159,11 @@ Host *
   });
 
   test('the command line comes first; no key named means ssh’s default keys, in its order', () => {
-    const s = readSshSettings('h', parseSshArgs(['-o', 'Port=7', '-i', '/k', '-oUser=u', '-J', 'a,b']), machine({}));
+    const s = readSshSettings(
+      'h',
+      parseSshArgs(['-o', 'Port=7', '-i', '/k', '-i', '/gone', '-oUser=u', '-J', 'a,b']),
+      machine({ '/k': 'a key' }),
+    );
     assert.deepEqual(
       [s.get('port'), s.get('user'), s.get('identityfile'), s.get('proxyjump')],
       [['7'], ['u'], ['/k'], ['a,b']],

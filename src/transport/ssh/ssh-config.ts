@@ -26,9 +26,11 @@ export interface ConfigMachine {
   exec(command: string): boolean;
 }
 
-/** ssh's command line split into config lines (-o, -l, -p, -i, -J) and the -F file. */
+/** ssh's command line split into config lines (-o, -l, -p, -J) and the -F file. */
 export interface SshArgs {
   options: string[];
+  /** -i files: ssh drops one that is not there at once, before any config is read. */
+  identityArgs?: string[];
   configFile?: string;
 }
 
@@ -48,7 +50,7 @@ export function parseSshArgs(words: readonly string[]): SshArgs {
       if (flag === 'o') out.options.push(value);
       else if (flag === 'F') out.configFile = value;
       else if (flag === 'J') out.options.push(`ProxyJump ${value}`);
-      else if (flag === 'i') out.options.push(`IdentityFile ${value}`);
+      else if (flag === 'i') out.identityArgs = [...(out.identityArgs ?? []), value];
       else if (flag === 'p') out.options.push(`Port ${value}`);
       else if (flag === 'l') out.options.push(`User ${value}`);
       break;
@@ -138,6 +140,8 @@ export function expandPath(
 
 function set(st: ReadState, key: string, rest: string, where: string): void {
   const s = st.settings;
+  // ProxyJump and ProxyCommand exclude each other: the first one given counts.
+  if ((key === 'proxyjump' && s.has('proxycommand')) || (key === 'proxycommand' && s.has('proxyjump'))) return;
   if (RAW.has(key)) {
     if (!s.has(key)) s.set(key, [rest]);
     return;
@@ -149,11 +153,7 @@ function set(st: ReadState, key: string, rest: string, where: string): void {
     throw new SshConfigError(`${where}: ${(e as Error).message}`);
   }
   if (GATHER.has(key)) s.set(key, [...(s.get(key) ?? []), ...words]);
-  else if (!s.has(key)) {
-    // ProxyJump and ProxyCommand exclude each other: the first one given counts.
-    if ((key === 'proxyjump' && s.has('proxycommand')) || (key === 'proxycommand' && s.has('proxyjump'))) return;
-    s.set(key, words);
-  }
+  else if (!s.has(key)) s.set(key, words);
 }
 
 /** Does a `Match` line's criteria hold for this host? (All of them must.) */
@@ -253,6 +253,8 @@ function globPaths(pattern: string, base: string, m: ConfigMachine): string[] {
  */
 export function readSshSettings(alias: string, args: SshArgs, m: ConfigMachine): SshSettings {
   const st: ReadState = { alias, settings: new Map(), m, depth: 0 };
+  const given = (args.identityArgs ?? []).filter((f) => m.read(f.replace(/^~(?=\/)/, m.home)) !== null);
+  if (given.length) st.settings.set('identityfile', given);
   args.options.forEach((o, i) => {
     const kw = splitKeyword(o);
     if (!kw) return;

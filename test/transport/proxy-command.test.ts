@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ensureSshd, sshdUnavailable, startLocalSshd, type LocalSshd } from '../support/local-sshd.js';
+import { parseShardInventory } from '../support/shard-inventory.js';
+import { hostOpener } from '../../src/engine/open-host.js';
+
+await ensureSshd();
+const why = sshdUnavailable();
+if (why && process.env.CI) throw new Error(`ProxyCommand tests cannot run in CI: ${why}`);
+
+describe('ProxyCommand: SSH over a command’s stdin and stdout, against a real sshd', { skip: why ?? false }, () => {
+  let sshd: LocalSshd;
+  const dir = mkdtempSync(join(tmpdir(), 'js-proxy-'));
+  // A stand-in for nc: pipes stdio to host:port, and leaves a mark that it ran.
+  const pipe = join(dir, 'pipe.cjs');
+  const mark = join(dir, 'ran');
+  writeFileSync(
+    pipe,
+    [
+      "const net = require('node:net');",
+      "require('node:fs').writeFileSync(process.argv[4], process.argv[2] + ':' + process.argv[3]);",
+      'const s = net.connect(Number(process.argv[3]), process.argv[2]);',
+      'process.stdin.pipe(s);',
+      's.pipe(process.stdout);',
+      "s.on('error', (e) => { console.error('pipe: ' + e.message); process.exit(2); });",
+      '',
+    ].join('\n'),
+  );
+  before(async () => {
+    sshd = await startLocalSshd();
+  });
+  after(async () => {
+    await sshd?.stop();
+  });
+
+  const meet = (proxy: string) =>
+    parseShardInventory(
+      [
+        'all:',
+        '  children:',
+        '    meet:',
+        '      hosts:',
+        '        meet:',
+        '          ansible_host: 127.0.0.1',
+        `          ansible_port: ${sshd.port}`,
+        '          ansible_user: root',
+        `          ansible_ssh_private_key_file: ${sshd.clientKey}`,
+        `          ansible_ssh_common_args: ${JSON.stringify(`-F /dev/null -o UserKnownHostsFile=${sshd.knownHosts} -o ${JSON.stringify(`ProxyCommand=${proxy}`)}`)}`,
+        '    jvb: { hosts: { jvb1: { ansible_host: 192.0.2.1 } } }',
+        '',
+      ].join('\n'),
+      join(dir, 'inventory.yaml'),
+    ).byRole.meet![0]!;
+  const open = () => hostOpener({ connectTimeoutMs: 10_000, keepaliveIntervalMs: 5000, runId: 'proxy-test' });
+
+  test('the connection goes through the command, with %h and %p filled in', async () => {
+    const { host } = await open()(meet(`${process.execPath} ${pipe} %h %p ${mark}`));
+    try {
+      const r = await host.exec(['echo', 'through the proxy']);
+      assert.equal(r.stdout.trim(), 'through the proxy');
+    } finally {
+      await host.close();
+    }
+    assert.ok(existsSync(mark), 'the proxy command ran');
+  });
+
+  test('a command that fails is named, with its exit code and the last line it printed', async () => {
+    await assert.rejects(open()(meet(`sh -c 'echo cannot reach the office >&2; exit 3'`)), (e: Error) => {
+      assert.match(
+        e.message,
+        /^proxy command "sh -c 'echo cannot reach the office >&2; exit 3'" exited with code 3: cannot reach the office$/,
+      );
+      return true;
+    });
+    await assert.rejects(
+      open()(meet(`/nonexistent/proxy %h`)),
+      /proxy command "\/nonexistent\/proxy 127\.0\.0\.1" exited with code 127: .*No such file or directory$/,
+    );
+  });
+});
