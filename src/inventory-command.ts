@@ -183,8 +183,9 @@ export async function inventoryCommand(o: InventoryCommandOptions): Promise<numb
     process.stderr.write(`${e.message}\n`);
     return EXIT.usage;
   }
-  for (const note of inv.notes) process.stderr.write(`jitsi-scale: note: ${note}\n`);
   const hosts = o.host ? inv.everyHost.filter((h) => h.name === o.host) : inv.everyHost;
+  for (const note of [...inv.notes, ...hosts.flatMap((h) => h.notes.map((n) => `${h.name}: ${n}`))])
+    process.stderr.write(`jitsi-scale: note: ${note}\n`);
   if (o.host && hosts.length === 0) {
     process.stderr.write(`jitsi-scale: no host "${o.host}" in ${o.inventory}\n`);
     return EXIT.usage;

@@ -278,6 +278,67 @@ describe('cli: over real SSH', { skip: why ?? false }, () => {
     noStack(r);
   });
 
+  test('inventory --list/--host: the groups, variables with secrets masked, and each connection; usage errors', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'js-inv-cmd-'));
+    await writeFile(join(dir, 'beside_key'), 'not really a key');
+    const inv = join(dir, 'inv.yaml');
+    await writeFile(
+      inv,
+      [
+        'all:',
+        '  vars: { jitsi_jvb_secret: Very-S3cret-pw, ansible_sudo_pass: Sudo-S3cret-pw, custom_token: T0ken-value }',
+        '  hosts:',
+        '    loose.example.org:2222:',
+        '  children:',
+        '    edge:',
+        '      hosts:',
+        '        jvb1.example.org:',
+        '          ansible_ssh_user: old',
+        '          ansible_user: new',
+        '          ansible_ssh_private_key_file: beside_key',
+        '          ansible_ssh_common_args: "-F /dev/null -o ProxyCommand=\'nc %h %p\' -o HostKeyAlias=edge1"',
+        '',
+      ].join('\n'),
+    );
+    const list = await cli(['inventory', '--list', '--json', '-i', inv]);
+    assert.equal(list.code, 0, list.stderr);
+    const doc = JSON.parse(list.stdout) as {
+      _meta: {
+        hostvars: Record<string, Record<string, unknown>>;
+        jitsi_scale: { ssh_settings_from: string; connections: Record<string, Record<string, unknown>> };
+      };
+      ungrouped: { hosts: string[] };
+      all: { children: string[] };
+    };
+    assert.deepEqual(doc.ungrouped.hosts, ['loose.example.org']);
+    assert.deepEqual(doc.all.children.sort(), ['edge', 'ungrouped']);
+    assert.equal(doc._meta.hostvars['loose.example.org']!.ansible_port, 2222);
+    for (const k of ['jitsi_jvb_secret', 'ansible_sudo_pass', 'custom_token'])
+      assert.equal(doc._meta.hostvars['jvb1.example.org']![k], '********', k);
+    for (const secret of ['Very-S3cret-pw', 'Sudo-S3cret-pw', 'T0ken-value']) assert.ok(!list.stdout.includes(secret));
+    assert.equal(doc._meta.jitsi_scale.ssh_settings_from, 'ssh -G');
+    const c = doc._meta.jitsi_scale.connections['jvb1.example.org']!;
+    assert.deepEqual(
+      [c.user, c.address, c.port, c.proxyCommand, c.hostKeyAlias],
+      ['old', 'jvb1.example.org', 22, 'nc jvb1.example.org 22', 'edge1'],
+    );
+    assert.deepEqual(c.become, { enabled: true, user: 'root', password: 'set' });
+    assert.match(list.stderr, /note: .*beside_key is not in the working directory .* but beside the inventory/);
+    const one = await cli(['inventory', '--host', 'jvb1.example.org', '-i', inv]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stdout, /^ {2}address +old@jvb1\.example\.org:22$/m);
+    assert.match(one.stdout, /^ {2}proxy +nc jvb1\.example\.org 22$/m);
+    assert.match(one.stdout, /^ {2}note +key beside_key is not in the working directory/m);
+    assert.match(one.stdout, /^ {4}ansible_sudo_pass: "\*\*\*\*\*\*\*\*"$/m);
+    const unknown = await cli(['inventory', '--host', 'nope', '-i', inv]);
+    assert.deepEqual([unknown.code, unknown.stderr.trim()], [1, `jitsi-scale: no host "nope" in ${inv}`]);
+    const neither = await cli(['inventory', '-i', inv]);
+    assert.deepEqual(
+      [neither.code, neither.stderr.trim()],
+      [1, 'jitsi-scale: inventory takes --list or --host NAME (see jitsi-scale inventory --help)'],
+    );
+  });
+
   test('--limit with an unknown name is a usage error naming the inventory', async () => {
     const inv = await writeTemp('inv.yaml', inventoryText());
     const r = await cli(['--check', '--limit', 'jvb9', '-i', inv]);

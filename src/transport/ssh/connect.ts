@@ -145,7 +145,8 @@ export async function openClient(
   const known = await s.trust.knownTypes(lookIn, token);
   const prefer = known.flatMap((t) => (t === 'ssh-rsa' ? RSA : [t]));
   const agent = process.env.SSH_AUTH_SOCK && !ep.identitiesOnly ? process.env.SSH_AUTH_SOCK : undefined;
-  const label = to.jump ? `${ep.alias} (${where(ep)}, on the way to ${forHost})` : `${forHost} (${where(ep)})`;
+  // A jump host's connection is shared by every host behind it: its messages name it, not one of them.
+  const label = to.jump ? `jump host ${ep.alias} (${where(ep)})` : `${forHost} (${where(ep)})`;
 
   const attempt = async (): Promise<Client> => {
     const client = new Client();
@@ -234,7 +235,7 @@ export async function openClient(
     if (e.kind === 'unknown' && ep.hostKeyPolicy === 'ask' && s.prompts.trustHostKey) {
       if (
         await s.prompts.trustHostKey({
-          host: to.jump ? `jump host ${ep.alias} (for ${forHost})` : forHost,
+          host: to.jump ? `jump host ${ep.alias}` : forHost,
           address: where(ep),
           keyType: keyTypeOf(e.blob),
           fingerprint: fp,
