@@ -102,6 +102,18 @@ export const INVENTORY_HELP = [
   '  -h, --help               show this help',
 ].join('\n');
 
+/** The options of `inventory`, for shell completion. */
+export const INVENTORY_OPTIONS = [
+  '--list',
+  '--host',
+  '--json',
+  '-i',
+  '--inventory',
+  '--ssh-config',
+  '--known-hosts',
+  '--help',
+] as const;
+
 function parseInventoryCommand(args: string[]): Parsed {
   let values: Record<string, string | boolean | undefined>;
   try {

@@ -1,5 +1,5 @@
 import type { Command } from './commands.js';
-import { FILE_OPTIONS, PROGRAM_COMMANDS, completionWords } from './cli-options.js';
+import { FILE_OPTIONS, INVENTORY_OPTIONS, PROGRAM_COMMANDS, completionWords } from './cli-options.js';
 
 /*
  * Shell completion, made from the same tables the parser reads, so a new command or option
@@ -30,6 +30,7 @@ _jitsi_scale() {
   fi
   case "$cmd" in
 ${caseArms(commands, (name, words) => `    ${name}) words_for="${words}" ;;`)}
+    inventory) words_for="${INVENTORY_OPTIONS.join(' ')}" ;;
     help) COMPREPLY=( $(compgen -W "${commands.map((c) => c.name).join(' ')}" -- "$cur") ); return ;;
     completion) COMPREPLY=( $(compgen -W "bash zsh" -- "$cur") ); return ;;
     *) words_for="" ;;
@@ -47,7 +48,7 @@ export function zshCompletion(commands: readonly Command[], defaultCommand: stri
 _jitsi_scale() {
   local -a commands opts
   local cmd=${defaultCommand} w
-  commands=(${names.join(' ')} 'completion:print shell completion' 'help:show help for a command')
+  commands=(${names.join(' ')} 'inventory:show the inventory and each connection' 'completion:print shell completion' 'help:show help for a command')
   for w in \${words[2,CURRENT-1]}; do
     [[ $w != -* ]] && { cmd=$w; break; }
   done
@@ -59,6 +60,7 @@ _jitsi_scale() {
   fi
   case $cmd in
 ${caseArms(commands, (name, words) => `    ${name}) opts=(${words}) ;;`)}
+    inventory) opts=(${INVENTORY_OPTIONS.join(' ')}) ;;
     help) compadd ${commands.map((c) => c.name).join(' ')}; return ;;
     completion) compadd bash zsh; return ;;
   esac

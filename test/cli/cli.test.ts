@@ -163,6 +163,8 @@ describe('cli: commands', () => {
     assert.deepEqual(await complete('jitsi-scale fa'), ['facts']);
     assert.ok((await complete('jitsi-scale setup --ch')).includes('--check'));
     assert.deepEqual(await complete('jitsi-scale facts --ch'), [], 'facts has no --check');
+    assert.deepEqual(await complete('jitsi-scale inv'), ['inventory']);
+    assert.deepEqual(await complete('jitsi-scale inventory --li'), ['--list']);
     assert.ok((await complete('jitsi-scale --li')).includes('--limit'), "no command: the default command's options");
     const zsh = await cli(['completion', 'zsh']);
     assert.match(zsh.stdout, /^#compdef jitsi-scale/);

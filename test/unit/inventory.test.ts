@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { loadShardInventory, parseShardInventory } from '../support/shard-inventory.js';
 import { bridgesOf, jitsi, meetOf, privateAddress } from '../../playbooks/jitsi-load-balancing/settings.js';
 import { InventoryError } from '../../src/inventory/types.js';
-import { expandHostPattern } from '../../src/inventory/host-pattern.js';
+import { expandHostPattern, splitHostPort } from '../../src/inventory/host-pattern.js';
 
 const F = 'inv.yaml';
 
@@ -304,5 +304,94 @@ describe('host ranges', () => {
     assert.deepEqual(expandHostPattern('h[1:5:2]'), { hosts: ['h1', 'h3', 'h5'] });
     assert.deepEqual(expandHostPattern('r[1:2]-[a:b]'), { hosts: ['r1-a', 'r1-b', 'r2-a', 'r2-b'] });
     assert.deepEqual(expandHostPattern('plain'), { hosts: ['plain'] });
+    assert.deepEqual(expandHostPattern('n[A:C]'), { hosts: ['nA', 'nB', 'nC'] });
+    assert.deepEqual(expandHostPattern('z[:2]'), { hosts: ['z0', 'z1', 'z2'] });
+    assert.deepEqual(
+      expandHostPattern('m[y:B]'),
+      { hosts: ['my', 'mz', 'mA', 'mB'] },
+      'a…z then A…Z, as Python slices',
+    );
+    assert.match((expandHostPattern('w[01:3]') as { error: string }).error, /equal-length begin and end/);
+    assert.match((expandHostPattern('w[1:]') as { error: string }).error, /must specify end value/);
+  });
+
+  test('a port after the host name, an IPv4 address or […] around an IPv6 address', () => {
+    assert.deepEqual(splitHostPort('jvb1.example.org:2222'), { pattern: 'jvb1.example.org', port: 2222 });
+    assert.deepEqual(splitHostPort('10.0.0.5:2201'), { pattern: '10.0.0.5', port: 2201 });
+    assert.deepEqual(splitHostPort('[2001:db8::1]:2200'), { pattern: '2001:db8::1', port: 2200 });
+    assert.deepEqual(splitHostPort('2001:db8::2'), { pattern: '2001:db8::2', port: null });
+    assert.deepEqual(splitHostPort('web[1:2].x:22'), { pattern: 'web[1:2].x', port: 22 });
+    assert.deepEqual(splitHostPort('bad_:22'), { pattern: 'bad_:22', port: null }, 'not a host name: taken whole');
+  });
+});
+
+describe('inventory semantics as Ansible has them', () => {
+  test('the old spelling wins wherever each is set; ansible_private_key_file and the sudo spellings are read', () => {
+    const inv = parseShardInventory(
+      `
+all:
+  vars: { ansible_ssh_user: old, ansible_become_password: new-pw }
+  children:
+    meet: { hosts: { m: { ansible_user: new, ansible_host: 192.0.2.1, ansible_ssh_host: 192.0.2.2 } } }
+    jvb:
+      vars: { ansible_sudo_pass: oldest-pw, ansible_sudo_user: su }
+      hosts: { j: { ansible_become_user: bu, ansible_private_key_file: /k/new, ansible_port: 2200, ansible_ssh_port: 2201 } }
+`,
+      F,
+    );
+    assert.deepEqual(
+      [meetOf(inv).user, meetOf(inv).address, meetOf(inv).becomePassword],
+      ['old', '192.0.2.2', 'new-pw'],
+    );
+    const j = bridgesOf(inv)[0]!;
+    assert.deepEqual([j.port, j.becomeUser, j.becomePassword, j.privateKeyPath], [2201, 'su', 'oldest-pw', '/k/new']);
+  });
+
+  test('YAML 1.1 scalars as PyYAML reads them, and merge order', () => {
+    const inv = parseShardInventory(
+      `
+x: &a { v: a, only_a: 1 }
+y: &b { v: b }
+all:
+  children:
+    meet: { hosts: { m: { ansible_host: 192.0.2.1, b: yes, s: y, o: 0644, u: 1_000, t: 1:30, e: 1e3, d: 2001-12-14 } } }
+    jvb: { hosts: { j: { <<: [*a, *b], ansible_host: 192.0.2.2 } } }
+`,
+      F,
+    );
+    const w = meetOf(inv).written;
+    assert.deepEqual([w.b, w.s, w.o, w.u, w.t, w.e, w.d], [true, 'y', 420, 1000, 90, '1e3', '2001-12-14']);
+    assert.deepEqual(
+      [bridgesOf(inv)[0]!.written.v, bridgesOf(inv)[0]!.written.only_a],
+      ['a', 1],
+      'the earlier merge wins',
+    );
+    assert.ok(
+      inv.notes.some((n) => /skipped the key "v" in group "x"/.test(n)),
+      'keys a group does not hold are noted',
+    );
+  });
+
+  test('groups of one depth: ansible_group_priority, then the name in code point order; ungrouped only for hosts in no group', () => {
+    const inv = parseShardInventory(
+      `
+all:
+  hosts: { loose: }
+  children:
+    ungrouped: { vars: { u: 1 }, hosts: { j: } }
+    b: { vars: { who: b }, hosts: { j: } }
+    a: { vars: { who: a, ansible_group_priority: 5 }, hosts: { j: } }
+    Z: { vars: { who: Z }, hosts: { j: } }
+    meet: { hosts: { m: { ansible_host: 192.0.2.1 } } }
+    jvb: { hosts: { j: { ansible_host: 192.0.2.2 } } }
+`,
+      F,
+    );
+    const j = bridgesOf(inv)[0]!;
+    assert.equal(j.vars.who, 'a', 'priority 5 comes after the others');
+    assert.equal(j.vars.u, undefined, 'j is in other groups, so not in ungrouped');
+    assert.equal(j.vars.ansible_group_priority, undefined, 'a priority is not a variable');
+    assert.deepEqual(inv.tree.find((g) => g.name === 'ungrouped')!.hosts, ['loose']);
+    assert.equal(inv.everyHost.find((h) => h.name === 'loose')!.role, '');
   });
 });
