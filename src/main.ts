@@ -14,6 +14,7 @@ import { loadInventory } from './inventory/load-inventory.js';
 import { InventoryError, type Inventory, type InventorySchema } from './inventory/types.js';
 import { setExecTrace, type ExecTraceEntry } from './transport/exec-trace.js';
 import { BACKUP_ROOT } from './transport/shell-host.js';
+import { sshResolver } from './transport/ssh/resolver.js';
 import { jsonReporter } from './ui/reporters/json-reporter.js';
 import { plainReporter } from './ui/reporters/plain-reporter.js';
 import { reportReporter } from './ui/reporters/report-reporter.js';
@@ -161,6 +162,11 @@ function runner(
 ): (fe: FrontEnd) => Promise<RunResult> {
   const secrets = new Redactor();
   const runId = newRunId();
+  const resolver = sshResolver();
+  if (resolver.source === 'built-in reader' && inventory.hosts.some((h) => h.connection === 'ssh'))
+    err(
+      'note: no OpenSSH client here (or JITSI_SCALE_SSH_CONFIG_READER=built-in): ssh settings come from the built-in reader',
+    );
   return ({ sink, prompts, ...questions }) =>
     runPlaybook(
       inventory,
@@ -173,6 +179,7 @@ function runner(
           connectTimeoutMs: options.connectTimeoutMs,
           keepaliveIntervalMs: options.keepaliveMs,
           runId,
+          resolver,
           acceptNewHostKeys: options.acceptNewHostKeys,
           ...(options.knownHosts ? { knownHostsFile: options.knownHosts } : {}),
           ...(options.sshConfig ? { sshConfigFile: options.sshConfig } : {}),

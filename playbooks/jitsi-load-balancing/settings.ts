@@ -101,7 +101,7 @@ export function checkShardInventory(inventory: Inventory): InventoryProblem[] {
       inventory.hosts,
       (h) => privateAddress(h),
       'private address',
-      (h) => positionOf(h, 'private_address', 'ansible_host'),
+      (h) => positionOf(h, 'private_address', 'ansible_ssh_host', 'ansible_host'),
     ),
     ...duplicates(
       bridgesOf(inventory),

@@ -633,7 +633,7 @@ class InventoryReader {
     );
     if (checkRoles) {
       const sshKey = (h: HostSpec) => (h.connection === 'ssh' ? `${h.address}:${h.port}` : null);
-      this.problems.push(...duplicates(specs, sshKey, 'address', (h) => positionOf(h, 'ansible_host')));
+      this.problems.push(...duplicates(specs, sshKey, 'address', (h) => positionOf(h, ...SPELLINGS.address)));
     }
 
     const groups: Record<string, string[]> = {};

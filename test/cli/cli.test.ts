@@ -278,6 +278,16 @@ describe('cli: over real SSH', { skip: why ?? false }, () => {
       /^jitsi-scale: stopped: meet is not a Jitsi Meet server: (\/etc\/prosody\/prosody\.cfg\.lua is missing|no Prosody site config in \/etc\/prosody\/conf\.d declares VirtualHost "auth\.<domain>")/m,
     );
     noStack(r);
+    // The same hosts reached with the built-in ssh config reader, as on a machine without OpenSSH's client.
+    const builtIn = await cli(
+      ['--check', '-v', '--known-hosts', sshd.knownHosts, '-i', await writeTemp('inv.yaml', inventoryText())],
+      {
+        JITSI_SCALE_SSH_CONFIG_READER: 'built-in',
+      },
+    );
+    assert.equal(builtIn.code, 2, builtIn.stdout + builtIn.stderr);
+    assert.match(builtIn.stderr, /note: no OpenSSH client here .*: ssh settings come from the built-in reader/);
+    assert.match(builtIn.stdout, /^\[jvb2\] connect: ok \(\d+ ms\)$/m);
   });
 
   test('inventory --list/--host: the groups, variables with secrets masked, and each connection; usage errors', async () => {
