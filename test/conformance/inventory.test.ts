@@ -100,8 +100,12 @@ describe('inventory conformance: ansible-core is the oracle', { skip: why ?? fal
 
     test(`${name}: address, port, user, key and sudo as Ansible's ssh connection uses them`, async () => {
       const file = resolve(INVENTORIES, name);
-      const commands = await ansibleSshCommands(file, CWD);
       const inv = await loadInventory(file, SHARD_SCHEMA, { roles: false, cwd: CWD });
+      const commands = await ansibleSshCommands(
+        file,
+        CWD,
+        inv.everyHost.map((h) => h.name),
+      );
       agree(
         [...commands.keys()].sort(),
         inv.everyHost.map((h) => h.name).sort(),

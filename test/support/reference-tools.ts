@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,44 +75,44 @@ export interface AnsibleSsh {
 }
 
 /**
- * The ssh command line Ansible builds for every host of an inventory: `ansible all -m raw -b -vvv`
- * with /bin/false as the ssh executable, so nothing is contacted. One host at a time (-f 1), so
- * each host's lines come before its result line.
+ * The ssh command line Ansible builds for each host: `ansible HOST -m raw -b -vvv` with /bin/false
+ * as the ssh executable, so nothing is contacted. One run per host (limited through a file, which
+ * Ansible reads line by line, so an IPv6 name stays whole), a few at a time: the verbose lines of
+ * one run belong to its one host.
  */
-export async function ansibleSshCommands(file: string, cwd: string): Promise<Map<string, AnsibleSsh>> {
-  const r = await run('ansible', ['all', '-i', file, '-m', 'raw', '-a', 'true', '-b', '-vvv', '-f', '1'], {
-    cwd,
-    env: ansibleEnv({ ANSIBLE_SSH_EXECUTABLE: '/bin/false', ANSIBLE_HOST_KEY_CHECKING: 'False' }),
-  });
+export async function ansibleSshCommands(file: string, cwd: string, hosts: string[]): Promise<Map<string, AnsibleSsh>> {
   const out = new Map<string, AnsibleSsh>();
-  let pending: Omit<AnsibleSsh, 'local'> | null = null;
-  let local = false;
-  for (const line of r.stdout.split('\n')) {
-    if (/ESTABLISH LOCAL CONNECTION/.test(line)) local = true;
-    const exec = /^<[^>]*> SSH: EXEC \/bin\/false (.*)$/.exec(line);
-    if (exec) {
-      const words = shellWords(exec[1]!);
-      const tt = words.indexOf('-tt');
-      const remote = words[tt + 2] ?? '';
-      pending = {
-        words: words.slice(0, tt),
-        address: words[tt + 1]!,
-        sudoUser: /-u (\S+)/.exec(remote)?.[1] ?? '',
-        sudoPassword: /-p "\[sudo via ansible/.test(remote),
-      };
-    }
-    const result = /^(\S+) \| (UNREACHABLE|FAILED|CHANGED|SUCCESS)/.exec(line);
-    if (result) {
-      out.set(
-        result[1]!,
-        local
-          ? { words: [], address: '', sudoUser: '', sudoPassword: false, local: true }
-          : { ...pending!, local: false },
+  const queue = [...hosts];
+  const worker = async () => {
+    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+      const limit = join(ansibleHome, `limit-${Math.random().toString(36).slice(2)}`);
+      writeFileSync(limit, `${name}\n`);
+      const r = await run(
+        'ansible',
+        ['all', '-i', file, '--limit', `@${limit}`, '-m', 'raw', '-a', 'true', '-b', '-vvv'],
+        {
+          cwd,
+          env: ansibleEnv({ ANSIBLE_SSH_EXECUTABLE: '/bin/false', ANSIBLE_HOST_KEY_CHECKING: 'False' }),
+        },
       );
-      pending = null;
-      local = false;
+      const local = /ESTABLISH LOCAL CONNECTION/.test(r.stdout);
+      const exec = /^<[^>]*> SSH: EXEC \/bin\/false (.*)$/m.exec(r.stdout);
+      if (local) out.set(name, { words: [], address: '', sudoUser: '', sudoPassword: false, local: true });
+      else if (exec) {
+        const words = shellWords(exec[1]!);
+        const tt = words.indexOf('-tt');
+        const remote = words[tt + 2] ?? '';
+        out.set(name, {
+          words: words.slice(0, tt),
+          address: words[tt + 1]!,
+          sudoUser: /-u (\S+)/.exec(remote)?.[1] ?? '',
+          sudoPassword: /-p "\[sudo via ansible/.test(remote),
+          local: false,
+        });
+      }
     }
-  }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
   return out;
 }
 
