@@ -92,6 +92,30 @@ describe('cli: usage', () => {
     );
   });
 
+  test('an ssh config ssh refuses: one line per host naming the file and line, through ssh -G and the built-in reader', async () => {
+    const cfg = await writeTemp('bad_ssh_config', 'Host *\n  IdentityFile a b\n');
+    const inv = await writeTemp(
+      'inv.yaml',
+      'all:\n  children:\n    meet: { hosts: { meet: { ansible_host: 127.0.0.1 } } }\n    jvb: { hosts: { jvb1: { ansible_host: 127.0.0.2 } } }\n',
+    );
+    for (const reader of ['ssh -G', 'built-in']) {
+      const r = await cli(
+        ['--check', '--ssh-config', cfg, '-i', inv],
+        reader === 'built-in' ? { JITSI_SCALE_SSH_CONFIG_READER: 'built-in' } : {},
+      );
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(
+        r.stdout,
+        new RegExp(
+          `^\\[jvb1\\] failed \\(connect\\): ssh config: .*${cfg.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} line 2: keyword identityfile extra arguments at end of line`,
+          'm',
+        ),
+        reader,
+      );
+      noStack(r);
+    }
+  });
+
   test('no terminal and no --yes: one sentence, exit 1', async () => {
     const r = await cli(['-i', 'inventory.yaml']);
     assert.equal(r.code, 1);

@@ -180,6 +180,17 @@ Host *
     assert.deepEqual(parseSshArgs(['-4', '-F', '/cfg', '-CJ', 'j']), { options: ['ProxyJump j'], configFile: '/cfg' });
   });
 
+  test('a line ssh refuses is refused with its file and line', () => {
+    const bad = (text: string) => () =>
+      readSshSettings('h', { options: [] }, machine({ '/home/me/.ssh/config': text }));
+    assert.throws(
+      bad('Host *\n  IdentityFile a b\n'),
+      /^Error: \/home\/me\/\.ssh\/config line 2: keyword identityfile extra arguments at end of line$/,
+    );
+    assert.throws(bad('Port x\n'), /config line 1: bad port "x"/);
+    assert.throws(bad('User "open\n'), /config line 1: unterminated quote/);
+  });
+
   test('shell words as Ansible splits ansible_ssh_common_args', () => {
     assert.deepEqual(shellWords(`-o 'ProxyCommand=ssh -W %h:%p b' -o "User=a b" x\\ y`), [
       '-o',

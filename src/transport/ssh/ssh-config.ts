@@ -97,6 +97,20 @@ function splitKeyword(line: string): { key: string; rest: string } | null {
 
 /** Options whose value is the rest of the line, quotes and all. */
 const RAW = new Set(['proxycommand', 'localcommand', 'remotecommand', 'knownhostscommand']);
+/** Options that take exactly one argument (ssh refuses a line with more). */
+const ONE_ARG = new Set([
+  'hostname',
+  'user',
+  'port',
+  'identityfile',
+  'proxyjump',
+  'hostkeyalias',
+  'stricthostkeychecking',
+  'identitiesonly',
+  'connecttimeout',
+  'serveraliveinterval',
+  'serveralivecountmax',
+]);
 /** Options that gather every value instead of keeping the first. */
 const GATHER = new Set(['identityfile', 'certificatefile', 'localforward', 'remoteforward', 'sendenv', 'setenv']);
 
@@ -152,6 +166,10 @@ function set(st: ReadState, key: string, rest: string, where: string): void {
   } catch (e) {
     throw new SshConfigError(`${where}: ${(e as Error).message}`);
   }
+  if (ONE_ARG.has(key) && words.length > 1)
+    throw new SshConfigError(`${where}: keyword ${key} extra arguments at end of line`);
+  if (key === 'port' && !/^\d+$/.test(words[0] ?? ''))
+    throw new SshConfigError(`${where}: bad port "${words[0] ?? ''}"`);
   if (GATHER.has(key)) s.set(key, [...(s.get(key) ?? []), ...words]);
   else if (!s.has(key)) s.set(key, words);
 }
