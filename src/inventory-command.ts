@@ -7,6 +7,7 @@ import { loadInventory } from './inventory/load-inventory.js';
 import { InventoryError, type HostSpec, type Inventory, type InventorySchema } from './inventory/types.js';
 import { resolveTarget, type Endpoint, type SshResolver, type SshTarget } from './transport/ssh/endpoint.js';
 import { sshResolver } from './transport/ssh/resolver.js';
+import { isDefaultKey } from './transport/ssh/ssh-config.js';
 
 export interface InventoryCommandOptions {
   inventory: string;
@@ -135,7 +136,7 @@ export function hostText(h: HostSpec, c: ConnectionView, vars: Record<string, un
       row('through', `${j.user}@${j.address}:${j.port}${j.proxyCommand ? ` (reached with: ${j.proxyCommand})` : ''}`);
     if (c.proxyCommand) row('proxy', c.proxyCommand);
     row('keys', c.keys.length ? c.keys.join(', ') : 'none found');
-    const named = c.keysMissing.filter((f) => !/\/\.ssh\/id_[a-z0-9_]+$/.test(f));
+    const named = c.keysMissing.filter((f) => !isDefaultKey(f));
     if (named.length) row('not found', `${named.join(', ')} (passed over, as ssh does)`);
     row('known_hosts', [...c.knownHosts, ...c.globalKnownHosts].join(', '));
     if (c.hostKeyAlias) row('host key as', c.hostKeyAlias);

@@ -15,7 +15,7 @@ export class JumpPool {
     let key = '';
     const held: string[] = [];
     for (const hop of target.jumps) {
-      key += `>${hop.user}@${hop.address}:${hop.port}`;
+      key += `>${hop.user}@${hop.address}:${hop.port}${hop.proxyCommand ? ` via ${hop.proxyCommand}` : ''}`;
       let entry = this.open.get(key);
       if (!entry) {
         const prev = via;

@@ -7,6 +7,7 @@ import type { Endpoint } from './endpoint.js';
 import type { HostKeyTrust } from './host-key-trust.js';
 import { fingerprint, hostToken, keyTypeOf } from './known-hosts.js';
 import { proxySocket } from './proxy-command.js';
+import { isDefaultKey } from './ssh-config.js';
 
 const { Client, utils } = ssh2;
 export type Client = Ssh2Client;
@@ -30,8 +31,6 @@ export interface ConnectSettings {
 }
 
 const where = (ep: Endpoint) => `${ep.address}:${ep.port}`;
-
-const DEFAULT_KEY = /\/\.ssh\/id_(?:rsa|ecdsa|ecdsa_sk|ed25519|ed25519_sk|xmss|dsa)$/;
 
 /** One sentence for why a connection failed, from the error ssh2 or the socket gave. */
 export function describeConnectError(
@@ -60,7 +59,7 @@ export function describeConnectError(
   const msg = e.message ?? String(err);
   if (e.level === 'client-authentication' || /authentication methods failed/i.test(msg)) {
     // ssh's own key names are looked for quietly; a key someone named and that is not there is worth a word.
-    const named = missing.filter((f) => !DEFAULT_KEY.test(f));
+    const named = missing.filter((f) => !isDefaultKey(f));
     return (
       `permission denied for ${ep.user}@${w} (tried ${tried.length ? tried.join(', ') : 'no key: none found, and no ssh-agent'}` +
       `${named.length ? `; not found: ${named.join(', ')}` : ''})`

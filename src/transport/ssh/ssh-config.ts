@@ -116,6 +116,11 @@ const GATHER = new Set(['identityfile', 'certificatefile', 'localforward', 'remo
 
 const DEFAULT_KEYS = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'];
 
+/** One of the key files ssh looks for unasked (~/.ssh/id_rsa …): its absence is not worth a word. */
+export function isDefaultKey(path: string): boolean {
+  return DEFAULT_KEYS.some((k) => path.endsWith(`/.ssh/${k}`));
+}
+
 interface ReadState {
   alias: string;
   settings: SshSettings;
