@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureReferenceTools, referenceToolsUnavailable, sshKeygenFind } from '../support/reference-tools.js';
 import { ensureSshd, sshdUnavailable, startLocalSshd, type LocalSshd } from '../support/local-sshd.js';
-import { parseShardInventory } from '../support/shard-inventory.js';
+import { localMeet } from '../support/shard-inventory.js';
 import { hostOpener } from '../../src/engine/open-host.js';
 import { entryMatches, parseKnownHosts } from '../../src/transport/ssh/known-hosts.js';
 
@@ -143,26 +143,15 @@ describe('known_hosts conformance: ssh-keygen -F and ssh itself are the oracles'
 
   /** What the tool decides, connecting the way a run does, with the same options in the inventory. */
   async function ourVerdict(opts: string[]): Promise<string> {
-    const inv = parseShardInventory(
-      [
-        'all:',
-        '  children:',
-        '    meet:',
-        '      hosts:',
-        '        meet:',
-        '          ansible_host: 127.0.0.1',
-        `          ansible_port: ${sshd.port}`,
-        '          ansible_user: root',
-        `          ansible_ssh_private_key_file: ${join(dir, 'no_such_key')}`,
-        `          ansible_ssh_common_args: ${JSON.stringify(['-F', '/dev/null', '-o', 'IdentitiesOnly=yes', ...opts].join(' '))}`,
-        '    jvb: { hosts: { jvb1: { ansible_host: 192.0.2.1 } } }',
-        '',
-      ].join('\n'),
-      join(dir, 'inventory.yaml'),
-    );
+    const meet = localMeet({
+      port: sshd.port,
+      key: join(dir, 'no_such_key'),
+      commonArgs: ['-F', '/dev/null', '-o', 'IdentitiesOnly=yes', ...opts].join(' '),
+      file: join(dir, 'inventory.yaml'),
+    });
     const open = hostOpener({ connectTimeoutMs: 10_000, keepaliveIntervalMs: 5000, runId: 'conformance' });
     try {
-      const h = await open(inv.byRole.meet![0]!);
+      const h = await open(meet);
       await h.host.close();
       return 'connected';
     } catch (e) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureSshd, sshdUnavailable, startLocalSshd, type LocalSshd } from '../support/local-sshd.js';
-import { parseShardInventory } from '../support/shard-inventory.js';
+import { localMeet } from '../support/shard-inventory.js';
 import { hostOpener } from '../../src/engine/open-host.js';
 
 await ensureSshd();
@@ -37,23 +37,12 @@ describe('ProxyCommand: SSH over a command’s stdin and stdout, against a real 
   });
 
   const meet = (proxy: string) =>
-    parseShardInventory(
-      [
-        'all:',
-        '  children:',
-        '    meet:',
-        '      hosts:',
-        '        meet:',
-        '          ansible_host: 127.0.0.1',
-        `          ansible_port: ${sshd.port}`,
-        '          ansible_user: root',
-        `          ansible_ssh_private_key_file: ${sshd.clientKey}`,
-        `          ansible_ssh_common_args: ${JSON.stringify(`-F /dev/null -o UserKnownHostsFile=${sshd.knownHosts} -o ${JSON.stringify(`ProxyCommand=${proxy}`)}`)}`,
-        '    jvb: { hosts: { jvb1: { ansible_host: 192.0.2.1 } } }',
-        '',
-      ].join('\n'),
-      join(dir, 'inventory.yaml'),
-    ).byRole.meet![0]!;
+    localMeet({
+      port: sshd.port,
+      key: sshd.clientKey,
+      commonArgs: `-F /dev/null -o UserKnownHostsFile=${sshd.knownHosts} -o ${JSON.stringify(`ProxyCommand=${proxy}`)}`,
+      file: join(dir, 'inventory.yaml'),
+    });
   const open = () => hostOpener({ connectTimeoutMs: 10_000, keepaliveIntervalMs: 5000, runId: 'proxy-test' });
 
   test('the connection goes through the command, with %h and %p filled in', async () => {
