@@ -66,7 +66,8 @@ describe('ProxyCommand: SSH over a command’s stdin and stdout, against a real 
     });
     await assert.rejects(
       open()(meet(`/nonexistent/proxy %h`)),
-      /proxy command "\/nonexistent\/proxy 127\.0\.0\.1" exited with code 127: .*No such file or directory$/,
+      // The wording is the shell's ($SHELL, else /bin/sh): bash says "No such file", dash "not found".
+      /proxy command "\/nonexistent\/proxy 127\.0\.0\.1" exited with code 127: .*\/nonexistent\/proxy.*(No such file or directory|not found)$/,
     );
   });
 });
