@@ -195,7 +195,7 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
       planFileEdit(jvb1, { path: conf, transform: (t) => setHocon(t, shard, values, { ignoreCase: true }) });
     const c = await edit({ HOSTNAME: addr('meet'), DISABLE_CERTIFICATE_VERIFICATION: true, MUC_NICKNAME: 'lab-jvb1' });
     await applyAll(jvb1, c ? [c] : []);
-    await waitForLog(jvb1, /Failed to connect to localhost:5222: Connection refused/); // started at install, with the package's config
+    await waitForLog(jvb1, /'localhost:5222' failed because: java\.net\.ConnectException: Connection refused/); // started at install, with the package's config
     await jvb1.exec(['truncate', '-s', '0', '/var/log/jitsi/jvb.log']);
     await restartHandler('jitsi-videobridge2').run(jvb1, io);
     await waitForLog(jvb1, /Joined MUC: jvbbrewery@internal\.auth\.meet\.lab\.test\/lab-jvb1/);
@@ -216,7 +216,10 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
     await applyAll(jvb1, bad ? [bad] : []);
     await jvb1.exec(['truncate', '-s', '0', '/var/log/jitsi/jvb.log']);
     await restartHandler('jitsi-videobridge2').run(jvb1, io);
-    await waitForLog(jvb1, /SEVERE: .*Failed to login: not-authorized/);
+    await waitForLog(
+      jvb1,
+      /Failed to login\. Disconnecting to trigger a re-connect\.\norg\.jivesoftware\.smack\.sasl\.SASLErrorException: SASLError using PLAIN: not-authorized/,
+    );
   });
 
   test('bridges are reachable from each other only through the lab network, and all answer', async () => {

@@ -136,7 +136,7 @@ function runScenario(era: Era): void {
       const plain = await run(['--yes', '-i', inv]);
       assert.match(
         plain.stdout,
-        /^\[jvb2\] verify: failed: not in the brewery as .+; \/about\/health answers 500 — the bridge's log says: SEVERE: .*Failed to login: not-authorized$/m,
+        /^\[jvb2\] verify: failed: not in the brewery as .+; \/about\/health answers 500 — the bridge's log says: org\.jivesoftware\.smack\.sasl\.SASLErrorException: SASLError using PLAIN: not-authorized$/m,
       );
       await writeFile(inv, inventory(lab, ['jvb1', 'jvb2', 'jvb3']));
       assert.equal((await run(['--yes', '-i', inv])).code, 0, 'the right secret again heals it');

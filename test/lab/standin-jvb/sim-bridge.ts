@@ -2,20 +2,34 @@
  * TEST STAND-IN for the Jitsi Videobridge daemon, shipped by the lab's stand-in
  * jitsi-videobridge2 package. It is not a videobridge: it reads the config the real bridge would
  * read, logs in to Prosody over STARTTLS with those credentials, joins the brewery MUC under its
- * nickname, serves /about/health on 127.0.0.1:8080, and logs failures (not-authorized, refused
- * connections, certificate errors) the way an operator would look for them.
+ * nickname with its load in `<stats>` as a real bridge publishes it, serves the bridge's private
+ * HTTP API on 127.0.0.1:8080 (health, version, drain, metrics, debug, and /colibri/stats when the
+ * REST API is on), and logs failures (not-authorized, refused connections, certificate errors) in
+ * the words a real bridge's log uses. `POST /lab-standin/load` is the lab's control to set its
+ * conferences and endpoints; a real bridge has no such route.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { readShards, type ShardConfig } from './bridge-config.js';
+import {
+  apiSwitches,
+  initialState,
+  presenceStats,
+  prometheusText,
+  statsOf,
+  type ApiSwitches,
+  type BridgeState,
+} from './bridge-state.js';
 
 const LOG = process.env.JVB_LOG_FILE ?? '/var/log/jitsi/jvb.log';
 const RETRY_MS = Number(process.env.JVB_RETRY_MS ?? 5000);
 
-function log(level: 'INFO' | 'WARNING' | 'SEVERE', where: string, msg: string): void {
-  const line = `${new Date().toISOString().replace('T', ' ').replace('Z', '')} ${level}: [${where}] ${msg}\n`;
+/** A line as the bridge's java.util.logging format writes it; `cause` is the exception's line after it. */
+function log(level: 'INFO' | 'WARNING' | 'SEVERE', where: string, msg: string, cause?: string): void {
+  const stamp = new Date().toISOString().replace('T', ' ').replace('Z', '');
+  const line = `${stamp} ${level}: [${process.pid}] ${where}: ${msg}\n${cause ? `${cause}\n` : ''}`;
   try {
     appendFileSync(LOG, line);
   } catch {
@@ -94,10 +108,21 @@ function openStream(sock: Socket | TLSSocket, domain: string): void {
 
 interface Joined {
   sock: TLSSocket;
+  room: string;
 }
 
-async function join(shard: ShardConfig): Promise<Joined> {
-  const where = `MucClient id=${shard.id} hostname=${shard.hostname}`;
+/** Why a login or join failed, as the bridge's log shows it: a message, and the exception line. */
+class BridgeFailure extends Error {
+  constructor(
+    message: string,
+    readonly logged: string,
+  ) {
+    super(message);
+  }
+}
+
+async function join(shard: ShardConfig, bridge: BridgeState): Promise<Joined> {
+  const where = mucClient(shard, 'run#338');
   const plain = await new Promise<Socket>((resolve, reject) => {
     const s = connect({ host: shard.hostname, port: shard.port });
     s.once('connect', () => resolve(s));
@@ -115,7 +140,16 @@ async function join(shard: ShardConfig): Promise<Joined> {
       rejectUnauthorized: !shard.disableCertificateVerification,
     });
     t.once('secureConnect', () => resolve(t));
-    t.once('error', (e: Error) => reject(new Error(`TLS: ${e.message}`)));
+    t.once('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS_CERT/.test(e.code ?? '')
+          ? new BridgeFailure(
+              'Error connecting:',
+              'javax.net.ssl.SSLHandshakeException: PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target',
+            )
+          : new Error(`TLS: ${e.message}`),
+      ),
+    );
   });
   const tls = { buf: '' };
   openStream(sock, shard.domain);
@@ -130,7 +164,10 @@ async function join(shard: ShardConfig): Promise<Joined> {
   );
   if (result[0].startsWith('<failure')) {
     const condition = /<([a-z-]+)\s*\/>/.exec(result[1] ?? '')?.[1] ?? 'failure';
-    throw new Error(`Failed to login: ${condition}`);
+    throw new BridgeFailure(
+      'Failed to login. Disconnecting to trigger a re-connect.',
+      `org.jivesoftware.smack.sasl.SASLErrorException: SASLError using PLAIN: ${condition}`,
+    );
   }
   openStream(sock, shard.domain);
   await waitFor(sock, tls, /<\/stream:features>/);
@@ -139,7 +176,9 @@ async function join(shard: ShardConfig): Promise<Joined> {
   const jid = /<jid>([^<]+)<\/jid>/.exec(bound[1]!)?.[1] ?? '?';
   log('INFO', where, `Logged in as ${jid}`);
   const room = `${shard.mucJids.split(',')[0]!.trim()}/${shard.nickname}`;
-  sock.write(`<presence to='${esc(room)}'><x xmlns='http://jabber.org/protocol/muc'/></presence>`);
+  sock.write(
+    `<presence to='${esc(room)}'><x xmlns='http://jabber.org/protocol/muc'/>${presenceStats(bridge)}</presence>`,
+  );
   const presence = await waitFor(
     sock,
     tls,
@@ -149,56 +188,109 @@ async function join(shard: ShardConfig): Promise<Joined> {
     const condition = /<error[^>]*>\s*<([a-z-]+)/.exec(presence[0])?.[1] ?? 'error';
     throw new Error(`Failed to join the MUC ${room}: ${condition}`);
   }
-  log('INFO', where, `Joined MUC: ${room}`);
-  return { sock };
+  log('INFO', mucClient(shard, 'joinMuc#826'), `Joined MUC: ${room}`);
+  return { sock, room };
 }
+
+const mucClient = (shard: ShardConfig, at: string) =>
+  `[hostname=${shard.hostname} id=${shard.id}] MucClient$${at.startsWith('run') ? '3.' : ''}${at}`;
+
+function sendJson(res: ServerResponse, code: number, body: unknown): void {
+  res.writeHead(code, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString('utf8')));
+    req.on('end', () => resolve(body));
+  });
+}
+
+/** The bridge's private HTTP server: each route answers only when the bridge's config turns it on. */
+function bridgeApi(state: BridgeState, apis: ApiSwitches, changed: () => void) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const route = `${req.method} ${(req.url ?? '').split('?')[0]}`;
+    if (route === 'GET /about/health' && apis.health) {
+      sendJson(res, state.healthy ? 200 : 500, state.healthy ? {} : { error: 'not joined to every brewery' });
+    } else if (route === 'GET /about/version' && apis.version) {
+      sendJson(res, 200, { name: 'JVB (jitsi-scale lab stand-in)', version: state.version, os: 'Linux' });
+    } else if (route === 'GET /colibri/drain' && apis.drain) {
+      sendJson(res, 200, { drain: state.drain });
+    } else if ((route === 'POST /colibri/drain/enable' || route === 'POST /colibri/drain/disable') && apis.drain) {
+      state.drain = route.endsWith('enable');
+      log('INFO', 'DrainResource', `Drain mode ${state.drain ? 'enabled' : 'disabled'}`);
+      changed();
+      res.writeHead(200).end();
+    } else if (route === 'GET /metrics' && apis.prometheus) {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(prometheusText(state));
+    } else if (route === 'GET /colibri/stats' && apis.colibri) {
+      sendJson(res, 200, statsOf(state));
+    } else if (route === 'GET /debug' && apis.debug) {
+      sendJson(res, 200, { shutdown_state: 'RUNNING', drain: state.drain, conferences: {} });
+    } else if (route === 'POST /lab-standin/load') {
+      const set = JSON.parse((await readBody(req)) || '{}') as Partial<
+        Record<'conferences' | 'endpoints' | 'stress', number>
+      >;
+      if (set.conferences !== undefined) state.conferences = set.conferences;
+      if (set.endpoints !== undefined) state.endpoints = set.endpoints;
+      if (set.stress !== undefined) state.stress = set.stress;
+      changed();
+      sendJson(res, 200, statsOf(state));
+    } else {
+      res.writeHead(404).end();
+    }
+  };
+}
+
+/** How often the bridge publishes its stats in presence (a real bridge's stats interval). */
+const PRESENCE_MS = 5000;
 
 async function main(): Promise<void> {
   const jvbConfPath = configPath();
   const propsPath = '/etc/jitsi/videobridge/sip-communicator.properties';
-  const { shards, notes } = readShards(readOrNull(jvbConfPath), jvbConfPath, readOrNull(propsPath), propsPath);
+  const jvbConf = readOrNull(jvbConfPath);
+  const { shards, notes } = readShards(jvbConf, jvbConfPath, readOrNull(propsPath), propsPath);
   log('INFO', 'Main', 'jitsi-scale lab TEST STAND-IN videobridge starting (not a real videobridge)');
   for (const n of notes) log('INFO', 'XmppClientConnectionConfig', n);
   if (shards.length === 0)
     log('WARNING', 'XmppClientConnectionConfig', 'no usable xmpp-client config: the bridge will not join any brewery');
-  const joined = new Set<string>();
-
-  const health = createServer((req, res) => {
-    if (req.url === '/about/health') {
-      const ok = shards.length > 0 && joined.size === shards.length;
-      res.writeHead(ok ? 200 : 500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(ok ? {} : { error: 'not joined to every brewery' }));
-      return;
-    }
-    if (req.url === '/about/version') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({ name: 'JVB (jitsi-scale lab stand-in)', version: process.env.JVB_STANDIN_VERSION ?? 'lab' }),
-      );
-      return;
-    }
-    res.writeHead(404).end();
-  });
-  health.listen(8080, '127.0.0.1');
+  const state = initialState(jvbConf, (process.env.JVB_STANDIN_VERSION ?? 'lab').replace(/-[^-]*$/, ''));
+  const joined = new Map<string, Joined>();
+  const publish = () => {
+    state.healthy = shards.length > 0 && joined.size === shards.length;
+    for (const j of joined.values()) j.sock.write(`<presence to='${esc(j.room)}'>${presenceStats(state)}</presence>`);
+  };
+  setInterval(publish, PRESENCE_MS).unref();
+  createServer((req, res) => void bridgeApi(state, apiSwitches(jvbConf), publish)(req, res)).listen(8080, '127.0.0.1');
 
   for (const shard of shards) {
-    const where = `MucClient id=${shard.id} hostname=${shard.hostname}`;
+    const where = mucClient(shard, 'run#697');
     const loop = async (): Promise<void> => {
       try {
-        const { sock } = await join(shard);
-        joined.add(shard.id);
-        sock.once('close', () => {
+        const j = await join(shard, state);
+        joined.set(shard.id, j);
+        publish();
+        j.sock.once('close', () => {
           joined.delete(shard.id);
-          log('WARNING', where, 'connection to the XMPP server lost; reconnecting');
+          state.xmppDisconnects++;
+          publish();
+          log('WARNING', where, 'Closed on error: connection to the XMPP server lost');
           setTimeout(() => void loop(), RETRY_MS);
         });
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
-        const msg =
-          err.code === 'ECONNREFUSED'
-            ? `Failed to connect to ${shard.hostname}:${shard.port}: Connection refused`
-            : err.message;
-        log('SEVERE', where, msg);
+        if (e instanceof BridgeFailure) log('WARNING', where, e.message, e.logged);
+        else if (err.code === 'ECONNREFUSED')
+          log(
+            'WARNING',
+            where,
+            'Error connecting:',
+            `org.jivesoftware.smack.SmackException$EndpointConnectionException: The following addresses failed: '${shard.hostname}:${shard.port}' failed because: java.net.ConnectException: Connection refused`,
+          );
+        else log('SEVERE', where, err.message);
         setTimeout(() => void loop(), RETRY_MS);
       }
     };

@@ -1,0 +1,106 @@
+import { getHocon } from '../../../src/modules/hocon/set-hocon.js';
+
+/**
+ * TEST STAND-IN. What the simulated bridge reports about itself: drain, load and health, in the
+ * names a real videobridge uses in its brewery presence (`<stats>`), its `/metrics` (namespace
+ * `jitsi_jvb`) and its `/colibri/stats`.
+ */
+export interface BridgeState {
+  version: string;
+  region: string | null;
+  drain: boolean;
+  conferences: number;
+  endpoints: number;
+  /** Set by the lab control; otherwise derived from the endpoints. */
+  stress: number | null;
+  healthy: boolean;
+  xmppDisconnects: number;
+}
+
+/** Which of the bridge's private HTTP APIs its jvb.conf turns on (a real bridge's defaults). */
+export interface ApiSwitches {
+  /** `videobridge.apis.rest.enabled`: /colibri/stats and the other COLIBRI REST routes. Off by default. */
+  colibri: boolean;
+  drain: boolean;
+  prometheus: boolean;
+  version: boolean;
+  health: boolean;
+  debug: boolean;
+}
+
+const on = (v: string | undefined, dflt: boolean): boolean => (v === undefined ? dflt : /^(true|yes|on)$/i.test(v));
+
+export function apiSwitches(jvbConf: string | null): ApiSwitches {
+  const get = (...path: string[]) => (jvbConf ? getHocon(jvbConf, ['videobridge', ...path]) : undefined);
+  const rest = (api: string) => on(get('rest', api, 'enabled'), true);
+  return {
+    colibri: on(get('apis', 'rest', 'enabled'), false),
+    drain: rest('drain'),
+    prometheus: rest('prometheus'),
+    version: rest('version'),
+    health: rest('health'),
+    debug: rest('debug'),
+  };
+}
+
+export function initialState(jvbConf: string | null, version: string): BridgeState {
+  const get = (...path: string[]) => (jvbConf ? getHocon(jvbConf, ['videobridge', ...path]) : undefined);
+  return {
+    version,
+    region: get('relay', 'region') ?? null,
+    drain: on(get('initial-drain-mode'), false),
+    conferences: 0,
+    endpoints: 0,
+    stress: null,
+    healthy: false,
+    xmppDisconnects: 0,
+  };
+}
+
+export const stressOf = (s: BridgeState): number => s.stress ?? Math.min(1, s.endpoints / 100);
+
+/** The statistics a real bridge publishes (in presence and /colibri/stats), as name → value. */
+export function statsOf(s: BridgeState): Record<string, string | number | boolean> {
+  return {
+    stress_level: stressOf(s),
+    drain: s.drain,
+    graceful_shutdown: false,
+    shutting_down: false,
+    healthy: s.healthy,
+    version: s.version,
+    conferences: s.conferences,
+    participants: s.endpoints,
+    local_endpoints: s.endpoints,
+    largest_conference: s.conferences > 0 ? Math.ceil(s.endpoints / s.conferences) : 0,
+    ...(s.region ? { region: s.region } : {}),
+  };
+}
+
+const xmlAttr = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/'/g, '&apos;');
+
+/** The `<stats>` element of the bridge's brewery presence (the COLIBRI stats extension). */
+export function presenceStats(s: BridgeState): string {
+  const stats = Object.entries(statsOf(s))
+    .map(([k, v]) => `<stat name='${xmlAttr(k)}' value='${xmlAttr(String(v))}'/>`)
+    .join('');
+  return `<stats xmlns='http://jitsi.org/protocol/colibri'>${stats}</stats>`;
+}
+
+/** A number as Prometheus' Java client writes it: always with a fraction (3.0, 0.17). */
+const float = (n: number): string => (Number.isInteger(n) ? n.toFixed(1) : String(n));
+
+/** Prometheus text, in the names (and `jitsi_jvb` namespace) of the bridge's metrics container. */
+export function prometheusText(s: BridgeState): string {
+  const gauge = (name: string, help: string, value: number | boolean) =>
+    `# HELP jitsi_jvb_${name} ${help}\n# TYPE jitsi_jvb_${name} gauge\njitsi_jvb_${name} ${float(Number(value))}\n`;
+  return (
+    gauge('conferences', 'The current number of conferences.', s.conferences) +
+    gauge('local_endpoints', 'The number of local endpoints.', s.endpoints) +
+    gauge('endpoints', 'The number of endpoints, including relayed ones.', s.endpoints) +
+    gauge('stress', 'Current stress (between 0 and 1).', stressOf(s)) +
+    gauge('drain_mode', 'Whether the bridge is in drain shutdown mode.', s.drain) +
+    gauge('graceful_shutdown', 'Whether the bridge is in graceful shutdown mode.', false) +
+    gauge('healthy', 'Whether the bridge is healthy.', s.healthy) +
+    `# HELP jitsi_jvb_xmpp_disconnects_total Number of XMPP disconnects.\n# TYPE jitsi_jvb_xmpp_disconnects_total counter\njitsi_jvb_xmpp_disconnects_total ${float(s.xmppDisconnects)}\n`
+  );
+}
