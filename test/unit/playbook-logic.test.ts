@@ -24,12 +24,8 @@ import {
   passwordMatches,
 } from '../../playbooks/jitsi-load-balancing/prosody-account.js';
 import { nicknameLine, removeNicknameLine } from '../../playbooks/jitsi-load-balancing/steps/patch-jvb-sh.js';
-import {
-  memberJid,
-  occupantsLua,
-  parseJicofoBridges,
-  parseOccupants,
-} from '../../playbooks/jitsi-load-balancing/steps/verify.js';
+import { breweryLua, parseBrewery } from '../../playbooks/jitsi-load-balancing/brewery.js';
+import { memberJid, parseJicofoBridges } from '../../playbooks/jitsi-load-balancing/steps/verify.js';
 import { ensureLineAtTop } from '../../src/modules/text/ensure-line-at-top.js';
 import { assertIdempotent, fixture } from '../support/fixtures.js';
 
@@ -184,12 +180,14 @@ describe('jvb.sh nickname line', () => {
 
 describe('verification helpers', () => {
   test('occupants from the admin shell, and member JIDs compared without case', () => {
-    assert.deepEqual(parseOccupants('Result: occupants:JvbBrewery@internal.auth.x/a,jvbbrewery@internal.auth.x/B\n'), [
-      'jvbbrewery@internal.auth.x/a',
-      'jvbbrewery@internal.auth.x/b',
-    ]);
-    assert.deepEqual(parseOccupants('Result: no-room'), []);
-    assert.equal(parseOccupants('prosodyctl: command not found'), null);
+    assert.deepEqual(
+      parseBrewery('| Result: brewery:JvbBrewery%40internal.auth.x%2Fa|,jvbbrewery%40internal.auth.x%2FB|\n')?.map(
+        (o) => o.jid,
+      ),
+      ['JvbBrewery@internal.auth.x/a', 'jvbbrewery@internal.auth.x/B'],
+    );
+    assert.deepEqual(parseBrewery('Result: no-room'), []);
+    assert.equal(parseBrewery('prosodyctl: command not found'), null);
     assert.equal(memberJid('JvbBrewery@internal.auth.x', 'B'), 'jvbbrewery@internal.auth.x/b');
     const debug = JSON.stringify({
       bridge_selector: {
@@ -205,7 +203,7 @@ describe('verification helpers', () => {
     assert.equal(parseJicofoBridges('<html>'), null);
     assert.equal(parseJicofoBridges('{"other":1}'), null);
     assert.match(
-      occupantsLua('JvbBrewery@internal.auth.x'),
+      breweryLua('JvbBrewery@internal.auth.x'),
       /prosody\.hosts\["internal\.auth\.x"\].*get_room_from_jid\("jvbbrewery@internal\.auth\.x"\)/,
     );
   });

@@ -6,6 +6,9 @@ import { splitSections } from '../../../src/modules/probe-sections.js';
 import { shScript } from '../../../src/transport/shell-quote.js';
 import { JVB_CONF, SIP_PROPERTIES, effectiveShard } from '../bridge-files.js';
 import type { ShardFacts } from '../discover.js';
+import { breweryLua, parseBrewery, parseJicofoBridges, type JicofoBridgeView } from '../brewery.js';
+
+export { parseJicofoBridges } from '../brewery.js';
 
 const WAIT_MS = Number(process.env.JITSI_SCALE_VERIFY_WAIT_MS ?? 30_000);
 
@@ -34,31 +37,8 @@ echo '@@end'`;
 /** The last error the bridge logged since it last started. */
 const LAST_ERROR = `
 f=/var/log/jitsi/jvb.log
-[ -f "$f" ] && tail -n 500 "$f" | awk 'tolower($0) ~ /starting/ { n = 0 } { line[n++] = $0 } END { for (i = 0; i < n; i++) print line[i] }' | grep -E 'SEVERE|not-authorized|Failed to' | tail -n 1
+[ -f "$f" ] && tail -n 500 "$f" | awk 'tolower($0) ~ /starting/ { n = 0 } { line[n++] = $0 } END { for (i = 0; i < n; i++) print line[i] }' | grep -E 'SEVERE|not-authorized|Failed to|Exception' | tail -n 1
 exit 0`;
-
-/** Lua for Prosody's admin shell: the brewery's occupants, comma-separated. */
-export function occupantsLua(breweryJid: string): string {
-  const muc = breweryJid.split('@')[1] ?? '';
-  const lit = (s: string) => JSON.stringify(s);
-  return (
-    `>local h = prosody.hosts[${lit(muc)}]; if not h or not h.modules.muc then return "no-muc" end; ` +
-    `local r = h.modules.muc.get_room_from_jid(${lit(breweryJid.toLowerCase())}); if not r then return "no-room" end; ` +
-    `local t = {}; for nick in r:each_occupant() do t[#t+1] = nick end; return "occupants:" .. table.concat(t, ",")`
-  );
-}
-
-/** Pure: occupant JIDs from the shell's answer, or null when Prosody could not be asked. */
-export function parseOccupants(out: string): string[] | null {
-  const m = /occupants:([^\n]*)/.exec(out);
-  if (m)
-    return m[1]!
-      .split(',')
-      .map((s) => s.trim().toLowerCase())
-      .filter(Boolean);
-  if (/no-room|no-muc/.test(out)) return [];
-  return null;
-}
 
 /** How long one answer from the meet host serves every bridge that asks. */
 const SHARE_MS = 250;
@@ -84,34 +64,15 @@ const breweryAsked = new Map<string, (meet: Host) => Promise<string[] | null>>()
 function brewery(meet: Host, breweryJid: string): Promise<string[] | null> {
   let ask = breweryAsked.get(breweryJid);
   if (!ask) {
-    ask = sharedBriefly(async (m) =>
-      parseOccupants((await m.exec(['prosodyctl', 'shell', occupantsLua(breweryJid)], { readOnly: true })).stdout),
+    ask = sharedBriefly(
+      async (m) =>
+        parseBrewery((await m.exec(['prosodyctl', 'shell', breweryLua(breweryJid)], { readOnly: true })).stdout)?.map(
+          (o) => o.jid.toLowerCase(),
+        ) ?? null,
     );
     breweryAsked.set(breweryJid, ask);
   }
   return ask(meet);
-}
-
-export interface JicofoBridge {
-  healthy?: boolean;
-  operational?: boolean;
-}
-
-/**
- * Pure: Jicofo's view of the bridges from its /debug answer, keyed by lower-cased
- * <brewery-jid>/<nickname>; null when the answer is not Jicofo's JSON.
- */
-export function parseJicofoBridges(json: string): Map<string, JicofoBridge> | null {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(json);
-  } catch {
-    return null;
-  }
-  const selector = (doc as Record<string, unknown> | null)?.bridge_selector as Record<string, unknown> | undefined;
-  const list = (selector?.bridges ?? selector?.bridge) as Record<string, JicofoBridge> | undefined;
-  if (!list || typeof list !== 'object') return null;
-  return new Map(Object.entries(list).map(([jid, b]) => [jid.toLowerCase(), b ?? {}]));
 }
 
 const JICOFO_DEBUG = `
@@ -175,7 +136,7 @@ export const verify: Step<ShardFacts> = {
     let member = '';
     let inRoom: boolean | null = null;
     let health = '';
-    let jicofo: JicofoBridge | undefined | null = null;
+    let jicofo: JicofoBridgeView | undefined | null = null;
     const deadline = Date.now() + WAIT_MS;
     for (let tries = 0; ; tries++) {
       const [mine, occupants, seen] = await Promise.all([
@@ -203,7 +164,7 @@ export const verify: Step<ShardFacts> = {
       problems.push(`Jicofo sees it as ${jicofo.healthy === false ? 'unhealthy' : 'not operational'}`);
     if (problems.length) {
       const last = (await host.exec(shScript(LAST_ERROR), { readOnly: true })).stdout.trim();
-      const why = last ? ` — the bridge's log says: ${last.replace(/^\S+ \S+ /, '')}` : '';
+      const why = last ? ` — the bridge's log says: ${last.replace(/^\d{4}-\d\d-\d\d \S+ /, '')}` : '';
       throw new HostError(host.name, `${problems.join('; ')}${why}`);
     }
     notes.push(
