@@ -80,7 +80,7 @@ async function stepStages<S>(run: Run<S>): Promise<boolean> {
   return false;
 }
 
-function newRun<S>(inventory: Inventory, playbook: Playbook<S>, opts: RunOptions, sink: EventSink): Run<S> {
+export function newRun<S>(inventory: Inventory, playbook: Playbook<S>, opts: RunOptions, sink: EventSink): Run<S> {
   const secrets = opts.secrets ?? new Redactor();
   const targets = resolveLimit(inventory, opts.limit);
   const anchors = anchorRoles(playbook);

@@ -24,6 +24,23 @@ export async function connectStage<S>(run: Run<S>): Promise<void> {
   });
 }
 
+/**
+ * Reads facts again on a connected host, and connects again to a host that was lost: what a
+ * repeated look at the same hosts (status --watch) needs, over the connections it keeps.
+ */
+export async function refreshStage<S>(run: Run<S>): Promise<void> {
+  await mapLimit(run.states, run.forks, async (s) => {
+    const wasLost = s.lost;
+    s.lost = undefined;
+    if (wasLost || !s.host) {
+      await s.host?.close().catch(() => undefined);
+      s.host = undefined;
+      if (!(await connect(s, run))) return;
+    } else s.host.forget();
+    await readFacts(s, run);
+  });
+}
+
 async function connect<S>(s: HostState, run: Run<S>): Promise<boolean> {
   const name = s.spec.name;
   run.emit({ type: 'host:connecting', host: name, address: `${s.spec.address}:${s.spec.port}` });
