@@ -29,6 +29,22 @@ export const COMMANDS: readonly Command[] = [
     variables: JITSI_VARIABLES,
     load: async () => (await import('./facts/index.js')).facts,
   },
+  {
+    name: 'status',
+    summary: 'show the shard: each bridge in the brewery or not, health, version, load, drift (read-only)',
+    description:
+      'One table for the shard, read from every host at once: the meet host (Prosody, Jicofo when it runs) and per ' +
+      'bridge whether Prosody has it in the brewery and under which nickname, its health, its version against the meet ' +
+      "host's, drain, stress, conferences and endpoints, Jicofo's view, and drift: what jitsi-scale setup would change " +
+      'on it. Brewery occupants no inventory host accounts for are listed too. --watch stays on and refreshes in place ' +
+      'over the same connections; --json prints one document (one per look with --watch). Exit 0 when all is well, ' +
+      '2 when something is wrong, 3 when a host cannot be reached. It changes nothing.',
+    readOnly: true,
+    variables: JITSI_VARIABLES,
+    options: ['watch'],
+    load: async () => (await import('./jitsi-load-balancing/index.js')).jitsiLoadBalancing,
+    entry: async () => (await import('../src/status-command.js')).statusCommand,
+  },
 ];
 
 export const DEFAULT_COMMAND = 'setup';

@@ -20,6 +20,8 @@ export interface CliOptions {
   knownHosts?: string;
   acceptNewHostKeys: boolean;
   sshConfig?: string;
+  /** status --watch: seconds between looks. */
+  watch?: number;
 }
 
 export type Parsed =
@@ -39,6 +41,10 @@ interface OptionDoc {
   /** Only for commands that change hosts. */
   changes?: boolean;
   multiple?: boolean;
+  /** Only for the commands that list it in their `options`. */
+  own?: boolean;
+  /** The value may be left out (`--watch` or `--watch 10`): this is the value then. */
+  optionalValue?: string;
 }
 
 /** Every option of every command, in the order help lists them. */
@@ -68,6 +74,13 @@ const OPTIONS: readonly OptionDoc[] = [
     doc: 'trust and record keys of hosts not yet known (never a changed key)',
   },
   { name: 'ssh-config', value: 'FILE', doc: 'ssh client config to read (default: ~/.ssh/config)' },
+  {
+    name: 'watch',
+    value: '[SECONDS]',
+    doc: 'stay on and look again every SECONDS (default 5), refreshing in place',
+    own: true,
+    optionalValue: '5',
+  },
   { name: 'json', doc: 'print events as NDJSON, one per line (read-only commands: one document)' },
   { name: 'plain', doc: 'plain lines even on a terminal (no full-screen guide)', changes: true },
   { name: 'verbose', short: 'v', doc: 'also print facts and command output' },
@@ -151,7 +164,21 @@ function parseInventoryCommand(args: string[]): Parsed {
 }
 
 function optionsOf(command: Command): OptionDoc[] {
-  return OPTIONS.filter((o) => !o.changes || !command.readOnly);
+  return OPTIONS.filter(
+    (o) => (!o.changes || !command.readOnly) && (!o.own || (command.options ?? []).includes(o.name)),
+  );
+}
+
+/** `--watch` alone takes its default; `--watch 10` its value, as `--watch=10` would. */
+function withOptionalValues(command: Command, args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const o = optionsOf(command).find((x) => x.optionalValue !== undefined && args[i] === `--${x.name}`);
+    if (!o) out.push(args[i]!);
+    else if (/^\d+$/.test(args[i + 1] ?? '')) out.push(`--${o.name}=${args[++i]}`);
+    else out.push(`--${o.name}=${o.optionalValue}`);
+  }
+  return out;
 }
 
 function optionLine(o: OptionDoc): string {
@@ -300,7 +327,12 @@ function parseCommand(command: Command, args: string[]): Parsed {
   );
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
-    values = parseArgs({ args, strict: true, allowPositionals: false, options: spec }).values as typeof values;
+    values = parseArgs({
+      args: withOptionalValues(command, args),
+      strict: true,
+      allowPositionals: false,
+      options: spec,
+    }).values as typeof values;
   } catch (e) {
     return { kind: 'error', message: optionError(e as Error, command) };
   }
@@ -319,6 +351,8 @@ function toOptions(command: Command, values: Record<string, string | boolean | s
   if (typeof keepalive === 'string') return { kind: 'error', message: keepalive };
   if (flag('plain') && !flag('yes') && !flag('check') && !flag('json'))
     return { kind: 'error', message: '--plain never asks: add --yes to apply, or --check to only see the plan' };
+  const watch = str('watch') === undefined ? undefined : positiveInt('--watch', str('watch'), 5);
+  if (typeof watch === 'string') return { kind: 'error', message: watch };
   if (flag('yes') && flag('check'))
     return { kind: 'error', message: '--yes and --check contradict each other: --check changes nothing; pick one' };
   return {
@@ -342,6 +376,7 @@ function toOptions(command: Command, values: Record<string, string | boolean | s
       ...(str('known-hosts') ? { knownHosts: str('known-hosts') } : {}),
       acceptNewHostKeys: flag('accept-new-host-keys'),
       ...(str('ssh-config') ? { sshConfig: str('ssh-config') } : {}),
+      ...(watch !== undefined ? { watch } : {}),
     },
   };
 }

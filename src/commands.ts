@@ -1,4 +1,8 @@
+import type { CliOptions } from './cli-options.js';
+import type { OpenHost } from './engine/open-host.js';
 import type { Playbook } from './engine/playbook.js';
+import type { Redactor } from './engine/redactor.js';
+import type { Inventory } from './inventory/types.js';
 import type { VarSpec } from './inventory/types.js';
 
 /**
@@ -16,4 +20,22 @@ export interface Command {
   /** The inventory variables its playbook reads (listed by `jitsi-scale NAME --help`). */
   variables: Readonly<Record<string, VarSpec>>;
   load(): Promise<Playbook<unknown>>;
+  /**
+   * A command that is not a run of its playbook (status looks at the shard with it): given the
+   * inventory, the playbook and a way to open hosts, it does its job and returns the exit code.
+   */
+  entry?: () => Promise<CommandEntry>;
+  /** Options only this command takes, by long name. */
+  options?: readonly string[];
 }
+
+export interface CommandArgs {
+  inventory: Inventory;
+  playbook: Playbook<unknown>;
+  options: CliOptions;
+  openHost: OpenHost;
+  runId: string;
+  secrets: Redactor;
+}
+
+export type CommandEntry = (args: CommandArgs) => Promise<number>;

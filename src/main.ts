@@ -5,7 +5,7 @@ import type { Command } from './commands.js';
 import type { EventSink } from './engine/events.js';
 import { EXIT } from './engine/exit-codes.js';
 import type { FrontEnd } from './engine/front-end.js';
-import { hostOpener, newRunId } from './engine/open-host.js';
+import { hostOpener, newRunId, type OpenHost, type OpenerPrompts } from './engine/open-host.js';
 import type { Playbook } from './engine/playbook.js';
 import { Redactor } from './engine/redactor.js';
 import { UsageError, resolveLimit } from './engine/resolve-limit.js';
@@ -103,6 +103,19 @@ export async function main(command: Command, options: CliOptions): Promise<numbe
     return EXIT.usage;
   }
   traceCommands();
+  if (command.entry) {
+    const entry = await command.entry();
+    const secrets = new Redactor();
+    const runId = newRunId();
+    return await entry({
+      inventory,
+      playbook,
+      options,
+      runId,
+      secrets,
+      openHost: openerFor(inventory, options, runId, secrets),
+    });
+  }
   const abort = new AbortController();
   const rerun = rerunCommand(command, options);
   const run = runner(inventory, playbook, options, abort, rerun);
@@ -152,6 +165,32 @@ async function runPlain(run: (fe: FrontEnd) => Promise<RunResult>, sink: EventSi
   }
 }
 
+/** How this run opens its hosts: ssh settings resolved as ssh does, host keys as the options say. */
+function openerFor(
+  inventory: Inventory,
+  options: CliOptions,
+  runId: string,
+  secrets: Redactor,
+  prompts?: OpenerPrompts,
+): OpenHost {
+  const resolver = sshResolver();
+  if (resolver.source === 'built-in reader' && inventory.hosts.some((h) => h.connection === 'ssh'))
+    err(
+      'note: no OpenSSH client here (or JITSI_SCALE_SSH_CONFIG_READER=built-in): ssh settings come from the built-in reader',
+    );
+  return hostOpener({
+    connectTimeoutMs: options.connectTimeoutMs,
+    keepaliveIntervalMs: options.keepaliveMs,
+    runId,
+    resolver,
+    acceptNewHostKeys: options.acceptNewHostKeys,
+    ...(options.knownHosts ? { knownHostsFile: options.knownHosts } : {}),
+    ...(options.sshConfig ? { sshConfigFile: options.sshConfig } : {}),
+    ...(prompts ? { prompts } : {}),
+    secret: (v) => secrets.add(v),
+  });
+}
+
 /** The run with everything but the front end decided: the front end brings its sink and questions. */
 function runner(
   inventory: Inventory,
@@ -162,11 +201,7 @@ function runner(
 ): (fe: FrontEnd) => Promise<RunResult> {
   const secrets = new Redactor();
   const runId = newRunId();
-  const resolver = sshResolver();
-  if (resolver.source === 'built-in reader' && inventory.hosts.some((h) => h.connection === 'ssh'))
-    err(
-      'note: no OpenSSH client here (or JITSI_SCALE_SSH_CONFIG_READER=built-in): ssh settings come from the built-in reader',
-    );
+  const opener = (prompts?: OpenerPrompts) => openerFor(inventory, options, runId, secrets, prompts);
   return ({ sink, prompts, ...questions }) =>
     runPlaybook(
       inventory,
@@ -175,17 +210,7 @@ function runner(
         mode: options.check ? 'check' : 'apply',
         runId,
         backupDir: `${BACKUP_ROOT}/${runId}`,
-        openHost: hostOpener({
-          connectTimeoutMs: options.connectTimeoutMs,
-          keepaliveIntervalMs: options.keepaliveMs,
-          runId,
-          resolver,
-          acceptNewHostKeys: options.acceptNewHostKeys,
-          ...(options.knownHosts ? { knownHostsFile: options.knownHosts } : {}),
-          ...(options.sshConfig ? { sshConfigFile: options.sshConfig } : {}),
-          ...(prompts ? { prompts } : {}),
-          secret: (v) => secrets.add(v),
-        }),
+        openHost: opener(prompts),
         forks: options.forks,
         limit: options.limit,
         signal: abort.signal,

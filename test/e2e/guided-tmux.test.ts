@@ -167,4 +167,31 @@ describe('the real jitsi-scale binary in a terminal (tmux, 80×24) against the l
       'jitsi-scale: no terminal to ask on: add --yes to apply every step without questions, or --check to only see the plan\n',
     );
   });
+
+  test('status --watch redraws in place in 80×24: a bridge stopped shows up without a restart; d shows drift; q exits', async () => {
+    const t = await terminal([process.execPath, CLI, 'status', '--watch', '1', '-i', INVENTORY_FILE], {
+      cwd: PROJECT_ROOT,
+    });
+    const first = await t.waitFor((s) => s.includes('all well'), 'the first look, all well', 30_000);
+    assert.match(first, /^jvb1 +\S+ +yes +ok /m);
+    const jvb1 = lab.hosts.find((x) => x.name === 'jvb1')!;
+    await inHost(jvb1.sshdPid, 'service jitsi-videobridge2 stop >/dev/null 2>&1; exit 0');
+    try {
+      const out = await t.waitFor((s) => /! jvb1: not in the brewery/.test(s), 'jvb1 out, on a later look', 30_000);
+      assert.match(out, /^jvb1 +\S+ +NO +none /m);
+      const all = await t.screen({ history: true });
+      assert.equal(
+        (all.match(/jitsi-scale status · every/g) ?? []).length,
+        1,
+        'redrawn in place: one title in the scrollback',
+      );
+      for (const line of out.split('\n')) assert.ok(line.length <= 80, line);
+      await t.keys('d');
+      await t.waitFor((s) => s.includes('no drift: every host is as setup leaves it'), 'the drift view');
+      await t.keys('q');
+      assert.equal(await t.waitForExit(), 2, 'the last look found a bridge out');
+    } finally {
+      await inHost(jvb1.sshdPid, 'service jitsi-videobridge2 start >/dev/null 2>&1; exit 0');
+    }
+  });
 });

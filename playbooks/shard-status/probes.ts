@@ -1,0 +1,149 @@
+import { splitSections } from '../../src/modules/probe-sections.js';
+import {
+  jicofoBridgesOf,
+  parseBrewery,
+  type JicofoBridgeView,
+  type Occupant,
+} from '../jitsi-load-balancing/brewery.js';
+
+export { breweryLua, parseBrewery, type JicofoBridgeView, type Occupant } from '../jitsi-load-balancing/brewery.js';
+
+/*
+ * What status asks each host, one command per host per look: the bridge's private HTTP API on the
+ * bridge, Prosody's view of the brewery and Jicofo's REST API on the meet host. Every request is
+ * answered on the host itself (127.0.0.1), so nothing but SSH needs to be open.
+ */
+
+/**
+ * `get URL`: "HTTP <code>" (000: no answer), then the body, with whatever client the host has.
+ * Body lines that start with "@@" are escaped so they cannot end a section.
+ */
+const HTTP_GET = `
+get() {
+  if command -v curl >/dev/null 2>&1; then
+    out=$(curl -s --max-time 3 -w '\\n%{http_code}' "$1" 2>/dev/null); code=$(printf '%s' "$out" | tail -n 1); body=$(printf '%s' "$out" | sed '$d')
+  elif command -v wget >/dev/null 2>&1; then
+    body=$(wget -q -O - -T 3 "$1" 2>/dev/null) && code=200 || code=$(wget -S -O /dev/null -T 3 "$1" 2>&1 | sed -n 's/^ *HTTP\\/[0-9.]* \\([0-9]*\\).*/\\1/p' | tail -n 1)
+  else
+    body=$(python3 -c 'import sys,urllib.request,urllib.error
+try: r=urllib.request.urlopen(sys.argv[1], timeout=3); print(r.read().decode()); print(r.status)
+except urllib.error.HTTPError as e: print(); print(e.code)
+except Exception: print(); print("000")' "$1" 2>/dev/null); code=$(printf '%s' "$body" | tail -n 1); body=$(printf '%s' "$body" | sed '$d')
+  fi
+  echo "HTTP \${code:-000}"
+  printf '%s\\n' "$body" | sed 's/^@@/@@@/'
+}`;
+
+/** On a bridge: health, version, drain, the load metrics and /colibri/stats. */
+export const BRIDGE_PROBE = `${HTTP_GET}
+b=http://127.0.0.1:8080
+echo '@@health'; get $b/about/health | head -n 1
+echo '@@version'; get $b/about/version
+echo '@@drain'; get $b/colibri/drain
+echo '@@metrics'; get $b/metrics | grep -E '^(HTTP |jitsi_jvb_(conferences|local_endpoints|endpoints|stress|drain_mode|healthy) )'
+echo '@@stats'; get $b/colibri/stats
+echo '@@end'`;
+
+/** On the meet host: the brewery as Prosody sees it ($1: Lua for its shell), then Jicofo when $2 is 1. */
+export const MEET_PROBE = `${HTTP_GET}
+echo '@@brewery'; prosodyctl shell "$1" 2>&1 | grep -E 'brewery:|no-room|no-muc' | head -n 1
+if [ "$2" = 1 ]; then
+  echo '@@jicofo-stats'; get http://127.0.0.1:8888/stats
+  echo '@@jicofo-debug'; get http://127.0.0.1:8888/debug
+fi
+echo '@@end'`;
+
+/** An HTTP answer as the probe gives it: the status code (0: no answer) and the body. */
+export interface HttpAnswer {
+  code: number;
+  body: string;
+}
+
+function http(lines: readonly string[] | undefined): HttpAnswer {
+  const [first = '', ...rest] = lines ?? [];
+  const code = Number(/^HTTP (\d{3})/.exec(first)?.[1] ?? 0);
+  return { code, body: rest.map((l) => l.replace(/^@@@/, '@@')).join('\n') };
+}
+
+function json(a: HttpAnswer): Record<string, unknown> | null {
+  if (a.code !== 200) return null;
+  try {
+    const v = JSON.parse(a.body) as unknown;
+    return v && typeof v === 'object' ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Pure: `name value` lines of Prometheus text → name → number. */
+export function parsePrometheus(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (m && !line.startsWith('#')) out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
+/** What a bridge's own API says. Absent fields: the API did not answer (or is off). */
+export interface BridgeProbe {
+  health: number;
+  version?: string;
+  drain?: boolean;
+  metrics: Record<string, number> | null;
+  /** /colibri/stats: null with its status code when off (404) or not answering. */
+  colibriStats: Record<string, unknown> | null;
+  colibriStatsCode: number;
+}
+
+/** Pure: the bridge probe's output; null when it did not run to its end. */
+export function parseBridgeProbe(stdout: string): BridgeProbe | null {
+  const s = splitSections(stdout);
+  if (!s.has('end')) return null;
+  const version = json(http(s.get('version')));
+  const drain = json(http(s.get('drain')));
+  const metrics = http(s.get('metrics'));
+  const stats = http(s.get('stats'));
+  return {
+    health: http(s.get('health')).code,
+    ...(typeof version?.version === 'string' ? { version: version.version } : {}),
+    ...(typeof drain?.drain === 'boolean' ? { drain: drain.drain } : {}),
+    metrics: metrics.code === 200 ? parsePrometheus(metrics.body) : null,
+    colibriStats: json(stats),
+    colibriStatsCode: stats.code,
+  };
+}
+
+export interface MeetProbe {
+  /** null: Prosody could not be asked. */
+  occupants: Occupant[] | null;
+  /** null: Jicofo is not installed, or its REST API did not answer. */
+  jicofo: {
+    stats: Record<string, unknown>;
+    /** By member JID, lower-cased. */
+    bridges: Map<string, JicofoBridgeView>;
+  } | null;
+  /** Why Jicofo could not be asked, when it is installed. */
+  jicofoError?: string;
+}
+
+/** Pure: the meet probe's output; null when it did not run to its end. */
+export function parseMeetProbe(stdout: string, jicofoAsked: boolean): MeetProbe | null {
+  const s = splitSections(stdout);
+  if (!s.has('end')) return null;
+  const occupants = parseBrewery((s.get('brewery') ?? []).join('\n'));
+  if (!jicofoAsked) return { occupants, jicofo: null };
+  const statsAnswer = http(s.get('jicofo-stats'));
+  const stats = json(statsAnswer);
+  const debug = json(http(s.get('jicofo-debug')));
+  if (!stats || !debug)
+    return {
+      occupants,
+      jicofo: null,
+      jicofoError:
+        statsAnswer.code === 0
+          ? "Jicofo's REST API (127.0.0.1:8888) does not answer"
+          : `Jicofo's /stats answers ${statsAnswer.code}`,
+    };
+  return { occupants, jicofo: { stats, bridges: jicofoBridgesOf(debug) ?? new Map<string, JicofoBridgeView>() } };
+}
