@@ -1,3 +1,10 @@
+import {
+  addressProblem,
+  apiSwitches,
+  initialState,
+  presenceStats,
+  prometheusText,
+} from '../lab/standin-jvb/bridge-state.js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { readShards } from '../lab/standin-jvb/bridge-config.js';
@@ -44,5 +51,60 @@ describe('lab stand-in bridge: which config it reads', () => {
     const { shards, notes } = readShards(jvb.replace(/\s+PASSWORD="[^"]*"/, ''), 'jvb.conf', null, 'p');
     assert.deepEqual(shards, []);
     assert.match(notes[0]!, /shard shard lacks PASSWORD; ignored/);
+  });
+});
+
+describe('TEST STAND-IN bridge: what it reports about itself', () => {
+  const state = { ...initialState(null, '2.3.1'), conferences: 3, endpoints: 17, healthy: true, healthError: null };
+  test('presence <stats> in the COLIBRI namespace, and Prometheus text in the jitsi_jvb namespace', () => {
+    assert.match(
+      presenceStats(state),
+      /^<stats xmlns='http:\/\/jitsi\.org\/protocol\/colibri'><stat name='stress_level' value='0\.17'\/>/,
+    );
+    assert.match(presenceStats(state), /<stat name='participants' value='17'\/>/);
+    const text = prometheusText(state);
+    assert.match(text, /^# TYPE jitsi_jvb_conferences gauge\njitsi_jvb_conferences 3\.0$/m);
+    assert.match(text, /^jitsi_jvb_stress 0\.17$/m);
+    assert.match(text, /^jitsi_jvb_drain_mode 0\.0$/m);
+  });
+  test("the REST API's switches: /colibri/stats off by default, the rest on; initial drain from the config", () => {
+    assert.deepEqual(apiSwitches(null), {
+      colibri: false,
+      drain: true,
+      prometheus: true,
+      version: true,
+      health: true,
+      debug: true,
+    });
+    const conf =
+      'videobridge {\n  apis.rest.enabled = true\n  rest.drain.enabled = false\n  initial-drain-mode = true\n}\n';
+    assert.equal(apiSwitches(conf).colibri, true);
+    assert.equal(apiSwitches(conf).drain, false);
+    assert.equal(initialState(conf, 'x').drain, true);
+  });
+  test('health needs an address that is not private, unless mapped or not required', () => {
+    assert.equal(
+      addressProblem(['10.0.0.5', '127.0.0.1', 'fe80::1'], null, null),
+      'No valid IP addresses available for harvesting.',
+    );
+    assert.equal(addressProblem(['10.0.0.5', '198.51.100.5'], null, null), null);
+    assert.equal(
+      addressProblem(['10.0.0.5', 'fd77::5'], null, null),
+      null,
+      'unique-local IPv6 is not site-local to Java',
+    );
+    assert.equal(
+      addressProblem(
+        ['10.0.0.5'],
+        'ice4j.harvest.mapping.static-mappings = [{ public-address = "203.0.113.9" }]',
+        null,
+      ),
+      null,
+    );
+    assert.equal(
+      addressProblem(['10.0.0.5'], null, 'org.ice4j.ice.harvest.NAT_HARVESTER_PUBLIC_ADDRESS=203.0.113.9\n'),
+      null,
+    );
+    assert.equal(addressProblem(['10.0.0.5'], 'videobridge.health.require-valid-address = false', null), null);
   });
 });

@@ -26,6 +26,11 @@ export const PACKAGE_CACHE = join(PROJECT_ROOT, '.lab-cache', 'debs');
 export const NET_PREFIX = '10.77.0';
 /** The lab's IPv6 prefix (unique local), on the same bridge. */
 export const NET6_PREFIX = 'fd77:7::';
+/**
+ * Each host also holds an address from TEST-NET-2 (never routed): the public address a cloud
+ * server has, which a bridge needs for its health check (require-valid-address).
+ */
+export const PUBLIC_PREFIX = '198.51.100';
 export const GATEWAY = `${NET_PREFIX}.1`;
 export const BRIDGE_DEV = 'jsl-br0';
 export const DOMAIN = 'meet.lab.test';

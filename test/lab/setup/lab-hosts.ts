@@ -2,7 +2,15 @@ import { openSync, closeSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { BRIDGE_DEV, GATEWAY, LAB_DIR, NET6_PREFIX, type LabHost, type PlannedHost } from './lab-config.js';
+import {
+  BRIDGE_DEV,
+  GATEWAY,
+  LAB_DIR,
+  NET6_PREFIX,
+  PUBLIC_PREFIX,
+  type LabHost,
+  type PlannedHost,
+} from './lab-config.js';
 import { run, startDetached } from './run.js';
 
 /*
@@ -238,6 +246,15 @@ export async function startHost(host: PlannedHost): Promise<LabHost> {
   await run('ip', ['link', 'set', veth, 'master', BRIDGE_DEV, 'up']);
   await run('ip', ['-n', host.ns, 'addr', 'add', `${host.address}/24`, 'dev', 'eth0']);
   await run('ip', ['-n', host.ns, 'addr', 'add', `${host.address6}/64`, 'dev', 'eth0', 'nodad'], { allowFail: true });
+  await run('ip', [
+    '-n',
+    host.ns,
+    'addr',
+    'add',
+    `${PUBLIC_PREFIX}.${host.address.split('.').pop()}/32`,
+    'dev',
+    'eth0',
+  ]);
   await run('ip', ['-n', host.ns, 'link', 'set', 'eth0', 'up']);
   await run('ip', ['-n', host.ns, 'link', 'set', 'lo', 'up']);
   await mkdir(join(LAB_DIR, 'logs'), { recursive: true });

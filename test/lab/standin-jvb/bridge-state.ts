@@ -14,6 +14,8 @@ export interface BridgeState {
   /** Set by the lab control; otherwise derived from the endpoints. */
   stress: number | null;
   healthy: boolean;
+  /** Why the health check fails, as /about/health says it. */
+  healthError: string | null;
   xmppDisconnects: number;
 }
 
@@ -53,6 +55,7 @@ export function initialState(jvbConf: string | null, version: string): BridgeSta
     endpoints: 0,
     stress: null,
     healthy: false,
+    healthError: 'starting',
     xmppDisconnects: 0,
   };
 }
@@ -103,4 +106,47 @@ export function prometheusText(s: BridgeState): string {
     gauge('healthy', 'Whether the bridge is healthy.', s.healthy) +
     `# HELP jitsi_jvb_xmpp_disconnects_total Number of XMPP disconnects.\n# TYPE jitsi_jvb_xmpp_disconnects_total counter\njitsi_jvb_xmpp_disconnects_total ${float(s.xmppDisconnects)}\n`
   );
+}
+
+/** IPv4 ranges Java calls loopback, link-local or site-local: [first octet, second from, second to]. */
+const NOT_VALID_V4: [number, number, number][] = [
+  [127, 0, 255],
+  [10, 0, 255],
+  [172, 16, 31],
+  [192, 168, 168],
+  [169, 254, 254],
+];
+
+/** Java's view of an address as the health check uses it: site-local, link-local and loopback are not valid. */
+export function isValidAddress(address: string): boolean {
+  if (address.includes(':')) {
+    const head = parseInt(address.split(':')[0] || '0', 16);
+    // ::1, fe80::/10 (link-local) and fec0::/10 (site-local) are out; fc00::/7 is not site-local to Java.
+    return address !== '::1' && (head & 0xffc0) !== 0xfe80 && (head & 0xffc0) !== 0xfec0;
+  }
+  const [a, b] = address.split('.').map(Number) as [number, number];
+  return !NOT_VALID_V4.some(([first, from, to]) => a === first && b >= from && b <= to);
+}
+
+/**
+ * Why the bridge's health check fails for want of an address it could offer, or null: with
+ * `videobridge.health.require-valid-address` on (the default), a bridge needs a local address
+ * that is not private, or a static NAT mapping to a public one.
+ */
+export function addressProblem(
+  localAddresses: readonly string[],
+  jvbConf: string | null,
+  properties: string | null,
+): string | null {
+  const required = on(
+    jvbConf ? getHocon(jvbConf, ['videobridge', 'health', 'require-valid-address']) : undefined,
+    true,
+  );
+  if (!required) return null;
+  const mapped = [
+    ...(jvbConf ?? '').matchAll(/public-address\s*[=:]\s*"?([0-9a-fA-F.:]+)"?/g),
+    ...(properties ?? '').matchAll(/^\s*org\.ice4j\.ice\.harvest\.NAT_HARVESTER_PUBLIC_ADDRESS\s*[=:]\s*(\S+)/gm),
+  ].map((m) => m[1]!);
+  if ([...localAddresses, ...mapped].some(isValidAddress)) return null;
+  return 'No valid IP addresses available for harvesting.';
 }

@@ -133,7 +133,7 @@ fi
 exit 0
 `;
 
-async function put(path: string, text: string, mode = 0o644): Promise<void> {
+export async function put(path: string, text: string, mode = 0o644): Promise<void> {
   await mkdir(join(path, '..'), { recursive: true });
   await writeFile(path, text);
   await chmod(path, mode);

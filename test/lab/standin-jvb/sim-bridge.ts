@@ -9,11 +9,12 @@
  * conferences and endpoints; a real bridge has no such route.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { connect, type Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { attr, esc, login, XmppFailure, type Session } from '../standin-xmpp/xmpp-session.js';
 import { readShards, type ShardConfig } from './bridge-config.js';
 import {
+  addressProblem,
   apiSwitches,
   initialState,
   presenceStats,
@@ -50,146 +51,38 @@ function configPath(): string {
   return m ? m[1]! : '/etc/jitsi/videobridge/jvb.conf';
 }
 
-const esc = (s: string) =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
-
-/** Reads from a socket until `done` matches the text received so far. */
-function waitFor(
-  sock: Socket | TLSSocket,
-  state: { buf: string },
-  done: RegExp,
-  timeoutMs = 10_000,
-): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    const check = (): boolean => {
-      const m = done.exec(state.buf);
-      if (m) {
-        state.buf = state.buf.slice(m.index + m[0].length);
-        cleanup();
-        resolve(m);
-        return true;
-      }
-      const err = /<stream:error>([\s\S]*?)<\/stream:error>/.exec(state.buf);
-      if (err) {
-        cleanup();
-        reject(new Error(`stream error: ${/<([a-z-]+)[ /]/.exec(err[1]!)?.[1] ?? 'unknown'}`));
-        return true;
-      }
-      return false;
-    };
-    const onData = (d: Buffer) => {
-      state.buf += d.toString('utf8');
-      check();
-    };
-    const onClose = () => {
-      cleanup();
-      reject(new Error('connection closed by the server'));
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error('timed out waiting for the server'));
-    }, timeoutMs);
-    const cleanup = () => {
-      clearTimeout(timer);
-      sock.off('data', onData);
-      sock.off('close', onClose);
-    };
-    sock.on('data', onData);
-    sock.on('close', onClose);
-    check();
-  });
-}
-
-function openStream(sock: Socket | TLSSocket, domain: string): void {
-  sock.write(
-    `<?xml version='1.0'?><stream:stream to='${esc(domain)}' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`,
-  );
-}
-
 interface Joined {
-  sock: TLSSocket;
+  session: Session;
   room: string;
 }
 
-/** Why a login or join failed, as the bridge's log shows it: a message, and the exception line. */
-class BridgeFailure extends Error {
-  constructor(
-    message: string,
-    readonly logged: string,
-  ) {
-    super(message);
-  }
-}
+const HEALTH_NS = 'http://jitsi.org/protocol/healthcheck';
 
+/** Logs in with the shard's credentials and joins its brewery; answers Jicofo's health checks. */
 async function join(shard: ShardConfig, bridge: BridgeState): Promise<Joined> {
-  const where = mucClient(shard, 'run#338');
-  const plain = await new Promise<Socket>((resolve, reject) => {
-    const s = connect({ host: shard.hostname, port: shard.port });
-    s.once('connect', () => resolve(s));
-    s.once('error', reject);
+  const session = await login({
+    host: shard.hostname,
+    port: shard.port,
+    domain: shard.domain,
+    username: shard.username,
+    password: shard.password,
+    verify: !shard.disableCertificateVerification,
   });
-  const state = { buf: '' };
-  openStream(plain, shard.domain);
-  await waitFor(plain, state, /<\/stream:features>/);
-  plain.write("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
-  await waitFor(plain, state, /<proceed[^>]*\/>/);
-  const sock = await new Promise<TLSSocket>((resolve, reject) => {
-    const t = tlsConnect({
-      socket: plain,
-      servername: shard.domain,
-      rejectUnauthorized: !shard.disableCertificateVerification,
-    });
-    t.once('secureConnect', () => resolve(t));
-    t.once('error', (e: NodeJS.ErrnoException) =>
-      reject(
-        /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS_CERT/.test(e.code ?? '')
-          ? new BridgeFailure(
-              'Error connecting:',
-              'javax.net.ssl.SSLHandshakeException: PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target',
-            )
-          : new Error(`TLS: ${e.message}`),
-      ),
-    );
-  });
-  const tls = { buf: '' };
-  openStream(sock, shard.domain);
-  const features = await waitFor(sock, tls, /<stream:features>([\s\S]*?)<\/stream:features>/);
-  if (!/PLAIN/.test(features[1]!)) throw new Error('the server offers no PLAIN mechanism over TLS');
-  const auth = Buffer.from(`\0${shard.username}\0${shard.password}`).toString('base64');
-  sock.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${auth}</auth>`);
-  const result = await waitFor(
-    sock,
-    tls,
-    /<success[^>]*\/>|<success[^>]*>[\s\S]*?<\/success>|<failure[^>]*>([\s\S]*?)<\/failure>/,
-  );
-  if (result[0].startsWith('<failure')) {
-    const condition = /<([a-z-]+)\s*\/>/.exec(result[1] ?? '')?.[1] ?? 'failure';
-    throw new BridgeFailure(
-      'Failed to login. Disconnecting to trigger a re-connect.',
-      `org.jivesoftware.smack.sasl.SASLErrorException: SASLError using PLAIN: ${condition}`,
-    );
-  }
-  openStream(sock, shard.domain);
-  await waitFor(sock, tls, /<\/stream:features>/);
-  sock.write("<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>");
-  const bound = await waitFor(sock, tls, /<iq[^>]*id=['"]bind1['"][^>]*>([\s\S]*?)<\/iq>/);
-  const jid = /<jid>([^<]+)<\/jid>/.exec(bound[1]!)?.[1] ?? '?';
-  log('INFO', where, `Logged in as ${jid}`);
+  log('INFO', mucClient(shard, 'run#351'), `Authenticated, resumed=false (as ${session.jid})`);
   const room = `${shard.mucJids.split(',')[0]!.trim()}/${shard.nickname}`;
-  sock.write(
-    `<presence to='${esc(room)}'><x xmlns='http://jabber.org/protocol/muc'/>${presenceStats(bridge)}</presence>`,
-  );
-  const presence = await waitFor(
-    sock,
-    tls,
-    /<presence[^>]*from=['"]([^'"]+)['"][^>]*>([\s\S]*?)<\/presence>|<presence[^>]*type=['"]error['"][\s\S]*?<\/presence>/,
-  );
-  if (/type=['"]error['"]/.test(presence[0])) {
-    const condition = /<error[^>]*>\s*<([a-z-]+)/.exec(presence[0])?.[1] ?? 'error';
-    throw new Error(`Failed to join the MUC ${room}: ${condition}`);
-  }
+  session.onStanza((stanza) => {
+    if (!stanza.startsWith('<iq') || attr(stanza, 'type') !== 'get' || !stanza.includes(HEALTH_NS)) return;
+    const to = esc(attr(stanza, 'from') ?? '');
+    const id = esc(attr(stanza, 'id') ?? '');
+    session.send(
+      bridge.healthy
+        ? `<iq type='result' to='${to}' id='${id}'/>`
+        : `<iq type='error' to='${to}' id='${id}'><error type='cancel'><internal-server-error xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`,
+    );
+  });
+  await session.join(room, presenceStats(bridge));
   log('INFO', mucClient(shard, 'joinMuc#826'), `Joined MUC: ${room}`);
-  return { sock, room };
+  return { session, room };
 }
 
 const mucClient = (shard: ShardConfig, at: string) =>
@@ -213,7 +106,7 @@ function bridgeApi(state: BridgeState, apis: ApiSwitches, changed: () => void) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const route = `${req.method} ${(req.url ?? '').split('?')[0]}`;
     if (route === 'GET /about/health' && apis.health) {
-      sendJson(res, state.healthy ? 200 : 500, state.healthy ? {} : { error: 'not joined to every brewery' });
+      sendJson(res, state.healthy ? 200 : 500, state.healthy ? {} : { error: state.healthError });
     } else if (route === 'GET /about/version' && apis.version) {
       sendJson(res, 200, { name: 'JVB (jitsi-scale lab stand-in)', version: state.version, os: 'Linux' });
     } else if (route === 'GET /colibri/drain' && apis.drain) {
@@ -258,10 +151,15 @@ async function main(): Promise<void> {
   if (shards.length === 0)
     log('WARNING', 'XmppClientConnectionConfig', 'no usable xmpp-client config: the bridge will not join any brewery');
   const state = initialState(jvbConf, (process.env.JVB_STANDIN_VERSION ?? 'lab').replace(/-[^-]*$/, ''));
+  const local = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+  const noAddress = addressProblem(local, jvbConf, readOrNull(propsPath));
+  if (noAddress) log('WARNING', 'JvbHealthChecker', `Health check failed: ${noAddress}`);
   const joined = new Map<string, Joined>();
   const publish = () => {
-    state.healthy = shards.length > 0 && joined.size === shards.length;
-    for (const j of joined.values()) j.sock.write(`<presence to='${esc(j.room)}'>${presenceStats(state)}</presence>`);
+    state.healthError =
+      noAddress ?? (shards.length > 0 && joined.size === shards.length ? null : 'not joined to every brewery');
+    state.healthy = state.healthError === null;
+    for (const j of joined.values()) j.session.send(`<presence to='${esc(j.room)}'>${presenceStats(state)}</presence>`);
   };
   setInterval(publish, PRESENCE_MS).unref();
   createServer((req, res) => void bridgeApi(state, apiSwitches(jvbConf), publish)(req, res)).listen(8080, '127.0.0.1');
@@ -273,7 +171,7 @@ async function main(): Promise<void> {
         const j = await join(shard, state);
         joined.set(shard.id, j);
         publish();
-        j.sock.once('close', () => {
+        j.session.sock.once('close', () => {
           joined.delete(shard.id);
           state.xmppDisconnects++;
           publish();
@@ -282,7 +180,7 @@ async function main(): Promise<void> {
         });
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
-        if (e instanceof BridgeFailure) log('WARNING', where, e.message, e.logged);
+        if (e instanceof XmppFailure) log('WARNING', where, e.message, e.logged);
         else if (err.code === 'ECONNREFUSED')
           log(
             'WARNING',
