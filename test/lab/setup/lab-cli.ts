@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { INVENTORY_FILE, PROFILES, parseProfileArgs } from './lab-config.js';
 import { PROFILE_DOCS } from './profiles.js';
-import { LabError, labDown, labReboot, labStatus, labUp } from './lab.js';
+import { LabError, labDown, labJicofo, labReboot, labStatus, labUp } from './lab.js';
 
 const USAGE = `Usage: npm run lab -- up [--bridges N] [--era current|legacy] [--profile P | --profile HOST=P ...]
                        [--bastion-only] [--c2s-loopback] | reboot HOST... | down | status
@@ -15,6 +15,8 @@ const USAGE = `Usage: npm run lab -- up [--bridges N] [--era current|legacy] [--
           HOST=P gives one host (meet, jvb2) or a role (meet, jvb) its own. Profiles:
 ${PROFILES.map((p) => `            ${p.padEnd(13)} ${PROFILE_DOCS[p]}`).join('\n')}
   reboot HOST...  power a systemd host off and boot it again on the same files
+  jicofo on|off   install and start the TEST STAND-IN Jicofo on the meet host (focus in the brewery,
+          health checks, /stats and /debug on 127.0.0.1:8888), or remove it
   down    remove everything up made (safe to run twice)
   status  say what is up`;
 
@@ -38,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
     },
     strict: true,
   });
-  if (positionals.length && command !== 'reboot')
+  if (positionals.length && command !== 'reboot' && command !== 'jicofo')
     throw new LabError(`unexpected argument "${positionals[0]}" (npm run lab -- help)`);
   switch (command) {
     case 'up': {
@@ -75,6 +77,14 @@ async function main(argv: string[]): Promise<number> {
           .filter((h) => positionals.includes(h.name))
           .map((h) => `${h.name} pid ${h.sshdPid}`)
           .join(', ')}`,
+      );
+      return 0;
+    }
+    case 'jicofo': {
+      if (positionals[0] !== 'on' && positionals[0] !== 'off') throw new LabError('jicofo takes on or off');
+      await labJicofo(positionals[0] === 'on');
+      log(
+        `the stand-in Jicofo is ${positionals[0] === 'on' ? 'installed and started on' : 'removed from'} the meet host`,
       );
       return 0;
     }

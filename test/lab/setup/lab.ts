@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildStandinPackage, writeAptRepo } from '../standin-jvb/build-package.js';
+import { buildJicofoPackage, JICOFO_STANDIN_VERSION } from '../standin-jicofo/build-package.js';
 import { mapLimit } from '../../../src/engine/pool.js';
 import {
   BRIDGE_DEV,
@@ -25,7 +26,7 @@ import { createBridge, rebootHost, removeCgroups, startHost } from './lab-hosts.
 import { buildDebianMirror } from './debian-mirror.js';
 import { profileScript } from './profiles.js';
 import { ensureDebianPackages } from '../../support/debian-packages.js';
-import { preparePackageHost, provisionMeet, startMeet } from './provision-meet.js';
+import { overSsh, preparePackageHost, provisionMeet, startMeet } from './provision-meet.js';
 import { inHost, run } from './run.js';
 
 /**
@@ -172,7 +173,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   await rm(`${CLIENT_KEY}.pub`, { force: true });
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'jitsi-scale-lab', '-f', CLIENT_KEY]);
   const deb = await buildStandinPackage(opts.era, join(LAB_DIR, 'build'), join(LAB_DIR, 'build', 'debs'));
-  await writeAptRepo(REPO_DIR, [deb]);
+  await writeAptRepo(REPO_DIR, [deb, await buildJicofoPackage(join(LAB_DIR, 'build'), join(LAB_DIR, 'build', 'debs'))]);
   const served = await buildDebianMirror(log);
   log(`the lab's Debian repository serves ${served} packages to its hosts`);
   await createBridge();
@@ -304,4 +305,21 @@ export async function labReboot(names: readonly string[]): Promise<LabState> {
   }
   await writeFile(STATE_FILE, JSON.stringify(state, null, 2));
   return state;
+}
+
+/**
+ * Puts the stand-in Jicofo on the meet host (installed and started, as the jicofo package is), or
+ * takes it off (removed). Through the meet host's own sshd, so its daemon is that host's child.
+ */
+export async function labJicofo(on: boolean): Promise<void> {
+  const state = await readState();
+  const meet = state?.hosts.find((h) => h.role === 'meet');
+  if (!meet) throw new LabError('the lab is not up (npm run lab -- up)');
+  const deb = join(REPO_DIR, `jicofo_${JICOFO_STANDIN_VERSION}_all.deb`);
+  const script = on ? 'DEBIAN_FRONTEND=noninteractive dpkg -i "$1" >/dev/null' : 'dpkg -r jicofo >/dev/null';
+  try {
+    await overSsh(meet.address, script, [deb], `jicofo ${on ? 'on' : 'off'}`);
+  } catch (e) {
+    throw new LabError((e as Error).message);
+  }
 }

@@ -82,6 +82,24 @@ jicofo {
   }
 }
 CONF
+# The site nginx serves for Jitsi Meet (the file only: the lab runs no web server), routing colibri
+# websockets to the meet host's own bridge, as the jitsi-meet package writes it.
+mkdir -p /etc/nginx/sites-available /etc/nginx/sites-enabled
+cat > "/etc/nginx/sites-available/$domain.conf" <<CONF
+server {
+    listen 443 ssl;
+    server_name $domain;
+    location = /xmpp-websocket {
+        proxy_pass http://127.0.0.1:5280/xmpp-websocket;
+    }
+    # colibri (JVB) websockets
+    location ~ ^/colibri-ws/default-id/(.*) {
+        proxy_pass http://127.0.0.1:9090/colibri-ws/default-id/\\$1\\$is_args\\$args;
+        proxy_http_version 1.1;
+    }
+}
+CONF
+ln -sf "../sites-available/$domain.conf" "/etc/nginx/sites-enabled/$domain.conf"
 # Jitsi's Prosody package puts the auth certificate in the system trust store, so the meet host's
 # own bridge can verify it.
 cp "/etc/prosody/certs/auth.$domain.crt" "/usr/local/share/ca-certificates/auth.$domain.crt"
@@ -133,6 +151,14 @@ apt-get update -q >/dev/null 2>&1 || apt-get update -q`,
  * machine's orphans.
  */
 export async function startMeet(address: string, deb: string): Promise<void> {
+  await overSsh(address, START, [deb], "starting Prosody and the bridge on the lab's meet host");
+}
+
+/**
+ * Runs a script on a lab host through its own sshd (its daemons are then that host's children);
+ * a failure is one line naming `what`.
+ */
+export async function overSsh(address: string, script: string, args: string[], what: string): Promise<void> {
   const r = await run(
     'ssh',
     [
@@ -146,12 +172,9 @@ export async function startMeet(address: string, deb: string): Promise<void> {
       'sh',
       '-s',
       '--',
-      deb,
+      ...args,
     ],
-    { input: START, allowFail: true },
+    { input: script, allowFail: true },
   );
-  if (r.code !== 0)
-    throw new Error(
-      `starting Prosody and the bridge on the lab's meet host failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`,
-    );
+  if (r.code !== 0) throw new Error(`${what} failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
 }
