@@ -1,13 +1,10 @@
 import { lookAtShard } from '../playbooks/shard-status/look.js';
 import type { StatusDoc } from '../playbooks/shard-status/shard-status.js';
 import { driftLines, problemLines, statusTable } from '../playbooks/shard-status/status-lines.js';
-import type { ShardFacts } from '../playbooks/jitsi-load-balancing/discover.js';
 import type { CommandArgs } from './commands.js';
 import { EXIT } from './engine/exit-codes.js';
-import { inspector } from './engine/inspect.js';
-import type { Playbook } from './engine/playbook.js';
+import { shardInspector } from './shard-inspector.js';
 import type { StatusView } from './ui/status/status-view.js';
-import { BACKUP_ROOT } from './transport/shell-host.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -40,15 +37,9 @@ function viewOf(doc: StatusDoc): StatusView {
  */
 export async function statusCommand(args: CommandArgs): Promise<number> {
   const { inventory, options } = args;
-  const inspect = inspector(inventory, args.playbook as Playbook<ShardFacts>, {
-    runId: args.runId,
-    backupDir: `${BACKUP_ROOT}/${args.runId}`,
-    openHost: args.openHost,
-    forks: options.forks,
-    limit: options.limit,
-    secrets: args.secrets,
-  });
-  const look = async () => lookAtShard(inventory, await inspect.inspect());
+  const inspect = shardInspector(args, options.limit);
+  // Nothing the hosts said reaches the screen with a secret in it.
+  const look = async () => args.secrets.redact(await lookAtShard(inventory, await inspect.inspect()));
   try {
     if (options.watch === undefined) {
       const doc = await look();

@@ -3,9 +3,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { StatusDoc } from '../../playbooks/shard-status/shard-status.js';
-import { LAB_DIR, LAB_SECRET, type LabState } from './setup/lab-config.js';
+import { LAB_DIR, LAB_SECRET, PUBLIC_PREFIX, type LabState } from './setup/lab-config.js';
 import { inventory, jitsiScale, mark, touchedSince } from './setup/lab-runs.js';
-import { labDown, labUp } from './setup/lab.js';
+import { labDown, labJicofo, labUp } from './setup/lab.js';
 import { inHost } from './setup/run.js';
 
 const why = process.getuid?.() === 0 ? null : 'the lab needs root';
@@ -154,6 +154,60 @@ describe('status on a real lab shard', { skip: why ?? false }, () => {
     assert.equal(bridge(doc, 'jvb2').reachable, false);
     assert.match(doc.problems.join('\n'), /^jvb2: unreachable: /m);
     await writeFile(inv, inventory(lab, ['jvb1', 'jvb2']));
+  });
+
+  test('with the stand-in Jicofo on: its view per bridge; a failed health check is seen; off again: no Jicofo', async () => {
+    await labJicofo(true);
+    try {
+      // verify, in setup, now asks Jicofo too.
+      const setup = await jitsiScale(['--yes', '-i', inv]);
+      assert.equal(setup.code, 0, setup.stdout.slice(-2000));
+      assert.match(setup.stdout, /Jicofo lists it as healthy and operational/);
+      const { code, doc } = await status();
+      assert.equal(code, 0, doc.problems.join('\n'));
+      assert.match(doc.meet.jicofo.installed ?? '', /^1\.0-999-jslab0/);
+      assert.equal(doc.meet.jicofo.answering, true);
+      for (const b of doc.bridges)
+        assert.deepEqual(b.jicofo, { listed: true, healthy: true, operational: true }, b.host);
+      // Only private addresses: the bridge's health check fails, and Jicofo's over XMPP with it.
+      await on(
+        'jvb2',
+        'for a in $(ip -o addr show dev eth0 | awk \'{print $4}\' | grep -v "^10\\."); do ip addr del "$a" dev eth0; done; service jitsi-videobridge2 restart >/dev/null 2>&1',
+      );
+      let seen: StatusDoc | null = null;
+      for (let i = 0; i < 20 && !seen; i++) {
+        const { doc: d } = await status();
+        if (bridge(d, 'jvb2').jicofo?.healthy === false) seen = d;
+        else await new Promise((r) => setTimeout(r, 500));
+      }
+      assert.ok(seen, 'Jicofo marked jvb2 unhealthy');
+      assert.equal(bridge(seen, 'jvb2').health, 'unhealthy');
+      assert.ok(seen.problems.includes('jvb2: Jicofo sees it as unhealthy'), seen.problems.join('\n'));
+      assert.equal(bridge(seen, 'jvb1').jicofo?.operational, true);
+      await on('meet', 'service jicofo stop >/dev/null 2>&1');
+      const stopped = await status();
+      assert.equal(stopped.code, 2);
+      assert.match(
+        stopped.doc.problems.join('\n'),
+        /^meet: Jicofo is installed, but Jicofo's REST API \(127\.0\.0\.1:8888\) does not answer$/m,
+      );
+    } finally {
+      await labJicofo(false);
+      const n = lab.hosts
+        .find((h) => h.name === 'jvb2')!
+        .address.split('.')
+        .pop()!;
+      await on(
+        'jvb2',
+        `ip addr add ${PUBLIC_PREFIX}.${n}/32 dev eth0 2>/dev/null; service jitsi-videobridge2 restart >/dev/null 2>&1; sleep 1`,
+      );
+    }
+    const off = await status();
+    assert.equal(off.doc.meet.jicofo.installed, null);
+    assert.ok(
+      off.doc.bridges.every((b) => b.jicofo === null),
+      'no Jicofo column without Jicofo',
+    );
   });
 
   test('--watch --json prints one document per look over the same connections', async () => {
