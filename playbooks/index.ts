@@ -45,6 +45,22 @@ export const COMMANDS: readonly Command[] = [
     load: async () => (await import('./jitsi-load-balancing/index.js')).jitsiLoadBalancing,
     entry: async () => (await import('../src/status-command.js')).statusCommand,
   },
+  {
+    name: 'doctor',
+    summary: 'check every bridge for the known causes of a bridge not serving, with evidence and fix (read-only)',
+    description:
+      "For every bridge: its password against Prosody's account, the meet host's certificate in its trust store, " +
+      "MUC_JIDS against Jicofo's brewery, legacy shard lines that win over jvb.conf, colibri websockets against " +
+      "the meet host's nginx, TCP to Prosody's client port (and c2s on loopback only), its version against the meet " +
+      "host's, a nickname of its own, the REST API for what needs it, an address it may offer with " +
+      'require-valid-address on, and the jvb.sh patch. Each check says ok, or the problem, the evidence (a log line ' +
+      'or a config value, never a secret) and the fix. --limit picks the bridges reported. Exit 0 when every check ' +
+      'passes, 2 when one fails, 3 when the meet host cannot be reached. It changes nothing.',
+    readOnly: true,
+    variables: JITSI_VARIABLES,
+    load: async () => (await import('./jitsi-load-balancing/index.js')).jitsiLoadBalancing,
+    entry: async () => (await import('../src/doctor-command.js')).doctorCommand,
+  },
 ];
 
 export const DEFAULT_COMMAND = 'setup';

@@ -18,6 +18,11 @@ export function nicknameLine(layout: 'current' | 'legacy' | 'both'): string {
   return `sed -i 's/^\\([[:space:]]*MUC_NICKNAME[[:space:]]*[=:][[:space:]]*\\).*/\\1${uuid}/I' ${JVB_CONF} ${MARK}`;
 }
 
+/** Pure: does the launcher carry the per-start line? */
+export function hasNicknameLine(text: string | null): boolean {
+  return !!text && splitLines(text).lines.some((l) => l.endsWith(MARK));
+}
+
 /** Pure: the launcher without our line (for the stable policy, or before re-adding it). */
 export function removeNicknameLine(text: string): string {
   const { lines, eol, finalEol } = splitLines(text);

@@ -1,0 +1,168 @@
+import type { Inspection } from '../../src/engine/inspect.js';
+import type { RunHost } from '../../src/engine/playbook.js';
+import { reasonOf } from '../../src/engine/reason.js';
+import type { Inventory } from '../../src/inventory/types.js';
+import { splitSections } from '../../src/modules/probe-sections.js';
+import { shScript } from '../../src/transport/shell-quote.js';
+import {
+  JVB_CONF,
+  LAUNCHER,
+  SIP_PROPERTIES,
+  effectiveShard,
+  type BridgeFiles,
+} from '../jitsi-load-balancing/bridge-files.js';
+import { jitsi } from '../jitsi-load-balancing/settings.js';
+import type { ShardFacts } from '../jitsi-load-balancing/discover.js';
+import { accountFile, parseAccount, type ScramAccount } from '../jitsi-load-balancing/prosody-account.js';
+import { runChecks, type BridgeProbe, type BridgeRead, type Finding, type MeetRead } from './checks.js';
+
+/*
+ * What the doctor reads: the inspection (facts, discovery, the setup plan), one command per bridge
+ * for what only the bridge can say, and on the meet host Prosody's accounts and nginx's routes.
+ * Reads only.
+ */
+
+/**
+ * On a bridge: $1 $2 the meet host's client port, $3 the meet host's certificate (or empty). The
+ * certificate is checked on stdin: nothing is written.
+ */
+const BRIDGE_PROBE = `
+echo '@@reach'
+timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2"' reach "$1" "$2" 2>/dev/null && echo open || echo closed
+echo '@@log'
+f=/var/log/jitsi/jvb.log
+[ -f "$f" ] && tail -n 2000 "$f" | awk 'tolower($0) ~ /starting/ { n = 0 } { line[n++] = $0 } END { for (i = 0; i < n; i++) print line[i] }' | grep -E 'not-authorized|PKIX|Connection refused|EndpointConnectionException|No valid IP|SEVERE' | tail -n 5 | sed 's/^@@/@@@/'
+echo '@@health'
+body=$(curl -s --max-time 3 -w '\\n%{http_code}' http://127.0.0.1:8080/about/health 2>/dev/null) || body='000'
+printf '%s\\n' "$body" | tail -n 1; printf '%s\\n' "$body" | sed '$d' | head -c 300 | sed 's/^@@/@@@/'; echo
+echo '@@stats'
+curl -s --max-time 3 -o /dev/null -w '%{http_code}\\n' http://127.0.0.1:8080/colibri/stats 2>/dev/null || echo 000
+echo '@@addresses'
+ip -o addr show 2>/dev/null | awk '{ print $4 }'
+echo '@@trust'
+if [ -n "$3" ]; then
+  if command -v openssl >/dev/null 2>&1; then
+    out=$(printf '%s\\n' "$3" | openssl verify -CApath /etc/ssl/certs 2>&1) && echo "trusted" || echo "untrusted $(printf '%s' "$out" | grep -i error | head -n 1)"
+  else echo 'unknown openssl is not installed'; fi
+fi
+echo '@@consumers'
+[ -d /etc/jitsi/autoscaler-sidecar ] && echo 'the autoscaler sidecar'
+# [x]yz matches the process, never this script's own command line.
+for p in '[j]itsi-autoscaler-sidecar' '[p]rometheus-jitsi-meet-exporter' '[j]itsi-colibri-exporter'; do pgrep -f "$p" >/dev/null 2>&1 && echo "$p" | tr -d '[]'; done
+grep -ls 'graceful_shutdown' /etc/systemd/system/jitsi-videobridge2.service.d/*.conf /etc/systemd/system/jitsi-videobridge2.service 2>/dev/null | sed 's/^/a graceful-shutdown hook in /'
+echo '@@end'`;
+
+/** Pure: the bridge probe's output; null when it did not run to its end. */
+export function parseDoctorProbe(stdout: string): BridgeProbe | null {
+  const s = splitSections(stdout);
+  if (!s.has('end')) return null;
+  const unescape = (l: string) => l.replace(/^@@@/, '@@');
+  const [code = '000', ...body] = s.get('health') ?? [];
+  const trust = s.get('trust')?.[0];
+  return {
+    reach: s.get('reach')?.[0] === 'open' ? 'open' : 'closed',
+    log: (s.get('log') ?? []).map(unescape),
+    health: { code: Number(code) || 0, body: body.map(unescape).join('\n') },
+    colibriStatsCode: Number(s.get('stats')?.[0] ?? 0) || 0,
+    addresses: (s.get('addresses') ?? []).map((a) => a.replace(/\/\d+$/, '')),
+    trust: trust ? { trusted: trust === 'trusted', detail: trust.replace(/^\S+\s*/, '') } : null,
+    restConsumers: s.get('consumers') ?? [],
+  };
+}
+
+async function bridgeRead(
+  h: RunHost | undefined,
+  name: string,
+  inspection: Inspection<ShardFacts>,
+): Promise<BridgeRead> {
+  const base = {
+    name,
+    packages: h?.facts.packages ?? {},
+    perStartNickname: !!h && jitsi(h.spec).nicknamePolicy === 'per-start',
+  };
+  const empty: BridgeFiles = { jvbConf: null, properties: null };
+  const lost = inspection.lost.get(name);
+  if (!h || lost) return { ...base, lost: lost?.reason ?? 'not connected', files: empty, launcher: null, probe: null };
+  const shared = inspection.shared!;
+  try {
+    const read = await h.host.readFiles([JVB_CONF, SIP_PROPERTIES, LAUNCHER]);
+    const files: BridgeFiles = { jvbConf: read.get(JVB_CONF) ?? null, properties: read.get(SIP_PROPERTIES) ?? null };
+    const r = await h.host.exec(
+      shScript(BRIDGE_PROBE, shared.meetAddress, String(shared.c2sPort), shared.certificate ?? ''),
+      { readOnly: true },
+    );
+    return { ...base, files, launcher: read.get(LAUNCHER) ?? null, probe: parseDoctorProbe(r.stdout) };
+  } catch (e) {
+    return { ...base, lost: reasonOf(e), files: empty, launcher: null, probe: null };
+  }
+}
+
+/** The /colibri-ws locations of nginx's enabled sites on the meet host; null when there are none. */
+const NGINX_ROUTES = `
+set -- /etc/nginx/sites-enabled/* /etc/nginx/conf.d/*.conf
+found=0
+for f in "$@"; do [ -f "$f" ] || continue; found=1; grep -h 'location.*colibri-ws' "$f"; done
+[ "$found" = 1 ] || echo '@@none'
+exit 0`;
+
+async function meetRead(meet: RunHost, shared: ShardFacts, bridges: readonly BridgeRead[]): Promise<MeetRead> {
+  // Prosody's accounts the bridges log in with, read where Prosody keeps them.
+  const users = [
+    ...new Set(
+      bridges.flatMap((b) => {
+        const s = effectiveShard(b.files)?.values;
+        return s?.USERNAME ? [`${s.USERNAME}@${s.DOMAIN ?? `auth.${shared.domain}`}`.toLowerCase()] : [];
+      }),
+    ),
+  ];
+  const paths = users.map((u) => accountFile(u.split('@')[0]!, u.split('@')[1]!));
+  const files = paths.length ? await meet.host.readFiles(paths) : new Map<string, string | null>();
+  const accounts = new Map<string, ScramAccount | null>(
+    users.map((u, i) => {
+      const text = files.get(paths[i]!);
+      return [u, text ? parseAccount(text) : null];
+    }),
+  );
+  const nginx = (await meet.host.exec(shScript(NGINX_ROUTES), { readOnly: true })).stdout;
+  return {
+    name: meet.spec.name,
+    address: shared.meetAddress,
+    packages: meet.facts.packages,
+    prosody: shared.prosody,
+    c2sPort: shared.c2sPort,
+    domain: shared.domain,
+    breweryJid: shared.breweryJid,
+    accounts,
+    colibriLocations: nginx.includes('@@none') ? null : nginx.split('\n').filter((l) => l.trim()),
+    meetNickname: shared.meetBridgeNickname ?? null,
+  };
+}
+
+export interface DoctorReport {
+  findings: Finding[];
+  /** Why the shard could not be examined at all (the meet host unreachable, discovery refused). */
+  refused: string | null;
+}
+
+/** Everything the doctor reads, then its checks; `only`: the bridges to examine (--limit). */
+export async function examineShard(
+  inventory: Inventory,
+  inspection: Inspection<ShardFacts>,
+  only: ReadonlySet<string> | null,
+): Promise<DoctorReport> {
+  const meetSpec = inventory.hosts.find((h) => h.role === 'meet')!;
+  const meet = inspection.hosts.get(meetSpec.name);
+  if (!meet || !inspection.shared)
+    return {
+      findings: [],
+      refused:
+        inspection.lost.get(meetSpec.name)?.reason ??
+        inspection.refused ??
+        `the meet host ${meetSpec.name} could not be read`,
+    };
+  const specs = inventory.hosts.filter((h) => h.role === 'jvb');
+  const bridges = await Promise.all(specs.map((s) => bridgeRead(inspection.hosts.get(s.name), s.name, inspection)));
+  const m = await meetRead(meet, inspection.shared, bridges);
+  // Nicknames are compared across every bridge; the findings are those of the bridges asked for.
+  return { findings: runChecks(m, bridges).filter((f) => !only || only.has(f.host)), refused: null };
+}

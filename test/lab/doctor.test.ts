@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Finding } from '../../playbooks/shard-doctor/checks.js';
+import { DOMAIN, LAB_DIR, LAB_SECRET, type LabState } from './setup/lab-config.js';
+import { inventory, jitsiScale, mark, touchedSince } from './setup/lab-runs.js';
+import { labDown, labUp } from './setup/lab.js';
+import { inHost } from './setup/run.js';
+import { buildStandinPackage } from './standin-jvb/build-package.js';
+import { SHARD_KEYS } from '../../playbooks/jitsi-load-balancing/bridge-files.js';
+
+const why = process.getuid?.() === 0 ? null : 'the lab needs root';
+if (why && process.env.CI) throw new Error(`doctor lab tests cannot run in CI: ${why}`);
+
+const JVB_CONF = '/etc/jitsi/videobridge/jvb.conf';
+const PROPS = '/etc/jitsi/videobridge/sip-communicator.properties';
+
+describe(
+  'doctor on a real lab shard: each cause broken on purpose is named, and setup clears it',
+  { skip: why ?? false },
+  () => {
+    let lab: LabState;
+    const inv = join(LAB_DIR, 'test-inventory-doctor.yaml');
+    const on = (name: string, script: string, args: string[] = []) =>
+      inHost(lab.hosts.find((h) => h.name === name)!.sshdPid, script, args);
+    const restart = (name: string) => on(name, 'service jitsi-videobridge2 restart >/dev/null 2>&1; sleep 1.5');
+    const doctor = async () => {
+      const r = await jitsiScale(['doctor', '--json', '-i', inv]);
+      const doc = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'), r.stdout.lastIndexOf('}') + 1)) as {
+        findings: Finding[];
+      };
+      assert.ok(!r.stdout.includes(LAB_SECRET), 'no secret in the output');
+      return { code: r.code, failed: doc.findings.filter((f) => !f.ok), all: doc.findings };
+    };
+    const failing = (failed: Finding[]) => failed.map((f) => `${f.host} ${f.check}`).sort();
+    /** Doctor names exactly these failures, then setup (or `heal`) makes it clean again. */
+    const expectOnly = async (expected: string[], heal?: () => Promise<void>) => {
+      const { code, failed } = await doctor();
+      assert.deepEqual(failing(failed), expected.sort(), JSON.stringify(failed, null, 2));
+      assert.equal(code, 2);
+      for (const f of failed) assert.ok(f.evidence && f.fix, `${f.check}: evidence and fix`);
+      if (heal) await heal();
+      else {
+        const setup = await jitsiScale(['--yes', '-i', inv]);
+        assert.equal(setup.code, 0, setup.stdout.slice(-2500));
+      }
+      const clean = await doctor();
+      assert.deepEqual(failing(clean.failed), [], 'clean again');
+      assert.equal(clean.code, 0);
+      return failed;
+    };
+
+    before(async () => {
+      await labDown();
+      lab = await labUp({ bridges: 2, era: 'current' });
+      await writeFile(
+        inv,
+        inventory(lab, ['jvb1', 'jvb2'], { jvb2: 'jitsi_verify_certificate: true, jitsi_nickname_policy: per-start' }),
+      );
+      const setup = await jitsiScale(['--yes', '-i', inv]);
+      assert.equal(setup.code, 0, setup.stdout.slice(-3000));
+    });
+    after(async () => {
+      await labDown();
+    });
+
+    test('a healthy shard: every check passes on every bridge (jvb2 with the jvb.sh patch), exit 0, and nothing is written', async () => {
+      const m = await mark(lab, 'before-doctor');
+      const { code, failed, all } = await doctor();
+      assert.deepEqual(failing(failed), []);
+      assert.equal(all.length, 22, '11 checks on each of 2 bridges');
+      assert.equal(code, 0);
+      const text = await jitsiScale(['doctor', '-i', inv, '--limit', 'jvb2']);
+      assert.match(text.stdout, /^jvb2:$/m);
+      assert.doesNotMatch(text.stdout, /^jvb1:$/m, '--limit picks the bridges reported');
+      assert.match(text.stdout, /all 11 checks passed on 1 bridge\(s\)/);
+      assert.deepEqual(await touchedSince(lab, m), []);
+    });
+
+    test('a wrong password: SASL not-authorized, with the log line as evidence', async () => {
+      await on('jvb1', `sed -i 's/PASSWORD="[^"]*"/PASSWORD="Wrong-Pass-0000"/' ${JVB_CONF}`);
+      await restart('jvb1');
+      const [f] = await expectOnly(['jvb1 xmpp-login']);
+      assert.match(f!.evidence!, /SASLError using PLAIN: not-authorized/);
+      assert.ok(!f!.evidence!.includes('Wrong-Pass-0000'));
+    });
+
+    test("a removed certificate: PKIX, the meet host's certificate not trusted", async () => {
+      await on(
+        'jvb2',
+        'rm -f /usr/local/share/ca-certificates/jitsi-scale-auth.*.crt; update-ca-certificates --fresh >/dev/null 2>&1',
+      );
+      await restart('jvb2');
+      const [f] = await expectOnly(['jvb2 certificate']);
+      assert.match(f!.evidence!, /PKIX path building failed/);
+    });
+
+    test("a wrong MUC: MUC_JIDS is not Jicofo's brewery-jid", async () => {
+      await on('jvb1', `sed -i 's/MUC_JIDS="[^"]*"/MUC_JIDS="OtherBrewery@internal.auth.${DOMAIN}"/' ${JVB_CONF}`);
+      await restart('jvb1');
+      const [f] = await expectOnly(['jvb1 brewery-jid']);
+      assert.match(f!.evidence!, /MUC_JIDS = OtherBrewery@.*brewery-jid = JvbBrewery@internal\.auth\./);
+    });
+
+    test('legacy lines: a full legacy shard in sip-communicator.properties wins over jvb.conf', async () => {
+      // A copy of the bridge's own settings in the old place, as an upgraded server keeps them.
+      const conf = (await on('jvb2', `cat ${JVB_CONF}`)).stdout;
+      const lines = SHARD_KEYS.filter((k) => k !== 'PORT').map(
+        (k) =>
+          `org.jitsi.videobridge.xmpp.user.shard.${k}=${new RegExp(`${k}\\s*=\\s*"?([^"\\n]*?)"?\\s*$`, 'm').exec(conf)![1]}`,
+      );
+      await on('jvb2', `printf '%s\\n' "$@" >> ${PROPS}`, lines);
+      const [f] = await expectOnly(['jvb2 legacy-config']);
+      assert.match(f!.evidence!, /org\.jitsi\.videobridge\.xmpp\.user\.shard\.HOSTNAME=/);
+    });
+
+    test("websockets on while the meet host's nginx routes only its own bridge", async () => {
+      await on('jvb1', `sed -i 's/enabled = false/enabled = true/' ${JVB_CONF}`);
+      const [f] = await expectOnly(['jvb1 websockets']);
+      assert.match(f!.evidence!, /nginx: location ~ \^\/colibri-ws\/default-id\//);
+    });
+
+    test("the firewall closed to one bridge: it cannot reach Prosody's client port", async () => {
+      const jvb1 = lab.hosts.find((h) => h.name === 'jvb1')!.address;
+      await on(
+        'meet',
+        `sed -i 's/ip saddr { [^}]* }/ip saddr { ${jvb1} }/' /etc/nftables.d/jitsi-scale-tcp-5222.nft && nft -f /etc/nftables.d/jitsi-scale-tcp-5222.nft`,
+      );
+      const [f] = await expectOnly(['jvb2 xmpp-reach']);
+      assert.match(f!.text, /cannot open TCP .*:5222/);
+    });
+
+    test('a duplicate nickname (a cloned config): both bridges are named', async () => {
+      // jvb2 takes a fresh nickname at each start (per-start): jvb1 is given jvb2's current one.
+      const conf = (await on('jvb2', `cat ${JVB_CONF}`)).stdout;
+      const nick = /MUC_NICKNAME\s*=\s*"?([^"\s]+)/.exec(conf)![1]!;
+      await on(
+        'jvb1',
+        `sed -i 's/^\\([[:space:]]*MUC_NICKNAME[[:space:]]*=[[:space:]]*\\).*/\\1"${nick}"/' ${JVB_CONF}`,
+      );
+      await restart('jvb1');
+      await expectOnly(['jvb1 nickname', 'jvb2 nickname']);
+    });
+
+    test('an old version installed by hand: the version, and the jvb.sh patch the package replaced', async () => {
+      const deb = await buildStandinPackage(
+        'legacy',
+        join(LAB_DIR, 'build', 'doctor'),
+        join(LAB_DIR, 'build', 'doctor-debs'),
+      );
+      await on('jvb2', 'DEBIAN_FRONTEND=noninteractive dpkg -i "$1" >/dev/null 2>&1', [deb]);
+      const failed = await expectOnly(['jvb2 jvb-sh', 'jvb2 version']);
+      assert.match(
+        failed.find((f) => f.check === 'version')!.text,
+        /runs 2\.1-999-gjslab0 while meet runs 2\.3-999-gjslab0/,
+      );
+    });
+
+    test('the REST API off while a sidecar needs it; fixed by the setting the doctor gives', async () => {
+      await on('jvb1', 'mkdir -p /etc/jitsi/autoscaler-sidecar');
+      const [f] = await expectOnly(['jvb1 rest-api'], async () => {
+        await on('jvb1', `printf '%s\\n' 'videobridge.apis.rest.enabled = true' >> ${JVB_CONF}`);
+        await restart('jvb1');
+      });
+      assert.match(f!.text, /the autoscaler sidecar needs it/);
+      await on('jvb1', `rm -rf /etc/jitsi/autoscaler-sidecar; sed -i '$d' ${JVB_CONF}`);
+      await restart('jvb1');
+    });
+
+    test('only private addresses with require-valid-address on; fixed by the setting the doctor gives', async () => {
+      await on(
+        'jvb1',
+        'for a in $(ip -o addr show dev eth0 | awk \'{print $4}\' | grep -v "^10\\."); do ip addr del "$a" dev eth0; done',
+      );
+      await restart('jvb1');
+      const [f] = await expectOnly(['jvb1 valid-address'], async () => {
+        await on('jvb1', `printf '%s\\n' 'videobridge.health.require-valid-address = false' >> ${JVB_CONF}`);
+        await restart('jvb1');
+      });
+      assert.match(f!.evidence!, /\/about\/health: .*No valid IP addresses available for harvesting/);
+    });
+  },
+);
