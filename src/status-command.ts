@@ -1,4 +1,6 @@
-import { lookAtShard } from '../playbooks/shard-status/look.js';
+import { shardLooker } from '../playbooks/shard-status/look.js';
+import type { ShardFacts } from '../playbooks/jitsi-load-balancing/discover.js';
+import type { Playbook } from './engine/playbook.js';
 import type { StatusDoc } from '../playbooks/shard-status/shard-status.js';
 import { driftLines, problemLines, statusTable } from '../playbooks/shard-status/status-lines.js';
 import type { CommandArgs } from './commands.js';
@@ -39,7 +41,8 @@ export async function statusCommand(args: CommandArgs): Promise<number> {
   const { inventory, options } = args;
   const inspect = shardInspector(args, options.limit);
   // Nothing the hosts said reaches the screen with a secret in it.
-  const look = async () => args.secrets.redact(await lookAtShard(inventory, await inspect.inspect()));
+  const looker = shardLooker(inventory, args.playbook as Playbook<ShardFacts>, inspect);
+  const look = async () => args.secrets.redact(await looker.look());
   try {
     if (options.watch === undefined) {
       const doc = await look();

@@ -1,3 +1,4 @@
+import { FINGERPRINT_FN } from '../../src/engine/fingerprint.js';
 import { splitSections } from '../../src/modules/probe-sections.js';
 import {
   jicofoBridgesOf,
@@ -34,23 +35,29 @@ except Exception: print(); print("000")' "$1" 2>/dev/null); code=$(printf '%s' "
   printf '%s\\n' "$body" | sed 's/^@@/@@@/'
 }`;
 
-/** On a bridge: health, version, drain, the load metrics and /colibri/stats. */
-export const BRIDGE_PROBE = `${HTTP_GET}
+/** On a bridge: health, version, drain, the load metrics and /colibri/stats; then the fingerprint of "$@". */
+export const BRIDGE_PROBE = `${HTTP_GET}${FINGERPRINT_FN}
 b=http://127.0.0.1:8080
-echo '@@health'; get $b/about/health | head -n 1
+echo '@@health'; get $b/about/health | head -n 2 | cut -c 1-200
 echo '@@version'; get $b/about/version
 echo '@@drain'; get $b/colibri/drain
 echo '@@metrics'; get $b/metrics | grep -E '^(HTTP |jitsi_jvb_(conferences|local_endpoints|endpoints|stress|drain_mode|healthy) )'
 echo '@@stats'; get $b/colibri/stats
+echo '@@fingerprint'; fingerprint "$@"
 echo '@@end'`;
 
-/** On the meet host: the brewery as Prosody sees it ($1: Lua for its shell), then Jicofo when $2 is 1. */
-export const MEET_PROBE = `${HTTP_GET}
+/**
+ * On the meet host: the brewery as Prosody sees it ($1: Lua for its shell), Jicofo when $2 is 1,
+ * then the fingerprint of the rest of the arguments.
+ */
+export const MEET_PROBE = `${HTTP_GET}${FINGERPRINT_FN}
 echo '@@brewery'; prosodyctl shell "$1" 2>&1 | grep -E 'brewery:|no-room|no-muc' | head -n 1
 if [ "$2" = 1 ]; then
   echo '@@jicofo-stats'; get http://127.0.0.1:8888/stats
   echo '@@jicofo-debug'; get http://127.0.0.1:8888/debug
 fi
+shift 2
+echo '@@fingerprint'; fingerprint "$@"
 echo '@@end'`;
 
 /** An HTTP answer as the probe gives it: the status code (0: no answer) and the body. */
@@ -88,12 +95,16 @@ export function parsePrometheus(text: string): Record<string, number> {
 /** What a bridge's own API says. Absent fields: the API did not answer (or is off). */
 export interface BridgeProbe {
   health: number;
+  /** What a failing /about/health says (its `error`, or its text). */
+  healthText?: string;
   version?: string;
   drain?: boolean;
   metrics: Record<string, number> | null;
   /** /colibri/stats: null with its status code when off (404) or not answering. */
   colibriStats: Record<string, unknown> | null;
   colibriStatsCode: number;
+  /** What the host's plan depends on, as it is now (see fingerprint.ts). */
+  fingerprint: string;
 }
 
 /** Pure: the bridge probe's output; null when it did not run to its end. */
@@ -104,13 +115,30 @@ export function parseBridgeProbe(stdout: string): BridgeProbe | null {
   const drain = json(http(s.get('drain')));
   const metrics = http(s.get('metrics'));
   const stats = http(s.get('stats'));
+  const health = http(s.get('health'));
+  const healthDoc =
+    health.code === 200
+      ? null
+      : (() => {
+          try {
+            return JSON.parse(health.body) as unknown;
+          } catch {
+            return null;
+          }
+        })();
+  const healthText =
+    healthDoc && typeof (healthDoc as { error?: unknown }).error === 'string'
+      ? (healthDoc as { error: string }).error
+      : health.body.trim();
   return {
-    health: http(s.get('health')).code,
+    health: health.code,
+    ...(health.code !== 200 && health.code !== 0 && healthText ? { healthText } : {}),
     ...(typeof version?.version === 'string' ? { version: version.version } : {}),
     ...(typeof drain?.drain === 'boolean' ? { drain: drain.drain } : {}),
     metrics: metrics.code === 200 ? parsePrometheus(metrics.body) : null,
     colibriStats: json(stats),
     colibriStatsCode: stats.code,
+    fingerprint: (s.get('fingerprint') ?? []).join('\n'),
   };
 }
 
@@ -125,6 +153,7 @@ export interface MeetProbe {
   } | null;
   /** Why Jicofo could not be asked, when it is installed. */
   jicofoError?: string;
+  fingerprint: string;
 }
 
 /** Pure: the meet probe's output; null when it did not run to its end. */
@@ -132,7 +161,8 @@ export function parseMeetProbe(stdout: string, jicofoAsked: boolean): MeetProbe 
   const s = splitSections(stdout);
   if (!s.has('end')) return null;
   const occupants = parseBrewery((s.get('brewery') ?? []).join('\n'));
-  if (!jicofoAsked) return { occupants, jicofo: null };
+  const fingerprint = (s.get('fingerprint') ?? []).join('\n');
+  if (!jicofoAsked) return { occupants, jicofo: null, fingerprint };
   const statsAnswer = http(s.get('jicofo-stats'));
   const stats = json(statsAnswer);
   const debug = json(http(s.get('jicofo-debug')));
@@ -140,10 +170,15 @@ export function parseMeetProbe(stdout: string, jicofoAsked: boolean): MeetProbe 
     return {
       occupants,
       jicofo: null,
+      fingerprint,
       jicofoError:
         statsAnswer.code === 0
           ? "Jicofo's REST API (127.0.0.1:8888) does not answer"
           : `Jicofo's /stats answers ${statsAnswer.code}`,
     };
-  return { occupants, jicofo: { stats, bridges: jicofoBridgesOf(debug) ?? new Map<string, JicofoBridgeView>() } };
+  return {
+    occupants,
+    jicofo: { stats, bridges: jicofoBridgesOf(debug) ?? new Map<string, JicofoBridgeView>() },
+    fingerprint,
+  };
 }

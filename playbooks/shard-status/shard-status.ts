@@ -194,7 +194,10 @@ function bridgeStatus(
         `nickname ${b.nickname} is also used by ${shared.join(', ')}: only one of them can be in the brewery`,
       );
     if (version && inBrewery === false && b.nickname) problems.push(`not in the brewery as ${b.nickname}`);
-    if (version && health === 'unhealthy') problems.push(`unhealthy: /about/health answers ${probe!.health}`);
+    if (version && health === 'unhealthy')
+      problems.push(
+        `unhealthy: /about/health answers ${probe!.health}${probe!.healthText ? ` (${probe!.healthText})` : ''}`,
+      );
     if (version && health === 'no answer')
       problems.push(`its private API (127.0.0.1:8080) does not answer${b.probeError ? `: ${b.probeError}` : ''}`);
     if (version && reference && shortVersion(version) !== shortVersion(reference))

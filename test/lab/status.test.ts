@@ -210,7 +210,7 @@ describe('status on a real lab shard', { skip: why ?? false }, () => {
     );
   });
 
-  test('--watch --json prints one document per look over the same connections', async () => {
+  test('--watch --json: one document per look over the same connections; a hand edit shows up as drift on a later look', async () => {
     const { spawn } = await import('node:child_process');
     const { fileURLToPath } = await import('node:url');
     const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -219,19 +219,36 @@ describe('status on a real lab shard', { skip: why ?? false }, () => {
     });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const deadline = Date.now() + 30_000;
-    while (out.split('\n').filter((l) => l.startsWith('{')).length < 3 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 200));
+    const docs = () =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as StatusDoc);
+    const waitFor = async (test: (d: StatusDoc[]) => boolean, what: string) => {
+      const deadline = Date.now() + 30_000;
+      while (!test(docs()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      assert.ok(test(docs()), `${what}:\n${out.slice(-3000)}`);
+    };
+    await waitFor((d) => d.length >= 3, 'three looks');
     // inHost enters the host's namespace without SSH: the only SSH session is the watch's.
     const sessions = (await on('jvb1', "ss -Htn state established '( sport = :22 )' | wc -l")).stdout.trim();
+    const seen = docs().length;
+    await on(
+      'jvb2',
+      `sed -i 's/DISABLE_CERTIFICATE_VERIFICATION = true/DISABLE_CERTIFICATE_VERIFICATION = false/' /etc/jitsi/videobridge/jvb.conf`,
+    );
+    await waitFor(
+      (d) => d.slice(seen).some((x) => bridge(x, 'jvb2').drift.length > 0),
+      'drift on jvb2 in a later look',
+    );
+    await on(
+      'jvb2',
+      `sed -i 's/DISABLE_CERTIFICATE_VERIFICATION = false/DISABLE_CERTIFICATE_VERIFICATION = true/' /etc/jitsi/videobridge/jvb.conf`,
+    );
+    await waitFor((d) => bridge(d.at(-1)!, 'jvb2').drift.length === 0, 'the drift gone again once the edit is undone');
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('exit', r));
-    const docs = out
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as StatusDoc);
-    assert.ok(docs.length >= 3, out);
-    assert.ok(new Set(docs.map((d) => d.time)).size === docs.length, 'each look is new');
+    assert.ok(new Set(docs().map((d) => d.time)).size === docs().length, 'each look is new');
     assert.equal(code, 0, 'the last look’s exit code');
     assert.equal(sessions, '1', 'one SSH connection to the bridge across every look');
   });

@@ -24,6 +24,7 @@ const healthyProbe: BridgeProbe = {
   metrics: { jitsi_jvb_conferences: 2, jitsi_jvb_local_endpoints: 9, jitsi_jvb_stress: 0.12, jitsi_jvb_drain_mode: 0 },
   colibriStats: null,
   colibriStatsCode: 404,
+  fingerprint: 'fp',
 };
 
 const bridgeRead = (name: string, over: Partial<BridgeRead> = {}): BridgeRead => ({
@@ -56,6 +57,7 @@ function input(over: Partial<StatusInput> = {}, meetProbe: Partial<MeetProbe> = 
       probe: {
         occupants: [occupant('nick-jvb1'), occupant('nick-jvb2'), occupant('meet-local')],
         jicofo: null,
+        fingerprint: 'fp',
         ...meetProbe,
       },
     },
@@ -112,6 +114,7 @@ describe('status: what the probes say', () => {
       metrics: { jitsi_jvb_conferences: 4 },
       colibriStats: null,
       colibriStatsCode: 404,
+      fingerprint: '',
     });
     assert.equal(parseBridgeProbe('@@health\nHTTP 200\n'), null, 'a probe cut short is no answer');
     const silent = parseBridgeProbe('@@health\nHTTP 000\n@@version\nHTTP 000\n@@end');
