@@ -5,13 +5,12 @@ import type { Playbook } from './engine/playbook.js';
 import { BACKUP_ROOT } from './transport/shell-host.js';
 
 /** The day-2 commands' view of the shard: the setup playbook, inspected over the command's connections. */
-export function shardInspector(args: CommandArgs, limit?: string[]): Inspector<ShardFacts> {
+export function shardInspector(args: CommandArgs): Inspector<ShardFacts> {
   return inspector(args.inventory, args.playbook as Playbook<ShardFacts>, {
     runId: args.runId,
     backupDir: `${BACKUP_ROOT}/${args.runId}`,
     openHost: args.openHost,
     forks: args.options.forks,
     secrets: args.secrets,
-    ...(limit ? { limit } : {}),
   });
 }

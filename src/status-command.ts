@@ -5,6 +5,7 @@ import type { StatusDoc } from '../playbooks/shard-status/shard-status.js';
 import { driftLines, problemLines, statusTable } from '../playbooks/shard-status/status-lines.js';
 import type { CommandArgs } from './commands.js';
 import { EXIT } from './engine/exit-codes.js';
+import { resolveLimit } from './engine/resolve-limit.js';
 import { shardInspector } from './shard-inspector.js';
 import type { StatusView } from './ui/status/status-view.js';
 
@@ -39,9 +40,11 @@ function viewOf(doc: StatusDoc): StatusView {
  */
 export async function statusCommand(args: CommandArgs): Promise<number> {
   const { inventory, options } = args;
-  const inspect = shardInspector(args, options.limit);
+  // Every host is read (strangers and twin nicknames need them all); --limit picks the bridges shown.
+  const inspect = shardInspector(args);
   // Nothing the hosts said reaches the screen with a secret in it.
-  const looker = shardLooker(inventory, args.playbook as Playbook<ShardFacts>, inspect);
+  const shown = options.limit.length ? resolveLimit(inventory, options.limit) : null;
+  const looker = shardLooker(inventory, args.playbook as Playbook<ShardFacts>, inspect, shown);
   const look = async () => args.secrets.redact(await looker.look());
   try {
     if (options.watch === undefined) {

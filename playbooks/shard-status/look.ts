@@ -83,7 +83,12 @@ function fingerprints(inventory: Inventory, p: Probes): Map<string, string> {
   return out;
 }
 
-function statusOf(inventory: Inventory, inspection: Inspection<ShardFacts>, p: Probes): StatusDoc {
+function statusOf(
+  inventory: Inventory,
+  inspection: Inspection<ShardFacts>,
+  p: Probes,
+  shown: ReadonlySet<string> | null,
+): StatusDoc {
   const shared = inspection.shared;
   const meetSpec = inventory.hosts.find((h) => h.role === 'meet')!;
   const hostRead = (name: string, address: string): HostRead => {
@@ -106,6 +111,7 @@ function statusOf(inventory: Inventory, inspection: Inspection<ShardFacts>, p: P
     meet: { ...hostRead(meetSpec.name, meetSpec.address), ...p.meet },
     bridges: bridgeSpecs.map((spec, i) => ({ ...hostRead(spec.name, spec.address), ...p.bridges[i]! })),
     meetBridgeNickname: shared?.meetBridgeNickname ?? null,
+    ...(shown ? { shown } : {}),
   });
 }
 
@@ -125,6 +131,7 @@ export function shardLooker(
   inventory: Inventory,
   playbook: Playbook<ShardFacts>,
   inspector: Inspector<ShardFacts>,
+  shown: ReadonlySet<string> | null = null,
 ): ShardLooker {
   let inspection: Inspection<ShardFacts> | null = null;
   let known = new Map<string, string>();
@@ -134,7 +141,7 @@ export function shardLooker(
     inspection = await inspector.inspect();
     const p = await probeShard(inventory, playbook, inspection);
     known = fingerprints(inventory, p);
-    return statusOf(inventory, inspection, p);
+    return statusOf(inventory, inspection, p, shown);
   };
   return {
     counts,
@@ -147,7 +154,7 @@ export function shardLooker(
       );
       if (moved) return full();
       counts.quick++;
-      return statusOf(inventory, inspection, p);
+      return statusOf(inventory, inspection, p, shown);
     },
   };
 }

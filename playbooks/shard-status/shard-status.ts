@@ -84,6 +84,8 @@ export interface StatusInput {
   bridges: BridgeRead[];
   /** The meet host's own bridge nickname, if it runs one (it accounts for that occupant). */
   meetBridgeNickname: string | null;
+  /** --limit: the bridges to report (all are read: nicknames and strangers need every one). */
+  shown?: ReadonlySet<string>;
 }
 
 const num = (v: unknown): number | null => {
@@ -263,7 +265,9 @@ export function shardStatus(input: StatusInput): StatusDoc {
   for (const b of input.bridges)
     if (b.nickname && !b.lost)
       twins.set(b.nickname.toLowerCase(), [...(twins.get(b.nickname.toLowerCase()) ?? []), b.name]);
-  const bridges = input.bridges.map((b) => bridgeStatus(b, input, occupants, twins));
+  const bridges = input.bridges
+    .map((b) => bridgeStatus(b, input, occupants, twins))
+    .filter((b) => !input.shown || input.shown.has(b.host));
   const known = new Set(
     [...input.bridges.map((b) => b.nickname), input.meetBridgeNickname]
       .filter((n): n is string => !!n)

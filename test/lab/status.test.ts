@@ -65,6 +65,13 @@ describe('status on a real lab shard', { skip: why ?? false }, () => {
     }
     assert.match(doc.meet.prosody ?? '', /^\d/);
     assert.deepEqual(doc.strangers, []);
+    const limited = await status(['--limit', 'jvb2']);
+    assert.deepEqual(
+      limited.doc.bridges.map((b) => b.host),
+      ['jvb2'],
+      '--limit picks the bridges shown',
+    );
+    assert.deepEqual(limited.doc.strangers, [], 'jvb1 still accounts for its occupant');
   });
 
   test('load and drain come from the bridge: conferences, endpoints, stress, drain as it reports them', async () => {

@@ -262,6 +262,22 @@ describe('status: the shard as a document', () => {
     assert.match(silent.problems.join('\n'), /^meet: Jicofo is installed, but Jicofo's REST API/m);
   });
 
+  test('--limit shows some bridges; the others still account for their occupants', () => {
+    const doc = shardStatus(
+      input(
+        { bridges: [bridgeRead('jvb1'), bridgeRead('jvb2', { probe: null })], shown: new Set(['jvb1']) },
+        { occupants: [occupant('nick-jvb1'), occupant('nick-jvb2')] },
+      ),
+    );
+    assert.deepEqual(
+      doc.bridges.map((b) => b.host),
+      ['jvb1'],
+    );
+    assert.deepEqual(doc.strangers, [], "jvb2's occupant is jvb2, shown or not");
+    assert.deepEqual(doc.problems, [], "jvb2's silent API is not reported when jvb2 is not asked for");
+    assert.equal(doc.exitCode, 0);
+  });
+
   test('the table and the problems fit 80 columns', () => {
     const long = 'x'.repeat(120);
     const doc = shardStatus(input({ bridges: [bridgeRead(`jvb-${long}`, { nickname: long }), bridgeRead('jvb2')] }));
