@@ -248,6 +248,25 @@ describe('cli: unreachable hosts', () => {
     noStack(r);
   });
 
+  test('status and doctor: unreachable hosts are one line each and exit 3', async () => {
+    const status = await cli(['status', '--connect-timeout', '1', '-i', inventory]);
+    assert.equal(status.code, 3, status.stdout + status.stderr);
+    assert.match(status.stdout, /^meet meet: unreachable$/m);
+    assert.match(
+      status.stdout,
+      /^! meet: unreachable: connection refused by 127\.0\.0\.1:1 \(is sshd running on that\s+port\?\)$/m,
+    );
+    assert.match(status.stdout, /^jvb1 +- +\? +unreachable$/m);
+    noStack(status);
+    const doctor = await cli(['doctor', '--connect-timeout', '1', '-i', inventory]);
+    assert.equal(doctor.code, 3, doctor.stdout + doctor.stderr);
+    assert.equal(
+      doctor.stderr.trim().split('\n').pop(),
+      'jitsi-scale: doctor: connection refused by 127.0.0.1:1 (is sshd running on that port?)',
+    );
+    noStack(doctor);
+  });
+
   test('--json: one parseable event per line, ending with run:done', async () => {
     const r = await cli(['--check', '--json', '--connect-timeout', '1', '-i', inventory]);
     assert.equal(r.code, 3);
