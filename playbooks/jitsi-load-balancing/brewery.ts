@@ -78,3 +78,10 @@ export function parseJicofoBridges(json: string): Map<string, JicofoBridgeView> 
     return null;
   }
 }
+
+/** Shell, on the meet host: Jicofo's /debug, with whatever client the host has (exit 3: none). */
+export const JICOFO_DEBUG = `
+url=http://127.0.0.1:8888/debug
+if command -v curl >/dev/null 2>&1; then exec curl -s --max-time 3 "$url"; fi
+if command -v wget >/dev/null 2>&1; then exec wget -q -O - -T 3 "$url"; fi
+exit 3`;

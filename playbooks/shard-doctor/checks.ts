@@ -9,6 +9,7 @@ import {
 } from '../jitsi-load-balancing/bridge-files.js';
 import { listensEverywhere, type ProsodyConfig } from '../jitsi-load-balancing/prosody-config.js';
 import { passwordMatches, type ScramAccount } from '../jitsi-load-balancing/prosody-account.js';
+import type { JicofoBridgeView } from '../jitsi-load-balancing/brewery.js';
 import { getHocon } from '../../src/modules/hocon/set-hocon.js';
 import { isPublicAddress } from './addresses.js';
 
@@ -83,6 +84,17 @@ export interface MeetRead {
   /** nginx `location` lines for /colibri-ws on the meet host; null when nginx has no site config. */
   colibriLocations: string[] | null;
   meetNickname: string | null;
+  /** Jicofo's view of the bridges (its /debug, by lower-cased member JID), when Jicofo answers. */
+  jicofo: ReadonlyMap<string, JicofoBridgeView> | null;
+}
+
+/** What Jicofo says of a bridge, for evidence: nothing when Jicofo is not there to ask. */
+function jicofoSays(b: BridgeRead, meet: MeetRead): string {
+  if (!meet.jicofo) return '';
+  const nick = shardOf(b)?.values.MUC_NICKNAME;
+  const v = nick ? meet.jicofo.get(`${meet.breweryJid}/${nick}`.toLowerCase()) : undefined;
+  if (!v) return `; Jicofo does not list ${b.name} among its bridges`;
+  return `; Jicofo sees it as ${v.healthy === false ? 'unhealthy' : 'healthy'} and ${v.operational === false ? 'not operational' : 'operational'}`;
 }
 
 const SETUP = 'run `jitsi-scale setup`';
@@ -144,7 +156,7 @@ const breweryJid: Check = (b, meet) => {
   return {
     ok: false,
     text: `it joins ${jids}, but Jicofo looks for bridges in ${meet.breweryJid} ("no operational bridges")`,
-    evidence: `MUC_JIDS = ${jids}; jicofo.conf: brewery-jid = ${meet.breweryJid}`,
+    evidence: `MUC_JIDS = ${jids}; jicofo.conf: brewery-jid = ${meet.breweryJid}${jicofoSays(b, meet)}`,
     fix: SETUP,
   };
 };
@@ -260,7 +272,7 @@ function mappedAddresses(files: BridgeFiles): string[] {
   ].map((m) => m[1]!);
 }
 
-const validAddress: Check = (b) => {
+const validAddress: Check = (b, meet) => {
   const required = !/^false$/i.test(
     getHocon(b.files.jvbConf ?? '', ['videobridge', 'health', 'require-valid-address']) ?? 'true',
   );
@@ -271,9 +283,10 @@ const validAddress: Check = (b) => {
   return {
     ok: false,
     text: 'it has only private addresses while videobridge.health.require-valid-address is on: its health check fails',
-    evidence: /valid IP/.test(b.probe?.health.body ?? '')
-      ? `/about/health: ${b.probe!.health.body.trim()}`
-      : `addresses: ${addresses.join(', ') || 'none'}`,
+    evidence:
+      (/valid IP/.test(b.probe?.health.body ?? '')
+        ? `/about/health: ${b.probe!.health.body.trim()}`
+        : `addresses: ${addresses.join(', ') || 'none'}`) + jicofoSays(b, meet),
     fix: 'map its public address (ice4j.harvest.mapping.static-mappings in jvb.conf), or set videobridge.health.require-valid-address = false',
   };
 };

@@ -14,6 +14,7 @@ import {
 import { jitsi } from '../jitsi-load-balancing/settings.js';
 import type { ShardFacts } from '../jitsi-load-balancing/discover.js';
 import { accountFile, parseAccount, type ScramAccount } from '../jitsi-load-balancing/prosody-account.js';
+import { JICOFO_DEBUG, parseJicofoBridges } from '../jitsi-load-balancing/brewery.js';
 import { runChecks, type BridgeProbe, type BridgeRead, type Finding, type MeetRead } from './checks.js';
 
 /*
@@ -124,6 +125,9 @@ async function meetRead(meet: RunHost, shared: ShardFacts, bridges: readonly Bri
     }),
   );
   const nginx = (await meet.host.exec(shScript(NGINX_ROUTES), { readOnly: true })).stdout;
+  const jicofo = meet.facts.packages.jicofo
+    ? parseJicofoBridges((await meet.host.exec(shScript(JICOFO_DEBUG), { readOnly: true, noBecome: true })).stdout)
+    : null;
   return {
     name: meet.spec.name,
     address: shared.meetAddress,
@@ -135,6 +139,7 @@ async function meetRead(meet: RunHost, shared: ShardFacts, bridges: readonly Bri
     accounts,
     colibriLocations: nginx.includes('@@none') ? null : nginx.split('\n').filter((l) => l.trim()),
     meetNickname: shared.meetBridgeNickname ?? null,
+    jicofo,
   };
 }
 

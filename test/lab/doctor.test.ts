@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Finding } from '../../playbooks/shard-doctor/checks.js';
 import { DOMAIN, LAB_DIR, LAB_SECRET, type LabState } from './setup/lab-config.js';
 import { inventory, jitsiScale, mark, touchedSince } from './setup/lab-runs.js';
-import { labDown, labUp } from './setup/lab.js';
+import { labDown, labJicofo, labUp } from './setup/lab.js';
 import { inHost } from './setup/run.js';
 import { buildStandinPackage } from './standin-jvb/build-package.js';
 import { SHARD_KEYS } from '../../playbooks/jitsi-load-balancing/bridge-files.js';
@@ -168,17 +168,31 @@ describe(
       await restart('jvb1');
     });
 
-    test('only private addresses with require-valid-address on; fixed by the setting the doctor gives', async () => {
-      await on(
-        'jvb1',
-        'for a in $(ip -o addr show dev eth0 | awk \'{print $4}\' | grep -v "^10\\."); do ip addr del "$a" dev eth0; done',
-      );
-      await restart('jvb1');
-      const [f] = await expectOnly(['jvb1 valid-address'], async () => {
-        await on('jvb1', `printf '%s\\n' 'videobridge.health.require-valid-address = false' >> ${JVB_CONF}`);
+    test('only private addresses with require-valid-address on, Jicofo on: its view joins the evidence; fixed by the setting the doctor gives', async () => {
+      await labJicofo(true);
+      try {
+        await on(
+          'jvb1',
+          'for a in $(ip -o addr show dev eth0 | awk \'{print $4}\' | grep -v "^10\\."); do ip addr del "$a" dev eth0; done',
+        );
         await restart('jvb1');
-      });
-      assert.match(f!.evidence!, /\/about\/health: .*No valid IP addresses available for harvesting/);
+        // The stand-in Jicofo health-checks every 2 s: wait until it has seen the failure.
+        for (let i = 0; i < 30; i++) {
+          const { failed } = await doctor();
+          if (failed.some((f) => /Jicofo sees it as unhealthy/.test(f.evidence ?? ''))) break;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        const [f] = await expectOnly(['jvb1 valid-address'], async () => {
+          await on('jvb1', `printf '%s\\n' 'videobridge.health.require-valid-address = false' >> ${JVB_CONF}`);
+          await restart('jvb1');
+        });
+        assert.match(
+          f!.evidence!,
+          /\/about\/health: .*No valid IP addresses available for harvesting.*; Jicofo sees it as unhealthy and not operational$/,
+        );
+      } finally {
+        await labJicofo(false);
+      }
     });
   },
 );

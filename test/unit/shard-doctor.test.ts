@@ -70,6 +70,7 @@ const meet = (over: Partial<MeetRead> = {}): MeetRead => ({
   accounts: new Map([[`jvb@auth.${DOMAIN}`, account(SECRET)]]),
   colibriLocations: ['    location ~ ^/colibri-ws/default-id/(.*) {'],
   meetNickname: 'meet-own',
+  jicofo: null,
   ...over,
 });
 
@@ -210,6 +211,17 @@ describe('doctor: each check names its cause, and only it', () => {
     assert.equal(isPublicAddress('172.32.0.1'), true);
     assert.equal(isPublicAddress('fd77:7::c'), true, 'unique-local counts, as in Java');
     assert.equal(isPublicAddress('fec0::1'), false);
+  });
+
+  test("Jicofo's view joins the evidence when Jicofo answers", () => {
+    const priv = probe({ addresses: ['10.0.0.11'] });
+    const jicofo = new Map([[`${BREWERY}/nick-jvb1`.toLowerCase(), { healthy: false, operational: false }]]);
+    const [f] = runChecks(meet({ jicofo }), [bridge('jvb1', { probe: priv })]).filter((x) => !x.ok);
+    assert.match(f!.evidence!, /; Jicofo sees it as unhealthy and not operational$/);
+    const lost = runChecks(meet({ jicofo: new Map() }), [bridge('jvb1', {}, jvbConf({ MUC_JIDS: 'x@y' }))]).filter(
+      (x) => !x.ok,
+    );
+    assert.match(lost[0]!.evidence!, /; Jicofo does not list jvb1 among its bridges$/);
   });
 
   test('the jvb.sh patch: needed only with the per-start policy', () => {

@@ -6,7 +6,7 @@ import { splitSections } from '../../../src/modules/probe-sections.js';
 import { shScript } from '../../../src/transport/shell-quote.js';
 import { JVB_CONF, SIP_PROPERTIES, effectiveShard } from '../bridge-files.js';
 import type { ShardFacts } from '../discover.js';
-import { breweryLua, parseBrewery, parseJicofoBridges, type JicofoBridgeView } from '../brewery.js';
+import { JICOFO_DEBUG, breweryLua, parseBrewery, parseJicofoBridges, type JicofoBridgeView } from '../brewery.js';
 
 export { parseJicofoBridges } from '../brewery.js';
 
@@ -74,12 +74,6 @@ function brewery(meet: Host, breweryJid: string): Promise<string[] | null> {
   }
   return ask(meet);
 }
-
-const JICOFO_DEBUG = `
-url=http://127.0.0.1:8888/debug
-if command -v curl >/dev/null 2>&1; then exec curl -s --max-time 3 "$url"; fi
-if command -v wget >/dev/null 2>&1; then exec wget -q -O - -T 3 "$url"; fi
-exit 3`;
 
 const jicofoBridges = sharedBriefly(async (meet) => {
   const r = await meet.exec(shScript(JICOFO_DEBUG), { noBecome: true, readOnly: true });
