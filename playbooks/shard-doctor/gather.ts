@@ -15,6 +15,7 @@ import { jitsi } from '../jitsi-load-balancing/settings.js';
 import type { ShardFacts } from '../jitsi-load-balancing/discover.js';
 import { accountFile, parseAccount, type ScramAccount } from '../jitsi-load-balancing/prosody-account.js';
 import { JICOFO_DEBUG, parseJicofoBridges } from '../jitsi-load-balancing/brewery.js';
+import { HTTP_GET } from '../shard-status/probes.js';
 import { runChecks, type BridgeProbe, type BridgeRead, type Finding, type MeetRead } from './checks.js';
 
 /*
@@ -27,17 +28,14 @@ import { runChecks, type BridgeProbe, type BridgeRead, type Finding, type MeetRe
  * On a bridge: $1 $2 the meet host's client port, $3 the meet host's certificate (or empty). The
  * certificate is checked on stdin: nothing is written.
  */
-const BRIDGE_PROBE = `
+const BRIDGE_PROBE = `${HTTP_GET}
 echo '@@reach'
 timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2"' reach "$1" "$2" 2>/dev/null && echo open || echo closed
 echo '@@log'
 f=/var/log/jitsi/jvb.log
 [ -f "$f" ] && tail -n 2000 "$f" | awk 'tolower($0) ~ /starting/ { n = 0 } { line[n++] = $0 } END { for (i = 0; i < n; i++) print line[i] }' | grep -E 'not-authorized|PKIX|Connection refused|EndpointConnectionException|No valid IP|SEVERE' | tail -n 5 | sed 's/^@@/@@@/'
-echo '@@health'
-body=$(curl -s --max-time 3 -w '\\n%{http_code}' http://127.0.0.1:8080/about/health 2>/dev/null) || body='000'
-printf '%s\\n' "$body" | tail -n 1; printf '%s\\n' "$body" | sed '$d' | head -c 300 | sed 's/^@@/@@@/'; echo
-echo '@@stats'
-curl -s --max-time 3 -o /dev/null -w '%{http_code}\\n' http://127.0.0.1:8080/colibri/stats 2>/dev/null || echo 000
+echo '@@health'; get http://127.0.0.1:8080/about/health | head -n 4 | cut -c 1-300
+echo '@@stats'; get http://127.0.0.1:8080/colibri/stats | head -n 1
 echo '@@addresses'
 ip -o addr show 2>/dev/null | awk '{ print $4 }'
 echo '@@trust'
@@ -58,13 +56,14 @@ export function parseDoctorProbe(stdout: string): BridgeProbe | null {
   const s = splitSections(stdout);
   if (!s.has('end')) return null;
   const unescape = (l: string) => l.replace(/^@@@/, '@@');
-  const [code = '000', ...body] = s.get('health') ?? [];
+  const [status = '', ...body] = s.get('health') ?? [];
+  const code = /^HTTP (\d{3})/.exec(status)?.[1] ?? '000';
   const trust = s.get('trust')?.[0];
   return {
     reach: s.get('reach')?.[0] === 'open' ? 'open' : 'closed',
     log: (s.get('log') ?? []).map(unescape),
     health: { code: Number(code) || 0, body: body.map(unescape).join('\n') },
-    colibriStatsCode: Number(s.get('stats')?.[0] ?? 0) || 0,
+    colibriStatsCode: Number(/^HTTP (\d{3})/.exec(s.get('stats')?.[0] ?? '')?.[1] ?? 0),
     addresses: (s.get('addresses') ?? []).map((a) => a.replace(/\/\d+$/, '')),
     trust: trust ? { trusted: trust === 'trusted', detail: trust.replace(/^\S+\s*/, '') } : null,
     restConsumers: s.get('consumers') ?? [],

@@ -19,7 +19,7 @@ export { breweryLua, parseBrewery, type JicofoBridgeView, type Occupant } from '
  * `get URL`: "HTTP <code>" (000: no answer), then the body, with whatever client the host has.
  * Body lines that start with "@@" are escaped so they cannot end a section.
  */
-const HTTP_GET = `
+export const HTTP_GET = `
 get() {
   if command -v curl >/dev/null 2>&1; then
     out=$(curl -s --max-time 3 -w '\\n%{http_code}' "$1" 2>/dev/null); code=$(printf '%s' "$out" | tail -n 1); body=$(printf '%s' "$out" | sed '$d')
