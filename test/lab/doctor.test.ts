@@ -121,6 +121,18 @@ describe(
       assert.match(f!.evidence!, /nginx: location ~ \^\/colibri-ws\/default-id\//);
     });
 
+    test('Prosody taking clients on loopback only: named on every bridge, with the setting and its line', async () => {
+      await on(
+        'meet',
+        'sed -i \'1i c2s_interfaces = { "127.0.0.1" }\' /etc/prosody/prosody.cfg.lua && service prosody restart >/dev/null',
+      );
+      const failed = await expectOnly(['jvb1 xmpp-reach', 'jvb2 xmpp-reach']);
+      for (const f of failed) {
+        assert.equal(f.text, 'Prosody on meet takes clients on { "127.0.0.1" } only');
+        assert.equal(f.evidence, 'c2s_interfaces = { "127.0.0.1" } (/etc/prosody/prosody.cfg.lua:1)');
+      }
+    });
+
     test("the firewall closed to one bridge: it cannot reach Prosody's client port", async () => {
       const jvb1 = lab.hosts.find((h) => h.name === 'jvb1')!.address;
       await on(
