@@ -15,6 +15,7 @@ import { InventoryError, type Inventory, type InventorySchema } from './inventor
 import { setExecTrace, type ExecTraceEntry } from './transport/exec-trace.js';
 import { BACKUP_ROOT } from './transport/shell-host.js';
 import { sshResolver } from './transport/ssh/resolver.js';
+import { onTerminal } from './on-terminal.js';
 import { jsonReporter } from './ui/reporters/json-reporter.js';
 import { plainReporter } from './ui/reporters/plain-reporter.js';
 import { reportReporter } from './ui/reporters/report-reporter.js';
@@ -82,14 +83,6 @@ function traceCommands(): void {
   // Each entry is written as it happens: a run that is killed keeps its trace up to that moment.
   const fd = openSync(traceFile, 'w');
   setExecTrace((e: ExecTraceEntry) => writeSync(fd, `${JSON.stringify(e)}\n`));
-}
-
-/** Under CI (CI or CONTINUOUS_INTEGRATION set, as Ink reads them) a terminal UI draws only its last frame. */
-function onTerminal(): boolean {
-  const ci = ['CI', 'CONTINUOUS_INTEGRATION'].some(
-    (k) => k in process.env && process.env[k] !== '0' && process.env[k] !== 'false',
-  );
-  return !!(process.stdin.isTTY && process.stdout.isTTY) && !ci;
 }
 
 /** One run of a command from parsed options; returns the exit code. Errors a user can cause end in one line. */

@@ -6,18 +6,11 @@ import { driftLines, problemLines, statusTable } from '../playbooks/shard-status
 import type { CommandArgs } from './commands.js';
 import { EXIT } from './engine/exit-codes.js';
 import { resolveLimit } from './engine/resolve-limit.js';
+import { onTerminal } from './on-terminal.js';
 import { shardInspector } from './shard-inspector.js';
 import type { StatusView } from './ui/status/status-view.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
-
-/** Under CI (as Ink reads it) or without a terminal, --watch prints each look instead of redrawing. */
-function liveScreen(): boolean {
-  const ci = ['CI', 'CONTINUOUS_INTEGRATION'].some(
-    (k) => k in process.env && process.env[k] !== '0' && process.env[k] !== 'false',
-  );
-  return !!(process.stdin.isTTY && process.stdout.isTTY) && !ci;
-}
 
 function print(doc: StatusDoc, json: boolean, compact: boolean): void {
   if (json) out(JSON.stringify(doc, null, compact ? undefined : 2));
@@ -42,9 +35,9 @@ export async function statusCommand(args: CommandArgs): Promise<number> {
   const { inventory, options } = args;
   // Every host is read (strangers and twin nicknames need them all); --limit picks the bridges shown.
   const inspect = shardInspector(args);
-  // Nothing the hosts said reaches the screen with a secret in it.
   const shown = options.limit.length ? resolveLimit(inventory, options.limit) : null;
   const looker = shardLooker(inventory, args.playbook as Playbook<ShardFacts>, inspect, shown);
+  // Nothing the hosts said reaches the screen with a secret in it.
   const look = async () => args.secrets.redact(await looker.look());
   try {
     if (options.watch === undefined) {
@@ -52,7 +45,7 @@ export async function statusCommand(args: CommandArgs): Promise<number> {
       print(doc, options.json, false);
       return doc.exitCode;
     }
-    if (!options.json && liveScreen()) {
+    if (!options.json && onTerminal()) {
       const { watchStatus } = await import('./ui/status/watch-status.js');
       return await watchStatus({ look: async () => viewOf(await look()), seconds: options.watch });
     }

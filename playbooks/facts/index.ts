@@ -1,5 +1,5 @@
 import type { Playbook, Report, RunHost } from '../../src/engine/playbook.js';
-import { SHARD_PACKAGES } from '../jitsi-load-balancing/packages.js';
+import { SHARD_PACKAGES, upstreamVersion } from '../jitsi-load-balancing/packages.js';
 import { JITSI_VARIABLES } from '../jitsi-load-balancing/variables.js';
 
 /** One host as the facts stage read it. */
@@ -44,7 +44,7 @@ function factsOf(h: RunHost): HostFacts {
 /** Pure: the table and the document for what was read. */
 export function factsReport(found: FactsFound): Report {
   // The upstream version: no epoch, no Debian revision.
-  const short = (v: string | undefined) => (v ? v.replace(/^\d+:/, '').replace(/-[^-]*$/, '') : '-');
+  const short = (v: string | undefined) => (v ? upstreamVersion(v) : '-');
   return {
     columns: ['HOST', 'ROLE', 'ADDRESS', 'OS', 'INIT', 'FIREWALL', 'PROSODY', 'JICOFO', 'JVB'],
     rows: found.hosts.map((h) => [

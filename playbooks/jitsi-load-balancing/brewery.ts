@@ -1,3 +1,5 @@
+import { HTTP_GET, jsonBody, parseHttp } from './host-shell.js';
+
 /*
  * The brewery room, as Prosody and Jicofo see it: who is in it (with the statistics each bridge
  * publishes in its presence), and Jicofo's view of each bridge. Used by verify and by status.
@@ -79,9 +81,11 @@ export function parseJicofoBridges(json: string): Map<string, JicofoBridgeView> 
   }
 }
 
-/** Shell, on the meet host: Jicofo's /debug, with whatever client the host has (exit 3: none). */
-export const JICOFO_DEBUG = `
-url=http://127.0.0.1:8888/debug
-if command -v curl >/dev/null 2>&1; then exec curl -s --max-time 3 "$url"; fi
-if command -v wget >/dev/null 2>&1; then exec wget -q -O - -T 3 "$url"; fi
-exit 3`;
+/** Shell, on the meet host: Jicofo's /debug, with whatever client the host has. */
+export const JICOFO_DEBUG = `${HTTP_GET}
+get http://127.0.0.1:8888/debug`;
+
+/** Pure: Jicofo's view of the bridges from JICOFO_DEBUG's output; null when Jicofo did not answer with it. */
+export function jicofoDebugAnswer(stdout: string): Map<string, JicofoBridgeView> | null {
+  return jicofoBridgesOf(jsonBody(parseHttp(stdout.split('\n'))));
+}

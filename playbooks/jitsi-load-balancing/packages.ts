@@ -12,3 +12,8 @@ export const SHARD_PACKAGES = [
   'iptables-persistent',
   'netfilter-persistent',
 ] as const;
+
+/** A Debian package version's upstream part: no epoch, no Debian revision ("1:2.0.9823-1" → "2.0.9823"). */
+export function upstreamVersion(v: string): string {
+  return v.replace(/^\d+:/, '').replace(/-[^-]*$/, '');
+}

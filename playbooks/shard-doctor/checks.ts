@@ -11,6 +11,7 @@ import { listensEverywhere, type ProsodyConfig } from '../jitsi-load-balancing/p
 import { passwordMatches, type ScramAccount } from '../jitsi-load-balancing/prosody-account.js';
 import type { JicofoBridgeView } from '../jitsi-load-balancing/brewery.js';
 import { getHocon } from '../../src/modules/hocon/set-hocon.js';
+import { upstreamVersion } from '../jitsi-load-balancing/packages.js';
 import { isPublicAddress } from './addresses.js';
 
 /*
@@ -214,20 +215,18 @@ const reach: Check = (b, meet) => {
   };
 };
 
-const shortVersion = (v: string) => v.replace(/^\d+:/, '').replace(/-[^-]*$/, '');
-
 const version: Check = (b, meet) => {
   const mine = b.packages['jitsi-videobridge2'];
   const theirs = meet.packages['jitsi-videobridge2'];
   if (!mine) return { ok: false, text: 'jitsi-videobridge2 is not installed', fix: SETUP };
-  if (!theirs || shortVersion(mine) === shortVersion(theirs))
+  if (!theirs || upstreamVersion(mine) === upstreamVersion(theirs))
     return {
       ok: true,
-      text: theirs ? `it runs ${shortVersion(mine)}, as the meet host does` : `it runs ${shortVersion(mine)}`,
+      text: theirs ? `it runs ${upstreamVersion(mine)}, as the meet host does` : `it runs ${upstreamVersion(mine)}`,
     };
   return {
     ok: false,
-    text: `it runs ${shortVersion(mine)} while ${meet.name} runs ${shortVersion(theirs)}: Jicofo does not mix versions in a conference`,
+    text: `it runs ${upstreamVersion(mine)} while ${meet.name} runs ${upstreamVersion(theirs)}: Jicofo does not mix versions in a conference`,
     evidence: `dpkg: jitsi-videobridge2 ${mine} on ${b.name}, ${theirs} on ${meet.name}`,
     fix: `${SETUP} (it installs the meet host's version), or apt-get install jitsi-videobridge2=${theirs} on ${b.name}`,
   };

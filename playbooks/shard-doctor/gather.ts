@@ -4,18 +4,12 @@ import { reasonOf } from '../../src/engine/reason.js';
 import type { Inventory } from '../../src/inventory/types.js';
 import { splitSections } from '../../src/modules/probe-sections.js';
 import { shScript } from '../../src/transport/shell-quote.js';
-import {
-  JVB_CONF,
-  LAUNCHER,
-  SIP_PROPERTIES,
-  effectiveShard,
-  type BridgeFiles,
-} from '../jitsi-load-balancing/bridge-files.js';
+import { LAUNCHER, effectiveShard, type BridgeFiles } from '../jitsi-load-balancing/bridge-files.js';
 import { jitsi } from '../jitsi-load-balancing/settings.js';
 import type { ShardFacts } from '../jitsi-load-balancing/discover.js';
 import { accountFile, parseAccount, type ScramAccount } from '../jitsi-load-balancing/prosody-account.js';
-import { JICOFO_DEBUG, parseJicofoBridges } from '../jitsi-load-balancing/brewery.js';
-import { HTTP_GET } from '../shard-status/probes.js';
+import { JICOFO_DEBUG, jicofoDebugAnswer } from '../jitsi-load-balancing/brewery.js';
+import { HTTP_GET, JVB_LOG_SINCE_START, TCP_OPEN, parseHttp } from '../jitsi-load-balancing/host-shell.js';
 import { runChecks, type BridgeProbe, type BridgeRead, type Finding, type MeetRead } from './checks.js';
 
 /*
@@ -28,12 +22,11 @@ import { runChecks, type BridgeProbe, type BridgeRead, type Finding, type MeetRe
  * On a bridge: $1 $2 the meet host's client port, $3 the meet host's certificate (or empty). The
  * certificate is checked on stdin: nothing is written.
  */
-const BRIDGE_PROBE = `${HTTP_GET}
+const BRIDGE_PROBE = `${HTTP_GET}${TCP_OPEN}${JVB_LOG_SINCE_START}
 echo '@@reach'
-timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2"' reach "$1" "$2" 2>/dev/null && echo open || echo closed
+tcp_open "$1" "$2" && echo open || echo closed
 echo '@@log'
-f=/var/log/jitsi/jvb.log
-[ -f "$f" ] && tail -n 2000 "$f" | awk 'tolower($0) ~ /starting/ { n = 0 } { line[n++] = $0 } END { for (i = 0; i < n; i++) print line[i] }' | grep -E 'not-authorized|PKIX|Connection refused|EndpointConnectionException|No valid IP|SEVERE' | tail -n 5 | sed 's/^@@/@@@/'
+jvb_log_since_start 2000 | grep -E 'not-authorized|PKIX|Connection refused|EndpointConnectionException|No valid IP|SEVERE' | tail -n 5 | sed 's/^@@/@@@/'
 echo '@@health'; get http://127.0.0.1:8080/about/health | head -n 4 | cut -c 1-300
 echo '@@stats'; get http://127.0.0.1:8080/colibri/stats | head -n 1
 echo '@@addresses'
@@ -56,14 +49,13 @@ export function parseDoctorProbe(stdout: string): BridgeProbe | null {
   const s = splitSections(stdout);
   if (!s.has('end')) return null;
   const unescape = (l: string) => l.replace(/^@@@/, '@@');
-  const [status = '', ...body] = s.get('health') ?? [];
-  const code = /^HTTP (\d{3})/.exec(status)?.[1] ?? '000';
+  const health = parseHttp(s.get('health'));
   const trust = s.get('trust')?.[0];
   return {
     reach: s.get('reach')?.[0] === 'open' ? 'open' : 'closed',
     log: (s.get('log') ?? []).map(unescape),
-    health: { code: Number(code) || 0, body: body.map(unescape).join('\n') },
-    colibriStatsCode: Number(/^HTTP (\d{3})/.exec(s.get('stats')?.[0] ?? '')?.[1] ?? 0),
+    health,
+    colibriStatsCode: parseHttp(s.get('stats')).code,
     addresses: (s.get('addresses') ?? []).map((a) => a.replace(/\/\d+$/, '')),
     trust: trust ? { trusted: trust === 'trusted', detail: trust.replace(/^\S+\s*/, '') } : null,
     restConsumers: s.get('consumers') ?? [],
@@ -85,13 +77,14 @@ async function bridgeRead(
   if (!h || lost) return { ...base, lost: lost?.reason ?? 'not connected', files: empty, launcher: null, probe: null };
   const shared = inspection.shared!;
   try {
-    const read = await h.host.readFiles([JVB_CONF, SIP_PROPERTIES, LAUNCHER]);
-    const files: BridgeFiles = { jvbConf: read.get(JVB_CONF) ?? null, properties: read.get(SIP_PROPERTIES) ?? null };
+    // The bridge's config as discovery read it; the launcher from the same round trip's cache.
+    const files = shared.bridges[name]?.files ?? empty;
+    const launcher = (await h.host.readFiles([LAUNCHER])).get(LAUNCHER) ?? null;
     const r = await h.host.exec(
       shScript(BRIDGE_PROBE, shared.meetAddress, String(shared.c2sPort), shared.certificate ?? ''),
       { readOnly: true },
     );
-    return { ...base, files, launcher: read.get(LAUNCHER) ?? null, probe: parseDoctorProbe(r.stdout) };
+    return { ...base, files, launcher, probe: parseDoctorProbe(r.stdout) };
   } catch (e) {
     return { ...base, lost: reasonOf(e), files: empty, launcher: null, probe: null };
   }
@@ -125,7 +118,7 @@ async function meetRead(meet: RunHost, shared: ShardFacts, bridges: readonly Bri
   );
   const nginx = (await meet.host.exec(shScript(NGINX_ROUTES), { readOnly: true })).stdout;
   const jicofo = meet.facts.packages.jicofo
-    ? parseJicofoBridges((await meet.host.exec(shScript(JICOFO_DEBUG), { readOnly: true, noBecome: true })).stdout)
+    ? jicofoDebugAnswer((await meet.host.exec(shScript(JICOFO_DEBUG), { readOnly: true, noBecome: true })).stdout)
     : null;
   return {
     name: meet.spec.name,

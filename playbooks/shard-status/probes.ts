@@ -1,5 +1,6 @@
 import { FINGERPRINT_FN } from '../../src/engine/fingerprint.js';
 import { splitSections } from '../../src/modules/probe-sections.js';
+import { HTTP_GET, jsonBody, parseHttp } from '../jitsi-load-balancing/host-shell.js';
 import {
   jicofoBridgesOf,
   parseBrewery,
@@ -14,26 +15,6 @@ export { breweryLua, parseBrewery, type JicofoBridgeView, type Occupant } from '
  * bridge, Prosody's view of the brewery and Jicofo's REST API on the meet host. Every request is
  * answered on the host itself (127.0.0.1), so nothing but SSH needs to be open.
  */
-
-/**
- * `get URL`: "HTTP <code>" (000: no answer), then the body, with whatever client the host has.
- * Body lines that start with "@@" are escaped so they cannot end a section.
- */
-export const HTTP_GET = `
-get() {
-  if command -v curl >/dev/null 2>&1; then
-    out=$(curl -s --max-time 3 -w '\\n%{http_code}' "$1" 2>/dev/null); code=$(printf '%s' "$out" | tail -n 1); body=$(printf '%s' "$out" | sed '$d')
-  elif command -v wget >/dev/null 2>&1; then
-    body=$(wget -q -O - -T 3 "$1" 2>/dev/null) && code=200 || code=$(wget -S -O /dev/null -T 3 "$1" 2>&1 | sed -n 's/^ *HTTP\\/[0-9.]* \\([0-9]*\\).*/\\1/p' | tail -n 1)
-  else
-    body=$(python3 -c 'import sys,urllib.request,urllib.error
-try: r=urllib.request.urlopen(sys.argv[1], timeout=3); print(r.read().decode()); print(r.status)
-except urllib.error.HTTPError as e: print(); print(e.code)
-except Exception: print(); print("000")' "$1" 2>/dev/null); code=$(printf '%s' "$body" | tail -n 1); body=$(printf '%s' "$body" | sed '$d')
-  fi
-  echo "HTTP \${code:-000}"
-  printf '%s\\n' "$body" | sed 's/^@@/@@@/'
-}`;
 
 /** On a bridge: health, version, drain, the load metrics and /colibri/stats; then the fingerprint of "$@". */
 export const BRIDGE_PROBE = `${HTTP_GET}${FINGERPRINT_FN}
@@ -59,28 +40,6 @@ fi
 shift 2
 echo '@@fingerprint'; fingerprint "$@"
 echo '@@end'`;
-
-/** An HTTP answer as the probe gives it: the status code (0: no answer) and the body. */
-export interface HttpAnswer {
-  code: number;
-  body: string;
-}
-
-function http(lines: readonly string[] | undefined): HttpAnswer {
-  const [first = '', ...rest] = lines ?? [];
-  const code = Number(/^HTTP (\d{3})/.exec(first)?.[1] ?? 0);
-  return { code, body: rest.map((l) => l.replace(/^@@@/, '@@')).join('\n') };
-}
-
-function json(a: HttpAnswer): Record<string, unknown> | null {
-  if (a.code !== 200) return null;
-  try {
-    const v = JSON.parse(a.body) as unknown;
-    return v && typeof v === 'object' ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
 
 /** Pure: `name value` lines of Prometheus text → name → number. */
 export function parsePrometheus(text: string): Record<string, number> {
@@ -111,11 +70,11 @@ export interface BridgeProbe {
 export function parseBridgeProbe(stdout: string): BridgeProbe | null {
   const s = splitSections(stdout);
   if (!s.has('end')) return null;
-  const version = json(http(s.get('version')));
-  const drain = json(http(s.get('drain')));
-  const metrics = http(s.get('metrics'));
-  const stats = http(s.get('stats'));
-  const health = http(s.get('health'));
+  const version = jsonBody(parseHttp(s.get('version')));
+  const drain = jsonBody(parseHttp(s.get('drain')));
+  const metrics = parseHttp(s.get('metrics'));
+  const stats = parseHttp(s.get('stats'));
+  const health = parseHttp(s.get('health'));
   const healthDoc =
     health.code === 200
       ? null
@@ -136,7 +95,7 @@ export function parseBridgeProbe(stdout: string): BridgeProbe | null {
     ...(typeof version?.version === 'string' ? { version: version.version } : {}),
     ...(typeof drain?.drain === 'boolean' ? { drain: drain.drain } : {}),
     metrics: metrics.code === 200 ? parsePrometheus(metrics.body) : null,
-    colibriStats: json(stats),
+    colibriStats: jsonBody(stats),
     colibriStatsCode: stats.code,
     fingerprint: (s.get('fingerprint') ?? []).join('\n'),
   };
@@ -163,9 +122,9 @@ export function parseMeetProbe(stdout: string, jicofoAsked: boolean): MeetProbe 
   const occupants = parseBrewery((s.get('brewery') ?? []).join('\n'));
   const fingerprint = (s.get('fingerprint') ?? []).join('\n');
   if (!jicofoAsked) return { occupants, jicofo: null, fingerprint };
-  const statsAnswer = http(s.get('jicofo-stats'));
-  const stats = json(statsAnswer);
-  const debug = json(http(s.get('jicofo-debug')));
+  const statsAnswer = parseHttp(s.get('jicofo-stats'));
+  const stats = jsonBody(statsAnswer);
+  const debug = jsonBody(parseHttp(s.get('jicofo-debug')));
   if (!stats || !debug)
     return {
       occupants,

@@ -1,4 +1,5 @@
 import type { Drift } from '../../src/engine/inspect.js';
+import { upstreamVersion } from '../jitsi-load-balancing/packages.js';
 import type { Occupant, BridgeProbe, MeetProbe, JicofoBridgeView } from './probes.js';
 
 /*
@@ -96,8 +97,7 @@ const bool = (v: unknown): boolean | null =>
   v === true || v === 'true' ? true : v === false || v === 'false' ? false : null;
 
 /** The upstream version: no epoch, no Debian revision. */
-export const shortVersion = (v: string | null | undefined): string | null =>
-  v ? v.replace(/^\d+:/, '').replace(/-[^-]*$/, '') : null;
+export const shortVersion = (v: string | null | undefined): string | null => (v ? upstreamVersion(v) : null);
 
 interface Load {
   drain: boolean | null;

@@ -6,7 +6,8 @@ import { splitSections } from '../../../src/modules/probe-sections.js';
 import { shScript } from '../../../src/transport/shell-quote.js';
 import { JVB_CONF, SIP_PROPERTIES, effectiveShard } from '../bridge-files.js';
 import type { ShardFacts } from '../discover.js';
-import { JICOFO_DEBUG, breweryLua, parseBrewery, parseJicofoBridges, type JicofoBridgeView } from '../brewery.js';
+import { JICOFO_DEBUG, breweryLua, jicofoDebugAnswer, parseBrewery, type JicofoBridgeView } from '../brewery.js';
+import { HTTP_GET, JVB_LOG_SINCE_START, TCP_OPEN } from '../host-shell.js';
 
 export { parseJicofoBridges } from '../brewery.js';
 
@@ -17,27 +18,18 @@ const WAIT_MS = Number(process.env.JITSI_SCALE_VERIFY_WAIT_MS ?? 30_000);
  * $1 is 1), what does its own health endpoint answer (with whatever client it has), and its two
  * config files (the nickname may change when the bridge starts).
  */
-const PROBE = `
+const PROBE = `${TCP_OPEN}${HTTP_GET}
 echo '@@reach'
-if [ "$1" = 1 ]; then timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2"' reach "$2" "$3" 2>/dev/null && echo open || echo closed; fi
+if [ "$1" = 1 ]; then tcp_open "$2" "$3" && echo open || echo closed; fi
 shift 3
 echo '@@health'
-url=http://127.0.0.1:8080/about/health
-if command -v curl >/dev/null 2>&1; then printf 'HTTP %s\\n' "$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$url")"
-elif command -v wget >/dev/null 2>&1; then wget -q -S -O /dev/null -T 3 "$url" 2>&1 | sed -n 's/^ *HTTP\\/[0-9.]* \\([0-9]*\\).*/HTTP \\1/p' | head -n 1
-elif command -v python3 >/dev/null 2>&1; then python3 -c 'import sys,urllib.request,urllib.error
-try: print("HTTP", urllib.request.urlopen(sys.argv[1], timeout=3).status)
-except urllib.error.HTTPError as e: print("HTTP", e.code)
-except Exception: print("HTTP 000")' "$url"
-else bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080 && printf "GET /about/health HTTP/1.0\\r\\n\\r\\n" >&3 && head -n 1 <&3' 2>/dev/null | sed -n 's/^HTTP\\/[0-9.]* \\([0-9]*\\).*/HTTP \\1/p'
-fi
+get http://127.0.0.1:8080/about/health | head -n 1
 echo '@@files'${READ_MANY_LOOP}
 echo '@@end'`;
 
 /** The last error the bridge logged since it last started. */
-const LAST_ERROR = `
-f=/var/log/jitsi/jvb.log
-[ -f "$f" ] && tail -n 500 "$f" | awk 'tolower($0) ~ /starting/ { n = 0 } { line[n++] = $0 } END { for (i = 0; i < n; i++) print line[i] }' | grep -E 'SEVERE|not-authorized|Failed to|Exception' | tail -n 1
+const LAST_ERROR = `${JVB_LOG_SINCE_START}
+jvb_log_since_start 500 | grep -E 'SEVERE|not-authorized|Failed to|Exception' | tail -n 1
 exit 0`;
 
 /** How long one answer from the meet host serves every bridge that asks. */
@@ -77,7 +69,7 @@ function brewery(meet: Host, breweryJid: string): Promise<string[] | null> {
 
 const jicofoBridges = sharedBriefly(async (meet) => {
   const r = await meet.exec(shScript(JICOFO_DEBUG), { noBecome: true, readOnly: true });
-  return r.code === 0 ? parseJicofoBridges(r.stdout) : null;
+  return jicofoDebugAnswer(r.stdout);
 });
 
 /** The member JID a bridge has in the brewery: the room's node part is case-insensitive. */

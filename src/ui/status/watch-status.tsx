@@ -16,6 +16,7 @@ export interface WatchOptions {
 /** Looks now, then `seconds` after each look ends; `r` looks at once. Looks never overlap. */
 export function WatchApp(p: { look: () => Promise<StatusView>; seconds: number; done: (code: number) => void }) {
   const { exit } = useApp();
+  const { look, seconds } = p;
   const { rows } = useTerminalSize();
   const [view, setView] = useState<StatusView | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -33,7 +34,7 @@ export function WatchApp(p: { look: () => Promise<StatusView>; seconds: number; 
     if (timer.current) clearTimeout(timer.current);
     setLooking(true);
     try {
-      const v = await p.look();
+      const v = await look();
       last.current = v.exitCode;
       setView(v);
       setError(null);
@@ -42,9 +43,9 @@ export function WatchApp(p: { look: () => Promise<StatusView>; seconds: number; 
     } finally {
       busy.current = false;
       setLooking(false);
-      if (alive.current) timer.current = setTimeout(() => void lookNow(), p.seconds * 1000);
+      if (alive.current) timer.current = setTimeout(() => void lookNow(), seconds * 1000);
     }
-  }, [p]);
+  }, [look, seconds]);
   useEffect(() => {
     void lookNow();
     return () => {
