@@ -32,7 +32,7 @@ echo '@@end'`;
  * then the fingerprint of the rest of the arguments.
  */
 export const MEET_PROBE = `${HTTP_GET}${FINGERPRINT_FN}
-echo '@@brewery'; prosodyctl shell "$1" 2>&1 | grep -E 'brewery:|no-room|no-muc' | head -n 1
+echo '@@brewery'; timeout 20 prosodyctl shell "$1" 2>&1 | grep -E 'brewery:|no-room|no-muc' | head -n 1
 if [ "$2" = 1 ]; then
   echo '@@jicofo-stats'; get http://127.0.0.1:8888/stats
   echo '@@jicofo-debug'; get http://127.0.0.1:8888/debug

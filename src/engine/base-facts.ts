@@ -91,7 +91,10 @@ export async function gatherBaseFacts(
   files: readonly string[] = [],
   stateDir = STATE_DIR,
 ): Promise<{ facts: BaseFacts; files: Map<string, ReadAnswer> }> {
-  const r = await host.exec(shScript(FACTS_SCRIPT, packages.join(' '), stateDir, ...files), { readOnly: true });
+  const r = await host.exec(shScript(FACTS_SCRIPT, packages.join(' '), stateDir, ...files), {
+    readOnly: true,
+    what: "reading the host's facts",
+  });
   const read = r.stdout.includes('@@end') ? parseReadMany(files, splitSections(r.stdout).get('files') ?? []) : null;
   if (!read) {
     throw new HostError(host.name, `cannot read the host's facts: ${whyFailed(r)}`);

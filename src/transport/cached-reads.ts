@@ -74,7 +74,7 @@ export class CachedReads implements Host {
         (files) => this.remember(files),
       ))
         answers.set(p, a);
-    return new Map(paths.map((p) => [p, asText(answers.get(p))]));
+    return new Map(paths.map((p) => [p, asText(answers.get(p), this.name, p)]));
   }
 
   writeFile(path: string, content: string, opts?: WriteOptions): Promise<WriteResult> {

@@ -1,3 +1,5 @@
+import type { DeadlineClass } from './deadlines.js';
+
 /** The one interface every step and module talks to; SSH and local hosts implement it. */
 
 export type OutputStream = 'stdout' | 'stderr';
@@ -14,12 +16,22 @@ export interface ExecOptions {
    * after any other command they are read again.
    */
   readOnly?: boolean;
+  /**
+   * How long the command may take: a kind of work (deadlines.ts) or seconds. Default: 'probe' for
+   * a read-only command, else 'command'. On expiry it is stopped on the host and the call fails.
+   */
+  deadline?: DeadlineClass | number;
+  /** What the command is, in a few words, for the messages about it (default: its program or script's first line). */
+  what?: string;
 }
 
 export interface ExecResult {
+  /** The exit code; a command ended by a signal has 128 + its number, as a shell reports it. */
   code: number;
   stdout: string;
   stderr: string;
+  /** The signal that ended the command, when one did. */
+  signal?: string;
 }
 
 export interface FileStat {

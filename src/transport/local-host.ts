@@ -1,7 +1,12 @@
 import { $ } from 'zx';
 import type { ExecOptions, ExecResult } from './host.js';
-import { LineSplitter } from './line-splitter.js';
-import { ShellHost, type Become } from './shell-host.js';
+import { HostError } from './host.js';
+import { OUTPUT_LIMITS, OutputCapture, mib, signalled } from './output-capture.js';
+import { ShellHost, type Become, type RunLimits } from './shell-host.js';
+
+/** zx keeps every chunk it reads; ours are kept (within bounds) by the capture instead. */
+const keepNothing = () => ({ stdout: discard(), stderr: discard(), stdall: discard() });
+const discard = () => Object.assign([] as (string | Buffer)[], { push: () => 0 });
 
 /** This machine, through zx; for `ansible_connection: local` and for tests of the file logic. */
 export class LocalHost extends ShellHost {
@@ -9,11 +14,12 @@ export class LocalHost extends ShellHost {
     super(name, become, backupDir);
   }
 
-  protected async run(commandLine: string, opts: ExecOptions): Promise<ExecResult> {
+  protected async run(commandLine: string, opts: ExecOptions, limits: RunLimits): Promise<ExecResult> {
     const shell = $({
       quiet: true,
       nothrow: true,
       verbose: false,
+      store: keepNothing(),
       // A Buffer, not a string: zx does not pass an empty string on, and the command would then
       // wait for stdin forever (writing an empty file did).
       ...(opts.stdin !== undefined
@@ -21,17 +27,26 @@ export class LocalHost extends ShellHost {
         : {}),
     });
     const proc = shell`sh -c ${commandLine}`;
-    const splitters = opts.onLine
-      ? [new LineSplitter('stdout', opts.onLine), new LineSplitter('stderr', opts.onLine)]
-      : [];
-    const [out, err] = splitters;
-    if (out && err) {
-      proc.stdout.on('data', (c: Buffer) => out.push(c.toString('utf8')));
-      proc.stderr.on('data', (c: Buffer) => err.push(c.toString('utf8')));
+    const capture = new OutputCapture(opts.onLine);
+    const stopped: { error?: HostError } = {};
+    const stop = (why: string) => {
+      stopped.error ??= new HostError(this.name, `${limits.what} on ${this.name} ${why}`);
+      void proc.kill('SIGKILL').catch(() => undefined);
+    };
+    proc.stdout.on('data', (c: Buffer) => {
+      if (!capture.stdout(c)) stop(`printed more than ${mib(OUTPUT_LIMITS.stdoutBytes)}: it was stopped`);
+    });
+    proc.stderr.on('data', (c: Buffer) => capture.stderr(c));
+    const wait = Math.round(limits.waitMs / 1000);
+    const timer = setTimeout(() => stop(`did not finish within ${wait} s`), limits.waitMs);
+    try {
+      const result = await proc;
+      const out = capture.finish();
+      if (stopped.error) throw stopped.error;
+      return { ...(result.exitCode === null ? signalled(result.signal) : { code: result.exitCode }), ...out };
+    } finally {
+      clearTimeout(timer);
     }
-    const result = await proc;
-    for (const s of splitters) s.flush();
-    return { code: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr };
   }
 
   async close(): Promise<void> {}

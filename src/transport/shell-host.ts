@@ -9,9 +9,16 @@ import {
   type WriteResult,
 } from './host.js';
 import { quoteArgv, shScript } from './shell-quote.js';
-import { traced } from './exec-trace.js';
+import { commandLabel, traced } from './exec-trace.js';
+import { DEADLINE_WRAPPER, clientWaitMs, deadlineSeconds, endedByDeadline } from './deadlines.js';
 import { asText, readFileAnswer, readMany } from './read-many.js';
 import { encodeText } from './file-bytes.js';
+
+/** How long a run of one command line may go on, and what it is called in messages. */
+export interface RunLimits {
+  waitMs: number;
+  what: string;
+}
 
 export interface Become {
   enabled: boolean;
@@ -100,8 +107,12 @@ export abstract class ShellHost implements Host {
     readonly backupDir: string,
   ) {}
 
-  /** Runs one shell command line on the host. */
-  protected abstract run(commandLine: string, opts: ExecOptions): Promise<ExecResult>;
+  /**
+   * Runs one shell command line on the host. It gives up after `limits.waitMs` (the host's own
+   * deadline has passed by then) and stops a command whose output passes its cap; both fail with
+   * a HostError naming `limits.what`.
+   */
+  protected abstract run(commandLine: string, opts: ExecOptions, limits: RunLimits): Promise<ExecResult>;
 
   abstract close(): Promise<void>;
 
@@ -109,19 +120,48 @@ export abstract class ShellHost implements Host {
     return traced(this.name, argv, () => this.execAs(argv, opts));
   }
 
-  private execAs(argv: readonly string[], opts: ExecOptions): Promise<ExecResult> {
+  private async execAs(argv: readonly string[], opts: ExecOptions): Promise<ExecResult> {
+    const seconds = deadlineSeconds(opts.deadline ?? (opts.readOnly ? 'probe' : 'command'));
+    const what = opts.what ?? commandLabel(argv);
+    // The deadline is kept inside sudo, so that it can stop what runs as root.
+    const timed = shScript(DEADLINE_WRAPPER, String(seconds), ...argv);
+    const started = Date.now();
     const escalate = this.become.enabled && !opts.noBecome;
-    if (!escalate) return this.run(quoteArgv(argv), opts);
-    const pw = this.become.password;
-    if (pw === undefined) return this.run(quoteArgv(['sudo', '-n', '-H', '-u', this.become.user, '--', ...argv]), opts);
+    const r = await this.run(
+      escalate ? this.escalated(timed) : quoteArgv(timed),
+      escalate ? this.withPassword(opts) : opts,
+      {
+        waitMs: clientWaitMs(seconds),
+        what,
+      },
+    );
+    if (endedByDeadline(r.code, Date.now() - started, seconds))
+      throw new HostError(
+        this.name,
+        `${what} on ${this.name} did not finish within ${seconds} s: it was stopped there`,
+      );
+    if (r.signal) throw new HostError(this.name, `${what} on ${this.name} was killed by ${r.signal}`);
+    return r;
+  }
+
+  private escalated(argv: readonly string[]): string {
+    const user = this.become.user;
     // -k: sudo always reads the password line, so it never reaches the command's own stdin.
-    return this.run(quoteArgv(['sudo', '-S', '-k', '-p', '', '-H', '-u', this.become.user, '--', ...argv]), {
+    if (this.become.password !== undefined)
+      return quoteArgv(['sudo', '-S', '-k', '-p', '', '-H', '-u', user, '--', ...argv]);
+    return quoteArgv(['sudo', '-n', '-H', '-u', user, '--', ...argv]);
+  }
+
+  private withPassword(opts: ExecOptions): ExecOptions {
+    const pw = this.become.password;
+    if (pw === undefined) return opts;
+    return {
       ...opts,
       stdin:
         typeof opts.stdin === 'object'
           ? Buffer.concat([Buffer.from(`${pw}\n`), opts.stdin])
           : `${pw}\n${opts.stdin ?? ''}`,
-    });
+    };
   }
 
   async readFile(path: string): Promise<string | null> {
@@ -130,11 +170,11 @@ export abstract class ShellHost implements Host {
 
   async readFiles(paths: readonly string[]): Promise<Map<string, string | null>> {
     const files = await readMany(this, paths);
-    return new Map([...files].map(([p, c]) => [p, asText(c)]));
+    return new Map([...files].map(([p, c]) => [p, asText(c, this.name, p)]));
   }
 
   async stat(path: string): Promise<FileStat | null> {
-    const r = await this.exec(shScript(STAT_SCRIPT, path), { readOnly: true });
+    const r = await this.exec(shScript(STAT_SCRIPT, path), { readOnly: true, what: `stat ${path}` });
     if (r.code === 3) return null;
     if (r.code !== 0) throw new HostError(this.name, `cannot stat ${path}: ${lastLine(r.stderr) || `exit ${r.code}`}`);
     const [mode, uid, gid, owner, group, size, mtime] = r.stdout.trim().split(' ');
@@ -162,7 +202,11 @@ export abstract class ShellHost implements Host {
       opts.expectSha256 ?? '',
       ...(opts.validate ?? []),
     ];
-    const r = await this.exec(shScript(WRITE_SCRIPT, ...args), { stdin: encodeText(content) });
+    const r = await this.exec(shScript(WRITE_SCRIPT, ...args), {
+      stdin: encodeText(content),
+      deadline: 'write',
+      what: `writing ${path}`,
+    });
     if (r.code !== 0) throw new HostError(this.name, `cannot write ${path}: ${lastLine(r.stderr) || `exit ${r.code}`}`);
     const backup = /^ready:(.*)$/m.exec(r.stdout)?.[1] ?? '';
     const via = /^via:(.*)$/m.exec(r.stdout)?.[1];

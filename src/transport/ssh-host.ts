@@ -1,10 +1,11 @@
-import { Readable, type Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
+import type { ClientChannel } from 'ssh2';
 import { HostError, UnreachableError, type ExecOptions, type ExecResult } from './host.js';
+import { OUTPUT_LIMITS, OutputCapture, mib, signalled } from './output-capture.js';
 import { openClient, type Client, type ConnectSettings } from './ssh/connect.js';
 import type { Endpoint, SshTarget } from './ssh/endpoint.js';
-import { LineSplitter } from './line-splitter.js';
-import { ShellHost, type Become } from './shell-host.js';
+import { ShellHost, type Become, type RunLimits } from './shell-host.js';
 
 /** Jump-host connections of a run, shared by every host behind the same hops and closed with the last. */
 export class JumpPool {
@@ -109,38 +110,50 @@ export class SshHost extends ShellHost {
     }
   }
 
-  protected async run(commandLine: string, opts: ExecOptions): Promise<ExecResult> {
-    if (this.lostReason) throw new UnreachableError(this.name, this.lostReason);
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    const outLines = opts.onLine ? new LineSplitter('stdout', opts.onLine) : null;
-    const errLines = opts.onLine ? new LineSplitter('stderr', opts.onLine) : null;
-    let r;
-    try {
-      r = await this.ssh.execCommand(commandLine, {
-        noTrim: true,
-        ...(opts.stdin !== undefined
-          ? { stdin: typeof opts.stdin === 'string' ? opts.stdin : Readable.from([opts.stdin]) }
-          : {}),
-        onStdout: (c) => {
-          out.push(c);
-          outLines?.push(c.toString('utf8'));
-        },
-        onStderr: (c) => {
-          err.push(c);
-          errLines?.push(c.toString('utf8'));
-        },
+  /**
+   * Runs the command on the connection's own channel (not node-ssh's execCommand, which keeps a
+   * second, unbounded copy of everything a command prints): output kept within bounds by the
+   * capture, the channel closed (and the command signalled) when it floods or outlives its wait.
+   */
+  protected run(commandLine: string, opts: ExecOptions, limits: RunLimits): Promise<ExecResult> {
+    if (this.lostReason) return Promise.reject(new UnreachableError(this.name, this.lostReason));
+    return new Promise((resolve, reject) => {
+      this.ssh.connection!.exec(commandLine, (err, channel) => {
+        if (err) reject(new UnreachableError(this.name, this.lostReason ?? `command failed to start: ${err.message}`));
+        else this.follow(channel, opts, limits).then(resolve, reject);
       });
-    } catch (e) {
-      throw new UnreachableError(this.name, this.lostReason ?? `command failed to start: ${(e as Error).message}`);
-    }
-    outLines?.flush();
-    errLines?.flush();
-    if (r.code === null) {
-      if (this.lostReason) throw new UnreachableError(this.name, this.lostReason);
-      throw new HostError(this.name, `command killed by signal ${r.signal ?? 'unknown'}`);
-    }
-    return { code: r.code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+    });
+  }
+
+  private follow(channel: ClientChannel, opts: ExecOptions, limits: RunLimits): Promise<ExecResult> {
+    const capture = new OutputCapture(opts.onLine);
+    const stopped: { error?: HostError } = {};
+    const stop = (why: string) => {
+      stopped.error ??= new HostError(this.name, `${limits.what} on ${this.name} ${why}`);
+      // Closing the channel ends a command that writes (SIGPIPE); the signal is for one that does not.
+      channel.signal('KILL');
+      channel.close();
+    };
+    const wait = Math.round(limits.waitMs / 1000);
+    const timer = setTimeout(() => stop(`did not finish within ${wait} s (no answer from the host)`), limits.waitMs);
+    let exit: { code: number | null; signal: string | null } = { code: null, signal: null };
+    channel.on('data', (c: Buffer) => {
+      if (!capture.stdout(c)) stop(`printed more than ${mib(OUTPUT_LIMITS.stdoutBytes)}: it was stopped`);
+    });
+    channel.stderr.on('data', (c: Buffer) => capture.stderr(c));
+    channel.on('exit', (code: number | null, signal?: string) => (exit = { code, signal: signal ?? null }));
+    if (opts.stdin !== undefined) channel.end(opts.stdin);
+    else channel.end();
+    return new Promise((resolve, reject) => {
+      channel.on('close', () => {
+        clearTimeout(timer);
+        const out = capture.finish();
+        if (stopped.error) reject(stopped.error);
+        else if (exit.code !== null) resolve({ code: exit.code, ...out });
+        else if (this.lostReason) reject(new UnreachableError(this.name, this.lostReason));
+        else resolve({ ...signalled(exit.signal), ...out });
+      });
+    });
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import type { ExecOptions, ExecResult } from '../../src/transport/host.js';
 import { LocalHost } from '../../src/transport/local-host.js';
+import type { RunLimits } from '../../src/transport/shell-host.js';
 import { quoteArgv } from '../../src/transport/shell-quote.js';
 
 /**
@@ -16,8 +17,8 @@ export class NetnsHost extends LocalHost {
     super(ns, { enabled: false, user: 'root' }, backupDir);
   }
 
-  protected override run(commandLine: string, opts: ExecOptions): Promise<ExecResult> {
-    return super.run(quoteArgv(['ip', 'netns', 'exec', this.ns, 'sh', '-c', commandLine]), opts);
+  protected override run(commandLine: string, opts: ExecOptions, limits: RunLimits): Promise<ExecResult> {
+    return super.run(quoteArgv(['ip', 'netns', 'exec', this.ns, 'sh', '-c', commandLine]), opts, limits);
   }
 }
 

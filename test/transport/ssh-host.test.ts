@@ -222,8 +222,9 @@ describe('ssh host against a real sshd', { skip: why ?? false }, () => {
   test('a host that goes away mid-run fails that host with a clear reason, not a hang', async () => {
     const host = await connectSsh(target({ keepaliveIntervalMs: 500 }), { enabled: false, user: 'root' }, '/tmp/x');
     try {
-      // Kill this session's own sshd child: the server side of our connection disappears.
-      const pending = host.exec(['sh', '-c', 'kill -9 $PPID; sleep 30']);
+      // Kill this session's own sshd child: the server side of our connection disappears. The
+      // command's parent is the deadline's `timeout`, whose parent is the session.
+      const pending = host.exec(['sh', '-c', 'kill -9 "$(cut -d " " -f 4 /proc/$PPID/stat)"; sleep 30']);
       await assert.rejects(pending, (e: unknown) => e instanceof UnreachableError);
       await assert.rejects(
         host.exec(['true']),

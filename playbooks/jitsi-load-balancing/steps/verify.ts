@@ -58,9 +58,15 @@ function brewery(meet: Host, breweryJid: string): Promise<string[] | null> {
   if (!ask) {
     ask = sharedBriefly(
       async (m) =>
-        parseBrewery((await m.exec(['prosodyctl', 'shell', breweryLua(breweryJid)], { readOnly: true })).stdout)?.map(
-          (o) => o.jid.toLowerCase(),
-        ) ?? null,
+        parseBrewery(
+          (
+            await m.exec(['prosodyctl', 'shell', breweryLua(breweryJid)], {
+              readOnly: true,
+              deadline: 'prosodyctl',
+              what: 'prosodyctl shell (the brewery)',
+            })
+          ).stdout,
+        )?.map((o) => o.jid.toLowerCase()) ?? null,
     );
     breweryAsked.set(breweryJid, ask);
   }
@@ -114,8 +120,10 @@ export const verify: Step<ShardFacts> = {
       if (!files) throw new HostError(host.name, `cannot check the bridge: ${whyFailed(r)}`);
       reachable ??= s.get('reach')?.[0] === 'open';
       const nick =
-        effectiveShard({ jvbConf: asText(files.get(JVB_CONF)), properties: asText(files.get(SIP_PROPERTIES)) })?.values
-          .MUC_NICKNAME ?? shared.nicknames[ctx.spec.name]!;
+        effectiveShard({
+          jvbConf: asText(files.get(JVB_CONF), host.name, JVB_CONF),
+          properties: asText(files.get(SIP_PROPERTIES), host.name, SIP_PROPERTIES),
+        })?.values.MUC_NICKNAME ?? shared.nicknames[ctx.spec.name]!;
       return { nick, health: /HTTP (\d{3})/.exec(s.get('health')?.join('\n') ?? '')?.[1] ?? 'no answer' };
     };
     let nickname = '';

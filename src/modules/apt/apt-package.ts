@@ -63,7 +63,7 @@ const FETCH_KEY = `
 set -e
 tmp=$(mktemp)
 trap 'rm -f "$tmp" "$tmp.gpg"' EXIT
-if command -v curl >/dev/null 2>&1; then curl -fsSL "$1" -o "$tmp"; else wget -q -O "$tmp" "$1"; fi
+if command -v curl >/dev/null 2>&1; then curl -fsSL --connect-timeout 20 --max-time 60 "$1" -o "$tmp"; else wget -q -T 20 -t 3 -O "$tmp" "$1"; fi
 if grep -q 'BEGIN PGP' "$tmp"; then gpg --batch --yes --dearmor -o "$tmp.gpg" "$tmp"; else cp "$tmp" "$tmp.gpg"; fi
 mkdir -p "$(dirname "$2")"
 chmod 0644 "$tmp.gpg"

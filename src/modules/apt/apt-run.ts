@@ -107,6 +107,8 @@ export function aptChange(
     description,
     async apply(h, io) {
       const r = await h.exec(withLockWait(argv), {
+        deadline: 'package',
+        what: opts.what ?? argv.join(' '),
         onLine: (stream, line) => {
           log.push(line);
           io.output(stream, line);

@@ -56,6 +56,8 @@ export function restartHandler(name: string, check?: RestartCheck): Handler {
     description: `restart ${name}`,
     async run(host, io) {
       await execChecked(host, shScript(RESTART, name), `restarting ${name}`, {
+        deadline: 'service',
+        what: `restarting ${name}`,
         onLine: (stream, line) => {
           const at = /^@@issued (\S+)$/.exec(line);
           if (at) issued.set(host.name, Number(at[1]));
@@ -85,6 +87,8 @@ done`;
 export async function waitForListener(host: Host, port: number, everywhere: boolean, seconds = 15): Promise<boolean> {
   const r = await host.exec(shScript(LISTENING, String(port), everywhere ? 'yes' : 'no', String(seconds * 4)), {
     readOnly: true,
+    deadline: seconds + 30,
+    what: `waiting for a listener on port ${port}`,
   });
   return r.code === 0;
 }
