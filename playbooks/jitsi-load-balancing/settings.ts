@@ -32,6 +32,8 @@ export interface JitsiSettings {
   firewall: FirewallChoice;
   /** The user allows turning on a default-deny firewall (SSH is allowed first). */
   firewallEnable: boolean;
+  /** manual: the user loads the firewall's rules at boot; required: a service of the host must. */
+  firewallBoot: 'required' | 'manual';
   /** The user allows a package install to remove conflicting packages. */
   allowPackageRemoval: boolean;
   /** Override the brewery MUC JID found in jicofo.conf. */
@@ -69,6 +71,7 @@ export function jitsi(spec: HostSpec): JitsiSettings {
     verifyCertificate: Boolean(valueOf(spec, 'jitsi_verify_certificate')),
     firewall: valueOf(spec, 'jitsi_firewall') as FirewallChoice,
     firewallEnable: Boolean(valueOf(spec, 'jitsi_firewall_enable')),
+    firewallBoot: valueOf(spec, 'jitsi_firewall_boot') === 'manual' ? 'manual' : 'required',
     allowPackageRemoval: Boolean(valueOf(spec, 'jitsi_allow_package_removal')),
     ...(brewery ? { breweryJid: brewery } : {}),
     mediaPort: Number(valueOf(spec, 'jitsi_media_port')),

@@ -31,10 +31,32 @@ export function firewallFiles(spec: HostSpec): string[] {
   ];
 }
 
+/** A host's firewall plan, and why the rule would not keep the port closed for good (null: it would). */
+export interface ShardRule {
+  plan: HostPlan;
+  unprotected: string | null;
+}
+
 /** The firewall changes that make a host's port rule true (the c2s port on the meet host, media on a bridge). */
 export async function planShardRule(ctx: StepContext<ShardFacts>): Promise<HostPlan> {
-  const choice = jitsi(ctx.spec).firewall;
-  if (choice === 'none') return { changes: [], skip: 'jitsi_firewall is none: you manage this firewall yourself' };
+  const { plan, unprotected } = await shardRule(ctx);
+  if (!unprotected) return plan;
+  const consequence =
+    ctx.spec.role === 'meet' ? `; Prosody is not opened wider than it listens now, whatever else this run does` : '';
+  return {
+    ...plan,
+    notes: [...(plan.notes ?? []), `the rule does not keep the port closed for good: ${unprotected}${consequence}`],
+  };
+}
+
+export async function shardRule(ctx: StepContext<ShardFacts>): Promise<ShardRule> {
+  const settings = jitsi(ctx.spec);
+  const choice = settings.firewall;
+  if (choice === 'none')
+    return {
+      plan: { changes: [], skip: 'jitsi_firewall is none: you manage this firewall yourself' },
+      unprotected: null,
+    };
   const kind = choice === 'auto' ? ctx.facts.firewall : choice;
   const bridges = bridgesOf(ctx.inventory).map((b) => ({
     name: b.name,
@@ -52,15 +74,19 @@ export async function planShardRule(ctx: StepContext<ShardFacts>): Promise<HostP
   const rule: PortRule =
     ctx.spec.role === 'meet'
       ? { proto: 'tcp', port: ctx.shared.c2sPort, sources: bridges.map((b) => b.address) }
-      : { proto: 'udp', port: jitsi(ctx.spec).mediaPort, sources: 'any' };
-  const { changes, notes } = await planPortRule(ctx.host, kind, rule, {
+      : { proto: 'udp', port: settings.mediaPort, sources: 'any' };
+  const { changes, notes, unprotected } = await planPortRule(ctx.host, kind, rule, {
     ufw: ctx.facts.ufw,
     sshPort: ctx.spec.port,
-    allowEnable: jitsi(ctx.spec).firewallEnable,
-    allowRemoval: jitsi(ctx.spec).allowPackageRemoval,
+    allowEnable: settings.firewallEnable,
+    allowRemoval: settings.allowPackageRemoval,
+    manualBoot: settings.firewallBoot === 'manual',
   });
   return {
-    changes,
-    notes: [`firewall in charge: ${kind}${choice === 'auto' ? ' (detected)' : ' (jitsi_firewall)'}`, ...notes],
+    plan: {
+      changes,
+      notes: [`firewall in charge: ${kind}${choice === 'auto' ? ' (detected)' : ' (jitsi_firewall)'}`, ...notes],
+    },
+    unprotected: unprotected ?? null,
   };
 }

@@ -45,6 +45,11 @@ export const JITSI_VARIABLES = {
     default: false,
     doc: 'let jitsi-scale turn on a firewall that denies by default (an inactive ufw, an nftables.conf with a drop policy); SSH is allowed first',
   },
+  jitsi_firewall_boot: {
+    type: { kind: 'enum', values: ['required', 'manual'] },
+    default: 'required',
+    doc: "required: Prosody is opened to the bridges only once the firewall's rules are loaded at boot by a service of the host; manual: you load them at boot yourself",
+  },
   jitsi_allow_package_removal: {
     type: { kind: 'bool' },
     default: false,

@@ -122,7 +122,7 @@ function profileScenario(profile: Profile): void {
       }
       if (profile === 'ubuntu-ufw') {
         assert.ok(
-          planned(r).some((l) => /^meet firewall: ufw delete allow 5222\/tcp .*remove the public opening/.test(l)),
+          planned(r).some((l) => /^meet firewall: ufw --force delete \d+ .*the public opening of 5222\/tcp/.test(l)),
           planned(r).join('\n'),
         );
       }

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { detectFirewall, type FirewallProbe } from '../../src/modules/firewall/detect-firewall.js';
-import { planFirewalldCommands, publicOpening, richRule } from '../../src/modules/firewall/firewalld.js';
 import {
   desiredChainRules,
   liveIsCurrent,
@@ -11,7 +10,7 @@ import {
 } from '../../src/modules/firewall/iptables.js';
 import { deniesByDefault, includeInMainConf, nftRuleFile } from '../../src/modules/firewall/nftables.js';
 import { sourcesByFamily, type PortRule } from '../../src/modules/firewall/port-rule.js';
-import { describeUfwCommand, parseUfwRules, planUfwCommands, sshdPorts } from '../../src/modules/firewall/ufw.js';
+import { sshdPorts } from '../../src/modules/firewall/ufw.js';
 import { assertIdempotent } from '../support/fixtures.js';
 
 const XMPP: PortRule = { proto: 'tcp', port: 5222, sources: ['10.0.0.11', '10.0.0.12'] };
@@ -171,136 +170,6 @@ describe('nftables rule', () => {
   });
 });
 
-describe('ufw rule', () => {
-  const userRules = [
-    '*filter',
-    '### RULES ###',
-    '',
-    '### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in',
-    '-A ufw-user-input -p tcp --dport 22 -j ACCEPT',
-    '',
-    '### tuple ### allow tcp 5222 0.0.0.0/0 any 0.0.0.0/0 in',
-    '-A ufw-user-input -p tcp --dport 5222 -j ACCEPT',
-    '',
-    `### tuple ### allow tcp 5222 0.0.0.0/0 any 10.0.0.11 in comment=${Buffer.from('jitsi-scale-tcp-5222').toString('hex')}`,
-    '-A ufw-user-input -p tcp --dport 5222 -s 10.0.0.11 -j ACCEPT',
-    '',
-    `### tuple ### allow tcp 5222 0.0.0.0/0 any 10.0.0.99 in comment=${Buffer.from('jitsi-scale-tcp-5222').toString('hex')}`,
-    '### END RULES ###',
-  ].join('\n');
-
-  test('parses tuples with their comments', () => {
-    const t = parseUfwRules(userRules, false);
-    assert.equal(t.length, 4);
-    assert.deepEqual(t[2], {
-      action: 'allow',
-      proto: 'tcp',
-      dport: '5222',
-      dst: '0.0.0.0/0',
-      sport: 'any',
-      src: '10.0.0.11',
-      direction: 'in',
-      comment: 'jitsi-scale-tcp-5222',
-      v6: false,
-    });
-  });
-
-  test('removes the public opening and stale bridges, adds missing bridges before a deny', () => {
-    assert.deepEqual(planUfwCommands(parseUfwRules(userRules, false), XMPP), [
-      ['ufw', 'delete', 'allow', '5222/tcp'],
-      ['ufw', 'delete', 'allow', 'from', '10.0.0.99', 'to', 'any', 'port', '5222', 'proto', 'tcp'],
-      [
-        'ufw',
-        'insert',
-        '1',
-        'allow',
-        'from',
-        '10.0.0.12',
-        'to',
-        'any',
-        'port',
-        '5222',
-        'proto',
-        'tcp',
-        'comment',
-        'jitsi-scale-tcp-5222',
-      ],
-      ['ufw', 'deny', 'to', 'any', 'port', '5222', 'proto', 'tcp', 'comment', 'jitsi-scale-tcp-5222'],
-    ]);
-  });
-
-  test('nothing to do when the rules are in place', () => {
-    const tag = Buffer.from('jitsi-scale-tcp-5222').toString('hex');
-    const done = [
-      `### tuple ### allow tcp 5222 0.0.0.0/0 any 10.0.0.12 in comment=${tag}`,
-      `### tuple ### allow tcp 5222 0.0.0.0/0 any 10.0.0.11 in comment=${tag}`,
-      `### tuple ### deny tcp 5222 0.0.0.0/0 any 0.0.0.0/0 in comment=${tag}`,
-    ].join('\n');
-    assert.deepEqual(planUfwCommands(parseUfwRules(done, false), XMPP), []);
-  });
-
-  test('on an empty rule set the first allow is appended (ufw cannot insert at 1 yet)', () => {
-    assert.deepEqual(planUfwCommands([], { proto: 'udp', port: 10000, sources: 'any' }), [
-      ['ufw', 'allow', 'to', 'any', 'port', '10000', 'proto', 'udp', 'comment', 'jitsi-scale-udp-10000'],
-    ]);
-  });
-});
-
-describe('firewalld rule', () => {
-  test('rich rules per bridge; the public port and xmpp-client service are removed', () => {
-    const cmds = planFirewalldCommands(
-      {
-        richRules: [
-          richRule('10.0.0.11', XMPP),
-          'rule family="ipv4" source address="10.0.0.99" port port="5222" protocol="tcp" accept',
-        ],
-        ports: ['5222/tcp', '443/tcp'],
-        services: ['ssh', 'xmpp-client'],
-      },
-      XMPP,
-    );
-    assert.deepEqual(cmds, [
-      ['firewall-cmd', '--permanent', '--remove-port=5222/tcp'],
-      ['firewall-cmd', '--permanent', '--remove-service=xmpp-client'],
-      [
-        'firewall-cmd',
-        '--permanent',
-        '--remove-rich-rule=rule family="ipv4" source address="10.0.0.99" port port="5222" protocol="tcp" accept',
-      ],
-      [
-        'firewall-cmd',
-        '--permanent',
-        '--add-rich-rule=rule family="ipv4" source address="10.0.0.12" port port="5222" protocol="tcp" accept',
-      ],
-    ]);
-    assert.deepEqual(
-      planFirewalldCommands(
-        { richRules: [richRule('10.0.0.11', XMPP), richRule('10.0.0.12', XMPP)], ports: [], services: [] },
-        XMPP,
-      ),
-      [],
-    );
-    assert.deepEqual(
-      planFirewalldCommands({ richRules: [], ports: [], services: [] }, { proto: 'udp', port: 10000, sources: 'any' }),
-      [['firewall-cmd', '--permanent', '--add-port=10000/udp']],
-    );
-  });
-});
-
-describe('ufw and the user rules it already has', () => {
-  test('a port a guide opened to everyone needs no rule of ours, and theirs is left alone', () => {
-    const tuples = parseUfwRules('### tuple ### allow udp 10000 0.0.0.0/0 any 0.0.0.0/0 in\n', false);
-    assert.deepEqual(planUfwCommands(tuples, { proto: 'udp', port: 10000, sources: 'any' }), []);
-  });
-
-  test('a public 5222 is removed and the plan says why', () => {
-    const tuples = parseUfwRules('### tuple ### allow tcp 5222 0.0.0.0/0 any 0.0.0.0/0 in\n', false);
-    const cmds = planUfwCommands(tuples, XMPP);
-    assert.deepEqual(cmds[0], ['ufw', 'delete', 'allow', '5222/tcp']);
-    assert.match(describeUfwCommand(cmds[0], XMPP), /remove the public opening of 5222\/tcp/);
-  });
-});
-
 describe('nftables config that denies by default', () => {
   test('a drop policy in a base chain is a default-deny firewall; comments and accept are not', () => {
     assert.equal(
@@ -316,20 +185,6 @@ describe('nftables config that denies by default', () => {
       false,
     );
     assert.equal(deniesByDefault(null), false);
-  });
-});
-
-describe('firewalld and a public XMPP opening', () => {
-  test('the xmpp-client service and an open 5222/tcp are removed, and the plan says so', () => {
-    const cmds = planFirewalldCommands({ richRules: [], ports: ['5222/tcp'], services: ['ssh', 'xmpp-client'] }, XMPP);
-    assert.deepEqual(cmds.slice(0, 2), [
-      ['firewall-cmd', '--permanent', '--remove-port=5222/tcp'],
-      ['firewall-cmd', '--permanent', '--remove-service=xmpp-client'],
-    ]);
-    assert.equal(
-      publicOpening(cmds, XMPP),
-      '; removes the public opening of 5222/tcp (5222/tcp, xmpp-client): it must stay private',
-    );
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Step, StepContext } from '../../../src/engine/playbook.js';
-import { planShardRule } from '../shard-rule.js';
+import { shardRule } from '../shard-rule.js';
 import { jitsi } from '../settings.js';
 import { planFileEdit } from '../../../src/modules/file/edit-file.js';
 import { ensureLineAtTop } from '../../../src/modules/text/ensure-line-at-top.js';
@@ -20,15 +20,22 @@ export const PROSODY_VALIDATOR = [
 
 /**
  * Protect before expose: Prosody may listen beyond loopback only once the firewall lets nobody but
- * the bridges in. Null when it does (or the user keeps the firewall), else why not yet.
+ * the bridges in, and keeps it so after a reboot. Null when it does (or the user keeps the
+ * firewall); else `later` when the firewall step has that still to do, `never` when this run
+ * cannot make it so (the rule would not be loaded at boot), with why.
  */
-async function notYetProtected(ctx: StepContext<ShardFacts>): Promise<string | null> {
+async function notYetProtected(ctx: StepContext<ShardFacts>): Promise<{ why: string; never: boolean } | null> {
   if (jitsi(ctx.spec).firewall === 'none') return null;
-  // The firewall step made its plan true on this host in this run: nothing to ask again.
-  if (ctx.mode === 'apply' && ['ok', 'changed'].includes(ctx.earlier('firewall') ?? '')) return null;
-  const rule = await planShardRule(ctx);
-  if (rule.skip || rule.changes.length === 0) return null;
-  return `the firewall does not yet keep port ${ctx.shared.c2sPort} to the bridges (${rule.changes.map((c) => c.description).join('; ')})`;
+  // Asked again, after the firewall step: the firewall as it is now is what counts.
+  const { plan, unprotected } = await shardRule(ctx);
+  if (plan.skip) return null;
+  if (unprotected)
+    return { why: `the firewall's rule would not keep the port closed for good: ${unprotected}`, never: true };
+  if (plan.changes.length === 0) return null;
+  return {
+    why: `the firewall does not yet keep port ${ctx.shared.c2sPort} to the bridges (${plan.changes.map((c) => c.description).join('; ')})`,
+    never: false,
+  };
 }
 
 export const bindProsody: Step<ShardFacts> = {
@@ -61,9 +68,9 @@ export const bindProsody: Step<ShardFacts> = {
     if (jitsi(ctx.spec).firewall === 'none')
       notes.push(`jitsi_firewall is none: keeping port ${c2sPort} to the bridges is up to the firewall you manage`);
     const unprotected = await notYetProtected(ctx);
-    if (unprotected && ctx.mode === 'apply')
-      return { changes: [], notes, skip: `Prosody stays on loopback for now: ${unprotected}` };
-    if (unprotected) notes.push(`only once the firewall step has run: ${unprotected}`);
+    if (unprotected && (unprotected.never || ctx.mode === 'apply'))
+      return { changes: [], notes, skip: `Prosody stays where it listens now: ${unprotected.why}` };
+    if (unprotected) notes.push(`only once the firewall step has run: ${unprotected.why}`);
     const change = await planFileEdit(ctx.host, {
       path,
       description: `listen for clients on all interfaces in ${path}`,

@@ -8,6 +8,7 @@ import { fileChange } from '../file/edit-file.js';
 import { splitSections } from '../probe-sections.js';
 import { joinLines, splitLines } from '../text/line-endings.js';
 import { describeRule, ruleId, sourcesByFamily, type PortRule } from './port-rule.js';
+import { BOOT_STATE_FN, parseBootState, planBoot } from './boot.js';
 
 /*
  * iptables: one chain of our own per rule (loopback accept, one accept per source, then drop),
@@ -104,20 +105,34 @@ export function persistRules(saved: string | null, rule: PortRule, family: Famil
   return joinLines(kept, eol, true);
 }
 
-const PROBE = `
+const PROBE = `${BOOT_STATE_FN}
 echo '@@v4'; iptables -S 2>&1 || echo '@@error'
 if command -v ip6tables >/dev/null 2>&1; then echo '@@v6'; ip6tables -S 2>&1 || echo '@@error'; fi
 echo '@@persist'; if command -v netfilter-persistent >/dev/null 2>&1; then echo yes; fi
+echo '@@boot'; boot_state netfilter-persistent.service netfilter-persistent
 echo '@@end'`;
 
 const PERSISTENT_PRESEED =
   'iptables-persistent iptables-persistent/autosave_v4 boolean false\niptables-persistent iptables-persistent/autosave_v6 boolean false\n';
 
-export async function planIptables(
-  host: Host,
-  rule: PortRule,
-  opts: { paths?: IptablesPaths; allowRemoval?: boolean; installPersistence?: boolean } = {},
-): Promise<FirewallPlan> {
+export interface IptablesOptions {
+  paths?: IptablesPaths;
+  allowRemoval?: boolean;
+  /** false: rules live only (tests on this machine). */
+  installPersistence?: boolean;
+  /** The inventory allows turning on a firewall that denies by default (jitsi_firewall_enable). */
+  allowEnable?: boolean;
+  /** The user loads the rules at boot themselves (jitsi_firewall_boot: manual). */
+  manualBoot?: boolean;
+}
+
+/** Pure: does a saved ruleset deny by default (a DROP policy on INPUT)? */
+export function savedDeniesByDefault(saved: string | null): boolean {
+  return /^:INPUT (DROP|REJECT)\b/m.test(saved ?? '');
+}
+
+// eslint-disable-next-line complexity -- both families, their live and saved rules, persistence and boot: the order between them is the point
+export async function planIptables(host: Host, rule: PortRule, opts: IptablesOptions = {}): Promise<FirewallPlan> {
   const paths = opts.paths ?? PERSISTENT_FILES;
   const r = await host.exec(shScript(PROBE), { readOnly: true });
   const sections = splitSections(r.stdout);
@@ -128,7 +143,8 @@ export async function planIptables(
     );
   }
   const changes: Change[] = [];
-  if (sections.get('persist')?.[0] !== 'yes' && opts.installPersistence !== false) {
+  const installing = sections.get('persist')?.[0] !== 'yes' && opts.installPersistence !== false;
+  if (installing) {
     changes.push(
       ...(await planInstallPackages(host, ['iptables-persistent'], {
         why: '(loads the saved rules at boot)',
@@ -164,7 +180,20 @@ export async function planIptables(
     );
     if (change) changes.push(change);
   }
-  return { changes, notes: shadowedOpenings(sections.get('v4') ?? [], rule) };
+  const notes = shadowedOpenings(sections.get('v4') ?? [], rule);
+  // The package enables its own service when it is installed; one installed before may be off.
+  if (installing || opts.installPersistence === false) return { changes, notes };
+  const boot = planBoot(parseBootState(sections.get('boot')?.[0]), {
+    name: 'netfilter-persistent',
+    keptIn: paths.rulesV4,
+    service: { unit: 'netfilter-persistent.service', script: 'netfilter-persistent' },
+    deniesByDefault: savedDeniesByDefault(await host.readFile(paths.rulesV4)),
+    allowEnable: !!opts.allowEnable,
+    manual: !!opts.manualBoot,
+  });
+  if (boot.change) changes.push(boot.change);
+  if (boot.note) notes.push(boot.note);
+  return { changes, notes, ...(boot.unprotected ? { unprotected: boot.unprotected } : {}) };
 }
 
 /**

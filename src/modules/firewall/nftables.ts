@@ -5,7 +5,7 @@ import { commandChange } from '../command-change.js';
 import { fileChange, sha256 } from '../file/edit-file.js';
 import { splitSections } from '../probe-sections.js';
 import { planInstallPackages } from '../apt/install-packages.js';
-import { isEnabled } from '../service/service.js';
+import { BOOT_STATE_FN, parseBootState, planBoot } from './boot.js';
 import { describeRule, ruleId, sourcesByFamily, type PortRule } from './port-rule.js';
 
 /*
@@ -62,10 +62,10 @@ export function includeInMainConf(conf: string | null, file: string): string {
   return `${text}${text.endsWith('\n') || text === '' ? '' : '\n'}${line}\n`;
 }
 
-const PROBE = `
+const PROBE = `${BOOT_STATE_FN}
 echo '@@nft'; command -v nft || true
 echo '@@tables'; if command -v nft >/dev/null 2>&1; then nft list tables 2>&1 || echo '@@error'; fi
-echo '@@boot'; if command -v systemctl >/dev/null 2>&1; then systemctl is-enabled nftables.service 2>&1 || true; else echo no-systemctl; fi
+echo '@@boot'; boot_state nftables.service nftables
 echo '@@end'`;
 
 /** Pure: does an nftables config deny by default (a base chain with a drop policy)? */
@@ -81,12 +81,19 @@ export interface NftOptions {
   allowRemoval?: boolean;
   /** false leaves boot alone: the rule is not made to survive a reboot (tests on this machine). */
   manageBoot?: boolean;
+  /** The user loads the rules at boot themselves (jitsi_firewall_boot: manual). */
+  manualBoot?: boolean;
 }
 
-/** What the nftables path plans: its changes, and what the user should know about it. */
+/** What a firewall's plan does: its changes, and what the user should know about it. */
 export interface FirewallPlan {
   changes: Change[];
   notes: string[];
+  /**
+   * Set when, even with these changes made, the port is not kept to its sources for good (the
+   * rules are not loaded at boot, a family is not filtered): why. Prosody is then not opened wider.
+   */
+  unprotected?: string;
 }
 
 /**
@@ -162,25 +169,17 @@ export async function planNftables(host: Host, rule: PortRule, opts: NftOptions 
         mainConf,
       );
   if (mainEdit) changes.push(mainEdit);
-  const boot = (sections.get('boot') ?? []).join('\n');
   if (opts.manageBoot === false) return { changes, notes };
-  if (boot === 'no-systemctl') {
-    notes.push(
-      `no systemd here: ${paths.mainConf} is loaded at boot only if something on this host runs \`nft -f ${paths.mainConf}\``,
-    );
-  } else if (!isEnabled('systemd', boot)) {
-    if (deniesByDefault(mainConf) && !opts.allowEnable) {
-      throw new HostError(
-        host.name,
-        `${paths.mainConf} denies by default (policy drop) and the nftables service is not enabled: turning it on at boot could lock you out. Set jitsi_firewall_enable: true for ${host.name} to let jitsi-scale enable it, or enable it yourself`,
-      );
-    }
-    changes.push(
-      commandChange(
-        `start the nftables service at boot (systemctl enable nftables), so that ${paths.mainConf} and this rule come back after a reboot`,
-        ['systemctl', 'enable', 'nftables.service'],
-      ),
-    );
-  }
+  const boot = planBoot(parseBootState(sections.get('boot')?.[0]), {
+    name: 'nftables',
+    keptIn: paths.mainConf,
+    service: { unit: 'nftables.service', script: 'nftables' },
+    deniesByDefault: deniesByDefault(mainConf),
+    allowEnable: !!opts.allowEnable,
+    manual: !!opts.manualBoot,
+  });
+  if (boot.change) changes.push(boot.change);
+  if (boot.note) notes.push(boot.note);
+  if (boot.unprotected) return { changes, notes, unprotected: boot.unprotected };
   return { changes, notes };
 }

@@ -15,6 +15,8 @@ export interface PortRuleOptions {
   allowEnable: boolean;
   /** The inventory allows an install to remove packages (jitsi_allow_package_removal). */
   allowRemoval: boolean;
+  /** The user loads the rules at boot themselves (jitsi_firewall_boot: manual). */
+  manualBoot?: boolean;
 }
 
 /** The changes that make `rule` true with the firewall in charge of the host. */
@@ -30,9 +32,10 @@ export async function planPortRule(
         active: opts.ufw === 'active',
         sshPort: opts.sshPort,
         allowEnable: opts.allowEnable,
+        ...(opts.manualBoot ? { manualBoot: true } : {}),
       });
     case 'firewalld':
-      return planFirewalld(host, rule);
+      return planFirewalld(host, rule, opts);
     case 'nftables': {
       const plan = await planNftables(host, rule, opts);
       if (opts.ufw === 'inactive') {
