@@ -8,8 +8,10 @@ import java.io.File;
 import java.util.*;
 
 public class ReadHocon {
-  public static void main(String[] args) {
-    for (String path : args) System.out.println(read(path));
+  public static void main(String[] args) throws Exception {
+    // UTF-8 out whatever the locale (Typesafe Config reads files as UTF-8 itself).
+    java.io.PrintStream out = new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, "UTF-8");
+    for (String path : args) out.println(read(path));
   }
 
   static String read(String path) {
