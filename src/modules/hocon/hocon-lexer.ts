@@ -77,6 +77,12 @@ const NUMBER_CHARS = /[0-9eE+.-]/;
 const JAVA_DOUBLE = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
 
+/** Printable ASCII that may stand in unquoted text. */
+const PLAIN_ASCII = Array.from(
+  { length: 128 },
+  (_, c) => !WHITESPACE.test(String.fromCharCode(c)) && !NOT_IN_UNQUOTED.includes(String.fromCharCode(c)),
+);
+
 export const isWhitespace = (c: string): boolean => WHITESPACE.test(c);
 
 export class Lexer {
@@ -152,8 +158,10 @@ export class Lexer {
     const t = this.text;
     let e = s;
     while (e < t.length) {
-      const c = t[e]!;
-      if (NOT_IN_UNQUOTED.includes(c) || WHITESPACE.test(c) || (c === '/' && t[e + 1] === '/')) break;
+      const code = t.charCodeAt(e);
+      // Printable ASCII is decided by a table; anything else by the full rules.
+      if (code < 128 ? !PLAIN_ASCII[code] : WHITESPACE.test(t[e]!)) break;
+      if (code === 0x2f && t[e + 1] === '/') break;
       e++;
       // true, false and null are read as such at the start of unquoted text, whatever follows.
       const so = e - s === 4 || e - s === 5 ? t.slice(s, e) : '';
