@@ -67,6 +67,17 @@ describe('bridge config layouts', () => {
     assert.ok(out.includes('DISABLE_CERTIFICATE_VERIFICATION = true'));
   });
 
+  test('jvb.conf: a shard key spelled two ways is set in both spellings, and the edit says so', () => {
+    const twice = JVB.replace('HOSTNAME=localhost', 'HOSTNAME=localhost\n            hostname = "10.9.9.9"');
+    const r = editJvbConf(new HoconDoc(twice), 'shard', WANT, { websocketsOff: true });
+    assert.ok(r.text.includes('HOSTNAME="10.0.0.10"\n            hostname = "10.0.0.10"'), r.text);
+    assert.deepEqual(r.notes.length, 1);
+    assert.match(
+      r.notes[0]!,
+      /HOSTNAME is spelled 2 ways, HOSTNAME \(line 16\) and hostname \(line 17\).*all of them are set/,
+    );
+  });
+
   test('properties: legacy keys set in place; moving to jvb.conf comments the old lines out', () => {
     const out = assertIdempotent((t) => editLegacyProperties(t, 'shard', WANT), PROPS);
     assert.deepEqual(legacyShards(out)[0]?.values, WANT);
