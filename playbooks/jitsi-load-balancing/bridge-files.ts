@@ -72,7 +72,11 @@ export interface ShardSource {
 
 /**
  * The shard blocks of jvb.conf, in file order, with their values (keys upper-cased, read without
- * regard to case as the bridge reads them: jicoco's MucClientConfiguration.setProperty).
+ * regard to case as the bridge reads them: jitsi-videobridge's
+ * jvb/src/main/kotlin/org/jitsi/videobridge/xmpp/config/XmppClientConnectionConfig.kt hands each
+ * entry of the block to jicoco's setProperty, jicoco-mucclient/.../MucClientConfiguration.java,
+ * which stores it under name.toUpperCase()). Of two spellings, the one defined last is shown;
+ * the bridge may read the other (see set-hocon.ts), which is why an edit sets both.
  */
 export function hoconShards(jvb: HoconDoc | null): ShardSource[] {
   if (!jvb) return [];

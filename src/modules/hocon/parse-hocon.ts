@@ -11,8 +11,10 @@ import { HoconResolver, HoconTree, mergeInto, objNode, type Node, type ObjNode }
 export { HoconSyntaxError, positionOf };
 
 /**
- * How deep objects, lists and dotted keys may nest. jvb.conf nests 6 levels, the bridge's own
- * reference.conf 8; 256 is far above any real config and far below what the stack survives.
+ * How deep objects, lists and dotted keys may nest. A shard key of jvb.conf is 6 levels down; the
+ * bridge's own defaults (jitsi-videobridge jvb/src/main/resources/reference.conf) nest 5 braces
+ * and 6 path parts. 256 is far above any real config, and far below what the stack survives
+ * (the recursion takes a few frames a level; Node gives some ten thousand).
  */
 export const MAX_DEPTH = 256;
 

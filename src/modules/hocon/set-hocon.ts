@@ -94,10 +94,13 @@ function lastOfEachSpelling(defs: readonly HoconField[]): HoconField[] {
 }
 
 /**
- * The bridge reads a shard block's keys without regard to case, but when two spellings are there
- * it does not take the last: it walks the block's entries as a hash set yields them (Typesafe
- * Config's SimpleConfigObject.entrySet) and the last one it meets wins, an order set by the keys
- * and the values, not by the file. So every spelling is set, and the plan says so.
+ * The bridge reads a shard block's keys without regard to case (jitsi-videobridge's
+ * XmppClientConnectionConfig.kt passes each entry to jicoco's MucClientConfiguration.setProperty,
+ * which upper-cases the name), but when two spellings are there it does not take the last: it
+ * walks the block's entries as a HashSet yields them (Typesafe Config's
+ * SimpleConfigObject.entrySet, the same in 1.3.1 and the 1.4.2 jicoco bundles) and the last one
+ * it meets wins, an order set by the hashes of the keys and the values, not by the file. So
+ * every spelling is set, and the plan says so.
  */
 function keySpellingNote(doc: HoconDoc, base: readonly string[], key: string, defs: readonly HoconField[]): string {
   const named = defs.map((d) => `${d.path[d.path.length - 1]} (line ${doc.lineOf(d.keyStart)})`);
