@@ -4,8 +4,11 @@
  * the legacy `org.jitsi.videobridge.xmpp.user.<id>.*` lines of sip-communicator.properties, which
  * win over jvb.conf when present.
  */
-import { getHocon, hoconObjectsUnder, setHocon } from '../../src/modules/hocon/set-hocon.js';
+import { HoconDoc } from '../../src/modules/hocon/hocon-doc.js';
+import { hoconFileProblem } from '../../src/modules/hocon/hocon-problem.js';
+import { editHocon, type HoconEditResult } from '../../src/modules/hocon/set-hocon.js';
 import { parseProperties, setProperties } from '../../src/modules/properties/properties.js';
+import { HostError } from '../../src/transport/host.js';
 
 export const JVB_DIR = '/etc/jitsi/videobridge';
 export const JVB_CONF = `${JVB_DIR}/jvb.conf`;
@@ -32,7 +35,32 @@ export type ShardValues = Partial<Record<ShardKey, string>>;
 export interface BridgeFiles {
   jvbConf: string | null;
   properties: string | null;
+  /** jvb.conf parsed (once, by bridgeFiles), or null when there is none. */
+  jvb: HoconDoc | null;
 }
+
+/**
+ * The bridge's files as read from `host`, jvb.conf parsed once for every reader after. A jvb.conf
+ * the bridge could not read either is refused with a HostError naming that host, the file, the
+ * line and the column.
+ */
+export function bridgeFiles(host: string, jvbConf: string | null, properties: string | null): BridgeFiles {
+  let jvb: HoconDoc | null = null;
+  if (jvbConf !== null) {
+    try {
+      jvb = new HoconDoc(jvbConf);
+    } catch (e) {
+      throw new HostError(
+        host,
+        `${hoconFileProblem(JVB_CONF, host, e)}; fix it by hand (the bridge cannot read it either)`,
+      );
+    }
+  }
+  return { jvbConf, properties, jvb };
+}
+
+/** No bridge files at all. */
+export const NO_BRIDGE_FILES: BridgeFiles = { jvbConf: null, properties: null, jvb: null };
 
 export type Layout = 'current' | 'legacy' | 'both' | 'none';
 
@@ -42,13 +70,20 @@ export interface ShardSource {
   values: ShardValues;
 }
 
-/** The shard blocks of jvb.conf, in file order, with their values (keys upper-cased). */
-export function hoconShards(jvbConf: string | null): ShardSource[] {
-  if (!jvbConf) return [];
-  return hoconObjectsUnder(jvbConf, CONFIGS_PATH).map((id) => {
+/**
+ * The shard blocks of jvb.conf, in file order, with their values (keys upper-cased, read without
+ * regard to case as the bridge reads them: jitsi-videobridge's
+ * jvb/src/main/kotlin/org/jitsi/videobridge/xmpp/config/XmppClientConnectionConfig.kt hands each
+ * entry of the block to jicoco's setProperty, jicoco-mucclient/.../MucClientConfiguration.java,
+ * which stores it under name.toUpperCase()). Of two spellings, the one defined last is shown;
+ * the bridge may read the other (see set-hocon.ts), which is why an edit sets both.
+ */
+export function hoconShards(jvb: HoconDoc | null): ShardSource[] {
+  if (!jvb) return [];
+  return jvb.objectsUnder(CONFIGS_PATH).map((id) => {
     const values: ShardValues = {};
     for (const k of SHARD_KEYS) {
-      const v = getHocon(jvbConf, [...CONFIGS_PATH, id, k], { ignoreCase: true });
+      const v = jvb.get([...CONFIGS_PATH, id, k], { ignoreCase: true });
       if (v !== undefined) values[k] = v;
     }
     return { id, values };
@@ -74,7 +109,7 @@ export function legacyShards(properties: string | null): ShardSource[] {
 
 export function layoutOf(files: BridgeFiles): Layout {
   const legacy = legacyShards(files.properties).length > 0;
-  const current = hoconShards(files.jvbConf).length > 0;
+  const current = hoconShards(files.jvb).length > 0;
   if (legacy && current) return 'both';
   if (legacy) return 'legacy';
   if (current || files.jvbConf !== null) return 'current';
@@ -83,25 +118,31 @@ export function layoutOf(files: BridgeFiles): Layout {
 
 /** The settings the bridge actually uses today: legacy lines win, as in the bridge itself. */
 export function effectiveShard(files: BridgeFiles): ShardSource | undefined {
-  return legacyShards(files.properties)[0] ?? hoconShards(files.jvbConf)[0];
+  return legacyShards(files.properties)[0] ?? hoconShards(files.jvb)[0];
 }
+
+const WEBSOCKETS = ['videobridge', 'websockets'];
 
 /** Whether colibri websockets are switched on in jvb.conf. */
-export function websocketsEnabled(jvbConf: string | null): boolean {
-  return !!jvbConf && /^true$/i.test(getHocon(jvbConf, ['videobridge', 'websockets', 'enabled']) ?? '');
+export function websocketsEnabled(jvb: HoconDoc | null): boolean {
+  return !!jvb && /^true$/i.test(jvb.get([...WEBSOCKETS, 'enabled']) ?? '');
 }
 
-/** jvb.conf with the shard block set (and websockets off when asked); other bytes kept. */
+/**
+ * jvb.conf with the shard block set (and websockets off when asked), in one pass over the parsed
+ * file; other bytes kept. The notes say what the diff does not (a key spelled several ways).
+ */
 export function editJvbConf(
-  text: string | null,
+  jvb: HoconDoc | null,
   id: string,
   values: ShardValues,
   opts: { websocketsOff: boolean },
-): string {
-  let out = setHocon(text, [...CONFIGS_PATH, id], toHocon(values), { ignoreCase: true });
-  if (opts.websocketsOff && websocketsEnabled(out))
-    out = setHocon(out, ['videobridge', 'websockets'], { enabled: false });
-  return out;
+): HoconEditResult {
+  const doc = jvb ?? new HoconDoc('');
+  return editHocon(doc, [
+    { base: [...CONFIGS_PATH, id], values: toHocon(values), ignoreCase: true },
+    ...(opts.websocketsOff && websocketsEnabled(doc) ? [{ base: WEBSOCKETS, values: { enabled: false } }] : []),
+  ]);
 }
 
 function toHocon(values: ShardValues): Record<string, string | number | boolean> {
@@ -143,7 +184,7 @@ export function targetLayout(layout: Layout, meetLayout: Layout): 'current' | 'l
  * also serves another shard, or a leftover). They are kept, and named in a warning.
  */
 export function otherShards(files: BridgeFiles, id: string, meetHost: string): ShardSource[] {
-  return [...legacyShards(files.properties), ...hoconShards(files.jvbConf)].filter(
+  return [...legacyShards(files.properties), ...hoconShards(files.jvb)].filter(
     (s) => s.id.toLowerCase() !== id.toLowerCase() && s.values.HOSTNAME !== undefined && s.values.HOSTNAME !== meetHost,
   );
 }

@@ -2,14 +2,15 @@ import { jitsi, bridgesOf, meetOf, privateAddress } from './settings.js';
 import type { DiscoveryContext } from '../../src/engine/playbook.js';
 import { PlaybookRefusal } from '../../src/engine/playbook.js';
 import type { HostSpec, Inventory } from '../../src/inventory/types.js';
-import { getHocon } from '../../src/modules/hocon/set-hocon.js';
-import { HoconSyntaxError, parseHocon } from '../../src/modules/hocon/parse-hocon.js';
+import { HoconDoc } from '../../src/modules/hocon/hocon-doc.js';
+import { hoconFileProblem } from '../../src/modules/hocon/hocon-problem.js';
 import { mapLimit } from '../../src/engine/pool.js';
-import type { Host } from '../../src/transport/host.js';
+import { HostError, type Host } from '../../src/transport/host.js';
 import { shScript } from '../../src/transport/shell-quote.js';
 import {
   JVB_CONF,
   SIP_PROPERTIES,
+  bridgeFiles,
   effectiveShard,
   hoconShards,
   layoutOf,
@@ -142,9 +143,12 @@ function findSite(
 function findBrewery(name: string, wanted: string | undefined, jicofo: string | null): string | undefined {
   if (wanted || !jicofo) return wanted;
   try {
-    return getHocon(jicofo, ['jicofo', 'bridge', 'brewery-jid']);
+    return new HoconDoc(jicofo).get(['jicofo', 'bridge', 'brewery-jid']);
   } catch (e) {
-    throw new PlaybookRefusal(name, `cannot read ${JICOFO_CONF} on ${name}: ${(e as Error).message}`);
+    throw new PlaybookRefusal(
+      name,
+      `${hoconFileProblem(JICOFO_CONF, name, e)}; fix it by hand (Jicofo cannot read it either)`,
+    );
   }
 }
 
@@ -161,7 +165,7 @@ function secretCandidates(meetSpec: HostSpec, meetFiles: BridgeFiles, debconf: s
   const candidates: Candidate[] = [];
   for (const s of legacyShards(meetFiles.properties))
     if (s.values.PASSWORD) candidates.push({ value: s.values.PASSWORD, source: `${SIP_PROPERTIES} on ${name}` });
-  for (const s of hoconShards(meetFiles.jvbConf))
+  for (const s of hoconShards(meetFiles.jvb))
     if (s.values.PASSWORD) candidates.push({ value: s.values.PASSWORD, source: `${JVB_CONF} on ${name}` });
   const fromDebconf = debconfValue(debconf, 'jitsi-videobridge/jvbsecret');
   if (fromDebconf) candidates.push({ value: fromDebconf, source: `debconf (jitsi-videobridge/jvbsecret) on ${name}` });
@@ -223,15 +227,20 @@ async function readCertificate(
   return certificate;
 }
 
-/** Why a host's bridge files cannot be read as the bridge reads them, naming host, file, line and column; or null. */
-export function syntaxProblem(host: string, files: BridgeFiles): string | null {
-  if (files.jvbConf === null) return null;
+/**
+ * A host's bridge files, parsed once; or, when its jvb.conf is not one the bridge can read, the
+ * sentence that names that host, the file, the line and the column.
+ */
+export function readBridgeFiles(
+  host: string,
+  jvbConf: string | null,
+  properties: string | null,
+): { files: BridgeFiles } | { problem: string } {
   try {
-    parseHocon(files.jvbConf);
-    return null;
+    return { files: bridgeFiles(host, jvbConf, properties) };
   } catch (e) {
-    if (!(e instanceof HoconSyntaxError)) throw e;
-    return `${JVB_CONF} on ${host} is not valid HOCON, line ${e.line}, column ${e.col}: ${e.message.replace(/^line \d+, column \d+: /, '')}; fix it by hand (the bridge cannot read it either)`;
+    if (e instanceof HostError) return { problem: e.message };
+    throw e;
   }
 }
 
@@ -250,9 +259,10 @@ async function readBridges(ctx: DiscoveryContext): Promise<Record<string, Bridge
         `cannot read the videobridge files on ${spec.name}: ${(e as Error).message}`,
       );
     }
-    const bf: BridgeFiles = { jvbConf: files.get(JVB_CONF) ?? null, properties: files.get(SIP_PROPERTIES) ?? null };
-    const problem = syntaxProblem(spec.name, bf);
-    if (problem) return ctx.fail(spec.name, problem);
+    // A bridge whose jvb.conf cannot be read fails alone, named; the run goes on with the others.
+    const read = readBridgeFiles(spec.name, files.get(JVB_CONF) ?? null, files.get(SIP_PROPERTIES) ?? null);
+    if ('problem' in read) return ctx.fail(spec.name, read.problem);
+    const bf = read.files;
     const installed = facts.packages[PACKAGE];
     bridges[spec.name] = {
       files: bf,
@@ -293,10 +303,9 @@ async function readMeet(meet: Host, name: string) {
   const prosody = evaluateProsody(PROSODY_MAIN, prosodyFiles, listing);
   // The site configs: every file Prosody reads besides the main one, in its order.
   const sites = new Map(prosody.files.filter((f) => f !== PROSODY_MAIN).map((f) => [f, prosodyFiles.get(f)!]));
-  const files: BridgeFiles = { jvbConf: main.get(JVB_CONF) ?? null, properties: main.get(SIP_PROPERTIES) ?? null };
-  const problem = syntaxProblem(name, files);
-  if (problem) throw new PlaybookRefusal(name, problem);
-  return { main, sites, prosody, files };
+  const read = readBridgeFiles(name, main.get(JVB_CONF) ?? null, main.get(SIP_PROPERTIES) ?? null);
+  if ('problem' in read) throw new PlaybookRefusal(name, read.problem);
+  return { main, sites, prosody, files: read.files };
 }
 
 export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> {

@@ -10,7 +10,6 @@ import {
 import { listensEverywhere, type ProsodyConfig } from '../jitsi-load-balancing/prosody-config.js';
 import { passwordMatches, type ScramAccount } from '../jitsi-load-balancing/prosody-account.js';
 import type { JicofoBridgeView } from '../jitsi-load-balancing/brewery.js';
-import { getHocon } from '../../src/modules/hocon/set-hocon.js';
 import { upstreamVersion } from '../jitsi-load-balancing/packages.js';
 import { isPublicAddress } from './addresses.js';
 
@@ -174,7 +173,7 @@ const legacyConfig: Check = (b) => {
 };
 
 const websockets: Check = (b, meet) => {
-  if (!websocketsEnabled(b.files.jvbConf)) return { ok: true, text: 'colibri websockets are off' };
+  if (!websocketsEnabled(b.files.jvb)) return { ok: true, text: 'colibri websockets are off' };
   const routes = meet.colibriLocations;
   const localOnly = routes !== null && routes.length > 0 && routes.every((l) => /default-id/.test(l));
   if (!localOnly)
@@ -251,7 +250,7 @@ const nickname: Check = (b, meet, all) => {
 const restApi: Check = (b) => {
   const on =
     b.probe?.colibriStatsCode === 200 ||
-    /^true$/i.test(getHocon(b.files.jvbConf ?? '', ['videobridge', 'apis', 'rest', 'enabled']) ?? '');
+    /^true$/i.test(b.files.jvb?.get(['videobridge', 'apis', 'rest', 'enabled']) ?? '');
   const needs = b.probe?.restConsumers ?? [];
   if (on) return { ok: true, text: 'the REST API is on' };
   if (!needs.length) return { ok: true, text: 'the REST API is off, and nothing on the bridge needs it' };
@@ -272,9 +271,7 @@ function mappedAddresses(files: BridgeFiles): string[] {
 }
 
 const validAddress: Check = (b, meet) => {
-  const required = !/^false$/i.test(
-    getHocon(b.files.jvbConf ?? '', ['videobridge', 'health', 'require-valid-address']) ?? 'true',
-  );
+  const required = !/^false$/i.test(b.files.jvb?.get(['videobridge', 'health', 'require-valid-address']) ?? 'true');
   if (!required) return { ok: true, text: 'require-valid-address is off' };
   const addresses = b.probe?.addresses ?? [];
   const usable = [...addresses, ...mappedAddresses(b.files)].filter(isPublicAddress);

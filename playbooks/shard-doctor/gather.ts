@@ -4,7 +4,7 @@ import { reasonOf } from '../../src/engine/reason.js';
 import type { Inventory } from '../../src/inventory/types.js';
 import { splitSections } from '../../src/modules/probe-sections.js';
 import { shScript } from '../../src/transport/shell-quote.js';
-import { LAUNCHER, effectiveShard, type BridgeFiles } from '../jitsi-load-balancing/bridge-files.js';
+import { LAUNCHER, NO_BRIDGE_FILES, effectiveShard, type BridgeFiles } from '../jitsi-load-balancing/bridge-files.js';
 import { jitsi } from '../jitsi-load-balancing/settings.js';
 import type { ShardFacts } from '../jitsi-load-balancing/discover.js';
 import { accountFile, parseAccount, type ScramAccount } from '../jitsi-load-balancing/prosody-account.js';
@@ -72,7 +72,7 @@ async function bridgeRead(
     packages: h?.facts.packages ?? {},
     perStartNickname: !!h && jitsi(h.spec).nicknamePolicy === 'per-start',
   };
-  const empty: BridgeFiles = { jvbConf: null, properties: null };
+  const empty: BridgeFiles = NO_BRIDGE_FILES;
   const lost = inspection.lost.get(name);
   if (!h || lost) return { ...base, lost: lost?.reason ?? 'not connected', files: empty, launcher: null, probe: null };
   const shared = inspection.shared!;

@@ -5,7 +5,7 @@ import { reasonOf } from '../../src/engine/reason.js';
 import type { Inventory } from '../../src/inventory/types.js';
 import { whyFailed } from '../../src/transport/host.js';
 import { shScript } from '../../src/transport/shell-quote.js';
-import { JVB_CONF, SIP_PROPERTIES, effectiveShard } from '../jitsi-load-balancing/bridge-files.js';
+import { JVB_CONF, SIP_PROPERTIES, bridgeFiles, effectiveShard } from '../jitsi-load-balancing/bridge-files.js';
 import type { ShardFacts } from '../jitsi-load-balancing/discover.js';
 import { BRIDGE_PROBE, MEET_PROBE, breweryLua, parseBridgeProbe, parseMeetProbe, type MeetProbe } from './probes.js';
 import { shardStatus, type BridgeRead, type HostRead, type StatusDoc } from './shard-status.js';
@@ -14,7 +14,7 @@ import { shardStatus, type BridgeRead, type HostRead, type StatusDoc } from './s
 async function nicknameOn(h: RunHost): Promise<string | null> {
   const files = await h.host.readFiles([JVB_CONF, SIP_PROPERTIES]);
   return (
-    effectiveShard({ jvbConf: files.get(JVB_CONF) ?? null, properties: files.get(SIP_PROPERTIES) ?? null })?.values
+    effectiveShard(bridgeFiles(h.host.name, files.get(JVB_CONF) ?? null, files.get(SIP_PROPERTIES) ?? null))?.values
       .MUC_NICKNAME ?? null
   );
 }

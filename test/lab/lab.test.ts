@@ -5,7 +5,8 @@ import type { Change } from '../../src/engine/playbook.js';
 import { planAptPackage, type AptPackage } from '../../src/modules/apt/apt-package.js';
 import { planFileEdit } from '../../src/modules/file/edit-file.js';
 import { planPortRule } from '../../src/modules/firewall/plan-port-rule.js';
-import { getHocon, setHocon } from '../../src/modules/hocon/set-hocon.js';
+import { HoconDoc } from '../../src/modules/hocon/hocon-doc.js';
+import { setHocon } from '../../src/modules/hocon/set-hocon.js';
 import { setProperties } from '../../src/modules/properties/properties.js';
 import { restartHandler } from '../../src/modules/service/service.js';
 import { gatherBaseFacts } from '../../src/engine/base-facts.js';
@@ -162,8 +163,9 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
     );
     const conf = (await jvb1.readFile('/etc/jitsi/videobridge/jvb.conf'))!;
     const shard = ['videobridge', 'apis', 'xmpp-client', 'configs', 'shard'];
-    assert.equal(getHocon(conf, [...shard, 'PASSWORD']), LAB_SECRET, 'the preseeded secret was used');
-    assert.equal(getHocon(conf, [...shard, 'DOMAIN']), `auth.${DOMAIN}`);
+    const confDoc = new HoconDoc(conf);
+    assert.equal(confDoc.get([...shard, 'PASSWORD']), LAB_SECRET, 'the preseeded secret was used');
+    assert.equal(confDoc.get([...shard, 'DOMAIN']), `auth.${DOMAIN}`);
     assert.equal((await jvb1.stat('/etc/jitsi/videobridge/jvb.conf'))?.owner, 'jvb');
     assert.deepEqual(await planAptPackage(jvb1, pkg), [], 'installed: nothing more to do');
     assert.equal(
@@ -192,7 +194,10 @@ describe('the lab: real hosts in network namespaces', { skip: why ?? false }, ()
     const shard = ['videobridge', 'apis', 'xmpp-client', 'configs', 'shard'];
     const conf = '/etc/jitsi/videobridge/jvb.conf';
     const edit = (values: Record<string, string | boolean>) =>
-      planFileEdit(jvb1, { path: conf, transform: (t) => setHocon(t, shard, values, { ignoreCase: true }) });
+      planFileEdit(jvb1, {
+        path: conf,
+        transform: (t) => setHocon(new HoconDoc(t ?? ''), shard, values, { ignoreCase: true }).text,
+      });
     const c = await edit({ HOSTNAME: addr('meet'), DISABLE_CERTIFICATE_VERIFICATION: true, MUC_NICKNAME: 'lab-jvb1' });
     await applyAll(jvb1, c ? [c] : []);
     await waitForLog(jvb1, /'localhost:5222' failed because: java\.net\.ConnectException: Connection refused/); // started at install, with the package's config
@@ -280,9 +285,9 @@ describe('the lab, legacy era', { skip: why ?? false }, () => {
     assert.match(props, new RegExp(`^org\\.jitsi\\.videobridge\\.xmpp\\.user\\.shard\\.PASSWORD=${LAB_SECRET}$`, 'm'));
     assert.match((await meet.readFile('/etc/jitsi/videobridge/config'))!, /^JVB_PORT=5347$/m);
     const jvbConf = (await meet.readFile('/etc/jitsi/videobridge/jvb.conf'))!;
-    assert.equal(getHocon(jvbConf, ['videobridge', 'websockets', 'enabled']), 'true');
+    assert.equal(new HoconDoc(jvbConf).get(['videobridge', 'websockets', 'enabled']), 'true');
     assert.equal(
-      getHocon(jvbConf, ['videobridge', 'apis', 'xmpp-client', 'configs', 'shard', 'PASSWORD']),
+      new HoconDoc(jvbConf).get(['videobridge', 'apis', 'xmpp-client', 'configs', 'shard', 'PASSWORD']),
       undefined,
       'no shard block in the legacy jvb.conf',
     );

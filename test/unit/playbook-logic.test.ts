@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
+  bridgeFiles,
   disableLegacyShards,
   editJvbConf,
   editLegacyProperties,
@@ -26,6 +27,7 @@ import {
 import { nicknameLine, removeNicknameLine } from '../../playbooks/jitsi-load-balancing/steps/patch-jvb-sh.js';
 import { breweryLua, parseBrewery } from '../../playbooks/jitsi-load-balancing/brewery.js';
 import { memberJid, parseJicofoBridges } from '../../playbooks/jitsi-load-balancing/steps/verify.js';
+import { HoconDoc } from '../../src/modules/hocon/hocon-doc.js';
 import { ensureLineAtTop } from '../../src/modules/text/ensure-line-at-top.js';
 import { assertIdempotent, fixture } from '../support/fixtures.js';
 
@@ -43,17 +45,14 @@ const WANT = {
 
 describe('bridge config layouts', () => {
   test('which layout a bridge has, and which settings win', () => {
-    assert.equal(layoutOf({ jvbConf: JVB, properties: null }), 'current');
-    assert.equal(layoutOf({ jvbConf: null, properties: PROPS }), 'legacy');
-    assert.equal(layoutOf({ jvbConf: JVB, properties: PROPS }), 'both');
-    assert.equal(layoutOf({ jvbConf: null, properties: null }), 'none');
-    assert.equal(layoutOf({ jvbConf: 'videobridge { }\n', properties: 'org.ice4j.x=1\n' }), 'current');
-    const both = effectiveShard({
-      jvbConf: JVB.replace('HOSTNAME=localhost', 'HOSTNAME=from-hocon'),
-      properties: PROPS,
-    });
+    assert.equal(layoutOf(bridgeFiles('jvb1', JVB, null)), 'current');
+    assert.equal(layoutOf(bridgeFiles('jvb1', null, PROPS)), 'legacy');
+    assert.equal(layoutOf(bridgeFiles('jvb1', JVB, PROPS)), 'both');
+    assert.equal(layoutOf(bridgeFiles('jvb1', null, null)), 'none');
+    assert.equal(layoutOf(bridgeFiles('jvb1', 'videobridge { }\n', 'org.ice4j.x=1\n')), 'current');
+    const both = effectiveShard(bridgeFiles('jvb1', JVB.replace('HOSTNAME=localhost', 'HOSTNAME=from-hocon'), PROPS));
     assert.equal(both?.values.HOSTNAME, 'localhost', 'the legacy lines win');
-    assert.deepEqual(hoconShards(JVB)[0]?.values.MUC_NICKNAME, '5b4f6a4e-1c1d-4a55-9d0e-0f5e2a1b7c3d');
+    assert.deepEqual(hoconShards(new HoconDoc(JVB))[0]?.values.MUC_NICKNAME, '5b4f6a4e-1c1d-4a55-9d0e-0f5e2a1b7c3d');
     assert.equal(legacyShards(PROPS)[0]?.values.MUC_JIDS, 'JvbBrewery@internal.auth.meet.example.test');
     assert.equal(targetLayout('none', 'legacy'), 'legacy');
     assert.equal(targetLayout('none', 'current'), 'current');
@@ -61,11 +60,22 @@ describe('bridge config layouts', () => {
   });
 
   test('jvb.conf: the shard block is set, websockets turned off, the rest kept; twice is once', () => {
-    const out = assertIdempotent((t) => editJvbConf(t, 'shard', WANT, { websocketsOff: true }), JVB);
-    assert.equal(websocketsEnabled(out), false);
-    assert.deepEqual(hoconShards(out)[0]?.values, { ...WANT });
+    const out = assertIdempotent((t) => editJvbConf(new HoconDoc(t), 'shard', WANT, { websocketsOff: true }).text, JVB);
+    assert.equal(websocketsEnabled(new HoconDoc(out)), false);
+    assert.deepEqual(hoconShards(new HoconDoc(out))[0]?.values, { ...WANT });
     assert.ok(out.includes('addresses = ["stun.example.test:443"]   // keep me'), 'other settings and comments kept');
     assert.ok(out.includes('DISABLE_CERTIFICATE_VERIFICATION = true'));
+  });
+
+  test('jvb.conf: a shard key spelled two ways is set in both spellings, and the edit says so', () => {
+    const twice = JVB.replace('HOSTNAME=localhost', 'HOSTNAME=localhost\n            hostname = "10.9.9.9"');
+    const r = editJvbConf(new HoconDoc(twice), 'shard', WANT, { websocketsOff: true });
+    assert.ok(r.text.includes('HOSTNAME="10.0.0.10"\n            hostname = "10.0.0.10"'), r.text);
+    assert.deepEqual(r.notes.length, 1);
+    assert.match(
+      r.notes[0]!,
+      /HOSTNAME is spelled 2 ways, HOSTNAME \(line 16\) and hostname \(line 17\).*all of them are set/,
+    );
   });
 
   test('properties: legacy keys set in place; moving to jvb.conf comments the old lines out', () => {
@@ -77,7 +87,7 @@ describe('bridge config layouts', () => {
     assert.match(off, /^#org\.jitsi\.videobridge\.xmpp\.user\.shard\.HOSTNAME=10\.0\.0\.10$/m);
     assert.match(off, /^org\.jitsi\.videobridge\.ENABLE_STATISTICS=true$/m, 'unrelated keys stay');
     assert.equal(
-      layoutOf({ jvbConf: editJvbConf(JVB, 'shard', WANT, { websocketsOff: true }), properties: off }),
+      layoutOf(bridgeFiles('jvb1', editJvbConf(new HoconDoc(JVB), 'shard', WANT, { websocketsOff: true }).text, off)),
       'current',
     );
   });

@@ -5,6 +5,7 @@ import { isPublicAddress } from '../../playbooks/shard-doctor/addresses.js';
 import { runChecks, type BridgeProbe, type BridgeRead, type MeetRead } from '../../playbooks/shard-doctor/checks.js';
 import { doctorLines } from '../../playbooks/shard-doctor/doctor-lines.js';
 import { parseDoctorProbe } from '../../playbooks/shard-doctor/gather.js';
+import { bridgeFiles } from '../../playbooks/jitsi-load-balancing/bridge-files.js';
 import { nicknameLine } from '../../playbooks/jitsi-load-balancing/steps/patch-jvb-sh.js';
 import type { ScramAccount } from '../../playbooks/jitsi-load-balancing/prosody-account.js';
 
@@ -52,7 +53,7 @@ const bridge = (
 ): BridgeRead => ({
   name,
   packages: { 'jitsi-videobridge2': '2.0.9823-1' },
-  files: { jvbConf: conf, properties: null },
+  files: bridgeFiles(name, conf, null),
   launcher: '#!/bin/bash\nexec java\n',
   perStartNickname: false,
   probe: probe(),
@@ -144,7 +145,7 @@ describe('doctor: each check names its cause, and only it', () => {
 
   test('legacy lines next to jvb.conf: named, with no password in the evidence', () => {
     const properties = `org.jitsi.videobridge.xmpp.user.shard.HOSTNAME=10.0.0.1\norg.jitsi.videobridge.xmpp.user.shard.PASSWORD=${SECRET}\norg.jitsi.videobridge.xmpp.user.shard.USERNAME=jvb\norg.jitsi.videobridge.xmpp.user.shard.DOMAIN=auth.${DOMAIN}\norg.jitsi.videobridge.xmpp.user.shard.MUC_JIDS=${BREWERY}\norg.jitsi.videobridge.xmpp.user.shard.MUC_NICKNAME=nick-jvb1\n`;
-    const b = bridge('jvb1', { files: { jvbConf: jvbConf({ MUC_NICKNAME: 'nick-jvb1' }), properties } });
+    const b = bridge('jvb1', { files: bridgeFiles('jvb1', jvbConf({ MUC_NICKNAME: 'nick-jvb1' }), properties) });
     const f = runChecks(meet(), [b]).filter((x) => !x.ok);
     assert.deepEqual(
       f.map((x) => x.check),

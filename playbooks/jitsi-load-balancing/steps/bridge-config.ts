@@ -2,10 +2,12 @@ import { jitsi } from '../settings.js';
 import type { Change, Step } from '../../../src/engine/playbook.js';
 import { commandChange } from '../../../src/modules/command-change.js';
 import { fileChange, linkTargets } from '../../../src/modules/file/edit-file.js';
-import { HostError, type Host } from '../../../src/transport/host.js';
+import type { Host } from '../../../src/transport/host.js';
+import { HoconDoc } from '../../../src/modules/hocon/hocon-doc.js';
 import {
   JVB_CONF,
   SIP_PROPERTIES,
+  bridgeFiles,
   disableLegacyShards,
   editJvbConf,
   editLegacyProperties,
@@ -17,7 +19,7 @@ import {
   type BridgeFiles,
   type ShardValues,
 } from '../bridge-files.js';
-import { secretFor, syntaxProblem, type ShardFacts } from '../discover.js';
+import { secretFor, type ShardFacts } from '../discover.js';
 
 export const TRUSTED_CERT_DIR = '/usr/local/share/ca-certificates';
 
@@ -41,9 +43,8 @@ async function readBridgeFiles(host: Host): Promise<{ files: BridgeFiles; links:
     host.readFiles([JVB_CONF, SIP_PROPERTIES]),
     linkTargets(host, [JVB_CONF, SIP_PROPERTIES]),
   ]);
-  const files: BridgeFiles = { jvbConf: read.get(JVB_CONF) ?? null, properties: read.get(SIP_PROPERTIES) ?? null };
-  const problem = syntaxProblem(host.name, files);
-  if (problem) throw new HostError(host.name, problem);
+  // Parsed once here; a jvb.conf the bridge cannot read fails this host with a HostError naming it.
+  const files = bridgeFiles(host.name, read.get(JVB_CONF) ?? null, read.get(SIP_PROPERTIES) ?? null);
   return { files, links };
 }
 
@@ -110,18 +111,23 @@ export const bridgeConfig: Step<ShardFacts> = {
         );
         if (c) changes.push(c);
       }
-      if (websocketsEnabled(files.jvbConf)) {
+      if (websocketsEnabled(files.jvb)) {
         notes.push(
           'colibri websockets are on: the meet host routes /colibri-ws to its own bridge only, so they are turned off (current Jitsi uses SCTP data channels)',
         );
       }
+      const edited = editJvbConf(files.jvb, id, want, { websocketsOff: true });
+      notes.push(...edited.notes);
       const c = fileChange(
         {
           ...write,
           path: JVB_CONF,
           ...linked(JVB_CONF),
           description: `set the shard connection in ${JVB_CONF}`,
-          transform: (t) => editJvbConf(t, id, want, { websocketsOff: true }),
+          transform: (t) =>
+            t === files.jvbConf
+              ? edited.text
+              : editJvbConf(new HoconDoc(t ?? ''), id, want, { websocketsOff: true }).text,
         },
         files.jvbConf,
       );

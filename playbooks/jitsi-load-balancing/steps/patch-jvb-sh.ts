@@ -3,7 +3,15 @@ import type { Change, Step } from '../../../src/engine/playbook.js';
 import { fileChange } from '../../../src/modules/file/edit-file.js';
 import { ensureLineAtTop } from '../../../src/modules/text/ensure-line-at-top.js';
 import { joinLines, splitLines } from '../../../src/modules/text/line-endings.js';
-import { JVB_CONF, LAUNCHER, OLD_LAUNCHER, SIP_PROPERTIES, layoutOf, targetLayout } from '../bridge-files.js';
+import {
+  JVB_CONF,
+  LAUNCHER,
+  OLD_LAUNCHER,
+  SIP_PROPERTIES,
+  bridgeFiles,
+  layoutOf,
+  targetLayout,
+} from '../bridge-files.js';
 import type { ShardFacts } from '../discover.js';
 import { HostError } from '../../../src/transport/host.js';
 
@@ -41,7 +49,7 @@ export const patchJvbSh: Step<ShardFacts> = {
     const policy = jitsi(ctx.spec).nicknamePolicy;
     const read = await ctx.host.readFiles([LAUNCHER, OLD_LAUNCHER, JVB_CONF, SIP_PROPERTIES]);
     const layout = targetLayout(
-      layoutOf({ jvbConf: read.get(JVB_CONF) ?? null, properties: read.get(SIP_PROPERTIES) ?? null }),
+      layoutOf(bridgeFiles(ctx.host.name, read.get(JVB_CONF) ?? null, read.get(SIP_PROPERTIES) ?? null)),
       ctx.shared.meetLayout,
     );
     const launchers = [LAUNCHER, ...(read.get(OLD_LAUNCHER) != null ? [OLD_LAUNCHER] : [])];

@@ -4,7 +4,7 @@ import { meetOf } from '../settings.js';
 import { READ_MANY_LOOP, asText, parseReadMany } from '../../../src/transport/read-many.js';
 import { splitSections } from '../../../src/modules/probe-sections.js';
 import { shScript } from '../../../src/transport/shell-quote.js';
-import { JVB_CONF, SIP_PROPERTIES, effectiveShard } from '../bridge-files.js';
+import { JVB_CONF, SIP_PROPERTIES, bridgeFiles, effectiveShard } from '../bridge-files.js';
 import type { ShardFacts } from '../discover.js';
 import { JICOFO_DEBUG, breweryLua, jicofoDebugAnswer, parseBrewery, type JicofoBridgeView } from '../brewery.js';
 import { HTTP_GET, JVB_LOG_SINCE_START, TCP_OPEN } from '../host-shell.js';
@@ -120,10 +120,13 @@ export const verify: Step<ShardFacts> = {
       if (!files) throw new HostError(host.name, `cannot check the bridge: ${whyFailed(r)}`);
       reachable ??= s.get('reach')?.[0] === 'open';
       const nick =
-        effectiveShard({
-          jvbConf: asText(files.get(JVB_CONF), host.name, JVB_CONF),
-          properties: asText(files.get(SIP_PROPERTIES), host.name, SIP_PROPERTIES),
-        })?.values.MUC_NICKNAME ?? shared.nicknames[ctx.spec.name]!;
+        effectiveShard(
+          bridgeFiles(
+            host.name,
+            asText(files.get(JVB_CONF), host.name, JVB_CONF),
+            asText(files.get(SIP_PROPERTIES), host.name, SIP_PROPERTIES),
+          ),
+        )?.values.MUC_NICKNAME ?? shared.nicknames[ctx.spec.name]!;
       return { nick, health: /HTTP (\d{3})/.exec(s.get('health')?.join('\n') ?? '')?.[1] ?? 'no answer' };
     };
     let nickname = '';

@@ -7,7 +7,7 @@
  */
 import { appendFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { getHocon } from '../../../src/modules/hocon/set-hocon.js';
+import { HoconDoc } from '../../../src/modules/hocon/hocon-doc.js';
 import { attr, esc, login, XmppFailure, type Session } from '../standin-xmpp/xmpp-session.js';
 
 const CONF = '/etc/jitsi/jicofo/jicofo.conf';
@@ -35,7 +35,8 @@ interface Bridge {
 }
 
 const text = readFileSync(CONF, 'utf8');
-const get = (...path: string[]) => getHocon(text, ['jicofo', ...path]);
+const doc = new HoconDoc(text);
+const get = (...path: string[]) => doc.get(['jicofo', ...path]);
 const domain = get('xmpp', 'client', 'domain') ?? `auth.${get('xmpp', 'client', 'xmpp-domain') ?? 'localhost'}`;
 const brewery = get('bridge', 'brewery-jid') ?? '';
 const bridges = new Map<string, Bridge>();

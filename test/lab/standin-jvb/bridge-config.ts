@@ -1,4 +1,4 @@
-import { getHocon, hoconObjectsUnder } from '../../../src/modules/hocon/set-hocon.js';
+import { HoconDoc } from '../../../src/modules/hocon/hocon-doc.js';
 import { parseProperties } from '../../../src/modules/properties/properties.js';
 
 /**
@@ -66,8 +66,9 @@ export function readShards(
     return { shards, notes };
   }
   const base = ['videobridge', 'apis', 'xmpp-client', 'configs'];
-  for (const id of jvbConf ? hoconObjectsUnder(jvbConf, base) : []) {
-    const r = build(id, jvbConfPath, (k) => getHocon(jvbConf!, [...base, id, k], { ignoreCase: true }));
+  const doc = jvbConf ? new HoconDoc(jvbConf) : null;
+  for (const id of doc ? doc.objectsUnder(base) : []) {
+    const r = build(id, jvbConfPath, (k) => doc!.get([...base, id, k], { ignoreCase: true }));
     if ('ignored' in r) notes.push(r.ignored);
     else shards.push(r);
   }

@@ -1,4 +1,4 @@
-import { getHocon } from '../../../src/modules/hocon/set-hocon.js';
+import { HoconDoc } from '../../../src/modules/hocon/hocon-doc.js';
 
 /**
  * TEST STAND-IN. What the simulated bridge reports about itself: drain, load and health, in the
@@ -33,7 +33,8 @@ export interface ApiSwitches {
 const on = (v: string | undefined, dflt: boolean): boolean => (v === undefined ? dflt : /^(true|yes|on)$/i.test(v));
 
 export function apiSwitches(jvbConf: string | null): ApiSwitches {
-  const get = (...path: string[]) => (jvbConf ? getHocon(jvbConf, ['videobridge', ...path]) : undefined);
+  const doc = jvbConf ? new HoconDoc(jvbConf) : null;
+  const get = (...path: string[]) => doc?.get(['videobridge', ...path]);
   const rest = (api: string) => on(get('rest', api, 'enabled'), true);
   return {
     colibri: on(get('apis', 'rest', 'enabled'), false),
@@ -46,7 +47,8 @@ export function apiSwitches(jvbConf: string | null): ApiSwitches {
 }
 
 export function initialState(jvbConf: string | null, version: string): BridgeState {
-  const get = (...path: string[]) => (jvbConf ? getHocon(jvbConf, ['videobridge', ...path]) : undefined);
+  const doc = jvbConf ? new HoconDoc(jvbConf) : null;
+  const get = (...path: string[]) => doc?.get(['videobridge', ...path]);
   return {
     version,
     region: get('relay', 'region') ?? null,
@@ -139,7 +141,7 @@ export function addressProblem(
   properties: string | null,
 ): string | null {
   const required = on(
-    jvbConf ? getHocon(jvbConf, ['videobridge', 'health', 'require-valid-address']) : undefined,
+    jvbConf ? new HoconDoc(jvbConf).get(['videobridge', 'health', 'require-valid-address']) : undefined,
     true,
   );
   if (!required) return null;
