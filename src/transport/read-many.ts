@@ -1,5 +1,6 @@
 import { HostError, whyFailed, type Host } from './host.js';
 import { decodeBytes } from './file-bytes.js';
+import { LINK_CHECK, OWN_DIRECTORY_ONLY, refusalSentence, rootsArg, type LinkPolicy } from './link-policy.js';
 import { shScript } from './shell-quote.js';
 
 /*
@@ -8,47 +9,71 @@ import { shScript } from './shell-quote.js';
  * trip.
  */
 
-// One line per path, in the order given: "F" and the content in base64 (byte for byte, whatever
-// it holds), "M" for a missing file, "N" for one that is not a regular file. One base64 process
-// per file and no subshells: on a busy host every process counts.
-export const READ_MANY_LOOP = `
-for p in "$@"; do
-  if [ -f "$p" ]; then printf 'F '; base64 -w0 < "$p"; echo; elif [ -e "$p" ]; then echo N; else echo M; fi
+// Its arguments are pairs: a path and the directories a link there may lead into (readArgs). One
+// line per path, in the order given: "F" and the content in base64 (byte for byte, whatever it
+// holds), "M" for a missing file, "R" and why it is refused (a link that leads elsewhere, a
+// dangling link, a directory, a FIFO: never opened, so a FIFO cannot stall the read). One base64
+// process per file and no subshells for a plain file: on a busy host every process counts.
+export const READ_MANY_LOOP = `${LINK_CHECK}
+while [ $# -ge 2 ]; do
+  p=$1; shift
+  if ! js_check "$p" "$1"; then printf 'R '; js_refusal
+  elif [ -f "$r" ]; then printf 'F '; base64 -w0 < "$r"; echo
+  else echo M; fi
+  shift
 done`;
 const READ_MANY = `${READ_MANY_LOOP}
 echo END`;
 
-/** A file as read: its content, null when missing, false when it is not a regular file. */
-export type ReadAnswer = string | null | false;
+/** The arguments READ_MANY_LOOP takes for these paths on a host with this link policy. */
+export function readArgs(paths: readonly string[], policy: LinkPolicy = OWN_DIRECTORY_ONLY): string[] {
+  return paths.flatMap((p) => [p, rootsArg(p, policy)]);
+}
 
-/** One file's answer as readFile gives it: its text, null when missing; not a regular file is an error. */
+/** A file as read: its content, null when missing, or why it is not read. */
+export type ReadAnswer = string | null | { refused: string };
+
+/** One file's answer as readFile and readFiles give it: its text, null when missing; a refusal is an error. */
 export function readFileAnswer(host: string, path: string, answer: ReadAnswer | undefined): string | null {
-  if (answer === false) throw new HostError(host, `cannot read ${path}: ${path} is not a regular file`);
+  if (typeof answer === 'object' && answer !== null)
+    throw new HostError(host, `cannot read ${path}: ${answer.refused}`);
   return answer ?? null;
 }
 
-/** A file's text, or null when it is missing or not a regular file. */
+/** A file's text, or null when it is missing or refused (for probes that can do without it). */
 export function asText(answer: ReadAnswer | undefined): string | null {
   return typeof answer === 'string' ? answer : null;
 }
 
+/** Every answer's text; the first refusal is an error naming the file. */
+export function textsOf(host: string, files: ReadonlyMap<string, ReadAnswer | undefined>): Map<string, string | null> {
+  return new Map([...files].map(([p, a]) => [p, readFileAnswer(host, p, a)]));
+}
+
 /** Pure: the files from READ_MANY_LOOP's output lines, or null when they are not whole. */
-export function parseReadMany(paths: readonly string[], lines: readonly string[]): Map<string, ReadAnswer> | null {
+export function parseReadMany(
+  paths: readonly string[],
+  lines: readonly string[],
+  policy: LinkPolicy = OWN_DIRECTORY_ONLY,
+): Map<string, ReadAnswer> | null {
   const files = new Map<string, ReadAnswer>();
   for (const [i, path] of paths.entries()) {
-    const [kind, body] = (lines[i] ?? '').split(' ');
-    if (kind === 'F') files.set(path, decodeBytes(Buffer.from(body ?? '', 'base64')));
-    else if (kind === 'M' || kind === 'N') files.set(path, kind === 'M' ? null : false);
+    const [kind, ...words] = (lines[i] ?? '').split(' ');
+    const refused = kind === 'R' ? refusalSentence(path, words, policy) : null;
+    if (kind === 'F') files.set(path, decodeBytes(Buffer.from(words[0] ?? '', 'base64')));
+    else if (kind === 'M') files.set(path, null);
+    else if (refused) files.set(path, { refused });
     else return null;
   }
   return files;
 }
 
-/** Reads several files in one command; the answers tell missing files from other kinds. */
+/** Reads several files in one command; the answers tell missing files from refused ones. */
 export async function readMany(host: Host, paths: readonly string[]): Promise<Map<string, ReadAnswer>> {
   if (paths.length === 0) return new Map();
-  const r = await host.exec(shScript(READ_MANY, ...paths), { readOnly: true });
-  const files = r.code === 0 && r.stdout.endsWith('END\n') ? parseReadMany(paths, r.stdout.split('\n')) : null;
+  const r = await host.exec(shScript(READ_MANY, ...readArgs(paths, host.linkPolicy)), { readOnly: true });
+  const files =
+    r.code === 0 && r.stdout.endsWith('END\n') ? parseReadMany(paths, r.stdout.split('\n'), host.linkPolicy) : null;
   if (!files)
     throw new HostError(
       host.name,

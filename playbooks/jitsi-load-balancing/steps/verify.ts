@@ -1,7 +1,7 @@
 import type { Step } from '../../../src/engine/playbook.js';
 import { HostError, whyFailed, type Host } from '../../../src/transport/host.js';
 import { meetOf } from '../settings.js';
-import { READ_MANY_LOOP, asText, parseReadMany } from '../../../src/transport/read-many.js';
+import { READ_MANY_LOOP, asText, parseReadMany, readArgs } from '../../../src/transport/read-many.js';
 import { splitSections } from '../../../src/modules/probe-sections.js';
 import { shScript } from '../../../src/transport/shell-quote.js';
 import { JVB_CONF, SIP_PROPERTIES, effectiveShard } from '../bridge-files.js';
@@ -104,13 +104,14 @@ export const verify: Step<ShardFacts> = {
           reachable === null ? '1' : '0',
           shared.meetAddress,
           String(shared.c2sPort),
-          JVB_CONF,
-          SIP_PROPERTIES,
+          ...readArgs([JVB_CONF, SIP_PROPERTIES], host.linkPolicy),
         ),
         { readOnly: true },
       );
       const s = splitSections(r.stdout);
-      const files = s.has('end') ? parseReadMany([JVB_CONF, SIP_PROPERTIES], s.get('files') ?? []) : null;
+      const files = s.has('end')
+        ? parseReadMany([JVB_CONF, SIP_PROPERTIES], s.get('files') ?? [], host.linkPolicy)
+        : null;
       if (!files) throw new HostError(host.name, `cannot check the bridge: ${whyFailed(r)}`);
       reachable ??= s.get('reach')?.[0] === 'open';
       const nick =
