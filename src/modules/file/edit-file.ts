@@ -50,8 +50,11 @@ export function fileChange(edit: FileEdit, current: string | null): Change | nul
   };
 }
 
+/** Reads the file and plans the edit; a link the host's policy follows is named in the plan. */
 export async function planFileEdit(host: Host, edit: FileEdit): Promise<Change | null> {
-  return fileChange(edit, await host.readFile(edit.path));
+  const [current, links] = await Promise.all([host.readFile(edit.path), linkTargets(host, [edit.path])]);
+  const target = links.get(edit.path);
+  return fileChange(target ? { ...edit, linkTarget: target } : edit, current);
 }
 
 const LINKS = `${LINK_CHECK}
