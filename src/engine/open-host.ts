@@ -8,6 +8,7 @@ import { resolveTarget, type SshResolver } from '../transport/ssh/endpoint.js';
 import { HostKeyTrust } from '../transport/ssh/host-key-trust.js';
 import { sshResolver } from '../transport/ssh/resolver.js';
 import { SshConfigError } from '../transport/ssh/ssh-config.js';
+import { SshNameError } from '../transport/ssh/ssh-names.js';
 import { JumpPool, SshHost } from '../transport/ssh-host.js';
 
 export interface OpenerPrompts extends ConnectPrompts {
@@ -116,6 +117,7 @@ export function hostOpener(o: ConnectOptions): OpenHost {
         ...(o.sshConfigFile ? { sshConfigFile: o.sshConfigFile } : {}),
       });
     } catch (e) {
+      if (e instanceof SshNameError) throw new HostError(spec.name, e.message);
       if (e instanceof SshConfigError) throw new HostError(spec.name, `ssh config: ${e.message}`);
       throw e;
     }
