@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseShardInventory } from '../support/shard-inventory.js';
+import { oneBridgeInventory } from '../support/shard-inventory.js';
 import { jitsiLinkPolicy } from '../../playbooks/jitsi-load-balancing/settings.js';
 import { InventoryError } from '../../src/inventory/types.js';
 import { linkRoots, OWN_DIRECTORY_ONLY, refusalSentence } from '../../src/transport/link-policy.js';
@@ -10,21 +10,7 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 const F = '/inv/inventory.yaml';
 
 const inventory = (vars: string) =>
-  parseShardInventory(
-    [
-      'all:',
-      '  children:',
-      '    meet: { hosts: { meet: { ansible_host: 10.0.0.1 } } }',
-      '    jvb:',
-      '      hosts:',
-      '        jvb1:',
-      '          ansible_host: 10.0.0.2',
-      ...vars.split('\n').map((l) => `          ${l}`),
-      '',
-    ].join('\n'),
-    F,
-    { defaultUser: 'me' },
-  );
+  oneBridgeInventory(['ansible_host: 10.0.0.2', ...vars.split('\n')], F, { defaultUser: 'me' });
 
 describe('where a link may lead', () => {
   test("a file's own directory, but not a top-level one: /etc/passwd lies beside /etc/nftables.conf", () => {

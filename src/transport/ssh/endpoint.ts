@@ -162,10 +162,15 @@ function checkNames(spec: HostSpec, options: readonly string[]): void {
     given(['ansible_ssh_host', 'ansible_host']) ? 'ansible_host' : 'the host name',
     spec.address,
   );
-  const user = options.map((o) => /^\s*user(?:\s*=\s*|\s+)(.*)$/i.exec(o)?.[1]).find((u) => u !== undefined);
+  const user = options.map((o) => /^\s*user(?:\s*=\s*|\s+)(.*)$/is.exec(o)?.[1]).find((u) => u !== undefined);
   if (user === undefined) return;
   const what = given(['ansible_ssh_user', 'ansible_user']) ? 'ansible_user' : 'the user in ansible_ssh_*_args';
-  const words = configWords(user);
+  let words: string[] = [];
+  try {
+    words = configWords(user);
+  } catch {
+    // An unclosed quote: the name itself holds the quote, which is refused below.
+  }
   checkUserName(spec.name, what, words.length === 1 ? words[0]! : user);
 }
 
