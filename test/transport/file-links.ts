@@ -4,7 +4,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSy
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileChange, linkTargets, sha256 } from '../../src/modules/file/edit-file.js';
+import { fileChange, linkTargets, planFileEdit, sha256 } from '../../src/modules/file/edit-file.js';
 import type { Host } from '../../src/transport/host.js';
 import { OWN_DIRECTORY_ONLY, type LinkPolicy } from '../../src/transport/link-policy.js';
 
@@ -59,6 +59,8 @@ export function fileLinksContract(label: string, open: OpenWithPolicy, opts: { r
         await assert.rejects(host.readFile(link), (e: Error) => named.test(e.message) && !e.message.includes('root:x'));
         await assert.rejects(host.readFiles([join(vb, 'missing'), link]), named);
         await assert.rejects(host.writeFile(link, 'shard block and secret\n', { expectSha256: sha256(PASSWD) }), named);
+        // At plan time, as --check shows it: the plan itself is refused, with no diff of the target.
+        await assert.rejects(planFileEdit(host, { path: link, transform: (t) => `${t ?? ''}shard\n` }), named);
         assert.equal(readlinkSync(link), name === 'jvb.conf' ? passwd : '../../passwd', 'the link is left alone');
       }
       assert.equal(readFileSync(passwd, 'utf8'), PASSWD);
@@ -190,6 +192,8 @@ export function fileLinksContract(label: string, open: OpenWithPolicy, opts: { r
       const link = join(vb, 'jvb.conf');
       symlinkSync(target, link);
       assert.equal(await opened.host.readFile(link), 'kept elsewhere\n');
+      const plan = await planFileEdit(opened.host, { path: link, transform: (t) => `${t ?? ''}more\n` });
+      assert.equal(plan?.description, `edit ${link} (a link: the file written is ${target}; the link stays)`);
       const r = await opened.host.writeFile(link, 'shard\n', { expectSha256: sha256('kept elsewhere\n') });
       assert.equal(r.through, target);
       assert.equal(r.backup, `${backupDir}${target}`);
