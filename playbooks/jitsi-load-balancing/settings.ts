@@ -82,11 +82,13 @@ export function jitsi(spec: HostSpec): JitsiSettings {
 /*
  * Where a link among a host's files may lead, beyond each file's own directory. Prosody's own
  * packaging links /etc/prosody/conf.d/DOMAIN.cfg.lua to conf.avail/, and its certificates in
- * /etc/prosody/certs/ to /var/lib/prosody/ (jitsi-meet's debian/jitsi-meet-prosody.postinst).
+ * /etc/prosody/certs/ to /var/lib/prosody/ (jitsi-meet's debian/jitsi-meet-prosody.postinst);
+ * certbot keeps a certificate named in a site config in live/, as links into archive/.
  */
 const LINK_HOMES: LinkPolicy['homes'] = [
   { under: '/etc/prosody', into: ['/etc/prosody'] },
   { under: '/etc/prosody/certs', into: ['/var/lib/prosody'] },
+  { under: '/etc/letsencrypt/live', into: ['/etc/letsencrypt/archive'] },
 ];
 
 /** The link policy of a host of the shard: Prosody's homes, and the directories the user allows. */

@@ -31,6 +31,10 @@ describe('where a link may lead', () => {
       '/etc/prosody',
       '/var/lib/prosody',
     ]);
+    assert.deepEqual(linkRoots('/etc/letsencrypt/live/auth.meet.example.org/fullchain.pem', p), [
+      '/etc/letsencrypt/live/auth.meet.example.org',
+      '/etc/letsencrypt/archive',
+    ]);
     assert.deepEqual(linkRoots('/etc/jitsi/videobridge/jvb.conf', p), ['/etc/jitsi/videobridge']);
     // A directory named like Prosody's is not Prosody's.
     assert.deepEqual(linkRoots('/etc/prosody-other/x.cfg.lua', p), ['/etc/prosody-other']);
