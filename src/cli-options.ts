@@ -99,7 +99,8 @@ export const INVENTORY_HELP = [
     'Shows the inventory as the tool reads it, as ansible-inventory does: every group and host with its ' +
       'variables after precedence (secrets masked), and for each host the connection it resolves to: address, ' +
       'port and user, the keys in the order they are offered, the jump hosts or proxy command, sudo, and the ' +
-      'known_hosts files. SSH settings come from `ssh -G` where OpenSSH is installed. It connects to nothing.',
+      'known_hosts files. SSH settings come from `ssh -G` where OpenSSH is installed. It connects to nothing, and ' +
+      'runs no command of the ssh config (Match exec) unless --ssh-exec says so.',
     100,
     '',
   ),
@@ -112,6 +113,8 @@ export const INVENTORY_HELP = [
   '                           connections under _meta.jitsi_scale), --host as {"vars", "connection"}',
   '      --ssh-config FILE    ssh client config to read, as ssh -F',
   '      --known-hosts FILE   the known_hosts file runs would use instead of the ssh config’s',
+  '      --ssh-exec           let the ssh config run its Match exec commands to settle each host, as a',
+  '                           run does (without it, a host that needs one is shown as held back)',
   '  -h, --help               show this help',
 ].join('\n');
 
@@ -124,6 +127,7 @@ export const INVENTORY_OPTIONS = [
   '--inventory',
   '--ssh-config',
   '--known-hosts',
+  '--ssh-exec',
   '--help',
 ] as const;
 
@@ -141,6 +145,7 @@ function parseInventoryCommand(args: string[]): Parsed {
         json: { type: 'boolean' },
         'ssh-config': { type: 'string' },
         'known-hosts': { type: 'string' },
+        'ssh-exec': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -159,6 +164,7 @@ function parseInventoryCommand(args: string[]): Parsed {
       json: values.json === true,
       ...(str('ssh-config') ? { sshConfig: str('ssh-config') } : {}),
       ...(str('known-hosts') ? { knownHosts: str('known-hosts') } : {}),
+      ...(values['ssh-exec'] === true ? { sshExec: true } : {}),
     },
   };
 }

@@ -6,7 +6,7 @@ import { inventorySchema } from './main.js';
 import { loadInventory } from './inventory/load-inventory.js';
 import { InventoryError, type HostSpec, type Inventory, type InventorySchema } from './inventory/types.js';
 import { resolveTarget, type Endpoint, type SshResolver, type SshTarget } from './transport/ssh/endpoint.js';
-import { sshResolver } from './transport/ssh/resolver.js';
+import { MatchExecHeldBack, sshResolver } from './transport/ssh/resolver.js';
 import { isDefaultKey } from './transport/ssh/ssh-config.js';
 
 export interface InventoryCommandOptions {
@@ -16,6 +16,8 @@ export interface InventoryCommandOptions {
   json: boolean;
   sshConfig?: string;
   knownHosts?: string;
+  /** --ssh-exec: let the ssh config run its Match exec commands to settle a host's settings. */
+  sshExec?: boolean;
 }
 
 /** What a host's connection resolves to, as `inventory` shows it (never a secret). */
@@ -37,6 +39,8 @@ export interface ConnectionView {
   hostKeyChecking: Endpoint['hostKeyPolicy'];
   /** Why the connection cannot be resolved (an ssh config error). */
   error?: string;
+  /** The Match exec commands the ssh config would run to settle it, not run (no --ssh-exec). */
+  heldBack?: readonly string[];
 }
 
 const SECRET_NAME = /(?:^|_)(?:pass|password|passphrase|secret|token)$/;
@@ -120,15 +124,25 @@ async function resolveView(h: HostSpec, r: SshResolver, o: InventoryCommandOptio
     });
     return connectionView(h, t, existsSync);
   } catch (e) {
-    return { ...connectionView(h, null, () => false), error: (e as Error).message };
+    const heldBack = e instanceof MatchExecHeldBack ? { heldBack: e.commands } : {};
+    return { ...connectionView(h, null, () => false), error: (e as Error).message, ...heldBack };
   }
 }
+
+/** Why a listing did not run the ssh config's commands, and how to let it. */
+export const HELD_BACK_NOTE =
+  'listing an inventory runs no command: an ssh config is code, and Match exec runs it; --ssh-exec lets it run, as a run of the tool does';
 
 /** Pure: one host as text. */
 export function hostText(h: HostSpec, c: ConnectionView, vars: Record<string, unknown>): string[] {
   const lines = [`${h.name}${h.role ? ` (${h.role})` : ''}`];
   const row = (k: string, v: string) => lines.push(`  ${k.padEnd(12)} ${v}`);
-  if (c.error) row('connection', `cannot be resolved: ${c.error}`);
+  if (c.heldBack)
+    row(
+      'connection',
+      `held back: the ssh config runs ${c.heldBack.map((x) => `\`${x}\``).join(', ')} (Match exec) to settle it, and a listing runs nothing unless --ssh-exec`,
+    );
+  else if (c.error) row('connection', `cannot be resolved: ${c.error}`);
   else if (c.connection === 'local') row('connection', 'this machine (ansible_connection: local)');
   else {
     row('address', `${c.user}@${c.address}:${c.port}`);
@@ -191,20 +205,26 @@ export async function inventoryCommand(o: InventoryCommandOptions): Promise<numb
     process.stderr.write(`jitsi-scale: no host "${o.host}" in ${o.inventory}\n`);
     return EXIT.usage;
   }
-  const r = sshResolver();
+  const r = sshResolver(undefined, { matchExec: o.sshExec ? 'run' : 'hold' });
   const views = await Promise.all(hosts.map((h) => resolveView(h, r, o)));
+  const held = views.filter((v) => v.heldBack).length;
   const out = (s: string) => process.stdout.write(`${s}\n`);
   if (o.json) {
     const connections = Object.fromEntries(hosts.map((h, i) => [h.name, views[i]]));
     if (o.host) out(JSON.stringify({ vars: shownVars(hosts[0]!, schema), connection: views[0] }, null, 2));
     else {
       const doc = listDocument(inv, schema);
-      (doc._meta as Record<string, unknown>).jitsi_scale = { ssh_settings_from: r.source, connections };
+      (doc._meta as Record<string, unknown>).jitsi_scale = {
+        ssh_settings_from: r.source,
+        ...(held ? { match_exec_held_back: HELD_BACK_NOTE } : {}),
+        connections,
+      };
       out(JSON.stringify(doc, null, 2));
     }
     return EXIT.ok;
   }
   out(`${o.inventory}: ${inv.everyHost.length} hosts; ssh settings from ${r.source}`);
+  if (held) out(`${held} host${held === 1 ? '' : 's'} not resolved: ${HELD_BACK_NOTE}`);
   if (!o.host) {
     out('');
     for (const l of graphText(inv)) out(l);

@@ -14,6 +14,7 @@ import { loadInventory } from './inventory/load-inventory.js';
 import { InventoryError, type Inventory, type InventorySchema } from './inventory/types.js';
 import { setExecTrace, type ExecTraceEntry } from './transport/exec-trace.js';
 import { BACKUP_ROOT } from './transport/shell-host.js';
+import { OWN_DIRECTORY_ONLY } from './transport/link-policy.js';
 import { sshResolver } from './transport/ssh/resolver.js';
 import { onTerminal } from './on-terminal.js';
 import { jsonReporter } from './ui/reporters/json-reporter.js';
@@ -106,7 +107,7 @@ export async function main(command: Command, options: CliOptions): Promise<numbe
       options,
       runId,
       secrets,
-      openHost: openerFor(inventory, options, runId, secrets),
+      openHost: openerFor(inventory, playbook, options, runId, secrets),
     });
   }
   const abort = new AbortController();
@@ -161,6 +162,7 @@ async function runPlain(run: (fe: FrontEnd) => Promise<RunResult>, sink: EventSi
 /** How this run opens its hosts: ssh settings resolved as ssh does, host keys as the options say. */
 function openerFor(
   inventory: Inventory,
+  playbook: Playbook<unknown>,
   options: CliOptions,
   runId: string,
   secrets: Redactor,
@@ -181,6 +183,7 @@ function openerFor(
     ...(options.sshConfig ? { sshConfigFile: options.sshConfig } : {}),
     ...(prompts ? { prompts } : {}),
     secret: (v) => secrets.add(v),
+    linkPolicy: (spec) => playbook.linkPolicy?.(spec) ?? OWN_DIRECTORY_ONLY,
   });
 }
 
@@ -194,7 +197,7 @@ function runner(
 ): (fe: FrontEnd) => Promise<RunResult> {
   const secrets = new Redactor();
   const runId = newRunId();
-  const opener = (prompts?: OpenerPrompts) => openerFor(inventory, options, runId, secrets, prompts);
+  const opener = (prompts?: OpenerPrompts) => openerFor(inventory, playbook, options, runId, secrets, prompts);
   return ({ sink, prompts, ...questions }) =>
     runPlaybook(
       inventory,

@@ -1,6 +1,7 @@
 import type { Playbook, Report, RunHost } from '../../src/engine/playbook.js';
 import { SHARD_PACKAGES, upstreamVersion } from '../jitsi-load-balancing/packages.js';
 import { JITSI_VARIABLES } from '../jitsi-load-balancing/variables.js';
+import { jitsiLinkPolicy } from '../jitsi-load-balancing/settings.js';
 
 /** One host as the facts stage read it. */
 export interface HostFacts {
@@ -74,6 +75,7 @@ export const facts: Playbook<FactsFound> = {
   ],
   variables: JITSI_VARIABLES,
   watchPackages: SHARD_PACKAGES,
+  linkPolicy: jitsiLinkPolicy,
   discover: async (ctx) => {
     const hosts = ctx.inventory.hosts.flatMap((spec) => {
       const h = ctx.hosts.get(spec.name);

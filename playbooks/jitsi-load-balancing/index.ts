@@ -4,7 +4,7 @@ import { describeShard } from './describe-shard.js';
 import { DEBCONF_PASSWORDS, JICOFO_CONF, PROSODY_MAIN, discoverShard, type ShardFacts } from './discover.js';
 import { SHARD_PACKAGES } from './packages.js';
 import { restartBridge, restartProsody } from './restarts.js';
-import { SHARD_ROLES, checkShardInventory } from './settings.js';
+import { SHARD_ROLES, checkShardInventory, jitsiLinkPolicy } from './settings.js';
 import { bindProsody } from './steps/bind-prosody.js';
 import { bridgeConfig } from './steps/bridge-config.js';
 import { firewall, firewallFiles } from './steps/firewall.js';
@@ -33,6 +33,7 @@ export const jitsiLoadBalancing: Playbook<ShardFacts> = {
     `The shard is ready${proved ? `: ${proved} bridge${proved === 1 ? '' : 's'} proved in the brewery` : ''}. ` +
     `To grow it, add bridges to the inventory and run ${rerun} again.`,
   // Read with the facts: discovery and the steps' plans then cost no round trip of their own.
+  linkPolicy: jitsiLinkPolicy,
   prefetch: (spec) =>
     spec.role === 'meet'
       ? [PROSODY_MAIN, JICOFO_CONF, JVB_CONF, SIP_PROPERTIES, DEBCONF_PASSWORDS, ...firewallFiles(spec)]

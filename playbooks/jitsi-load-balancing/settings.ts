@@ -3,6 +3,7 @@ import type { RunHost } from '../../src/engine/playbook.js';
 import { valueText } from '../../src/inventory/known-variables.js';
 import { duplicates, positionOf } from '../../src/inventory/unique.js';
 import type { HostSpec, Inventory, InventoryProblem, RoleSpec, VarSpec } from '../../src/inventory/types.js';
+import type { LinkPolicy } from '../../src/transport/link-policy.js';
 import { DEFAULT_APT_KEY_URL, JITSI_VARIABLES, type JitsiVariable } from './variables.js';
 
 export type NicknamePolicy = 'stable' | 'per-start';
@@ -40,6 +41,8 @@ export interface JitsiSettings {
   breweryJid?: string;
   /** UDP port for media on the bridges. */
   mediaPort: number;
+  /** Directories the user lets a symbolic link lead into (jitsi_link_targets). */
+  linkTargets: readonly string[];
 }
 
 /** The variable's value on the host, else its declared default (the inventory has coerced its type). */
@@ -75,6 +78,28 @@ export function jitsi(spec: HostSpec): JitsiSettings {
     allowPackageRemoval: Boolean(valueOf(spec, 'jitsi_allow_package_removal')),
     ...(brewery ? { breweryJid: brewery } : {}),
     mediaPort: Number(valueOf(spec, 'jitsi_media_port')),
+    linkTargets: (valueOf(spec, 'jitsi_link_targets') as readonly string[] | undefined) ?? [],
+  };
+}
+
+/*
+ * Where a link among a host's files may lead, beyond each file's own directory. Prosody's own
+ * packaging links /etc/prosody/conf.d/DOMAIN.cfg.lua to conf.avail/, and its certificates in
+ * /etc/prosody/certs/ to /var/lib/prosody/ (jitsi-meet's debian/jitsi-meet-prosody.postinst);
+ * certbot keeps a certificate named in a site config in live/, as links into archive/.
+ */
+const LINK_HOMES: LinkPolicy['homes'] = [
+  { under: '/etc/prosody', into: ['/etc/prosody'] },
+  { under: '/etc/prosody/certs', into: ['/var/lib/prosody'] },
+  { under: '/etc/letsencrypt/live', into: ['/etc/letsencrypt/archive'] },
+];
+
+/** The link policy of a host of the shard: Prosody's homes, and the directories the user allows. */
+export function jitsiLinkPolicy(spec: HostSpec): LinkPolicy {
+  return {
+    homes: LINK_HOMES,
+    allowed: jitsi(spec).linkTargets,
+    hint: 'to follow it, list the directory it leads into in jitsi_link_targets',
   };
 }
 

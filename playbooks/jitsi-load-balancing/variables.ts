@@ -62,6 +62,10 @@ export const JITSI_VARIABLES = {
     doc: "the bridges' XMPP password (default: found on the meet host); never printed",
   },
   jitsi_media_port: { type: { kind: 'port' }, default: 10000, doc: 'UDP media port on the bridges' },
+  jitsi_link_targets: {
+    type: { kind: 'directories' },
+    doc: "directories a symbolic link among the host's Jitsi and Prosody files may lead into, besides the file's own directory (e.g. [/srv/jitsi]); a link that leads anywhere else is refused, never read or written through",
+  },
 } as const satisfies Record<string, VarSpec>;
 
 export type JitsiVariable = keyof typeof JITSI_VARIABLES;

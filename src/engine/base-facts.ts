@@ -1,7 +1,7 @@
 import type { Host } from '../transport/host.js';
 import { HostError, whyFailed } from '../transport/host.js';
 import { shScript } from '../transport/shell-quote.js';
-import { READ_MANY_LOOP, parseReadMany, type ReadAnswer } from '../transport/read-many.js';
+import { READ_MANY_LOOP, parseReadMany, readArgs, type ReadAnswer } from '../transport/read-many.js';
 import { splitSections } from '../modules/probe-sections.js';
 import { STATE_DIR, parsePendingMarks, pendingProbe, type PendingMark } from './pending.js';
 import {
@@ -29,7 +29,7 @@ export interface BaseFacts {
 /*
  * Sections are separated by marker lines so that one script answers everything; each probe is
  * allowed to fail without failing the others. $1 is the package names (space-separated), $2 the
- * tool's state directory; the other arguments are files the playbook will read, read here in the same round trip.
+ * tool's state directory; the other arguments are the files the playbook will read (readArgs), read here in the same round trip.
  */
 const FACTS_SCRIPT = `
 pk=$1 state=$2; shift 2
@@ -84,18 +84,19 @@ export function parseBaseFacts(text: string): BaseFacts {
   };
 }
 
-/** The host's facts, and the files asked for (null: missing; false: not a regular file), in one round trip. */
+/** The host's facts, and the files asked for (null: missing, or why one is refused), in one round trip. */
 export async function gatherBaseFacts(
   host: Host,
   packages: readonly string[],
   files: readonly string[] = [],
   stateDir = STATE_DIR,
 ): Promise<{ facts: BaseFacts; files: Map<string, ReadAnswer> }> {
-  const r = await host.exec(shScript(FACTS_SCRIPT, packages.join(' '), stateDir, ...files), {
+  const r = await host.exec(shScript(FACTS_SCRIPT, packages.join(' '), stateDir, ...readArgs(files, host.linkPolicy)), {
     readOnly: true,
     what: "reading the host's facts",
   });
-  const read = r.stdout.includes('@@end') ? parseReadMany(files, splitSections(r.stdout).get('files') ?? []) : null;
+  const lines = splitSections(r.stdout).get('files') ?? [];
+  const read = r.stdout.includes('@@end') ? parseReadMany(files, lines, host.linkPolicy) : null;
   if (!read) {
     throw new HostError(host.name, `cannot read the host's facts: ${whyFailed(r)}`);
   }

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { HostSpec } from '../inventory/types.js';
 import { HostError, type Host } from '../transport/host.js';
-import { BACKUP_ROOT, type Become } from '../transport/shell-host.js';
+import { BACKUP_ROOT, type Become, type ShellHost } from '../transport/shell-host.js';
+import type { LinkPolicy } from '../transport/link-policy.js';
 import type { ConnectPrompts } from '../transport/ssh/connect.js';
 import { resolveTarget, type SshResolver } from '../transport/ssh/endpoint.js';
 import { HostKeyTrust } from '../transport/ssh/host-key-trust.js';
 import { sshResolver } from '../transport/ssh/resolver.js';
 import { SshConfigError } from '../transport/ssh/ssh-config.js';
+import { SshNameError } from '../transport/ssh/ssh-names.js';
 import { JumpPool, SshHost } from '../transport/ssh-host.js';
 
 export interface OpenerPrompts extends ConnectPrompts {
@@ -30,6 +32,8 @@ export interface ConnectOptions {
   prompts?: OpenerPrompts;
   /** Registers a secret (passphrase, sudo password) for redaction. */
   secret?: (value: string) => void;
+  /** Where a symbolic link among a host's files may lead (default: each file's own directory). */
+  linkPolicy?: (spec: HostSpec) => LinkPolicy;
 }
 
 /** A connected host, and the address the connection reached (an IP where a name or ssh alias resolved to one). */
@@ -91,12 +95,16 @@ export function hostOpener(o: ConnectOptions): OpenHost {
     keepaliveCountMax: o.keepaliveCountMax ?? 3,
     ...(o.secret ? { secret: o.secret } : {}),
   };
+  const withPolicy = <H extends ShellHost>(host: H, spec: HostSpec): H => {
+    if (o.linkPolicy) host.linkPolicy = o.linkPolicy(spec);
+    return host;
+  };
   return async (spec) => {
     if (spec.connection === 'local') {
       // zx is loaded only when a host is local: it is a good share of the start-up time.
       const { LocalHost } = await import('../transport/local-host.js');
       return {
-        host: new LocalHost(spec.name, { enabled: spec.become, user: spec.becomeUser }, backupDir),
+        host: withPolicy(new LocalHost(spec.name, { enabled: spec.become, user: spec.becomeUser }, backupDir), spec),
         address: spec.address,
       };
     }
@@ -109,13 +117,14 @@ export function hostOpener(o: ConnectOptions): OpenHost {
         ...(o.sshConfigFile ? { sshConfigFile: o.sshConfigFile } : {}),
       });
     } catch (e) {
+      if (e instanceof SshNameError) throw new HostError(spec.name, e.message);
       if (e instanceof SshConfigError) throw new HostError(spec.name, `ssh config: ${e.message}`);
       throw e;
     }
     // ansible_become's default follows the user actually logged in as, which the ssh config may set.
     const enabled = spec.vars.ansible_become === undefined ? target.user !== 'root' : spec.become;
     const become: Become = { enabled, user: spec.becomeUser };
-    const host = await SshHost.connect(target, become, backupDir, settings, jumps);
+    const host = withPolicy(await SshHost.connect(target, become, backupDir, settings, jumps), spec);
     try {
       if (enabled && target.user !== spec.becomeUser)
         await prepareSudo(host, spec, target.user, become, o, askOnce(spec.name, target.user));

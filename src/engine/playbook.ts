@@ -2,6 +2,7 @@ import type { HostPlan } from '../contract/change.js';
 import type { Handler } from '../contract/handler.js';
 import type { HostSpec, Inventory, InventoryProblem, RoleSpec, VarSpec } from '../inventory/types.js';
 import type { Host } from '../transport/host.js';
+import type { LinkPolicy } from '../transport/link-policy.js';
 import type { BaseFacts } from './base-facts.js';
 import type { Redactor } from './redactor.js';
 
@@ -115,6 +116,11 @@ export interface Playbook<Shared> {
    * changed them.
    */
   prefetch?(spec: HostSpec): readonly string[];
+  /**
+   * Where a symbolic link among the host's files may lead, for every read and write on it; without
+   * it, each file's own directory only.
+   */
+  linkPolicy?(spec: HostSpec): LinkPolicy;
   /** Reads what every step needs (domain, secret, …); throws PlaybookRefusal when it cannot go on. */
   discover(ctx: DiscoveryContext): Promise<Shared>;
   /** What discovery found, for the user (never a secret). */

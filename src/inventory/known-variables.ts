@@ -63,7 +63,8 @@ export const SPELLINGS = {
   becomePassword: ['ansible_sudo_pass', 'ansible_become_pass', 'ansible_become_password'],
 } as const;
 
-export type CoerceResult = { ok: true; value: string | number | boolean } | { ok: false; message: string };
+export type CoerceResult =
+  { ok: true; value: string | number | boolean | readonly string[] } | { ok: false; message: string };
 
 const TRUE = new Set(['true', 'yes', 'on', '1', 'y']);
 const FALSE = new Set(['false', 'no', 'off', '0', 'n']);
@@ -99,12 +100,28 @@ export function coerce(name: string, spec: VarSpec, raw: unknown): CoerceResult 
       if (FALSE.has(s)) return { ok: true, value: false };
       return { ok: false, message: `${name} must be true or false, not ${describe(raw)}` };
     }
+    case 'directories':
+      return directories(name, raw);
     case 'enum': {
       const values = spec.type.values;
       if (typeof raw === 'string' && values.includes(raw)) return { ok: true, value: raw };
       return { ok: false, message: `${name} must be one of ${values.join(', ')}, not ${describe(raw)}` };
     }
   }
+}
+
+/** Absolute directories, each without a newline (they go to the host's scripts one a line) and without `..`. */
+function directories(name: string, raw: unknown): CoerceResult {
+  const list = typeof raw === 'string' ? [raw] : raw;
+  if (!Array.isArray(list))
+    return { ok: false, message: `${name} must be a list of directories, not ${describe(raw)}` };
+  const out: string[] = [];
+  for (const d of list as unknown[]) {
+    if (typeof d !== 'string' || !d.startsWith('/') || /[\n\0]/.test(d) || d.split('/').includes('..'))
+      return { ok: false, message: `${name} must list absolute directories (no "..", no newline), not ${describe(d)}` };
+    out.push(d.replace(/\/+$/, '') || '/');
+  }
+  return { ok: true, value: out };
 }
 
 function describe(v: unknown): string {

@@ -79,6 +79,8 @@ export type VarType =
   | { kind: 'port' }
   | { kind: 'bool' }
   | { kind: 'path' }
+  /** A list of absolute directories (a YAML list, or one directory as a string). */
+  | { kind: 'directories' }
   | { kind: 'enum'; values: readonly string[] };
 
 /** One inventory variable a playbook (or the connection) reads. */

@@ -1,5 +1,6 @@
 import type { ExecOptions, ExecResult, FileStat, Host, WriteOptions, WriteResult } from './host.js';
-import { asText, readFileAnswer, readMany, type ReadAnswer } from './read-many.js';
+import type { LinkPolicy } from './link-policy.js';
+import { readFileAnswer, readMany, textsOf, type ReadAnswer } from './read-many.js';
 
 /**
  * A host that remembers the files read from it until something could have changed them, so that
@@ -20,7 +21,11 @@ export class CachedReads implements Host {
     return this.inner.name;
   }
 
-  /** Files read by other means (with the facts): null for a missing file, false for one that is not a regular file. */
+  get linkPolicy(): LinkPolicy | undefined {
+    return this.inner.linkPolicy;
+  }
+
+  /** Files read by other means (with the facts): null for a missing file, the refusal for one that is not read. */
   remember(files: ReadonlyMap<string, ReadAnswer>): void {
     if (this.changing === 0) for (const [path, content] of files) this.known.set(path, content);
   }
@@ -74,7 +79,7 @@ export class CachedReads implements Host {
         (files) => this.remember(files),
       ))
         answers.set(p, a);
-    return new Map(paths.map((p) => [p, asText(answers.get(p), this.name, p)]));
+    return textsOf(this.name, new Map(paths.map((p) => [p, answers.get(p)])));
   }
 
   writeFile(path: string, content: string, opts?: WriteOptions): Promise<WriteResult> {

@@ -2,6 +2,8 @@ import type { DeadlineClass } from './deadlines.js';
 
 /** The one interface every step and module talks to; SSH and local hosts implement it. */
 
+import type { LinkPolicy } from './link-policy.js';
+
 export type OutputStream = 'stdout' | 'stderr';
 
 export interface ExecOptions {
@@ -74,16 +76,24 @@ export interface WriteResult {
 export interface Host {
   /** Inventory name, used in every message about this host. */
   readonly name: string;
+  /** Where a symbolic link among its files may lead (link-policy.ts); default: each file's own directory. */
+  readonly linkPolicy?: LinkPolicy;
   /** Runs argv (quoted safely) on the host, escalating privileges when the host is set to. */
   exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
   /**
    * The file's content, or null when it does not exist. Bytes that are not UTF-8 come as escapes
-   * (file-bytes.ts), so that writing the text back gives the same bytes.
+   * (file-bytes.ts), so that writing the text back gives the same bytes. A path that is not a
+   * regular file (a directory, a FIFO, a device), a dangling link, or a link that leads where the
+   * link policy does not let it is refused with a HostError that names it and where it leads.
    */
   readFile(path: string): Promise<string | null>;
-  /** Several files in one round trip, in the order given; a missing one (or not a regular file) maps to null. */
+  /** Several files in one round trip, in the order given; a missing one maps to null, refused ones as readFile. */
   readFiles(paths: readonly string[]): Promise<Map<string, string | null>>;
-  /** Atomic replace: temp file in the same directory, owner/mode kept, backup, validate, rename. */
+  /**
+   * Atomic replace: temp file in the same directory, owner/mode kept, backup, validate, the bytes
+   * checked against their SHA-256, rename. A link is written through (to the file it leads to) only
+   * as the link policy allows; what readFile refuses, this refuses too.
+   */
   writeFile(path: string, content: string, opts?: WriteOptions): Promise<WriteResult>;
   stat(path: string): Promise<FileStat | null>;
   close(): Promise<void>;

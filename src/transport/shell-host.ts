@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   HostError,
   lastLine,
@@ -11,8 +12,9 @@ import {
 import { quoteArgv, shScript } from './shell-quote.js';
 import { commandLabel, traced } from './exec-trace.js';
 import { DEADLINE_WRAPPER, clientWaitMs, deadlineSeconds, endedByDeadline } from './deadlines.js';
-import { asText, readFileAnswer, readMany } from './read-many.js';
+import { readFileAnswer, readMany, textsOf } from './read-many.js';
 import { encodeText } from './file-bytes.js';
+import { LINK_CHECK, OWN_DIRECTORY_ONLY, refusalSentence, rootsArg, type LinkPolicy } from './link-policy.js';
 
 /** How long a run of one command line may go on, and what it is called in messages. */
 export interface RunLimits {
@@ -42,13 +44,19 @@ exec stat -L -c '%a %u %g %U %G %s %.9Y' -- "$1"`;
  * reports "ready" on stdout right before the rename, and writing to a closed channel raises
  * SIGPIPE, which ends it through the same trap. The first backup made in a run is kept: it is the
  * state before the run.
+ * A link is followed here, at the moment of writing, by the link policy (LINK_CHECK), and the write
+ * goes to the file it resolved to: a link swapped in after the plan is judged for what it is now.
+ * Before the rename, the temp file's SHA-256 must be the one of the bytes sent ($7): whatever
+ * changed them on the way or on the disk, nothing but those bytes replaces the live file.
  */
 const WRITE_SCRIPT = `
 set -eu
-target=$1 backup_dir=$2 mode=$3 owner=$4 group=$5 expect=$6
-shift 6
+target=$1 backup_dir=$2 mode=$3 owner=$4 group=$5 expect=$6 sent=$7 roots=$8
+shift 8
+${LINK_CHECK}
+if ! js_check "$target" "$roots"; then printf 'refused ' >&2; js_refusal >&2; exit 8; fi
 # A link is kept: the write goes to the file it leads to, which is what the service reads.
-if [ -L "$target" ]; then target=$(readlink -f -- "$target"); echo "via:$target"; fi
+if [ "$r" != "$target" ]; then target=$r; echo "via:$target"; fi
 dir=$(dirname -- "$target")
 if [ ! -d "$dir" ]; then echo "directory $dir does not exist" >&2; exit 5; fi
 tmp=$(mktemp "$dir/.$(basename -- "$target").jitsi-scale.XXXXXX")
@@ -80,6 +88,12 @@ if [ $# -gt 0 ]; then
     exit 6
   fi
 fi
+sync -- "$tmp" 2>/dev/null || true
+written=$(sha256sum < "$tmp"); written=\${written%% *}
+if [ "$written" != "$sent" ]; then
+  echo "the bytes written on the host are not the ones sent (sha256 $written, sent $sent): the temp file is removed and $target is left as it was" >&2
+  exit 9
+fi
 if [ -n "$expect" ]; then
   if [ -e "$target" ]; then actual=$(sha256sum < "$target"); actual=\${actual%% *}; else actual=absent; fi
   if [ "$actual" != "$expect" ]; then echo "it changed on the host since it was planned; run again to see the new plan" >&2; exit 7; fi
@@ -90,9 +104,8 @@ if [ -e "$target" ]; then
   mkdir -p -- "$(dirname -- "$backup")"
   if [ ! -e "$backup" ]; then cp -p -- "$target" "$backup"; fi
 fi
-sync -- "$tmp" 2>/dev/null || true
 echo "ready:$backup"
-mv -f -- "$tmp" "$target"
+mv -f -T -- "$tmp" "$target"
 trap - EXIT`;
 
 /**
@@ -106,6 +119,9 @@ export abstract class ShellHost implements Host {
     /** Per-run directory for backups, e.g. /var/backups/jitsi-scale/20261124T101500Z. */
     readonly backupDir: string,
   ) {}
+
+  /** Set by whoever opens the host, from the playbook and the inventory, before anything is read. */
+  linkPolicy: LinkPolicy = OWN_DIRECTORY_ONLY;
 
   /**
    * Runs one shell command line on the host. It gives up after `limits.waitMs` (the host's own
@@ -169,8 +185,7 @@ export abstract class ShellHost implements Host {
   }
 
   async readFiles(paths: readonly string[]): Promise<Map<string, string | null>> {
-    const files = await readMany(this, paths);
-    return new Map([...files].map(([p, c]) => [p, asText(c, this.name, p)]));
+    return textsOf(this.name, await readMany(this, paths));
   }
 
   async stat(path: string): Promise<FileStat | null> {
@@ -193,6 +208,7 @@ export abstract class ShellHost implements Host {
   async writeFile(path: string, content: string, opts: WriteOptions = {}): Promise<WriteResult> {
     if (!path.startsWith('/')) throw new HostError(this.name, `refusing to write ${path}: not an absolute path`);
     const mode = opts.mode === undefined ? '' : opts.mode.toString(8).padStart(4, '0');
+    const bytes = encodeText(content);
     const args = [
       path,
       this.backupDir,
@@ -200,16 +216,27 @@ export abstract class ShellHost implements Host {
       opts.owner ?? '',
       opts.group ?? '',
       opts.expectSha256 ?? '',
+      createHash('sha256').update(bytes).digest('hex'),
+      rootsArg(path, this.linkPolicy),
       ...(opts.validate ?? []),
     ];
     const r = await this.exec(shScript(WRITE_SCRIPT, ...args), {
-      stdin: encodeText(content),
+      stdin: bytes,
       deadline: 'write',
       what: `writing ${path}`,
     });
-    if (r.code !== 0) throw new HostError(this.name, `cannot write ${path}: ${lastLine(r.stderr) || `exit ${r.code}`}`);
+    if (r.code !== 0) throw new HostError(this.name, `cannot write ${path}: ${this.writeFailure(path, r)}`);
     const backup = /^ready:(.*)$/m.exec(r.stdout)?.[1] ?? '';
     const via = /^via:(.*)$/m.exec(r.stdout)?.[1];
     return { backup: backup === '' ? null : backup, ...(via ? { through: via } : {}) };
+  }
+
+  private writeFailure(path: string, r: ExecResult): string {
+    const why = lastLine(r.stderr);
+    const refused =
+      r.code === 8 && why.startsWith('refused ')
+        ? refusalSentence(path, why.split(' ').slice(1), this.linkPolicy)
+        : null;
+    return refused ?? (why || `exit ${r.code}`);
   }
 }

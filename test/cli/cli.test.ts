@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,6 +114,68 @@ describe('cli: usage', () => {
         reader,
       );
       noStack(r);
+    }
+  });
+
+  test('inventory --list runs no Match exec command of the ssh config: the host is shown held back, with the command; --ssh-exec runs it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'js-inv-exec-'));
+    const mark = join(dir, 'ran');
+    const cfg = join(dir, 'ssh_config');
+    await writeFile(
+      cfg,
+      [
+        // Skipped by ssh itself: the criterion before it fails for every host here.
+        `Match host nobody.example.org exec "touch ${mark}-never"`,
+        `Match host jvb1.example.org exec "touch ${mark}; true"`,
+        '  User from-exec',
+        'Host *',
+        '  User plain',
+        '',
+      ].join('\n'),
+    );
+    const inv = await writeTemp(
+      'inv.yaml',
+      'all:\n  children:\n    meet: { hosts: { meet.example.org: } }\n    jvb: { hosts: { jvb1.example.org: } }\n',
+    );
+    for (const reader of ['ssh -G', 'built-in']) {
+      const env = reader === 'built-in' ? { JITSI_SCALE_SSH_CONFIG_READER: 'built-in' } : {};
+      const text = await cli(['inventory', '--list', '--ssh-config', cfg, '-i', inv], env);
+      assert.equal(text.code, 0, text.stderr);
+      assert.equal(existsSync(mark), false, `${reader}: listing ran the command`);
+      assert.match(
+        text.stdout,
+        /^1 host not resolved: listing an inventory runs no command: an ssh config is code, and Match exec runs it; --ssh-exec lets it run/m,
+      );
+      assert.match(
+        text.stdout,
+        new RegExp(
+          `^jvb1\\.example\\.org \\(jvb\\)\\n {2}connection +held back: the ssh config runs \`touch ${mark}; true\` \\(Match exec\\) to settle it, and a listing runs nothing unless --ssh-exec$`,
+          'm',
+        ),
+        reader,
+      );
+      assert.match(
+        text.stdout,
+        /^ {2}address +plain@meet\.example\.org:22$/m,
+        `${reader}: a host that needs no command is resolved`,
+      );
+      const json = await cli(['inventory', '--list', '--json', '--ssh-config', cfg, '-i', inv], env);
+      const doc = JSON.parse(json.stdout) as {
+        _meta: { jitsi_scale: { match_exec_held_back?: string; connections: Record<string, { heldBack?: string[] }> } };
+      };
+      assert.deepEqual(doc._meta.jitsi_scale.connections['jvb1.example.org']!.heldBack, [`touch ${mark}; true`]);
+      assert.equal(doc._meta.jitsi_scale.connections['meet.example.org']!.heldBack, undefined);
+      assert.match(doc._meta.jitsi_scale.match_exec_held_back ?? '', /--ssh-exec/);
+      assert.equal(existsSync(mark), false, `${reader}: --json ran the command`);
+      const asked = await cli(
+        ['inventory', '--host', 'jvb1.example.org', '--ssh-exec', '--ssh-config', cfg, '-i', inv],
+        env,
+      );
+      assert.equal(asked.code, 0, asked.stderr);
+      assert.ok(existsSync(mark), `${reader}: --ssh-exec runs it`);
+      assert.match(asked.stdout, /^ {2}address +from-exec@jvb1\.example\.org:22$/m);
+      assert.equal(existsSync(`${mark}-never`), false, `${reader}: a command after a failing criterion never runs`);
+      await rm(mark);
     }
   });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { CONFORMANCE_DIR, ensureReferenceTools, referenceToolsUnavailable, sshG } from '../support/reference-tools.js';
-import { parseShardInventory } from '../support/shard-inventory.js';
+import { oneBridgeInventory } from '../support/shard-inventory.js';
 import { resolveTarget, type SshResolver } from '../../src/transport/ssh/endpoint.js';
 import { sshResolver, thisMachine } from '../../src/transport/ssh/resolver.js';
 import { parseSshArgs, readSshSettings } from '../../src/transport/ssh/ssh-config.js';
@@ -116,19 +116,12 @@ describe('ssh config conformance: OpenSSH’s ssh -G is the oracle', { skip: why
         '',
       ].join('\n'),
     );
-    const spec = parseShardInventory(
+    const spec = oneBridgeInventory(
       [
-        'all:',
-        '  children:',
-        '    meet: { hosts: { meet: { ansible_host: 10.0.0.1 } } }',
-        '    jvb:',
-        '      hosts:',
-        '        jvb1:',
-        '          ansible_host: jvb1',
-        '          ansible_user: deploy',
-        `          ansible_ssh_common_args: "-F ${cfg} -o IdentityFile=/keys/extra -o UserKnownHostsFile=/kh"`,
-        '',
-      ].join('\n'),
+        'ansible_host: jvb1',
+        'ansible_user: deploy',
+        `ansible_ssh_common_args: "-F ${cfg} -o IdentityFile=/keys/extra -o UserKnownHostsFile=/kh"`,
+      ],
       join(dir, 'inventory.yaml'),
     ).byRole.jvb![0]!;
     const real = sshResolver(machine);

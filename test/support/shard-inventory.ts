@@ -37,3 +37,21 @@ export function localMeet(o: { port: number; key: string; commonArgs: string; fi
     o.file,
   ).byRole.meet![0]!;
 }
+
+/** A shard inventory of a meet host at 10.0.0.1 and one bridge, jvb1, with these YAML variable lines. */
+export function oneBridgeInventory(vars: readonly string[], file: string, opts: LoadOptions = {}): Inventory {
+  return parseShardInventory(
+    [
+      'all:',
+      '  children:',
+      '    meet: { hosts: { meet: { ansible_host: 10.0.0.1 } } }',
+      '    jvb:',
+      '      hosts:',
+      '        jvb1:',
+      ...vars.map((l) => `          ${l}`),
+      '',
+    ].join('\n'),
+    file,
+    opts,
+  );
+}

@@ -27,12 +27,18 @@ test('files read with the facts are answered without a command, missing and odd 
   await mkdir(join(dir, 'sub'));
   const { facts, files } = await gatherBaseFacts(host, [], [join(dir, 'a'), join(dir, 'none'), join(dir, 'sub')]);
   assert.ok(facts.user, 'facts still read');
-  assert.deepEqual([...files.values()], ['one\n', null, false]);
+  assert.deepEqual(
+    [...files.values()],
+    ['one\n', null, { refused: `${join(dir, 'sub')} is not a regular file: it is a directory` }],
+  );
   host.remember(files);
   sent();
   assert.equal(await host.readFile(join(dir, 'a')), 'one\n');
   assert.equal(await host.readFile(join(dir, 'none')), null);
-  assert.deepEqual([...(await host.readFiles([join(dir, 'sub'), join(dir, 'a')])).values()], [null, 'one\n']);
+  await assert.rejects(
+    host.readFiles([join(dir, 'sub'), join(dir, 'a')]),
+    /sub is not a regular file: it is a directory/,
+  );
   await assert.rejects(host.readFile(join(dir, 'sub')), /is not a regular file/);
   assert.equal(sent(), 0, 'no command for remembered files');
 });

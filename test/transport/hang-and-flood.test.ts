@@ -159,7 +159,7 @@ describe('remote commands have deadlines and bounds', { skip: why ?? false }, ()
       execFileSync('truncate', ['-s', '300M', big]);
       const conf = join(dir, `jvb-${n}.conf`);
       await symlink(big, conf);
-      const refused = `cannot read ${conf} on jvb1: it is larger than 4 MiB, more than any file this tool reads (is it the file you meant?)`;
+      const refused = `cannot read ${conf}: it is larger than 4 MiB, more than any file this tool reads (is it the file you meant?)`;
       await assert.rejects(h.readFile(conf), (e: unknown) => e instanceof HostError && e.message === refused);
       const own = inOwnProcess({ ...job, op: 'read', path: conf });
       assert.equal(own.error, refused);

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureSshd, sshdUnavailable, startLocalSshd, type LocalSshd } from '../support/local-sshd.js';
 import { localMeet } from '../support/shard-inventory.js';
 import { hostOpener } from '../../src/engine/open-host.js';
+import { HostError } from '../../src/transport/host.js';
 
 await ensureSshd();
 const why = sshdUnavailable();
@@ -54,6 +55,48 @@ describe('ProxyCommand: SSH over a command’s stdin and stdout, against a real 
       await host.close();
     }
     assert.ok(existsSync(mark), 'the proxy command ran');
+  });
+
+  test('a value with $(…) from the ssh config reaches the proxy as one word and runs nothing; a hostile inventory address is refused by name', async () => {
+    const recorder = join(dir, 'record.cjs');
+    const record = join(dir, 'argv.json');
+    // Lower case: ssh lowers a host name before %h, and the attack must survive that.
+    const touched = join(tmpdir(), `js-proxy-touched-${process.pid}`);
+    rmSync(touched, { force: true });
+    writeFileSync(
+      recorder,
+      [
+        "require('node:fs').writeFileSync(process.argv[2], JSON.stringify(process.argv.slice(3)));",
+        "const s = require('node:net').connect(Number(process.argv[3]), '127.0.0.1');",
+        'process.stdin.pipe(s);',
+        's.pipe(process.stdout);',
+        '',
+      ].join('\n'),
+    );
+    // HostName given on ssh's command line is not checked by ssh: only quoting keeps it inert.
+    const spec = localMeet({
+      port: sshd.port,
+      key: sshd.clientKey,
+      commonArgs: `-F /dev/null -o UserKnownHostsFile=${sshd.knownHosts} -o HostKeyAlias=[127.0.0.1]:${sshd.port} -o ${JSON.stringify(`HostName=x$(>${touched})`)} -o ${JSON.stringify(`ProxyCommand=${process.execPath} ${recorder} ${record} %p "%h" '%h'`)}`,
+      file: join(dir, 'inventory.yaml'),
+    });
+    const { host } = await open()(spec);
+    try {
+      assert.equal((await host.exec(['echo', 'in'])).stdout, 'in\n');
+    } finally {
+      await host.close();
+    }
+    const hostName = `x$(>${touched})`;
+    assert.deepEqual(JSON.parse(readFileSync(record, 'utf8')), [String(sshd.port), hostName, hostName]);
+    assert.equal(existsSync(touched), false, 'the command in the name never ran');
+    await assert.rejects(
+      open()({ ...spec, address: `a$(touch${touched})`, vars: { ...spec.vars, ansible_host: `a$(touch${touched})` } }),
+      (e: Error) =>
+        e instanceof HostError &&
+        e.host === 'meet' &&
+        /^ansible_host "a\$\(touch.*" of meet is not a host name ssh accepts/.test(e.message),
+    );
+    assert.equal(existsSync(touched), false);
   });
 
   test('a command that fails is named, with its exit code and the last line it printed', async () => {

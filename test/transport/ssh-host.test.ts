@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { UnreachableError } from '../../src/transport/host.js';
 import { connectSsh, type TestTarget } from '../support/ssh-connect.js';
 import { fileOperationContract } from './file-operations.js';
+import { fileLinksContract } from './file-links.js';
 import { freePort, ensureSshd, sshdUnavailable, startLocalSshd, type LocalSshd } from '../support/local-sshd.js';
 
 await ensureSshd();
@@ -42,6 +43,18 @@ describe('ssh host against a real sshd', { skip: why ?? false }, () => {
     const host = await connectSsh(target(), { enabled: false, user: 'root' }, backupDir);
     return { host, dir, backupDir };
   });
+
+  fileLinksContract(
+    'ssh host',
+    async (policy) => {
+      const dir = await mkdtemp(join(tmpdir(), 'js-ssh-links-'));
+      const backupDir = join(dir, 'backups');
+      const host = await connectSsh(target(), { enabled: false, user: 'root' }, backupDir);
+      host.linkPolicy = policy(dir);
+      return { host, dir, backupDir };
+    },
+    { root: true },
+  );
 
   test('one connection serves many commands, also in parallel', async () => {
     const host = await connectSsh(target(), { enabled: false, user: 'root' }, '/tmp/unused');

@@ -1,7 +1,7 @@
 import type { Step } from '../../../src/engine/playbook.js';
 import { HostError, whyFailed, type Host } from '../../../src/transport/host.js';
 import { meetOf } from '../settings.js';
-import { READ_MANY_LOOP, asText, parseReadMany } from '../../../src/transport/read-many.js';
+import { READ_MANY_LOOP, asText, parseReadMany, readArgs } from '../../../src/transport/read-many.js';
 import { splitSections } from '../../../src/modules/probe-sections.js';
 import { shScript } from '../../../src/transport/shell-quote.js';
 import { JVB_CONF, SIP_PROPERTIES, bridgeFiles, effectiveShard } from '../bridge-files.js';
@@ -110,23 +110,19 @@ export const verify: Step<ShardFacts> = {
           reachable === null ? '1' : '0',
           shared.meetAddress,
           String(shared.c2sPort),
-          JVB_CONF,
-          SIP_PROPERTIES,
+          ...readArgs([JVB_CONF, SIP_PROPERTIES], host.linkPolicy),
         ),
         { readOnly: true },
       );
       const s = splitSections(r.stdout);
-      const files = s.has('end') ? parseReadMany([JVB_CONF, SIP_PROPERTIES], s.get('files') ?? []) : null;
+      const files = s.has('end')
+        ? parseReadMany([JVB_CONF, SIP_PROPERTIES], s.get('files') ?? [], host.linkPolicy)
+        : null;
       if (!files) throw new HostError(host.name, `cannot check the bridge: ${whyFailed(r)}`);
       reachable ??= s.get('reach')?.[0] === 'open';
       const nick =
-        effectiveShard(
-          bridgeFiles(
-            host.name,
-            asText(files.get(JVB_CONF), host.name, JVB_CONF),
-            asText(files.get(SIP_PROPERTIES), host.name, SIP_PROPERTIES),
-          ),
-        )?.values.MUC_NICKNAME ?? shared.nicknames[ctx.spec.name]!;
+        effectiveShard(bridgeFiles(host.name, asText(files.get(JVB_CONF)), asText(files.get(SIP_PROPERTIES))))?.values
+          .MUC_NICKNAME ?? shared.nicknames[ctx.spec.name]!;
       return { nick, health: /HTTP (\d{3})/.exec(s.get('health')?.join('\n') ?? '')?.[1] ?? 'no answer' };
     };
     let nickname = '';

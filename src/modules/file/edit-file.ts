@@ -3,6 +3,8 @@ import type { Change } from '../../contract/change.js';
 import { encodeText } from '../../transport/file-bytes.js';
 import type { Host, WriteOptions } from '../../transport/host.js';
 import { shScript } from '../../transport/shell-quote.js';
+import { LINK_CHECK } from '../../transport/link-policy.js';
+import { readArgs } from '../../transport/read-many.js';
 import { unifiedDiff } from './unified-diff.js';
 
 export interface FileEdit {
@@ -48,16 +50,26 @@ export function fileChange(edit: FileEdit, current: string | null): Change | nul
   };
 }
 
+/** Reads the file and plans the edit; a link the host's policy follows is named in the plan. */
 export async function planFileEdit(host: Host, edit: FileEdit): Promise<Change | null> {
-  return fileChange(edit, await host.readFile(edit.path));
+  const [current, links] = await Promise.all([host.readFile(edit.path), linkTargets(host, [edit.path])]);
+  const target = links.get(edit.path);
+  return fileChange(target ? { ...edit, linkTarget: target } : edit, current);
 }
 
-const LINKS =
-  'for p in "$@"; do if [ -L "$p" ]; then printf \'%s\\t%s\\n\' "$p" "$(readlink -f -- "$p")"; fi; done; exit 0';
+const LINKS = `${LINK_CHECK}
+while [ $# -ge 2 ]; do
+  if [ -L "$1" ] && js_check "$1" "$2"; then printf '%s\\t%s\\n' "$1" "$r"; fi
+  shift 2
+done
+exit 0`;
 
-/** Which of the paths are symbolic links, and the file each leads to (one round trip). */
+/**
+ * Which of the paths are symbolic links the host's link policy lets a write follow, and the file
+ * each leads to (one round trip). A link it does not let through is refused by the read of the file.
+ */
 export async function linkTargets(host: Host, paths: readonly string[]): Promise<Map<string, string>> {
-  const r = await host.exec(shScript(LINKS, ...paths), { readOnly: true });
+  const r = await host.exec(shScript(LINKS, ...readArgs(paths, host.linkPolicy)), { readOnly: true });
   const out = new Map<string, string>();
   for (const line of r.stdout.split('\n')) {
     const [p, target] = line.split('\t');

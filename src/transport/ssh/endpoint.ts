@@ -1,6 +1,15 @@
 import type { HostSpec } from '../../inventory/types.js';
-import { expandPath, parseSshArgs, SshConfigError, type ConfigMachine, type SshSettings } from './ssh-config.js';
+import {
+  configWords,
+  expandPath,
+  parseSshArgs,
+  SshConfigError,
+  type ConfigMachine,
+  type SshSettings,
+} from './ssh-config.js';
 import { shellWords } from './shell-words.js';
+import { expandShellTokens } from './shell-tokens.js';
+import { checkHostName, checkUserName } from './ssh-names.js';
 
 /** What ssh needs to reach one machine, after the inventory and the ssh config are combined. */
 export interface Endpoint {
@@ -112,10 +121,16 @@ export function endpointOf(s: SshSettings, alias: string, o: EndpointOptions, m:
   };
 }
 
-/** ProxyCommand's tokens: %h host, %p port, %r user, %n the name given, %% a percent sign. */
-function proxyTokens(cmd: string, t: { alias: string; host: string; port: string; user: string }): string {
-  const map: Record<string, string> = { '%': '%', h: t.host, p: t.port, r: t.user, n: t.alias };
-  return cmd.replace(/%(.)/g, (s, c: string) => map[c] ?? s);
+/**
+ * ProxyCommand's tokens, as ssh fills them (sshconnect.c): %h host, %p port, %r user, %n the name
+ * given, %k the host key alias; each quoted for where the shell reads it (shell-tokens.ts).
+ */
+function proxyTokens(
+  cmd: string,
+  t: { alias: string; host: string; port: string; user: string; hostKeyAlias?: string },
+): string {
+  const values = { h: t.host, p: t.port, r: t.user, n: t.alias, k: t.hostKeyAlias ?? t.alias };
+  return expandShellTokens(cmd, values, `the ProxyCommand for ${t.alias}`);
 }
 
 const MAX_HOPS = 10;
@@ -127,15 +142,40 @@ const MAX_HOPS = 10;
  */
 export async function resolveTarget(spec: HostSpec, r: SshResolver, o: EndpointOptions): Promise<SshTarget> {
   const words = [...(o.sshConfigFile ? ['-F', o.sshConfigFile] : []), ...ansibleSshWords(spec)];
-  const configFile = parseSshArgs(words).configFile;
+  const args = parseSshArgs(words);
+  checkNames(spec, args.options);
   const settings = await r.settings(words, spec.address);
   const target = endpointOf(settings, spec.address, o, r.machine);
   const jumpText = settings.get('proxyjump')?.[0];
-  const chain = jumpText ? await hops(jumpText, configFile, r, o, [spec.address]) : [];
+  const chain = jumpText ? await hops(spec.name, jumpText, args.configFile, r, o, [spec.address]) : [];
   return { ...target, name: spec.name, jumps: chain };
 }
 
+/**
+ * The names the inventory gives ssh on its command line, checked as ssh checks them (ssh.c): the
+ * host, and the first user of -o User= or -l, which ssh keeps.
+ */
+function checkNames(spec: HostSpec, options: readonly string[]): void {
+  const given = (names: string[]) => names.some((n) => spec.vars[n] !== undefined && spec.vars[n] !== '');
+  checkHostName(
+    spec.name,
+    given(['ansible_ssh_host', 'ansible_host']) ? 'ansible_host' : 'the host name',
+    spec.address,
+  );
+  const user = options.map((o) => /^\s*user(?:\s*=\s*|\s+)(.*)$/is.exec(o)?.[1]).find((u) => u !== undefined);
+  if (user === undefined) return;
+  const what = given(['ansible_ssh_user', 'ansible_user']) ? 'ansible_user' : 'the user in ansible_ssh_*_args';
+  let words: string[] = [];
+  try {
+    words = configWords(user);
+  } catch {
+    // An unclosed quote: the name itself holds the quote, which is refused below.
+  }
+  checkUserName(spec.name, what, words.length === 1 ? words[0]! : user);
+}
+
 async function hops(
+  host: string,
   jumpText: string,
   configFile: string | undefined,
   r: SshResolver,
@@ -147,6 +187,9 @@ async function hops(
   for (const [i, hop] of list.entries()) {
     if (seen.length > MAX_HOPS || seen.includes(hop.host))
       throw new SshConfigError(`ProxyJump goes round in a loop: ${[...seen, hop.host].join(' → ')}`);
+    // ssh reaches a hop by running ssh again with it as the host and -l user: the same checks.
+    checkHostName(host, 'the ProxyJump hop', hop.host);
+    if (hop.user !== undefined) checkUserName(host, `the user of the ProxyJump hop ${hop.host}`, hop.user);
     const words = [
       ...(configFile ? ['-F', configFile] : []),
       ...(hop.user ? ['-l', hop.user] : []),
@@ -156,7 +199,7 @@ async function hops(
     const ep = endpointOf(s, hop.host, o, r.machine);
     if (i === 0) {
       const own = s.get('proxyjump')?.[0];
-      if (own) out.push(...(await hops(own, configFile, r, o, [...seen, hop.host])));
+      if (own) out.push(...(await hops(host, own, configFile, r, o, [...seen, hop.host])));
       out.push(ep);
     } else {
       // Reached through the hop before: its own ProxyJump or ProxyCommand does not count.

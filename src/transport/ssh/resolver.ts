@@ -1,6 +1,7 @@
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { homedir, hostname, userInfo } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, hostname, tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
 import type { SshResolver } from './endpoint.js';
 import { parseSshArgs, parseSshG, readSshSettings, SshConfigError, type ConfigMachine } from './ssh-config.js';
 
@@ -54,33 +55,83 @@ function configError(e: unknown): SshConfigError {
   return e instanceof SshConfigError ? e : new SshConfigError(e instanceof Error ? e.message : String(e));
 }
 
+/** The ssh config would run commands (Match exec) to settle a host's settings, and was not let to. */
+export class MatchExecHeldBack extends SshConfigError {
+  override name = 'MatchExecHeldBack';
+  constructor(
+    readonly alias: string,
+    readonly commands: readonly string[],
+  ) {
+    super(
+      `the ssh config runs ${commands.map((c) => JSON.stringify(c)).join(', ')} (Match exec) to settle the settings of ${alias}; not run`,
+    );
+  }
+}
+
+const HELD = 'jitsi-scale-held-back ';
+let holdingShell: string | undefined;
+
+/*
+ * What ssh runs a Match exec command with ($SHELL -c COMMAND): a script that names the command on
+ * ssh's stderr and answers "no match", so ssh -G settles everything else and runs nothing. ssh
+ * itself decides which commands it would run (criteria before them, Include, Match final), so the
+ * list is exactly what a connection would have run.
+ */
+function holdingShellPath(): string {
+  if (holdingShell) return holdingShell;
+  const dir = mkdtempSync(join(tmpdir(), 'jitsi-scale-hold-'));
+  const path = join(dir, 'sh');
+  writeFileSync(path, `#!/bin/sh\nprintf '${HELD}%s\\n' "$2" >&2\nexit 1\n`, { mode: 0o700 });
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return (holdingShell = path);
+}
+
+export interface ResolverOptions {
+  /** run: Match exec commands run, as when ssh connects; hold: none runs, and a host that needs one is refused (MatchExecHeldBack). */
+  matchExec?: 'run' | 'hold';
+}
+
+function viaSsh(ssh: string, hold: boolean) {
+  return (words: string[], alias: string) =>
+    new Promise<Map<string, string[]>>((resolve, reject) => {
+      const env = hold ? { ...process.env, SHELL: holdingShellPath() } : process.env;
+      const args = ['-G', ...words, '--', alias];
+      execFile(ssh, args, { encoding: 'utf8', timeout: 15_000, env }, (err, stdout, stderr) => {
+        const lines = stderr.split('\n');
+        const held = lines.filter((l) => l.startsWith(HELD)).map((l) => l.slice(HELD.length));
+        if (held.length) return reject(new MatchExecHeldBack(alias, held));
+        if (!err) return resolve(parseSshG(stdout));
+        const why = lines.filter((l) => l && !/^Pseudo-terminal/.test(l)).join('; ');
+        reject(configError(new Error(`ssh -G ${alias}: ${why || err.message}`)));
+      });
+    });
+}
+
+function builtIn(machine: ConfigMachine, hold: boolean) {
+  return async (words: string[], alias: string) => {
+    const held: string[] = [];
+    const m = hold ? { ...machine, exec: (c: string) => (held.push(c), false) } : machine;
+    let settings;
+    try {
+      settings = readSshSettings(alias, parseSshArgs(words), m);
+    } catch (e) {
+      throw configError(e);
+    }
+    if (held.length) throw new MatchExecHeldBack(alias, held);
+    return settings;
+  };
+}
+
 /**
  * `ssh -G` where OpenSSH's client is installed, so Match, Include, tokens and quoting are
  * OpenSSH's own; the built-in reader where it is not (JITSI_SCALE_SSH_CONFIG_READER=built-in
  * chooses it). Answers are kept per command line: a bastion is read once for all its hosts.
  */
-export function sshResolver(machine = thisMachine()): SshResolver {
+export function sshResolver(machine = thisMachine(), o: ResolverOptions = {}): SshResolver {
   const ssh = process.env.JITSI_SCALE_SSH_CONFIG_READER === 'built-in' ? null : sshBinary();
+  const hold = o.matchExec === 'hold';
+  const read = ssh ? viaSsh(ssh, hold) : builtIn(machine, hold);
   const cache = new Map<string, ReturnType<SshResolver['settings']>>();
-  const viaSsh = (words: string[], alias: string) =>
-    new Promise<Map<string, string[]>>((resolve, reject) => {
-      execFile(ssh!, ['-G', ...words, '--', alias], { encoding: 'utf8', timeout: 15_000 }, (err, stdout, stderr) => {
-        if (err) {
-          const why = stderr
-            .split('\n')
-            .filter((l) => l && !/^Pseudo-terminal/.test(l))
-            .join('; ');
-          reject(configError(new Error(`ssh -G ${alias}: ${why || err.message}`)));
-        } else resolve(parseSshG(stdout));
-      });
-    });
-  const builtIn = async (words: string[], alias: string) => {
-    try {
-      return readSshSettings(alias, parseSshArgs(words), machine);
-    } catch (e) {
-      throw configError(e);
-    }
-  };
   return {
     source: ssh ? 'ssh -G' : 'built-in reader',
     machine,
@@ -88,7 +139,7 @@ export function sshResolver(machine = thisMachine()): SshResolver {
       const key = JSON.stringify([...words, alias]);
       let p = cache.get(key);
       if (!p) {
-        p = ssh ? viaSsh(words, alias) : builtIn(words, alias);
+        p = read(words, alias);
         cache.set(key, p);
       }
       return p;

@@ -179,11 +179,22 @@ function set(st: ReadState, key: string, rest: string, where: string): void {
   else if (!s.has(key)) s.set(key, words);
 }
 
-/** Does a `Match` line's criteria hold for this host? (All of them must.) */
-function matchLine(words: string[], st: ReadState, where: string): boolean {
+/** One criterion of a `Match` line that takes an argument: does it hold for this host? */
+function criterion(w: string, arg: string, st: ReadState, where: string): boolean {
   const hostName = st.settings.get('hostname')?.[0];
   const host = hostName ? hostName.replace(/%h/g, st.alias) : st.alias;
   const user = st.settings.get('user')?.[0] ?? st.m.localUser;
+  const list = arg.split(',');
+  if (w === 'host') return matchesPatternList(list, host.toLowerCase());
+  if (w === 'originalhost') return matchesPatternList(list, st.alias.toLowerCase());
+  if (w === 'user') return matchesPatternList(list, user, false);
+  if (w === 'localuser') return matchesPatternList(list, st.m.localUser, false);
+  if (w === 'exec') return st.m.exec(arg);
+  throw new SshConfigError(`${where}: Match ${w} is not understood by the built-in reader`);
+}
+
+/** Does a `Match` line's criteria hold for this host? (All of them must.) */
+function matchLine(words: string[], st: ReadState, where: string): boolean {
   let ok = true;
   for (let i = 0; i < words.length; i++) {
     let w = words[i]!.toLowerCase();
@@ -200,14 +211,9 @@ function matchLine(words: string[], st: ReadState, where: string): boolean {
     }
     const arg = words[++i];
     if (arg === undefined) throw new SshConfigError(`${where}: Match ${w} needs an argument`);
-    const list = arg.split(',');
-    let hit: boolean;
-    if (w === 'host') hit = matchesPatternList(list, host.toLowerCase());
-    else if (w === 'originalhost') hit = matchesPatternList(list, st.alias.toLowerCase());
-    else if (w === 'user') hit = matchesPatternList(list, user, false);
-    else if (w === 'localuser') hit = matchesPatternList(list, st.m.localUser, false);
-    else if (w === 'exec') hit = st.m.exec(arg);
-    else throw new SshConfigError(`${where}: Match ${w} is not understood by the built-in reader`);
+    // As ssh: a command is run only while the criteria before it on the line all hold.
+    if (w === 'exec' && !ok) continue;
+    const hit = criterion(w, arg, st, where);
     ok &&= negate ? !hit : hit;
   }
   return ok;
