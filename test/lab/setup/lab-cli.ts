@@ -4,7 +4,7 @@ import { PROFILE_DOCS } from './profiles.js';
 import { LabError, labDown, labJicofo, labReboot, labStatus, labUp } from './lab.js';
 
 const USAGE = `Usage: npm run lab -- up [--bridges N] [--era current|legacy] [--profile P | --profile HOST=P ...]
-                       [--bastion-only] [--c2s-loopback] | reboot HOST... | down | status
+                       [--init systemd|none] [--bastion-only] [--c2s-loopback] | reboot HOST... | down | status
 
   up      create the lab: a meet host (Prosody, Jitsi-style config), N bridge hosts (default 2)
           an outsider and a bastion, each a network namespace with its own sshd; writes
@@ -12,7 +12,9 @@ const USAGE = `Usage: npm run lab -- up [--bridges N] [--era current|legacy] [--
           (the inventory reaches them with -J through it). --c2s-loopback: Prosody takes clients
           on loopback only (c2s_interfaces), so binding it is work for the tool
           --profile: the server shape of the meet host and the bridges (default debian-nft);
-          HOST=P gives one host (meet, jvb2) or a role (meet, jvb) its own. Profiles:
+          HOST=P gives one host (meet, jvb2) or a role (meet, jvb) its own. --init systemd boots the
+          meet host and the bridges with systemd as PID 1 (default none: init scripts, as in a
+          container; the systemd profile always boots systemd). Profiles:
 ${PROFILES.map((p) => `            ${p.padEnd(13)} ${PROFILE_DOCS[p]}`).join('\n')}
   reboot HOST...  power a systemd host off and boot it again on the same files
   jicofo on|off   install and start the TEST STAND-IN Jicofo on the meet host (focus in the brewery,
@@ -37,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
       profile: { type: 'string', multiple: true },
       'bastion-only': { type: 'boolean' },
       'c2s-loopback': { type: 'boolean' },
+      init: { type: 'string' },
     },
     strict: true,
   });
@@ -47,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
       const bridges = values.bridges === undefined ? 2 : Number(values.bridges);
       const era = values.era ?? 'current';
       if (era !== 'current' && era !== 'legacy') throw new LabError(`--era is current or legacy, not "${era}"`);
+      const init = values.init ?? 'none';
+      if (init !== 'systemd' && init !== 'none') throw new LabError(`--init is systemd or none, not "${init}"`);
       const t0 = Date.now();
       let parsed;
       try {
@@ -62,9 +67,10 @@ async function main(argv: string[]): Promise<number> {
         profiles: parsed.profiles,
         bastionOnly: values['bastion-only'] ?? false,
         c2sLoopback: values['c2s-loopback'] ?? false,
+        init,
       });
       log(
-        `up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${state.hosts.map((h) => `${h.name} ${h.address}${h.role === 'meet' || h.role === 'jvb' ? ` (${h.profile})` : ''}`).join(', ')}`,
+        `up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${state.hosts.map((h) => `${h.name} ${h.address}${h.role === 'meet' || h.role === 'jvb' ? ` (${h.profile}${h.init === 'systemd' && h.profile !== 'systemd' ? ', systemd' : ''})` : ''}`).join(', ')}`,
       );
       log(`inventory: ${INVENTORY_FILE}`);
       return 0;

@@ -42,17 +42,17 @@ export type Era = 'current' | 'legacy';
 export type Role = 'meet' | 'jvb' | 'outsider' | 'bastion';
 
 /** The shapes of real servers a lab host can take (see profiles.ts). */
-export const PROFILES = [
-  'debian-nft',
-  'iptables',
-  'ubuntu-ufw',
-  'ufw-inactive',
-  'firewalld',
-  'bare',
-  'systemd',
-] as const;
+export const PROFILES = ['debian-nft', 'iptables', 'ubuntu-ufw', 'ufw-inactive', 'firewalld', 'bare', 'systemd'] as const;
 export type Profile = (typeof PROFILES)[number];
 export const DEFAULT_PROFILE: Profile = 'debian-nft';
+
+/**
+ * How a host boots: `systemd` as PID 1 of its own PID namespace (units, real reboots, what loads
+ * the firewall at boot), or `none`, a container's shape: services through their init scripts, and
+ * at boot only what an init script with an rc link starts. The `systemd` profile is debian-nft
+ * booted with systemd.
+ */
+export type Init = 'systemd' | 'none';
 
 export interface LabHost {
   name: string;
@@ -63,6 +63,7 @@ export interface LabHost {
   address6: string;
   /** The server shape the host was made into (meet and bridges; others are plain). */
   profile: Profile;
+  init: Init;
   /** pid of the host's sshd, whose mount namespace holds the host's own /etc, /usr, /var. */
   sshdPid: number;
 }
@@ -79,6 +80,8 @@ export interface LabState {
   /** The profile each host was made with (also on each host). */
   profile: Profile;
   profiles?: Record<string, Profile>;
+  /** The meet host and the bridges boot with systemd (the systemd profile always does). */
+  init?: Init;
 }
 
 export type PlannedHost = Omit<LabHost, 'sshdPid'>;
@@ -91,15 +94,21 @@ export function plannedHosts(
   bridges: number,
   fallback: Profile = DEFAULT_PROFILE,
   profiles: Readonly<Record<string, Profile>> = {},
+  init: Init = 'none',
 ): PlannedHost[] {
-  const host = (name: string, role: Role, n: number): PlannedHost => ({
-    name,
-    role,
-    ns: `jsl-${name}`,
-    address: `${NET_PREFIX}.${n}`,
-    address6: `${NET6_PREFIX}${n.toString(16)}`,
-    profile: role === 'meet' || role === 'jvb' ? (profiles[name] ?? profiles[role] ?? fallback) : DEFAULT_PROFILE,
-  });
+  const host = (name: string, role: Role, n: number): PlannedHost => {
+    const server = role === 'meet' || role === 'jvb';
+    const profile = server ? (profiles[name] ?? profiles[role] ?? fallback) : DEFAULT_PROFILE;
+    return {
+      name,
+      role,
+      ns: `jsl-${name}`,
+      address: `${NET_PREFIX}.${n}`,
+      address6: `${NET6_PREFIX}${n.toString(16)}`,
+      profile,
+      init: profile === 'systemd' || (server && init === 'systemd') ? 'systemd' : 'none',
+    };
+  };
   const hosts = [host('meet', 'meet', 10)];
   for (let i = 1; i <= bridges; i++) hosts.push(host(`jvb${i}`, 'jvb', 10 + i));
   hosts.push(host('outsider', 'outsider', 200), host('bastion', 'bastion', 250));

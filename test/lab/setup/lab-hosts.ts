@@ -215,7 +215,7 @@ export async function removeCgroups(host?: string): Promise<void> {
  * boot loads them.
  */
 export async function rebootHost(host: LabHost): Promise<LabHost> {
-  if (host.profile !== 'systemd') throw new Error(`${host.name} has no init system to boot: only systemd hosts reboot`);
+  if (host.init !== 'systemd') throw new Error(`${host.name} has no init system to boot: only systemd hosts reboot`);
   for (let i = 0; i < 50; i++) {
     const pids = (await run('ip', ['netns', 'pids', host.ns], { allowFail: true })).stdout
       .split(/\s+/)
@@ -263,7 +263,7 @@ export async function startHost(host: PlannedHost): Promise<LabHost> {
   // daemon that exits is gone at once. Without it the orphans go to this machine's PID 1, which may
   // reap late (seen: 1.5 s), and every service stop waits that long.
   let pid: number;
-  if (host.profile === 'systemd') {
+  if (host.init === 'systemd') {
     pid = await bootSystemd(host, log);
   } else {
     const boot = ['tini', '-s', '-g', '--', 'sh', '-c', HOST_BOOT, 'lab-boot', LAB_DIR, host.name, host.address];
@@ -274,6 +274,6 @@ export async function startHost(host: PlannedHost): Promise<LabHost> {
     );
   }
   closeSync(log);
-  await waitForSsh(host.address, host.profile === 'systemd' ? 60_000 : 15_000);
+  await waitForSsh(host.address, host.init === 'systemd' ? 60_000 : 15_000);
   return { ...host, sshdPid: pid };
 }

@@ -18,6 +18,7 @@ import {
   STATE_FILE,
   plannedHosts,
   type Era,
+  type Init,
   type LabHost,
   type LabState,
   type Profile,
@@ -128,6 +129,8 @@ export interface UpOptions {
   bastionOnly?: boolean;
   /** Prosody takes clients on loopback only (c2s_interfaces), so binding it is real work. */
   c2sLoopback?: boolean;
+  /** The meet host and the bridges boot with systemd (default: none, as a container). */
+  init?: Init;
   log?: (line: string) => void;
 }
 
@@ -137,11 +140,14 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   requireRoot();
   if (!Number.isInteger(opts.bridges) || opts.bridges < 1 || opts.bridges > MAX_BRIDGES)
     throw new LabError(`--bridges takes a number from 1 to ${MAX_BRIDGES}`);
-  const planned = plannedHosts(opts.bridges, opts.profile ?? DEFAULT_PROFILE, opts.profiles ?? {});
+  const planned = plannedHosts(opts.bridges, opts.profile ?? DEFAULT_PROFILE, opts.profiles ?? {}, opts.init);
   const existing = await readState();
   if (existing) {
     const up = existing.hosts.every((h) => alive(h.sshdPid));
-    const sameProfiles = planned.every((p) => existing.hosts.find((h) => h.name === p.name)?.profile === p.profile);
+    const sameProfiles = planned.every((p) => {
+      const h = existing.hosts.find((x) => x.name === p.name);
+      return h?.profile === p.profile && (h.init ?? 'none') === p.init;
+    });
     if (
       up &&
       sameProfiles &&
@@ -164,7 +170,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     await labDown(log);
   }
   await ensureDebianPackages(
-    planned.some((h) => h.profile === 'systemd') ? { ...LAB_NEEDS, '/lib/systemd/systemd': 'systemd' } : LAB_NEEDS,
+    planned.some((h) => h.init === 'systemd') ? { ...LAB_NEEDS, '/lib/systemd/systemd': 'systemd' } : LAB_NEEDS,
     log,
   );
   await mkdir(LAB_DIR, { recursive: true });
@@ -189,6 +195,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     ...(opts.profiles && Object.keys(opts.profiles).length ? { profiles: opts.profiles } : {}),
     ...(opts.bastionOnly ? { bastionOnly: true } : {}),
     ...(opts.c2sLoopback ? { c2sLoopback: true } : {}),
+    ...(opts.init === 'systemd' ? { init: 'systemd' as const } : {}),
   };
   const save = () => writeFile(STATE_FILE, JSON.stringify(state, null, 2));
   await mapLimit(planned, 8, async (p) => {

@@ -36,7 +36,7 @@ const SETUP: Record<Profile, string> = {
 absent ufw firewalld iptables-persistent netfilter-persistent
 get nftables
 nft flush ruleset
-rm -f /etc/systemd/system/sysinit.target.wants/nftables.service`,
+systemctl disable nftables.service >/dev/null 2>&1 || rm -f /etc/systemd/system/sysinit.target.wants/nftables.service`,
   systemd: `
 absent ufw firewalld iptables-persistent netfilter-persistent
 get nftables
@@ -67,10 +67,15 @@ ufw --force disable >/dev/null 2>&1 || true`,
   firewalld: `
 absent ufw iptables-persistent netfilter-persistent
 get firewalld
-mkdir -p /run/dbus
-[ -s /etc/machine-id ] || cat /proc/sys/kernel/random/uuid | tr -d - > /etc/machine-id
-dbus-daemon --system --fork >/dev/null 2>&1
-firewalld >/var/log/firewalld.start 2>&1
+if [ -d /run/systemd/system ]; then
+  # as on a server: the package enables firewalld.service; dbus comes with systemd
+  systemctl enable --now firewalld.service >/dev/null 2>&1
+else
+  mkdir -p /run/dbus
+  [ -s /etc/machine-id ] || cat /proc/sys/kernel/random/uuid | tr -d - > /etc/machine-id
+  dbus-daemon --system --fork >/dev/null 2>&1
+  firewalld >/var/log/firewalld.start 2>&1
+fi
 i=0
 until [ "$(firewall-cmd --state 2>/dev/null)" = running ]; do
   i=$((i + 1)); [ $i -lt 300 ] || { echo "firewalld did not start" >&2; exit 1; }
@@ -88,14 +93,13 @@ export function profileScript(profile: Profile): string {
 }
 
 /**
- * A reboot of the firewall: the live rules are flushed, then loaded the way boot loads them, in
- * boot's order: the nftables service (when enabled) loads /etc/nftables.conf, netfilter-persistent
- * loads /etc/iptables/rules.v*, ufw (when enabled in ufw.conf) its user rules, and firewalld,
- * stopped before the flush, starts again from its permanent configuration.
+ * A reboot of the firewall on a host without systemd (a systemd host really reboots): the live
+ * rules are flushed, and a running firewalld stopped, as power off does; then boot starts what a
+ * host without systemd starts: the init scripts with a start link in an rc directory (ufw's,
+ * netfilter-persistent's), nothing else. nftables and firewalld have no init script on Debian, so
+ * on such a host nothing brings their rules back.
  */
 export const REBOOT_FIREWALL = `
-# firewalld goes down with the host and starts again at boot from its permanent configuration
-# (a --reload on a flushed ruleset fails: the table it replaces is gone)
 fwd=
 if [ -s /run/firewalld.pid ] && kill -0 "$(cat /run/firewalld.pid)" 2>/dev/null; then
   fwd=$(cat /run/firewalld.pid); kill "$fwd"
@@ -105,15 +109,9 @@ nft flush ruleset 2>/dev/null || true
 for t in iptables ip6tables; do
   if command -v $t >/dev/null 2>&1; then $t -F 2>/dev/null; $t -X 2>/dev/null; $t -P INPUT ACCEPT 2>/dev/null; fi
 done
-if [ "$(systemctl is-enabled nftables.service 2>/dev/null)" = enabled ]; then
-  if [ -d /run/systemd/system ]; then systemctl restart nftables.service; else nft -f /etc/nftables.conf; fi
-fi
-if command -v netfilter-persistent >/dev/null 2>&1; then netfilter-persistent start >/dev/null 2>&1; fi
-if [ -f /etc/ufw/ufw.conf ] && grep -q '^ENABLED=yes' /etc/ufw/ufw.conf; then /lib/ufw/ufw-init start >/dev/null; fi
-if [ -n "$fwd" ]; then
-  firewalld >>/var/log/firewalld.start 2>&1
-  i=0; until [ "$(firewall-cmd --state 2>/dev/null)" = running ] || [ $i -ge 300 ]; do sleep 0.1; i=$((i + 1)); done
-fi
+for s in $(ls /etc/rcS.d /etc/rc2.d 2>/dev/null | grep -E '^S[0-9]{2}(ufw|netfilter-persistent|nftables|firewalld)$' | sort -u); do
+  /etc/init.d/\${s#S??} start >/dev/null 2>&1 || true
+done
 exit 0`;
 
 /** The firewall's configuration as seen from inside a host, one section per tool (see foreignRules). */
