@@ -7,6 +7,7 @@ import {
   type Host,
   type WriteOptions,
   type WriteResult,
+  WriteRefused,
 } from './host.js';
 import { quoteArgv, shScript } from './shell-quote.js';
 import { traced } from './exec-trace.js';
@@ -89,6 +90,12 @@ mv -f -- "$tmp" "$target"
 trap - EXIT`;
 
 /**
+ * The write script's own refusals, all before the rename (5: no directory, 6: the validator said
+ * no, 7: the file changed since it was planned). With no "ready:" line the rename never began.
+ */
+const refusedBeforeRename = (r: ExecResult): boolean => [5, 6, 7].includes(r.code) && !/^ready:/m.test(r.stdout);
+
+/**
  * File operations built on exec, so that they work the same over SSH and locally, and pass through
  * sudo when the host escalates. Subclasses only say how to run one command line.
  */
@@ -151,7 +158,7 @@ export abstract class ShellHost implements Host {
   }
 
   async writeFile(path: string, content: string, opts: WriteOptions = {}): Promise<WriteResult> {
-    if (!path.startsWith('/')) throw new HostError(this.name, `refusing to write ${path}: not an absolute path`);
+    if (!path.startsWith('/')) throw new WriteRefused(this.name, `refusing to write ${path}: not an absolute path`);
     const mode = opts.mode === undefined ? '' : opts.mode.toString(8).padStart(4, '0');
     const args = [
       path,
@@ -163,7 +170,10 @@ export abstract class ShellHost implements Host {
       ...(opts.validate ?? []),
     ];
     const r = await this.exec(shScript(WRITE_SCRIPT, ...args), { stdin: encodeText(content) });
-    if (r.code !== 0) throw new HostError(this.name, `cannot write ${path}: ${lastLine(r.stderr) || `exit ${r.code}`}`);
+    if (r.code !== 0) {
+      const Refusal = refusedBeforeRename(r) ? WriteRefused : HostError;
+      throw new Refusal(this.name, `cannot write ${path}: ${lastLine(r.stderr) || `exit ${r.code}`}`);
+    }
     const backup = /^ready:(.*)$/m.exec(r.stdout)?.[1] ?? '';
     const via = /^via:(.*)$/m.exec(r.stdout)?.[1];
     return { backup: backup === '' ? null : backup, ...(via ? { through: via } : {}) };

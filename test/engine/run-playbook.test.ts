@@ -7,18 +7,16 @@ import { describe, test } from 'node:test';
 import { runPlaybook, type RunOptions } from '../../src/engine/run-playbook.js';
 import type { Change, HandlerSpec, Playbook } from '../../src/engine/playbook.js';
 import { HostError } from '../../src/transport/host.js';
-import { TEST_ROLES, localFleet, localOpener, recorder, testPlaybook } from '../support/test-playbook.js';
+import {
+  TEST_ROLES,
+  localFleet,
+  localOpener,
+  localRunOptions,
+  recorder,
+  testPlaybook,
+} from '../support/test-playbook.js';
 
-function options(root: string, over: Partial<RunOptions> = {}): RunOptions {
-  return {
-    mode: 'apply',
-    runId: 'test-run',
-    backupDir: join(root, 'backups'),
-    stateDir: join(root, 'state'),
-    openHost: localOpener(root),
-    ...over,
-  };
-}
+const options = localRunOptions;
 
 describe('runner', () => {
   test('applies changes, fires each handler once per host, then a second run changes nothing', async () => {
@@ -461,7 +459,7 @@ describe('runner', () => {
     );
     assert.equal(first.exitCode, 2);
     assert.match(await readFile(join(dirOf('meet'), 'main.cfg'), 'utf8'), /iface/);
-    assert.equal(await readFile(mark, 'utf8'), 'test-run restart-thing\n');
+    assert.equal(await readFile(mark, 'utf8'), 'test-run restart-thing v=2 handler=restart%20thing\n');
     // Nothing is left to change, yet the check plans the restart, with the run that left it.
     const check = recorder();
     await runPlaybook(inventory, testPlaybook(root), meetOnly({ mode: 'check', runId: 'r2' }), check.sink);
@@ -478,7 +476,7 @@ describe('runner', () => {
     );
     assert.equal(third.exitCode, 2);
     assert.match(third.hosts[0]?.error ?? '', /started before its config was written/);
-    assert.equal(await readFile(mark, 'utf8'), 'test-run restart-thing\n');
+    assert.equal(await readFile(mark, 'utf8'), 'test-run restart-thing v=2 handler=restart%20thing\n');
     // Now it works: the mark is cleared, and the run after that has nothing to do.
     const pb = testPlaybook(root);
     const fourth = await runPlaybook(inventory, pb, meetOnly(), recorder().sink);

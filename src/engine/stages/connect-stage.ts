@@ -2,7 +2,7 @@ import type { HostSpec } from '../../inventory/types.js';
 import { CachedReads } from '../../transport/cached-reads.js';
 import { UnreachableError } from '../../transport/host.js';
 import { gatherBaseFacts } from '../base-facts.js';
-import { markName, stateDirOf } from '../pending.js';
+import { handlerOfMark, stateDirOf, unknownMarkNote } from '../pending.js';
 import { mapLimit } from '../pool.js';
 import { reasonOf } from '../reason.js';
 import type { HostState, Run } from './run-state.js';
@@ -57,11 +57,23 @@ async function connect<S>(s: HostState, run: Run<S>): Promise<boolean> {
   return true;
 }
 
-/** Restarts an earlier run left pending on the host: they are due in this run's handler stage. */
+/**
+ * Restarts an earlier run left pending on the host: they are due in this run's handler stage. A
+ * mark no handler recognises is named in a warning (by a playbook that has handlers: a read-only
+ * command reads the journal of none).
+ */
 function resumePending<S>(s: HostState, run: Run<S>): void {
+  const { handlers } = run.playbook;
   for (const mark of s.facts!.pending) {
-    const handler = run.playbook.handlers.find((h) => markName(h.name) === mark.name);
-    if (!handler || s.notified.includes(handler.name)) continue;
+    const handler = handlerOfMark(handlers, mark);
+    if (!handler) {
+      const text = unknownMarkNote(s.spec.name, stateDirOf(run), mark);
+      // Once per run, however often the facts are read again (status --watch).
+      if (handlers.length > 0 && !run.notes.some((n) => n.text === text))
+        run.notes.push({ host: s.spec.name, text, warn: true });
+      continue;
+    }
+    if (s.notified.includes(handler.name)) continue;
     s.notified.push(handler.name);
     s.marked.add(handler.name);
     s.leftPending.set(handler.name, mark.runId);

@@ -79,7 +79,7 @@ async function runHandler(s: HostState, stateDir: string, handler: HandlerSpec, 
   await handler.run(host, io);
   await handler.confirm?.(host, io);
   if (s.marked.has(handler.name)) {
-    await clearPending(host, stateDir, handler.name);
+    await clearPending(host, stateDir, [handler.name]);
     s.marked.delete(handler.name);
     s.leftPending.delete(handler.name);
   }
