@@ -29,13 +29,11 @@ export async function runPlaybook<S>(
   const run = newRun(inventory, playbook, opts, sink);
   run.emit(startEvent(run));
   let aborted = false;
-  let lock: Awaited<ReturnType<typeof lockStage>> = null;
   try {
     await connectStage(run);
-    lock = await lockStage(run);
-    if (lock !== 'refused' && (await discoverStage(run))) aborted = await afterDiscovery(run);
+    if ((await lockStage(run)) !== 'refused' && (await discoverStage(run))) aborted = await afterDiscovery(run);
   } finally {
-    if (lock && lock !== 'refused') await lock.release();
+    await run.lock?.held.release();
     await disconnect(run);
   }
   return summaryStage(run, aborted);
@@ -49,6 +47,8 @@ async function afterDiscovery<S>(run: Run<S>): Promise<boolean> {
     if ((await opts.ready()) === 'quit') return true;
   }
   const aborted = await stepStages(run);
+  // The lock was lost: another run owns the shard now; its facts show our marks, it restarts.
+  if (run.halted) return false;
   // Stopped early: what was changed still takes effect, without asking (a later run would find
   // nothing to change and never restart).
   if (aborted && opts.mode === 'apply' && pendingHandlers(run).some((s) => !s.lost)) {
@@ -70,7 +70,7 @@ const isChangeStep = <S>(e: Step<S> | 'handlers'): e is Step<S> => e !== 'handle
 /** Runs the visible stages in order; true when the user or a signal stopped the run. */
 async function stepStages<S>(run: Run<S>): Promise<boolean> {
   const order = visibleStages(run.playbook);
-  const stopped = () => run.opts.signal?.aborted ?? false;
+  const stopped = () => (run.opts.signal?.aborted ?? false) || !!run.halted;
   for (const [i, entry] of order.entries()) {
     if (stopped()) return true;
     const stage = entry === 'handlers' ? handlerStage(run) : stepStage(entry, run);

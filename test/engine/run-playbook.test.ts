@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { runPlaybook, type RunOptions } from '../../src/engine/run-playbook.js';
@@ -486,46 +484,6 @@ describe('runner', () => {
     const pb5 = testPlaybook(root);
     await runPlaybook(inventory, pb5, meetOnly(), recorder().sink);
     assert.deepEqual(pb5.handlerRuns, []);
-  });
-
-  test('one run at a time: a live lock refuses the run and names its holder; a dead one is taken over with a note', async () => {
-    const { inventory, root } = await localFleet(['jvb1']);
-    const lock = join(root, 'state', 'run.lock');
-    await mkdir(join(root, 'state'), { recursive: true });
-    const holder = {
-      runId: 'other-run',
-      user: 'ops',
-      host: hostname(),
-      pid: process.pid,
-      started: '2026-12-02T10:00:00Z',
-    };
-    await writeFile(lock, `${JSON.stringify(holder)}\n`);
-    const rec = recorder();
-    const pb = testPlaybook(root);
-    const refused = await runPlaybook(inventory, pb, options(root), rec.sink);
-    assert.equal(refused.exitCode, 2);
-    assert.match(
-      rec.of('run:refused')[0]?.reason ?? '',
-      new RegExp(
-        `another jitsi-scale run holds this shard: run other-run by ops on ${hostname()} \\(pid ${process.pid}\\)`,
-      ),
-    );
-    assert.deepEqual(pb.handlerRuns, [], 'nothing ran');
-    assert.match(await readFile(lock, 'utf8'), /"runId":"other-run"/, 'their lock is left alone');
-    // A check run takes no lock, so it still looks.
-    assert.equal(
-      (await runPlaybook(inventory, testPlaybook(root), options(root, { mode: 'check' }), recorder().sink)).exitCode,
-      0,
-    );
-
-    const dead = spawnSync('true').pid;
-    await writeFile(lock, `${JSON.stringify({ ...holder, pid: dead })}\n`);
-    const rec2 = recorder();
-    const taken = await runPlaybook(inventory, testPlaybook(root), options(root), rec2.sink);
-    assert.equal(taken.exitCode, 0);
-    const note = rec2.of('run:discovered')[0]?.findings.find((f) => f.warn && /took over the run lock/.test(f.text));
-    assert.match(note?.text ?? '', new RegExp(`of run other-run .*: its process ${dead} on .* is gone`));
-    await assert.rejects(stat(lock), /ENOENT/, 'released at the end');
   });
 
   test('a file changed after it was planned is not overwritten', async () => {

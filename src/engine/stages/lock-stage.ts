@@ -21,6 +21,7 @@ export async function lockStage<S>(run: Run<S>): Promise<HeldLock | null | 'refu
   try {
     const lock = await acquireRunLock(s.host!, stateDirOf(run), run.opts.runId);
     if (lock.tookOver) run.notes.push({ host: s.spec.name, text: lock.tookOver, warn: true });
+    run.lock = { held: lock, on: s };
     return lock;
   } catch (err) {
     const reason = reasonOf(err);
@@ -28,4 +29,22 @@ export async function lockStage<S>(run: Run<S>): Promise<HeldLock | null | 'refu
     run.drop(s, 'connect', reason);
     return 'refused';
   }
+}
+
+/**
+ * Before each change and each restart: true while the run still holds its lock (or needs none).
+ * The first time it does not, the run stops: the anchor host fails with the sentence that says
+ * who took the lock, and nothing more is changed anywhere.
+ */
+export async function lockStillHeld<S>(run: Run<S>): Promise<boolean> {
+  if (run.halted) return false;
+  if (!run.lock) return true;
+  const lost = await run.lock.held.check();
+  if (!lost) return true;
+  if (!run.halted) {
+    run.halted = lost;
+    run.emit({ type: 'run:refused', host: run.lock.on.spec.name, reason: lost });
+    run.lose(run.lock.on, 'failed', lost);
+  }
+  return false;
 }

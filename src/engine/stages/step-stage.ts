@@ -2,6 +2,7 @@ import type { ApplyIO, Change } from '../../contract/change.js';
 import type { Step } from '../playbook.js';
 import { WriteRefused } from '../../transport/host.js';
 import { clearPending, markPending, stateDirOf } from '../pending.js';
+import { lockStillHeld } from './lock-stage.js';
 import type { HostState, Run } from './run-state.js';
 import type { Stage } from './run-stage.js';
 
@@ -60,7 +61,7 @@ export function stepStage<S>(step: Step<S>, run: Run<S>): Stage {
     },
     planned: (s, changes) => changes.forEach((c) => notify(s, c)),
     async apply(s, change, io) {
-      if (run.opts.signal?.aborted) return 'stopped';
+      if (run.opts.signal?.aborted || !(await lockStillHeld(run))) return 'stopped';
       const name = s.spec.name;
       run.emit({ type: 'task:start', step: step.id, host: name, description: change.description });
       // The restart this change needs is recorded on the host first: it survives this process.
