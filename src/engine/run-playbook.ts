@@ -5,7 +5,7 @@ import { Redactor } from './redactor.js';
 import { resolveLimit } from './resolve-limit.js';
 import { connectStage } from './stages/connect-stage.js';
 import { discoverStage } from './stages/discover-stage.js';
-import { lockStage } from './stages/lock-stage.js';
+import { lockGate } from './stages/lock-stage.js';
 import { handlerStage, handlerStageInfo, pendingHandlers, startEarly } from './stages/handler-stage.js';
 import { runStage } from './stages/run-stage.js';
 import type { HostState, Run, RunOptions } from './stages/run-state.js';
@@ -16,9 +16,9 @@ export type { RunOptions } from './stages/run-state.js';
 export type { RunResult } from './stages/summary-stage.js';
 
 /**
- * The run's stages, kept apart as pyinfra keeps them: connect and facts → the run lock → discover → the change
- * steps → handlers → the check steps → summary, then disconnect. Check mode is the same path, each
- * step stopping after its plan.
+ * The run's stages, kept apart as pyinfra keeps them: connect → the run lock (on the anchor host,
+ * as soon as it is connected) → facts → discover → the change steps → handlers → the check steps →
+ * summary, then disconnect. Check mode is the same path, each step stopping after its plan.
  */
 export async function runPlaybook<S>(
   inventory: Inventory,
@@ -29,9 +29,10 @@ export async function runPlaybook<S>(
   const run = newRun(inventory, playbook, opts, sink);
   run.emit(startEvent(run));
   let aborted = false;
+  const gate = lockGate(run);
   try {
-    await connectStage(run);
-    if ((await lockStage(run)) !== 'refused' && (await discoverStage(run))) aborted = await afterDiscovery(run);
+    await connectStage(run, gate);
+    if ((await gate.outcome()) !== 'refused' && (await discoverStage(run))) aborted = await afterDiscovery(run);
   } finally {
     await run.lock?.held.release();
     await disconnect(run);

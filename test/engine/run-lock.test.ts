@@ -71,6 +71,7 @@ describe('one run at a time', () => {
       /^another jitsi-scale run holds this shard: run other-run by ops on \S+ \(pid \d+\), started \S+ \(machine [0-9a-f]{8}\); wait for it to end/,
     );
     assert.deepEqual(pb.handlerRuns, [], 'nothing ran');
+    assert.deepEqual(rec.of('facts:gathered'), [], 'no host read its facts: the run could not go on');
     assert.match(await readFile(lock, 'utf8'), /"runId":"other-run"/, 'their lock is left alone');
     const check = await runPlaybook(inventory, testPlaybook(root), options(root, { mode: 'check' }), recorder().sink);
     assert.equal(check.exitCode, 0);
@@ -129,6 +130,35 @@ describe('one run at a time', () => {
     assert.equal((await runPlaybook(inventory, testPlaybook(root), options(root), recorder().sink)).exitCode, 0);
   });
 
+  test('facts and files are read after the lock: a run that took over plans from the state the other run left', async () => {
+    const { inventory, root, dirOf } = await localFleet(['jvb1']);
+    const main = join(dirOf('meet'), 'main.cfg');
+    await writeFile(main, 'a = 1\n');
+    await lockBy(root, { ...ownLockInfo('other-run'), pid: spawnSync('true').pid });
+    // While our run asks for the lock, the other run's last change and its restart mark land.
+    const watched = watchedOpener(localOpener(root), async (host, kind) => {
+      if (host !== 'meet' || kind !== 'lock') return;
+      await writeFile(main, 'b = 2\n');
+      await mkdir(join(root, 'state', 'pending'), { recursive: true });
+      await writeFile(join(root, 'state', 'pending', 'restart-thing'), 'other-run restart-thing\n');
+    });
+    const rec = recorder();
+    const pb = testPlaybook(root, { prefetch: true });
+    const r = await runPlaybook(inventory, pb, options(root, { openHost: watched.open }), rec.sink);
+    assert.equal(r.exitCode, 0, JSON.stringify(r.hosts));
+    assert.equal(await readFile(main, 'utf8'), 'iface = "0.0.0.0"\nb = 2\n');
+    const planned = rec.of('step:planned').find((e) => e.step === 'top-line');
+    assert.match(planned?.changes[0]?.diff ?? '', /^ b = 2$/m, 'planned from the file as it was after the lock');
+    // The local hosts share one state directory: the mark is found with the facts of both.
+    assert.ok(
+      rec.of('handler:run').some((e) => e.description === 'restart the thing (left pending by run other-run)'),
+      'the restart the other run left is seen',
+    );
+    // What it cost on the meet host: the lock (asked, then taken over), then the facts with the
+    // prefetched file, in that order.
+    assert.deepEqual(watched.trips.get('meet')?.slice(0, 3), ['lock', 'lock', 'facts']);
+  });
+
   test('round trips: the lock costs one on the meet host and none elsewhere; the facts still one per host', async () => {
     const { inventory, root } = await localFleet(['jvb1', 'jvb2']);
     const watched = watchedOpener(localOpener(root));
@@ -145,6 +175,14 @@ describe('one run at a time', () => {
     assert.equal(count('meet', 'lock-touch'), 0, 'a short run needs no heartbeat, and no confirmation');
     for (const h of ['meet', 'jvb1', 'jvb2']) assert.equal(count(h, 'facts'), 1, h);
     for (const h of ['jvb1', 'jvb2']) assert.equal(watched.trips.get(h)?.filter((k) => k.startsWith('lock')).length, 0);
+  });
+
+  test('with --forks 1 the lock is asked for first, and the run still goes on', async () => {
+    const { inventory, root } = await localFleet(['jvb1', 'jvb2']);
+    const rec = recorder();
+    const r = await runPlaybook(inventory, testPlaybook(root), options(root, { forks: 1 }), rec.sink);
+    assert.equal(r.exitCode, 0);
+    assert.equal(rec.of('host:connecting')[0]?.host, 'meet');
   });
 
   test('a lock taken over in the middle of the run stops it before its next change: no write, no restart', async () => {

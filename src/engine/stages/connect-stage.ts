@@ -5,6 +5,7 @@ import { gatherBaseFacts } from '../base-facts.js';
 import { handlerOfMark, stateDirOf, unknownMarkNote } from '../pending.js';
 import { mapLimit } from '../pool.js';
 import { reasonOf } from '../reason.js';
+import type { LockGate } from './lock-stage.js';
 import type { HostState, Run } from './run-state.js';
 
 function sudoHint(reason: string, spec: HostSpec): string {
@@ -17,10 +18,19 @@ function sudoHint(reason: string, spec: HostSpec): string {
   return reason;
 }
 
-/** Connect and read facts: one connection per host, all hosts at once (up to --forks). */
-export async function connectStage<S>(run: Run<S>): Promise<void> {
-  await mapLimit(run.states, run.forks, async (s) => {
-    if (await connect(s, run)) await readFacts(s, run);
+/**
+ * Connect and read facts: one connection per host, all hosts at once (up to --forks). With a lock
+ * gate, the anchor host is connected first and takes the run lock, and no host reads its facts
+ * before the lock is held (none does when another run holds it).
+ */
+export async function connectStage<S>(run: Run<S>, gate?: LockGate): Promise<void> {
+  const anchor = gate?.anchor;
+  // The anchor first: with --forks 1 the others would otherwise wait for a lock not yet asked for.
+  const order = anchor ? [anchor, ...run.states.filter((s) => s !== anchor)] : run.states;
+  await mapLimit(order, run.forks, async (s) => {
+    const connected = await connect(s, run);
+    if (s === anchor) await gate!.take();
+    if (connected && (!gate || (await gate.passed()))) await readFacts(s, run);
   });
 }
 
