@@ -1,3 +1,4 @@
+import { whyFailed, type ExecResult } from '../transport/host.js';
 import { shScript } from '../transport/shell-quote.js';
 import { parseHolder, type LockInfo } from './lock-holder.js';
 
@@ -21,12 +22,15 @@ export const bounded = (seconds: number, argv: readonly string[]): string[] => [
   ...argv,
 ];
 
-// $1 is the state dir; from here on the guard is held.
+// $1 is the state dir; from here on the guard is held. Opened read-write: a FIFO in its place does
+// not block the open. A lock that is not a regular file (a link, a FIFO, a directory) is no lock
+// of ours: nothing is written through it, read from it or removed.
 const GUARD = `
 set -u
 lock=$1/${LOCK_FILE}
-exec 9>"$1/.lock-guard" || exit 5
-if command -v flock >/dev/null 2>&1; then flock -w 5 9 || exit 6; fi`;
+exec 9<>"$1/.lock-guard" || exit 5
+if command -v flock >/dev/null 2>&1; then flock -w 5 9 || exit 6; fi
+if [ -L "$lock" ] || { [ -e "$lock" ] && [ ! -f "$lock" ]; }; then echo "$lock is not a regular file" >&2; exit 8; fi`;
 
 // $2 our info, $3 the content we may take over ('' for none). Prints "taken" or the holder's
 // info and the lock's age in seconds (by the host's clock).
@@ -63,6 +67,13 @@ export const touchCommand = (stateDir: string, mine: string): string[] =>
   bounded(LOCK_DEADLINE_S.touch, shScript(TOUCH, stateDir, mine));
 export const releaseCommand = (stateDir: string, mine: string): string[] =>
   bounded(LOCK_DEADLINE_S.touch, shScript(RELEASE, stateDir, mine));
+
+/** Why a lock command failed, in words: its deadline, a busy guard, or what it said. */
+export function lockFailure(r: ExecResult): string {
+  if (r.code === 124 || r.code === 137) return 'the host did not answer in time';
+  if (r.code === 6) return 'another run held the lock guard for 5 s';
+  return whyFailed(r);
+}
 
 export type LockAnswer = { taken: true } | { taken: false; holder: LockInfo | null; raw: string; ageS: number };
 

@@ -1,6 +1,5 @@
 import type { Host } from '../transport/host.js';
-import { whyFailed } from '../transport/host.js';
-import { parseTouchAnswer, releaseCommand, touchCommand, type TouchAnswer } from './lock-commands.js';
+import { lockFailure, parseTouchAnswer, releaseCommand, touchCommand, type TouchAnswer } from './lock-commands.js';
 import { describeHolder } from './lock-holder.js';
 import type { LockTiming } from './run-lock.js';
 
@@ -98,7 +97,7 @@ class LockKeeper implements HeldLock {
   private async touch(): Promise<true | string | null> {
     const asked = this.host.exec(touchCommand(this.stateDir, this.mine), { readOnly: true }).then(
       (r) =>
-        r.code === 0 ? (parseTouchAnswer(r.stdout) ?? `unexpected answer "${r.stdout.slice(0, 60)}"`) : whyFailed(r),
+        r.code === 0 ? (parseTouchAnswer(r.stdout) ?? `unexpected answer "${r.stdout.slice(0, 60)}"`) : lockFailure(r),
       (err: unknown) => (err instanceof Error ? err.message : String(err)),
     );
     const answer = await withDeadline(asked, this.timing.answerMs);

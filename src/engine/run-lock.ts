@@ -1,6 +1,13 @@
 import type { Host } from '../transport/host.js';
-import { HostError, whyFailed } from '../transport/host.js';
-import { LOCK_DEADLINE_S, LOCK_FILE, acquireCommand, parseLockAnswer, type LockAnswer } from './lock-commands.js';
+import { HostError } from '../transport/host.js';
+import {
+  LOCK_DEADLINE_S,
+  LOCK_FILE,
+  acquireCommand,
+  lockFailure,
+  parseLockAnswer,
+  type LockAnswer,
+} from './lock-commands.js';
 import { describeHolder, ownLockInfo, ownSpace, processStart, whyStale } from './lock-holder.js';
 import { keepLock, type HeldLock } from './lock-keeper.js';
 
@@ -59,7 +66,7 @@ export async function acquireRunLock(
   const attempt = async (stale: string) => {
     // readOnly: the lock is no file a step reads.
     const r = await host.exec(acquireCommand(stateDir, mine, stale), { readOnly: true });
-    if (r.code !== 0) throw new HostError(host.name, `cannot take the run lock in ${stateDir}: ${whyFailed(r)}`);
+    if (r.code !== 0) throw new HostError(host.name, `cannot take the run lock in ${stateDir}: ${lockFailure(r)}`);
     return parseLockAnswer(r.stdout);
   };
   let answer = await attempt('');

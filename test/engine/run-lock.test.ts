@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
@@ -128,6 +128,37 @@ describe('one run at a time', () => {
     assert.equal((await runPlaybook(inventory, testPlaybook(root), options(root), recorder().sink)).exitCode, 2);
     await lockBy(root, old, 200);
     assert.equal((await runPlaybook(inventory, testPlaybook(root), options(root), recorder().sink)).exitCode, 0);
+  });
+
+  test('a lock that is not a regular file refuses the run at once, naming it; nothing is written through it', async () => {
+    const { inventory, root } = await localFleet(['jvb1']);
+    const state = join(root, 'state');
+    const lock = join(state, 'run.lock');
+    const elsewhere = join(root, 'elsewhere');
+    await writeFile(elsewhere, 'keep\n');
+    const shapes: [string, () => Promise<void>][] = [
+      ['a FIFO', async () => void spawnSync('mkfifo', [lock])],
+      ['a link to a file', () => symlink(elsewhere, lock)],
+      ['a dangling link', () => symlink(join(root, 'nowhere'), lock)],
+      ['a directory', () => mkdir(lock)],
+    ];
+    for (const [what, make] of shapes) {
+      await rm(state, { recursive: true, force: true });
+      await mkdir(state, { recursive: true });
+      await make();
+      const rec = recorder();
+      const t0 = Date.now();
+      const r = await runPlaybook(inventory, testPlaybook(root), options(root), rec.sink);
+      assert.equal(r.exitCode, 2, what);
+      assert.equal(
+        rec.of('run:refused')[0]?.reason,
+        `cannot take the run lock in ${state}: ${lock} is not a regular file`,
+        what,
+      );
+      assert.ok(Date.now() - t0 < 5000, `${what}: at once`);
+    }
+    assert.equal(await readFile(elsewhere, 'utf8'), 'keep\n');
+    await assert.rejects(stat(join(root, 'nowhere')), /ENOENT/, 'a dangling link does not create its target');
   });
 
   test('facts and files are read after the lock: a run that took over plans from the state the other run left', async () => {

@@ -6,12 +6,15 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
+import { acquireRunLock } from '../../src/engine/run-lock.js';
+import { ensureSshd, sshdUnavailable, useLocalSshd } from '../support/local-sshd.js';
+import { connectSsh, type TestTarget } from '../support/ssh-connect.js';
 
 const CHILD = fileURLToPath(new URL('../support/lock-run.js', import.meta.url));
 
@@ -22,6 +25,9 @@ const whyNot = (): string | null => {
 };
 const why = whyNot();
 if (why && process.env.CI) throw new Error(`run-lock tests cannot run: ${why}`);
+await ensureSshd();
+const sshWhy = sshdUnavailable();
+if (sshWhy && process.env.CI) throw new Error(`run-lock tests over ssh cannot run: ${sshWhy}`);
 
 // As a machine with this id: its own mount namespace, where /etc/machine-id (or, on a host
 // without one, /var/lib/dbus/machine-id) reads as `id`. Host name, pids and boot stay shared.
@@ -118,6 +124,34 @@ describe('one run at a time, between processes and machines', { skip: why ?? fal
     reused.kill();
   });
 
+  test('every lock command is bounded: a busy guard fails in 5 s, a command that hangs is killed by the host in 20 s', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'js-lock-'));
+    await mkdir(join(root, 'state'), { recursive: true });
+    const guard = spawn('flock', [join(root, 'state', '.lock-guard'), 'sleep', '30']);
+    started.push(guard);
+    await sleep(300);
+    let t0 = Date.now();
+    const busy = startRun(root, 'busy');
+    assert.equal(await busy.done, 2, busy.out());
+    assert.match(busy.out(), /stopped: cannot take the run lock in \S+: another run held the lock guard for 5 s$/m);
+    assert.ok(Date.now() - t0 < 12_000, `${Date.now() - t0} ms`);
+    guard.kill();
+    // A host whose flock never returns (it ignores -w): the host's own deadline ends it.
+    const bin = join(root, 'bin');
+    await mkdir(bin);
+    await writeFile(join(bin, 'flock'), '#!/bin/sh\necho $$ > "${0%/*}/flock.pid"\nexec sleep 300\n', { mode: 0o755 });
+    t0 = Date.now();
+    const hung = startRun(root, 'hung', undefined, { PATH: `${bin}:${process.env.PATH ?? ''}` });
+    assert.equal(await hung.done, 2, hung.out());
+    assert.match(hung.out(), /stopped: cannot take the run lock in \S+: the host did not answer in time$/m);
+    const took = Date.now() - t0;
+    assert.ok(took >= 19_000 && took < 30_000, `${took} ms`);
+    const left = spawnSync('pgrep', ['-f', `${bin}/flock`])
+      .stdout.toString()
+      .trim();
+    assert.equal(left, '', 'nothing of it is left running on the host');
+  });
+
   test('a run stopped past the stale time (a laptop asleep) stops before its next change; the lock stays with the run that took over', async () => {
     const root = await mkdtemp(join(tmpdir(), 'js-lock-'));
     const env = { JITSI_SCALE_LOCK_STALE_S: '2' };
@@ -149,5 +183,43 @@ describe('one run at a time, between processes and machines', { skip: why ?? fal
     assert.equal(await readFile(join(root, 'meet', 'c.cfg'), 'utf8'), 'taker\n');
     assert.equal(await readFile(join(root, 'restarted.log'), 'utf8'), 'taker\n');
     assert.ok(!existsSync(lock), 'released');
+  });
+});
+
+describe('the run lock over a real sshd, through sudo', { skip: sshWhy ?? false }, () => {
+  const local = useLocalSshd();
+
+  test('taken, refused to a second run, kept by a compare-and-touch, released only by its holder', async () => {
+    const state = await mkdtemp(join(tmpdir(), 'js-lock-ssh-'));
+    const target: TestTarget = { name: 'meet', ...local.target() };
+    const [one, two] = await Promise.all(
+      [0, 1].map(() => connectSsh(target, { enabled: true, user: 'root' }, join(state, 'backups'))),
+    );
+    try {
+      const timing = { staleS: 120, heartbeatMs: 60_000, verifyAfterMs: 50, answerMs: 13_000 };
+      const held = await acquireRunLock(one!, state, 'ssh-one', timing);
+      await assert.rejects(
+        acquireRunLock(two!, state, 'ssh-two', timing),
+        /another jitsi-scale run holds this shard: run ssh-one by \S+ on \S+ \(pid \d+\)/,
+      );
+      const before = (await stat(join(state, 'run.lock'))).mtimeMs;
+      await sleep(1100);
+      assert.equal(await held.check(), null, 'confirmed over ssh');
+      assert.ok((await stat(join(state, 'run.lock'))).mtimeMs > before, 'and touched');
+      await held.release();
+      const second = await acquireRunLock(two!, state, 'ssh-two', timing);
+      await held.release();
+      assert.match(
+        await readFile(join(state, 'run.lock'), 'utf8'),
+        /"runId":"ssh-two"/,
+        'not released by the old holder',
+      );
+      await sleep(100);
+      assert.match((await held.check()) ?? '', /taken over by run ssh-two/);
+      await second.release();
+      assert.ok(!existsSync(join(state, 'run.lock')));
+    } finally {
+      await Promise.all([one?.close(), two?.close()]);
+    }
   });
 });

@@ -210,10 +210,14 @@ describe('keeping the run lock', () => {
       /cannot confirm .* run lock on meet \(no answer in 0\.2 s\); it stops here/,
     );
     assert.ok(Date.now() - t0 < 1000, 'bounded by answerMs');
-    const failing = lockHost(() => Promise.resolve({ code: 124, stdout: '', stderr: 'Terminated\n' }));
-    const lock2 = keepLock(failing, '/s', '{}', TIMING);
+    const killed = lockHost(() => Promise.resolve({ code: 124, stdout: '', stderr: '' }));
+    const lock2 = keepLock(killed, '/s', '{}', TIMING);
     await sleep(60);
-    assert.match((await lock2.check()) ?? '', /\(Terminated\)/);
+    assert.match((await lock2.check()) ?? '', /\(the host did not answer in time\)/, "killed by the host's timeout");
+    const odd = lockHost(() => Promise.resolve({ code: 8, stdout: '', stderr: '/s/run.lock is not a regular file\n' }));
+    const lock3 = keepLock(odd, '/s', '{}', TIMING);
+    await sleep(60);
+    assert.match((await lock3.check()) ?? '', /\(\/s\/run\.lock is not a regular file\)/);
     await lock.release();
   });
 
