@@ -22,6 +22,9 @@ export const bounded = (seconds: number, argv: readonly string[]): string[] => [
   ...argv,
 ];
 
+/** A holder's info is a few hundred bytes; more is never read. */
+const LOCK_READ_BYTES = 4096;
+
 // $1 is the state dir; from here on the guard is held. Opened read-write: a FIFO in its place does
 // not block the open. A lock that is not a regular file (a link, a FIFO, a directory) is no lock
 // of ours: nothing is written through it, read from it or removed.
@@ -30,7 +33,9 @@ set -u
 lock=$1/${LOCK_FILE}
 exec 9<>"$1/.lock-guard" || exit 5
 if command -v flock >/dev/null 2>&1; then flock -w 5 9 || exit 6; fi
-if [ -L "$lock" ] || { [ -e "$lock" ] && [ ! -f "$lock" ]; }; then echo "$lock is not a regular file" >&2; exit 8; fi`;
+if [ -L "$lock" ] || { [ -e "$lock" ] && [ ! -f "$lock" ]; }; then echo "$lock is not a regular file" >&2; exit 8; fi
+# What a lock says is read up to ${LOCK_READ_BYTES} bytes: a holder's is far shorter, a huge file is nobody's.
+said() { head -c ${LOCK_READ_BYTES} -- "$lock"; }`;
 
 // $2 our info, $3 the content we may take over ('' for none). Prints "taken" or the holder's
 // info and the lock's age in seconds (by the host's clock).
@@ -38,10 +43,10 @@ const ACQUIRE = `
 mkdir -p -- "$1" || exit 5
 ${GUARD}
 info=$2 stale=$3
-if [ -n "$stale" ] && [ -f "$lock" ] && [ "$(cat -- "$lock")" = "$stale" ]; then rm -f -- "$lock"; fi
+if [ -n "$stale" ] && [ -f "$lock" ] && [ "$(said)" = "$stale" ]; then rm -f -- "$lock"; fi
 if (set -C; printf '%s\\n' "$info" > "$lock") 2>/dev/null; then echo taken; exit 0; fi
 echo "held $(( $(date +%s) - $(stat -c %Y -- "$lock" 2>/dev/null || date +%s) ))"
-cat -- "$lock"
+said
 exit 0`;
 
 // Compare-and-touch: $2 our info. Prints "ours" (touched), "gone", or "theirs" and the content.
@@ -49,16 +54,16 @@ const TOUCH = `
 [ -e "$1/${LOCK_FILE}" ] || { echo gone; exit 0; }
 ${GUARD}
 if [ ! -e "$lock" ]; then echo gone; exit 0; fi
-if [ "$(cat -- "$lock")" = "$2" ]; then touch -c -- "$lock" && echo ours; exit 0; fi
+if [ "$(said)" = "$2" ]; then touch -c -- "$lock" && echo ours; exit 0; fi
 echo theirs
-cat -- "$lock"
+said
 exit 0`;
 
 // Compare-and-remove: only our own lock goes.
 const RELEASE = `
 [ -e "$1/${LOCK_FILE}" ] || exit 0
 ${GUARD}
-if [ "$(cat -- "$lock" 2>/dev/null)" = "$2" ]; then rm -f -- "$lock"; fi
+if [ "$(said 2>/dev/null)" = "$2" ]; then rm -f -- "$lock"; fi
 exit 0`;
 
 export const acquireCommand = (stateDir: string, info: string, stale: string): string[] =>

@@ -161,6 +161,24 @@ describe('one run at a time', () => {
     await assert.rejects(stat(join(root, 'nowhere')), /ENOENT/, 'a dangling link does not create its target');
   });
 
+  test('a huge lock file is read 4 KiB deep: refused while fresh, taken over once old', async () => {
+    const { inventory, root } = await localFleet(['jvb1']);
+    const lock = join(root, 'state', 'run.lock');
+    await mkdir(join(root, 'state'), { recursive: true });
+    await writeFile(lock, Buffer.alloc(8 << 20, 'x'));
+    const rec = recorder();
+    assert.equal((await runPlaybook(inventory, testPlaybook(root), options(root), rec.sink)).exitCode, 2);
+    assert.match(
+      rec.of('run:refused')[0]?.reason ?? '',
+      /another jitsi-scale run holds this shard: a lock that does not say whose it is \("x{80}"\)/,
+    );
+    const then = new Date(Date.now() - 200_000);
+    await utimes(lock, then, then);
+    const rec2 = recorder();
+    assert.equal((await runPlaybook(inventory, testPlaybook(root), options(root), rec2.sink)).exitCode, 0);
+    assert.match(tookOver(rec2), /it was last touched 2\d\d s ago$/);
+  });
+
   test('facts and files are read after the lock: a run that took over plans from the state the other run left', async () => {
     const { inventory, root, dirOf } = await localFleet(['jvb1']);
     const main = join(dirOf('meet'), 'main.cfg');
