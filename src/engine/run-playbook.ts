@@ -5,7 +5,7 @@ import { Redactor } from './redactor.js';
 import { resolveLimit } from './resolve-limit.js';
 import { connectStage } from './stages/connect-stage.js';
 import { discoverStage } from './stages/discover-stage.js';
-import { lockStage } from './stages/lock-stage.js';
+import { lockGate } from './stages/lock-stage.js';
 import { handlerStage, handlerStageInfo, pendingHandlers, startEarly } from './stages/handler-stage.js';
 import { runStage } from './stages/run-stage.js';
 import type { HostState, Run, RunOptions } from './stages/run-state.js';
@@ -16,9 +16,9 @@ export type { RunOptions } from './stages/run-state.js';
 export type { RunResult } from './stages/summary-stage.js';
 
 /**
- * The run's stages, kept apart as pyinfra keeps them: connect and facts → the run lock → discover → the change
- * steps → handlers → the check steps → summary, then disconnect. Check mode is the same path, each
- * step stopping after its plan.
+ * The run's stages, kept apart as pyinfra keeps them: connect → the run lock (on the anchor host,
+ * as soon as it is connected) → facts → discover → the change steps → handlers → the check steps →
+ * summary, then disconnect. Check mode is the same path, each step stopping after its plan.
  */
 export async function runPlaybook<S>(
   inventory: Inventory,
@@ -29,13 +29,12 @@ export async function runPlaybook<S>(
   const run = newRun(inventory, playbook, opts, sink);
   run.emit(startEvent(run));
   let aborted = false;
-  let lock: Awaited<ReturnType<typeof lockStage>> = null;
+  const gate = lockGate(run);
   try {
-    await connectStage(run);
-    lock = await lockStage(run);
-    if (lock !== 'refused' && (await discoverStage(run))) aborted = await afterDiscovery(run);
+    await connectStage(run, gate);
+    if ((await gate.outcome()) !== 'refused' && (await discoverStage(run))) aborted = await afterDiscovery(run);
   } finally {
-    if (lock && lock !== 'refused') await lock.release();
+    await run.lock?.held.release();
     await disconnect(run);
   }
   return summaryStage(run, aborted);
@@ -49,6 +48,8 @@ async function afterDiscovery<S>(run: Run<S>): Promise<boolean> {
     if ((await opts.ready()) === 'quit') return true;
   }
   const aborted = await stepStages(run);
+  // The lock was lost: another run owns the shard now; its facts show our marks, it restarts.
+  if (run.halted) return false;
   // Stopped early: what was changed still takes effect, without asking (a later run would find
   // nothing to change and never restart).
   if (aborted && opts.mode === 'apply' && pendingHandlers(run).some((s) => !s.lost)) {
@@ -70,7 +71,7 @@ const isChangeStep = <S>(e: Step<S> | 'handlers'): e is Step<S> => e !== 'handle
 /** Runs the visible stages in order; true when the user or a signal stopped the run. */
 async function stepStages<S>(run: Run<S>): Promise<boolean> {
   const order = visibleStages(run.playbook);
-  const stopped = () => run.opts.signal?.aborted ?? false;
+  const stopped = () => (run.opts.signal?.aborted ?? false) || !!run.halted;
   for (const [i, entry] of order.entries()) {
     if (stopped()) return true;
     const stage = entry === 'handlers' ? handlerStage(run) : stepStage(entry, run);

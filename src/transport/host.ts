@@ -110,6 +110,14 @@ export class HostError extends Error {
   }
 }
 
+/**
+ * A write refused before it replaced the live file (it changed since it was planned, the validator
+ * said no, its directory is missing): the file is as it was.
+ */
+export class WriteRefused extends HostError {
+  override name = 'WriteRefused';
+}
+
 /** The host could not be reached or logged in to. */
 export class UnreachableError extends HostError {
   override name = 'UnreachableError';

@@ -8,6 +8,7 @@ import {
   type Host,
   type WriteOptions,
   type WriteResult,
+  WriteRefused,
 } from './host.js';
 import { quoteArgv, shScript } from './shell-quote.js';
 import { commandLabel, traced } from './exec-trace.js';
@@ -109,6 +110,17 @@ mv -f -T -- "$tmp" "$target"
 trap - EXIT`;
 
 /**
+ * The write script's own refusals, all before the rename (5: no directory, 6: the validator said
+ * no, 7: the file changed since it was planned). With no "ready:" line the rename never began.
+ */
+/**
+ * The write script stopped before the rename, so the live file never changed: a missing directory
+ * (5), a failed validation (6), a file changed since the plan (7), a link that leads elsewhere (8),
+ * bytes that are not the ones sent (9).
+ */
+const refusedBeforeRename = (r: ExecResult): boolean => [5, 6, 7, 8, 9].includes(r.code) && !/^ready:/m.test(r.stdout);
+
+/**
  * File operations built on exec, so that they work the same over SSH and locally, and pass through
  * sudo when the host escalates. Subclasses only say how to run one command line.
  */
@@ -206,7 +218,7 @@ export abstract class ShellHost implements Host {
   }
 
   async writeFile(path: string, content: string, opts: WriteOptions = {}): Promise<WriteResult> {
-    if (!path.startsWith('/')) throw new HostError(this.name, `refusing to write ${path}: not an absolute path`);
+    if (!path.startsWith('/')) throw new WriteRefused(this.name, `refusing to write ${path}: not an absolute path`);
     const mode = opts.mode === undefined ? '' : opts.mode.toString(8).padStart(4, '0');
     const bytes = encodeText(content);
     const args = [
@@ -225,7 +237,10 @@ export abstract class ShellHost implements Host {
       deadline: 'write',
       what: `writing ${path}`,
     });
-    if (r.code !== 0) throw new HostError(this.name, `cannot write ${path}: ${this.writeFailure(path, r)}`);
+    if (r.code !== 0) {
+      const Refusal = refusedBeforeRename(r) ? WriteRefused : HostError;
+      throw new Refusal(this.name, `cannot write ${path}: ${this.writeFailure(path, r)}`);
+    }
     const backup = /^ready:(.*)$/m.exec(r.stdout)?.[1] ?? '';
     const via = /^via:(.*)$/m.exec(r.stdout)?.[1];
     return { backup: backup === '' ? null : backup, ...(via ? { through: via } : {}) };

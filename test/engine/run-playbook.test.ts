@@ -1,24 +1,20 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { runPlaybook, type RunOptions } from '../../src/engine/run-playbook.js';
 import type { Change, HandlerSpec, Playbook } from '../../src/engine/playbook.js';
 import { HostError } from '../../src/transport/host.js';
-import { TEST_ROLES, localFleet, localOpener, recorder, testPlaybook } from '../support/test-playbook.js';
+import {
+  TEST_ROLES,
+  localFleet,
+  localOpener,
+  localRunOptions,
+  recorder,
+  testPlaybook,
+} from '../support/test-playbook.js';
 
-function options(root: string, over: Partial<RunOptions> = {}): RunOptions {
-  return {
-    mode: 'apply',
-    runId: 'test-run',
-    backupDir: join(root, 'backups'),
-    stateDir: join(root, 'state'),
-    openHost: localOpener(root),
-    ...over,
-  };
-}
+const options = localRunOptions;
 
 describe('runner', () => {
   test('applies changes, fires each handler once per host, then a second run changes nothing', async () => {
@@ -461,7 +457,7 @@ describe('runner', () => {
     );
     assert.equal(first.exitCode, 2);
     assert.match(await readFile(join(dirOf('meet'), 'main.cfg'), 'utf8'), /iface/);
-    assert.equal(await readFile(mark, 'utf8'), 'test-run restart-thing\n');
+    assert.equal(await readFile(mark, 'utf8'), 'test-run restart-thing v=2 handler=restart%20thing\n');
     // Nothing is left to change, yet the check plans the restart, with the run that left it.
     const check = recorder();
     await runPlaybook(inventory, testPlaybook(root), meetOnly({ mode: 'check', runId: 'r2' }), check.sink);
@@ -478,7 +474,7 @@ describe('runner', () => {
     );
     assert.equal(third.exitCode, 2);
     assert.match(third.hosts[0]?.error ?? '', /started before its config was written/);
-    assert.equal(await readFile(mark, 'utf8'), 'test-run restart-thing\n');
+    assert.equal(await readFile(mark, 'utf8'), 'test-run restart-thing v=2 handler=restart%20thing\n');
     // Now it works: the mark is cleared, and the run after that has nothing to do.
     const pb = testPlaybook(root);
     const fourth = await runPlaybook(inventory, pb, meetOnly(), recorder().sink);
@@ -488,46 +484,6 @@ describe('runner', () => {
     const pb5 = testPlaybook(root);
     await runPlaybook(inventory, pb5, meetOnly(), recorder().sink);
     assert.deepEqual(pb5.handlerRuns, []);
-  });
-
-  test('one run at a time: a live lock refuses the run and names its holder; a dead one is taken over with a note', async () => {
-    const { inventory, root } = await localFleet(['jvb1']);
-    const lock = join(root, 'state', 'run.lock');
-    await mkdir(join(root, 'state'), { recursive: true });
-    const holder = {
-      runId: 'other-run',
-      user: 'ops',
-      host: hostname(),
-      pid: process.pid,
-      started: '2026-12-02T10:00:00Z',
-    };
-    await writeFile(lock, `${JSON.stringify(holder)}\n`);
-    const rec = recorder();
-    const pb = testPlaybook(root);
-    const refused = await runPlaybook(inventory, pb, options(root), rec.sink);
-    assert.equal(refused.exitCode, 2);
-    assert.match(
-      rec.of('run:refused')[0]?.reason ?? '',
-      new RegExp(
-        `another jitsi-scale run holds this shard: run other-run by ops on ${hostname()} \\(pid ${process.pid}\\)`,
-      ),
-    );
-    assert.deepEqual(pb.handlerRuns, [], 'nothing ran');
-    assert.match(await readFile(lock, 'utf8'), /"runId":"other-run"/, 'their lock is left alone');
-    // A check run takes no lock, so it still looks.
-    assert.equal(
-      (await runPlaybook(inventory, testPlaybook(root), options(root, { mode: 'check' }), recorder().sink)).exitCode,
-      0,
-    );
-
-    const dead = spawnSync('true').pid;
-    await writeFile(lock, `${JSON.stringify({ ...holder, pid: dead })}\n`);
-    const rec2 = recorder();
-    const taken = await runPlaybook(inventory, testPlaybook(root), options(root), rec2.sink);
-    assert.equal(taken.exitCode, 0);
-    const note = rec2.of('run:discovered')[0]?.findings.find((f) => f.warn && /took over the run lock/.test(f.text));
-    assert.match(note?.text ?? '', new RegExp(`of run other-run .*: its process ${dead} on .* is gone`));
-    await assert.rejects(stat(lock), /ENOENT/, 'released at the end');
   });
 
   test('a file changed after it was planned is not overwritten', async () => {

@@ -1,8 +1,10 @@
+import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { ensureDebianPackages } from './debian-packages.js';
 
 /**
@@ -118,5 +120,33 @@ export async function startLocalSshd(listen: string[] = ['127.0.0.1']): Promise<
       }
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * A local sshd for the tests of the describe() this is called in: started before them, stopped
+ * after. The getter gives it once started; `target` reaches it as root with its client key.
+ */
+export function useLocalSshd(): {
+  sshd: () => LocalSshd;
+  target: () => { address: string; port: number; user: string; privateKeyPath: string; knownHostsFile: string };
+} {
+  let sshd: LocalSshd | undefined;
+  before(async () => {
+    sshd = await startLocalSshd();
+  });
+  after(async () => {
+    await sshd?.stop();
+  });
+  const started = (): LocalSshd => sshd ?? assert.fail('the local sshd has not started');
+  return {
+    sshd: started,
+    target: () => ({
+      address: '127.0.0.1',
+      port: started().port,
+      user: 'root',
+      privateKeyPath: started().clientKey,
+      knownHostsFile: started().knownHosts,
+    }),
   };
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunEvent } from '../../src/engine/events.js';
 import type { OpenHost } from '../../src/engine/open-host.js';
+import type { RunOptions } from '../../src/engine/run-playbook.js';
 import { PlaybookRefusal, type Playbook, type StepContext } from '../../src/engine/playbook.js';
 import { parseInventory } from '../../src/inventory/load-inventory.js';
 import type { Inventory, InventorySchema, RoleSpec } from '../../src/inventory/types.js';
@@ -23,8 +24,9 @@ export const TEST_SCHEMA: InventorySchema = { roles: TEST_ROLES, variables: {} }
 /** Each inventory host gets its own directory on this machine, standing in for its /etc. */
 export async function localFleet(
   bridges: string[],
+  at?: string,
 ): Promise<{ inventory: Inventory; root: string; dirOf: (h: string) => string }> {
-  const root = await mkdtemp(join(tmpdir(), 'js-engine-'));
+  const root = at ?? (await mkdtemp(join(tmpdir(), 'js-engine-')));
   const hosts = ['meet', ...bridges];
   for (const h of hosts) await mkdir(join(root, h), { recursive: true });
   const text = [
@@ -79,6 +81,8 @@ export function testPlaybook(
     /** The handler fails on these hosts; or it runs but its confirm says it did not take effect. */
     handlerFails?: string[];
     notInEffect?: string[];
+    /** The meet host's main.cfg is read with the facts, as a real playbook prefetches its files. */
+    prefetch?: boolean;
   } = {},
 ): Playbook<Shared> & { handlerRuns: string[] } {
   const handlerRuns: string[] = [];
@@ -88,6 +92,12 @@ export function testPlaybook(
     roles: TEST_ROLES,
     variables: {},
     watchPackages: [],
+    ...(opts.prefetch
+      ? {
+          prefetch: (spec: { name: string; role: string }) =>
+            spec.role === 'meet' ? [join(root, spec.name, 'main.cfg')] : [],
+        }
+      : {}),
     closing: ({ proved }) => `The shard is ready${proved ? `: ${proved} bridges proved` : ''}.`,
     async discover(ctx) {
       if (opts.refuse) throw new PlaybookRefusal('meet', 'meet is not a Jitsi Meet server: no Prosody config found');
@@ -196,6 +206,18 @@ export function testPlaybook(
   };
 }
 
+/** Options of a run over the local fleet below `root`: its backups and state directory there. */
+export function localRunOptions(root: string, over: Partial<RunOptions> = {}): RunOptions {
+  return {
+    mode: 'apply',
+    runId: 'test-run',
+    backupDir: join(root, 'backups'),
+    stateDir: join(root, 'state'),
+    openHost: localOpener(root),
+    ...over,
+  };
+}
+
 /** Opens every host locally; names in `unreachable` fail as an unreachable SSH host would. */
 export function localOpener(root: string, unreachable: string[] = []): OpenHost {
   return async (spec) => {
@@ -206,4 +228,48 @@ export function localOpener(root: string, unreachable: string[] = []): OpenHost 
       address: spec.address,
     };
   };
+}
+
+/** What a round trip to a host was for, from its command: the lock, the facts, a restart mark, a write, … */
+export function tripKind(method: string, argv: readonly string[] = []): string {
+  if (method !== 'exec') return method;
+  const text = argv.join(' ');
+  if (text.includes('run.lock')) {
+    if (text.includes('echo taken')) return 'lock';
+    if (text.includes('touch -c')) return 'lock-touch';
+    return 'lock-release';
+  }
+  if (text.includes("echo '@@os'")) return 'facts';
+  if (text.includes('/pending')) return 'mark';
+  return 'exec';
+}
+
+/**
+ * Opens hosts with `inner`, calling `before` ahead of each round trip (exec, readFile(s),
+ * writeFile, stat) with its kind, and counting them per host.
+ */
+export function watchedOpener(
+  inner: OpenHost,
+  before: (host: string, kind: string) => Promise<void> | void = () => undefined,
+): { open: OpenHost; trips: Map<string, string[]> } {
+  const trips = new Map<string, string[]>();
+  const open: OpenHost = async (spec) => {
+    const opened = await inner(spec);
+    const h = opened.host;
+    const seen = async (kind: string) => {
+      trips.set(spec.name, [...(trips.get(spec.name) ?? []), kind]);
+      await before(spec.name, kind);
+    };
+    const host: Host = {
+      name: h.name,
+      exec: (argv, o) => seen(tripKind('exec', argv)).then(() => h.exec(argv, o)),
+      readFile: (p) => seen('read').then(() => h.readFile(p)),
+      readFiles: (p) => seen('read').then(() => h.readFiles(p)),
+      writeFile: (p, c, o) => seen('write').then(() => h.writeFile(p, c, o)),
+      stat: (p) => seen('stat').then(() => h.stat(p)),
+      close: () => h.close(),
+    };
+    return { ...opened, host };
+  };
+  return { open, trips };
 }

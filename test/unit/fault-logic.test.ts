@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { newRunId } from '../../src/engine/open-host.js';
-import { isStale, parseLockAnswer, STALE_AFTER_S } from '../../src/engine/run-lock.js';
 import { aptFailureReason, withLockWait } from '../../src/modules/apt/apt-run.js';
 import { parseStarted } from '../../src/modules/service/service.js';
 import { readBridgeFiles } from '../../playbooks/jitsi-load-balancing/discover.js';
@@ -127,26 +126,6 @@ describe('apt like an operator', () => {
 });
 
 describe('one run at a time', () => {
-  test('a held lock names its holder; a dead pid here or an old lock is stale', () => {
-    const info = { runId: 'r1', user: 'ops', host: 'ctl', pid: 4242, started: '2026-12-02T10:00:00.000Z' };
-    const answer = parseLockAnswer(`held 12\n${JSON.stringify(info)}\n`);
-    assert.ok(!answer.taken);
-    if (answer.taken) return;
-    assert.deepEqual(answer.holder, info);
-    assert.equal(
-      isStale(answer, () => true, 'ctl'),
-      null,
-    );
-    assert.match(isStale(answer, () => false, 'ctl') ?? '', /process 4242 on ctl is gone/);
-    assert.equal(
-      isStale(answer, () => false, 'elsewhere'),
-      null,
-      'a pid on another machine cannot be checked',
-    );
-    assert.match(isStale({ ...answer, ageS: STALE_AFTER_S + 1 }, () => true, 'ctl') ?? '', /last touched/);
-    assert.deepEqual(parseLockAnswer('taken\n'), { taken: true });
-  });
-
   test('run ids are unique within one second, and sort by time', () => {
     const at = new Date('2026-12-02T10:00:00.123Z');
     const ids = new Set(Array.from({ length: 200 }, () => newRunId(at)));

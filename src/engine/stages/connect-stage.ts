@@ -2,9 +2,10 @@ import type { HostSpec } from '../../inventory/types.js';
 import { CachedReads } from '../../transport/cached-reads.js';
 import { UnreachableError } from '../../transport/host.js';
 import { gatherBaseFacts } from '../base-facts.js';
-import { markName, stateDirOf } from '../pending.js';
+import { handlerOfMark, stateDirOf, unknownMarkNote } from '../pending.js';
 import { mapLimit } from '../pool.js';
 import { reasonOf } from '../reason.js';
+import type { LockGate } from './lock-stage.js';
 import type { HostState, Run } from './run-state.js';
 
 function sudoHint(reason: string, spec: HostSpec): string {
@@ -17,10 +18,19 @@ function sudoHint(reason: string, spec: HostSpec): string {
   return reason;
 }
 
-/** Connect and read facts: one connection per host, all hosts at once (up to --forks). */
-export async function connectStage<S>(run: Run<S>): Promise<void> {
-  await mapLimit(run.states, run.forks, async (s) => {
-    if (await connect(s, run)) await readFacts(s, run);
+/**
+ * Connect and read facts: one connection per host, all hosts at once (up to --forks). With a lock
+ * gate, the anchor host is connected first and takes the run lock, and no host reads its facts
+ * before the lock is held (none does when another run holds it).
+ */
+export async function connectStage<S>(run: Run<S>, gate?: LockGate): Promise<void> {
+  const anchor = gate?.anchor;
+  // The anchor first: with --forks 1 the others would otherwise wait for a lock not yet asked for.
+  const order = anchor ? [anchor, ...run.states.filter((s) => s !== anchor)] : run.states;
+  await mapLimit(order, run.forks, async (s) => {
+    const connected = await connect(s, run);
+    if (s === anchor) await gate!.take();
+    if (connected && (!gate || (await gate.passed()))) await readFacts(s, run);
   });
 }
 
@@ -57,11 +67,23 @@ async function connect<S>(s: HostState, run: Run<S>): Promise<boolean> {
   return true;
 }
 
-/** Restarts an earlier run left pending on the host: they are due in this run's handler stage. */
+/**
+ * Restarts an earlier run left pending on the host: they are due in this run's handler stage. A
+ * mark no handler recognises is named in a warning (by a playbook that has handlers: a read-only
+ * command reads the journal of none).
+ */
 function resumePending<S>(s: HostState, run: Run<S>): void {
+  const { handlers } = run.playbook;
   for (const mark of s.facts!.pending) {
-    const handler = run.playbook.handlers.find((h) => markName(h.name) === mark.name);
-    if (!handler || s.notified.includes(handler.name)) continue;
+    const handler = handlerOfMark(handlers, mark);
+    if (!handler) {
+      const text = unknownMarkNote(s.spec.name, stateDirOf(run), mark);
+      // Once per run, however often the facts are read again (status --watch).
+      if (handlers.length > 0 && !run.notes.some((n) => n.text === text))
+        run.notes.push({ host: s.spec.name, text, warn: true });
+      continue;
+    }
+    if (s.notified.includes(handler.name)) continue;
     s.notified.push(handler.name);
     s.marked.add(handler.name);
     s.leftPending.set(handler.name, mark.runId);

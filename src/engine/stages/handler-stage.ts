@@ -3,6 +3,7 @@ import type { EarlyRun, HostState, Run } from './run-state.js';
 import type { HandlerSpec, Playbook } from '../playbook.js';
 import type { Stage } from './run-stage.js';
 import { clearPending, stateDirOf } from '../pending.js';
+import { lockStillHeld } from './lock-stage.js';
 
 /** The handler stage's id in events, whatever the playbook calls it. */
 export const HANDLER_STAGE_ID = 'restart';
@@ -56,8 +57,10 @@ export function handlerStage<S>(run: Run<S>): Stage {
     planned: (s) => {
       s.notified = [];
     },
-    // Handlers run even when the run is stopping: they finish what was already changed.
+    // Handlers run even when the run is stopping: they finish what was already changed. Not when
+    // the run lost its lock: the run that holds it now restarts what the marks say.
     async apply(s, change, io) {
+      if (!(await lockStillHeld(run))) return 'stopped';
       const name = handlerOf.get(change)!;
       run.emit({
         type: 'handler:run',
@@ -79,7 +82,7 @@ async function runHandler(s: HostState, stateDir: string, handler: HandlerSpec, 
   await handler.run(host, io);
   await handler.confirm?.(host, io);
   if (s.marked.has(handler.name)) {
-    await clearPending(host, stateDir, handler.name);
+    await clearPending(host, stateDir, [handler.name]);
     s.marked.delete(handler.name);
     s.leftPending.delete(handler.name);
   }
@@ -110,9 +113,8 @@ export function startEarly<S>(run: Run<S>, remaining: readonly { roles: readonly
     for (const h of early) {
       if (!s.notified.includes(h.name) || s.early.has(h.name)) continue;
       const started: EarlyRun = { lines: [], done: Promise.resolve() };
-      started.done = runHandler(s, stateDirOf(run), h, {
-        output: (stream, line) => started.lines.push([stream, line]),
-      });
+      const io: ApplyIO = { output: (stream, line) => started.lines.push([stream, line]) };
+      started.done = lockStillHeld(run).then((held) => (held ? runHandler(s, stateDirOf(run), h, io) : undefined));
       started.done.catch(() => undefined); // reported in the handler stage
       s.early.set(h.name, started);
     }

@@ -7,6 +7,7 @@ import type { HostPlan } from '../../contract/change.js';
 import type { OpenHost } from '../open-host.js';
 import type { Finding, HostStatus, Playbook, RunHost, Step } from '../playbook.js';
 import type { Redactor } from '../redactor.js';
+import type { HeldLock } from '../run-lock.js';
 
 export interface RunOptions {
   mode: 'apply' | 'check';
@@ -78,6 +79,10 @@ export interface Run<S> {
   emit: (e: RunEvent) => void;
   /** Things the user should know about the run itself (a lock taken over), shown with discovery's findings. */
   notes: Finding[];
+  /** The run lock this run holds, and the host it is on. */
+  lock?: { held: HeldLock; on: HostState };
+  /** Set when the run lost its lock: the sentence; nothing more is changed. */
+  halted?: string;
   /** What discovery found, once it has run. */
   shared?: S;
   /** The connected hosts, for discovery and the steps. */
