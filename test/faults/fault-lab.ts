@@ -6,6 +6,7 @@ import { decodeBytes, showEscapes } from '../../src/transport/file-bytes.js';
 import type { LabHost, LabState } from '../lab/setup/lab-config.js';
 import { pathsOnHosts } from '../lab/setup/lab-runs.js';
 import { inHost } from '../lab/setup/run.js';
+import { knockUntilStopped } from '../support/tcp-probe.js';
 
 /*
  * What the fault suite needs around the lab: a run whose events are read as they come (so that a
@@ -72,28 +73,8 @@ export function startRun(args: string[], env: Record<string, string> = {}): Live
 export function probeFromOutsider(lab: LabState, port = 5222): { stop: () => Promise<number[]> } {
   const outsider = lab.hosts.find((h) => h.role === 'outsider')!;
   const meet = lab.hosts.find((h) => h.role === 'meet')!;
-  const script = `
-const net = require('net'); const t0 = Date.now();
-function once() {
-  const s = net.connect({ host: ${JSON.stringify(meet.address)}, port: ${port}, localAddress: ${JSON.stringify(outsider.address)} });
-  const next = () => { s.destroy(); setTimeout(once, 50); };
-  s.setTimeout(300, next);
-  s.on('connect', () => { process.stdout.write('open ' + (Date.now() - t0) + '\\n'); next(); });
-  s.on('error', next);
-}
-once();`;
-  const child = spawn('ip', ['netns', 'exec', outsider.ns, process.execPath, '-e', script], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  return {
-    stop: async () => {
-      child.kill('SIGKILL');
-      await new Promise((r) => child.on('close', r));
-      return [...out.matchAll(/^open (\d+)$/gm)].map((m) => Number(m[1]));
-    },
-  };
+  const knocks = knockUntilStopped(outsider.ns, outsider.address, meet.address, port);
+  return { stop: async () => (await knocks.stop()).open };
 }
 
 /** The trees the tool writes to; every regular file in them, by host and path, as base64. */

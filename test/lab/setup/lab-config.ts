@@ -42,7 +42,15 @@ export type Era = 'current' | 'legacy';
 export type Role = 'meet' | 'jvb' | 'outsider' | 'bastion';
 
 /** The shapes of real servers a lab host can take (see profiles.ts). */
-export const PROFILES = ['debian-nft', 'iptables', 'ubuntu-ufw', 'ufw-inactive', 'firewalld', 'bare', 'systemd'] as const;
+export const PROFILES = [
+  'debian-nft',
+  'iptables',
+  'ubuntu-ufw',
+  'ufw-inactive',
+  'firewalld',
+  'bare',
+  'systemd',
+] as const;
 export type Profile = (typeof PROFILES)[number];
 export const DEFAULT_PROFILE: Profile = 'debian-nft';
 

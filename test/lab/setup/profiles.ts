@@ -119,7 +119,7 @@ export const FIREWALL_SNAPSHOT = `
 echo '@@nft'; nft list ruleset 2>/dev/null
 echo '@@iptables'; iptables-save 2>/dev/null; ip6tables-save 2>/dev/null
 echo '@@ufw'; cat /etc/ufw/user.rules /etc/ufw/user6.rules 2>/dev/null | grep '^### tuple'
-echo '@@firewalld'; firewall-cmd --permanent --list-all 2>/dev/null
+echo '@@firewalld'; firewall-cmd --permanent --list-all-zones 2>/dev/null
 echo '@@end'`;
 
 /**
@@ -166,12 +166,16 @@ function foreignBySection(snapshot: string, ports: readonly string[]): string[] 
       if (comment && Buffer.from(comment, 'hex').toString().startsWith('jitsi-scale')) continue;
       out.push(`ufw ${line}`);
     } else if (section === 'firewalld') {
-      if (/^(ports|rich rules):/.test(line) || /^rule family/.test(line)) {
+      // our rich rules (at our priorities) and the ports the tool manages are ours
+      if (/^rule priority="-3276[78]"/.test(line)) continue;
+      if (/^ports:/.test(line)) {
         const kept = line.split(/\s+/).filter((w) => !ports.includes(w));
-        out.push(`firewalld ${/^rule family/.test(line) ? '' : kept.join(' ')}`.trim());
+        out.push(`firewalld ${kept.join(' ')}`.trim());
         continue;
       }
-      out.push(`firewalld ${line}`);
+      out.push(
+        `firewalld ${line.replace(/ \((default, )?active\)$/, (m) => (m.includes('default') ? ' (default)' : ''))}`,
+      );
     }
   }
   return out.filter((l) => l !== 'firewalld');
