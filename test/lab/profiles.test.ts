@@ -227,7 +227,9 @@ function profileScenario(profile: Profile): void {
           expected = expected
             .filter(
               (l) =>
-                !/^ufw ### tuple ### (allow|limit) tcp 5222 (0\.0\.0\.0\/0|::\/0) any (0\.0\.0\.0\/0|::\/0) in$/.test(l),
+                !/^ufw ### tuple ### (allow|limit) tcp 5222 (0\.0\.0\.0\/0|::\/0) any (0\.0\.0\.0\/0|::\/0) in$/.test(
+                  l,
+                ),
             )
             .map((l) => (l.startsWith('firewalld ') ? l.replace(/ (xmpp-client|jabber-lab)\b/g, '') : l));
         assert.deepEqual(await foreign(lab, h), expected, h);
