@@ -72,6 +72,13 @@ export function legacyShards(properties: string | null): ShardSource[] {
   return [...byId].map(([id, values]) => ({ id, values }));
 }
 
+/** Every password the files give, in any shard block of either layout (for the redactor). */
+export function passwordsIn(files: BridgeFiles): string[] {
+  return [...legacyShards(files.properties), ...hoconShards(files.jvbConf)].flatMap((s) =>
+    s.values.PASSWORD ? [s.values.PASSWORD] : [],
+  );
+}
+
 export function layoutOf(files: BridgeFiles): Layout {
   const legacy = legacyShards(files.properties).length > 0;
   const current = hoconShards(files.jvbConf).length > 0;

@@ -14,6 +14,7 @@ import {
   hoconShards,
   layoutOf,
   legacyShards,
+  passwordsIn,
   type BridgeFiles,
   type Layout,
 } from './bridge-files.js';
@@ -253,6 +254,8 @@ async function readBridges(ctx: DiscoveryContext): Promise<Record<string, Bridge
     const bf: BridgeFiles = { jvbConf: files.get(JVB_CONF) ?? null, properties: files.get(SIP_PROPERTIES) ?? null };
     const problem = syntaxProblem(spec.name, bf);
     if (problem) return ctx.fail(spec.name, problem);
+    // The password a bridge has now is masked too: setup's diff shows it being replaced.
+    for (const p of passwordsIn(bf)) ctx.secrets.add(p);
     const installed = facts.packages[PACKAGE];
     bridges[spec.name] = {
       files: bf,

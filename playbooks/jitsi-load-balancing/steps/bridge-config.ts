@@ -12,6 +12,7 @@ import {
   effectiveShard,
   otherShards,
   layoutOf,
+  passwordsIn,
   targetLayout,
   websocketsEnabled,
   type BridgeFiles,
@@ -67,6 +68,8 @@ export const bridgeConfig: Step<ShardFacts> = {
     const { spec, shared, host } = ctx;
     // Read now, not at discovery: the install step may just have written these files.
     const { files, links } = await readBridgeFiles(host);
+    // The password this bridge has now shows in the diff that replaces it: it is a secret too.
+    for (const p of passwordsIn(files)) ctx.secrets.add(p);
     const layout = targetLayout(layoutOf(files), shared.meetLayout);
     const id = effectiveShard(files)?.id ?? shared.bridges[spec.name]?.shardId ?? 'shard';
     const want = desiredShard(shared, spec.name, secretFor(spec, shared), jitsi(spec).verifyCertificate);
