@@ -20,6 +20,7 @@ import {
 } from './bridge-files.js';
 import { assignNicknames } from './nicknames.js';
 import { accountFile, parseAccount, passwordMatches } from './prosody-account.js';
+import { controlCharacter } from '../../src/inventory/known-variables.js';
 import {
   c2sPort,
   evaluateProsody,
@@ -132,6 +133,13 @@ function findSite(
 ): { domain: string; siteConfig: string } {
   for (const [path, text] of sites) {
     const d = jitsiDomainOf(text);
+    const bad = d ? controlCharacter(d) : null;
+    // The domain goes into debconf answers and config lines: a line break there would add its own.
+    if (bad)
+      throw new PlaybookRefusal(
+        name,
+        `${path} on ${name} declares an auth.<domain> VirtualHost whose domain holds ${bad}; fix it by hand`,
+      );
     if (d && (!wanted || d === wanted)) return { domain: d, siteConfig: path };
   }
   const why = wanted
@@ -166,6 +174,15 @@ function secretCandidates(meetSpec: HostSpec, meetFiles: BridgeFiles, debconf: s
     if (s.values.PASSWORD) candidates.push({ value: s.values.PASSWORD, source: `${JVB_CONF} on ${name}` });
   const fromDebconf = debconfValue(debconf, 'jitsi-videobridge/jvbsecret');
   if (fromDebconf) candidates.push({ value: fromDebconf, source: `debconf (jitsi-videobridge/jvbsecret) on ${name}` });
+  // The secret goes into debconf answers (one per line) and config lines: a line break would add its own.
+  for (const c of candidates) {
+    const bad = controlCharacter(c.value);
+    if (bad)
+      throw new PlaybookRefusal(
+        name,
+        `the jvb password in ${c.source} holds ${bad}, which would break the debconf answers and config lines it is written to; set a one-line password (prosodyctl passwd) and give it as jitsi_jvb_secret`,
+      );
+  }
   if (candidates.length === 0) {
     throw new PlaybookRefusal(
       name,
