@@ -5,6 +5,7 @@ import { fileChange, linkTargets } from '../../../src/modules/file/edit-file.js'
 import { HostError, type Host } from '../../../src/transport/host.js';
 import {
   JVB_CONF,
+  SECRET_FILE,
   SIP_PROPERTIES,
   disableLegacyShards,
   editJvbConf,
@@ -81,7 +82,7 @@ export const bridgeConfig: Step<ShardFacts> = {
       notes.push(
         `the ${layout === 'legacy' ? SIP_PROPERTIES : JVB_CONF} the package writes is edited right after the install`,
       );
-    const write = { description: '', notify: ['restart jitsi-videobridge2'] };
+    const write = { description: '', notify: ['restart jitsi-videobridge2'], write: { create: SECRET_FILE } };
 
     if (layout === 'legacy') {
       notes.push(`legacy layout: the shard is set in ${SIP_PROPERTIES}`);
