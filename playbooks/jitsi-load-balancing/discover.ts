@@ -19,7 +19,7 @@ import {
   type Layout,
 } from './bridge-files.js';
 import { assignNicknames } from './nicknames.js';
-import { accountFile, parseAccount, passwordMatches } from './prosody-account.js';
+import { accountFile, iterationProblem, parseAccount, passwordMatches } from './prosody-account.js';
 import { controlCharacter } from '../../src/inventory/known-variables.js';
 import {
   c2sPort,
@@ -203,8 +203,9 @@ async function checkSecret(
   const accountText = (await meet.readFiles([account])).get(account) ?? null;
   const stored = accountText ? parseAccount(accountText) : null;
   if (stored) {
-    const match = candidates.find((c) => passwordMatches(stored, c.value));
-    if (match) return { chosen: match, checked: true };
+    const problem = iterationProblem(stored, name, account);
+    if (problem) throw new PlaybookRefusal(name, problem);
+    for (const c of candidates) if (await passwordMatches(stored, c.value)) return { chosen: c, checked: true };
     throw new PlaybookRefusal(
       name,
       `the secret in ${candidates.map((c) => c.source).join(' and ')} is not the password of jvb@auth.${domain} in Prosody; ` +
