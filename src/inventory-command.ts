@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { COMMANDS, DEFAULT_COMMAND } from '../playbooks/index.js';
 import { EXIT } from './engine/exit-codes.js';
+import { SECRET_NAME } from './engine/mask-secret-values.js';
 import { REDACTED } from './engine/redactor.js';
 import { inventorySchema } from './main.js';
 import { loadInventory } from './inventory/load-inventory.js';
@@ -38,8 +39,6 @@ export interface ConnectionView {
   /** Why the connection cannot be resolved (an ssh config error). */
   error?: string;
 }
-
-const SECRET_NAME = /(?:^|_)(?:pass|password|passphrase|secret|token)$/;
 
 /** Pure: a host's variables as YAML gave them, every secret masked. */
 export function shownVars(h: HostSpec, schema: InventorySchema): Record<string, unknown> {

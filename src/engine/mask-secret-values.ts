@@ -9,11 +9,11 @@
 
 export const MASK = '********';
 
-/** The end of a setting's name that makes it secret: *password, *passwd, *passphrase, *secret, *_pass, *_key. */
-const SECRET_END = String.raw`(?:password|passwd|passphrase|secret|_pass|[_.-]key)`;
+/** The end of a setting's name that makes it secret: *password, *passwd, *passphrase, *secret, *_pass, *_key, *_token. */
+const SECRET_END = String.raw`(?:password|passwd|passphrase|secret|_pass|[_.-]key|[_.-]token)`;
 
-/** A name that is secret on its own (a JSON field, an object key). */
-export const SECRET_NAME = new RegExp(String.raw`^[\w.-]*${SECRET_END}$`, 'i');
+/** A name that is secret on its own (an inventory variable, a JSON field, an object key). */
+export const SECRET_NAME = new RegExp(String.raw`^(?:[\w.-]*${SECRET_END}|pass|token)$`, 'i');
 
 /** `NAME =`, `NAME:`, `NAME +=`, `"NAME":`: group 1 is everything up to where the value starts. */
 const ASSIGNMENT = new RegExp(String.raw`((?:^|[^\w.-])["']?[\w.-]*${SECRET_END}["']?[ \t]*(?:\+?=|:)[ \t]*)`, 'gi');
@@ -145,7 +145,7 @@ function maskLine(body: string, carry: Carry): { body: string; carry: Carry } {
  * "@@ "), each line's first character is the diff's own mark and stays.
  */
 export function maskSecretValues(text: string): string {
-  if (!/password|passwd|passphrase|secret|_pass|key|:\/\//i.test(text)) return text;
+  if (!/password|passwd|passphrase|secret|_pass|key|token|:\/\//i.test(text)) return text;
   const diff = /^@@ /m.test(text);
   let carry: Carry = null;
   return text

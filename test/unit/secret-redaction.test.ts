@@ -106,7 +106,8 @@ describe('the value of every secret setting is masked, registered or not', () =>
       'export API_SECRET="one\ntwo" rest=1',
       `export API_SECRET="${M}\n${M}" rest=1`,
     ],
-    ['*_password, *_secret, *_key, *_pass', 'db_password=a turn_secret=b SIGNING_KEY=c become_pass=d', ''],
+    ['*_password, *_secret, *_key, *_pass, *_token', 'db_password=a turn_secret=b SIGNING_KEY=c become_pass=d', ''],
+    ['*_token', 'API_TOKEN="t0k"; next=1', `API_TOKEN="${M}"; next=1`],
     [
       'debconf selections',
       'jitsi-videobridge2 jitsi-videobridge/jvbsecret password s3 cr et\np q/jvb-secret string v',
