@@ -73,16 +73,17 @@ export function oldBridgeFiles(old: string): Record<string, string> {
 export async function rootedShard(
   pair: { old: string; new: string },
   meetOver: Record<string, string> = {},
+  opts: { bridgeFiles?: Record<string, string>; bridgeVars?: string } = {},
 ): Promise<{ root: string; inventory: Inventory; inventoryFile: string }> {
   const root = await mkdtemp(join(tmpdir(), 'js-rooted-'));
   await plant(root, 'meet', meetFiles(pair.new, meetOver));
-  await plant(root, 'jvb1', oldBridgeFiles(pair.old));
+  await plant(root, 'jvb1', opts.bridgeFiles ?? oldBridgeFiles(pair.old));
   const text = [
     'all:',
     '  vars: { ansible_connection: local, ansible_user: root }',
     '  children:',
     '    meet: { hosts: { meet: { private_address: 10.0.0.1 } } }',
-    '    jvb: { hosts: { jvb1: { private_address: 10.0.0.11 } } }',
+    `    jvb: { hosts: { jvb1: { private_address: 10.0.0.11${opts.bridgeVars ? `, ${opts.bridgeVars}` : ''} } } }`,
     '',
   ].join('\n');
   const inventoryFile = join(root, 'inventory.yaml');
@@ -95,6 +96,7 @@ export function rootedDiscovery(
   root: string,
   inventory: Inventory,
   secrets: Redactor,
+  packages: Record<string, Record<string, string>> = {},
 ): DiscoveryContext & { failed: Map<string, string> } {
   const failed = new Map<string, string>();
   const hosts = new Map<string, RunHost>(
@@ -109,7 +111,7 @@ export function rootedDiscovery(
           init: 'systemd',
           firewall: 'none',
           ufw: 'absent',
-          packages: {},
+          packages: packages[spec.name] ?? {},
           user: 'root',
           pending: [],
         },
