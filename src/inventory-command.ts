@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { COMMANDS, DEFAULT_COMMAND } from '../playbooks/index.js';
 import { EXIT } from './engine/exit-codes.js';
+import { SECRET_NAME } from './engine/mask-secret-values.js';
 import { REDACTED } from './engine/redactor.js';
 import { inventorySchema } from './main.js';
 import { loadInventory } from './inventory/load-inventory.js';
@@ -42,8 +43,6 @@ export interface ConnectionView {
   /** The Match exec commands the ssh config would run to settle it, not run (no --ssh-exec). */
   heldBack?: readonly string[];
 }
-
-const SECRET_NAME = /(?:^|_)(?:pass|password|passphrase|secret|token)$/;
 
 /** Pure: a host's variables as YAML gave them, every secret masked. */
 export function shownVars(h: HostSpec, schema: InventorySchema): Record<string, unknown> {

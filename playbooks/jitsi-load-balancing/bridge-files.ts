@@ -17,6 +17,16 @@ export const LAUNCHER = '/usr/share/jitsi-videobridge/jvb.sh';
 /** Where the 2020 recipe says the launcher is; real installs do not have it, some old ones might. */
 export const OLD_LAUNCHER = '/usr/share/jitsi/jvb/jvb.sh';
 
+/**
+ * How jvb.conf or sip-communicator.properties is made when this tool creates it: it holds the
+ * shard's secret, so not world-readable (0640), and readable by the bridge through its group. The
+ * package runs the bridge as user jvb (debian/jitsi-videobridge2.service: User=jvb) whose primary
+ * group is jitsi; its postinst makes jvb with `useradd -r -g jitsi`, deletes the old jvb group,
+ * and chowns /etc/jitsi/videobridge to jvb:jitsi with mode 750 (jitsi/jitsi-videobridge,
+ * debian/postinst, commit a29d97d). A file that exists keeps its owner and mode.
+ */
+export const SECRET_FILE = { mode: 0o640, group: 'jitsi' } as const;
+
 export const CONFIGS_PATH = ['videobridge', 'apis', 'xmpp-client', 'configs'];
 export const LEGACY_PREFIX = 'org.jitsi.videobridge.xmpp.user.';
 export const SHARD_KEYS = [
@@ -105,6 +115,13 @@ export function legacyShards(properties: string | null): ShardSource[] {
     byId.get(id)![key] = e.value;
   }
   return [...byId].map(([id, values]) => ({ id, values }));
+}
+
+/** Every password the files give, in any shard block of either layout (for the redactor). */
+export function passwordsIn(files: BridgeFiles): string[] {
+  return [...legacyShards(files.properties), ...hoconShards(files.jvb)].flatMap((s) =>
+    s.values.PASSWORD ? [s.values.PASSWORD] : [],
+  );
 }
 
 export function layoutOf(files: BridgeFiles): Layout {

@@ -15,11 +15,13 @@ import {
   hoconShards,
   layoutOf,
   legacyShards,
+  passwordsIn,
   type BridgeFiles,
   type Layout,
 } from './bridge-files.js';
 import { assignNicknames } from './nicknames.js';
-import { accountFile, parseAccount, passwordMatches } from './prosody-account.js';
+import { accountFile, iterationProblem, parseAccount, passwordMatches } from './prosody-account.js';
+import { controlCharacter } from '../../src/inventory/known-variables.js';
 import {
   c2sPort,
   evaluateProsody,
@@ -132,6 +134,13 @@ function findSite(
 ): { domain: string; siteConfig: string } {
   for (const [path, text] of sites) {
     const d = jitsiDomainOf(text);
+    const bad = d ? controlCharacter(d) : null;
+    // The domain goes into debconf answers and config lines: a line break there would add its own.
+    if (bad)
+      throw new PlaybookRefusal(
+        name,
+        `${path} on ${name} declares an auth.<domain> VirtualHost whose domain holds ${bad}; fix it by hand`,
+      );
     if (d && (!wanted || d === wanted)) return { domain: d, siteConfig: path };
   }
   const why = wanted
@@ -169,6 +178,15 @@ function secretCandidates(meetSpec: HostSpec, meetFiles: BridgeFiles, debconf: s
     if (s.values.PASSWORD) candidates.push({ value: s.values.PASSWORD, source: `${JVB_CONF} on ${name}` });
   const fromDebconf = debconfValue(debconf, 'jitsi-videobridge/jvbsecret');
   if (fromDebconf) candidates.push({ value: fromDebconf, source: `debconf (jitsi-videobridge/jvbsecret) on ${name}` });
+  // The secret goes into debconf answers (one per line) and config lines: a line break would add its own.
+  for (const c of candidates) {
+    const bad = controlCharacter(c.value);
+    if (bad)
+      throw new PlaybookRefusal(
+        name,
+        `the jvb password in ${c.source} holds ${bad}, which would break the debconf answers and config lines it is written to; set a one-line password (prosodyctl passwd) and give it as jitsi_jvb_secret`,
+      );
+  }
   if (candidates.length === 0) {
     throw new PlaybookRefusal(
       name,
@@ -189,8 +207,9 @@ async function checkSecret(
   const accountText = (await meet.readFiles([account])).get(account) ?? null;
   const stored = accountText ? parseAccount(accountText) : null;
   if (stored) {
-    const match = candidates.find((c) => passwordMatches(stored, c.value));
-    if (match) return { chosen: match, checked: true };
+    const problem = iterationProblem(stored, name, account);
+    if (problem) throw new PlaybookRefusal(name, problem);
+    for (const c of candidates) if (await passwordMatches(stored, c.value)) return { chosen: c, checked: true };
     throw new PlaybookRefusal(
       name,
       `the secret in ${candidates.map((c) => c.source).join(' and ')} is not the password of jvb@auth.${domain} in Prosody; ` +
@@ -263,6 +282,8 @@ async function readBridges(ctx: DiscoveryContext): Promise<Record<string, Bridge
     const read = readBridgeFiles(spec.name, files.get(JVB_CONF) ?? null, files.get(SIP_PROPERTIES) ?? null);
     if ('problem' in read) return ctx.fail(spec.name, read.problem);
     const bf = read.files;
+    // The password a bridge has now is masked too: setup's diff shows it being replaced.
+    for (const p of passwordsIn(bf)) ctx.secrets.add(p);
     const installed = facts.packages[PACKAGE];
     bridges[spec.name] = {
       files: bf,

@@ -9,7 +9,11 @@ export const DEFAULT_APT_KEY_URL = 'https://download.jitsi.org/jitsi-key.gpg.key
  * `jitsi-scale setup --help` and the README's table are made from.
  */
 export const JITSI_VARIABLES = {
-  jitsi_domain: { type: { kind: 'string' }, doc: 'the Jitsi Meet domain (default: discovered on the meet host)' },
+  jitsi_domain: {
+    type: { kind: 'string' },
+    oneLine: true,
+    doc: 'the Jitsi Meet domain (default: discovered on the meet host)',
+  },
   private_address: {
     type: { kind: 'address' },
     doc: 'address the other hosts reach this host on (default: ansible_host, or the address ssh resolved it to)',
@@ -19,17 +23,27 @@ export const JITSI_VARIABLES = {
     default: 'stable',
     doc: 'stable: one id per bridge; per-start: a fresh id at every start (jvb.sh patch)',
   },
-  jitsi_nickname: { type: { kind: 'string' }, doc: "this bridge's fixed nickname (default: a unique id)" },
+  jitsi_nickname: {
+    type: { kind: 'string' },
+    oneLine: true,
+    doc: "this bridge's fixed nickname (default: a unique id)",
+  },
   jitsi_apt_source: {
     type: { kind: 'string' },
+    oneLine: true,
     default: DEFAULT_APT_SOURCE,
     doc: 'apt source line for jitsi-videobridge2',
   },
   jitsi_apt_key_url: {
     type: { kind: 'string' },
+    oneLine: true,
     doc: `URL of the apt source's signing key ('' for none; default: ${DEFAULT_APT_KEY_URL} with the default source)`,
   },
-  jitsi_videobridge_version: { type: { kind: 'string' }, doc: "package version to install (default: the meet host's)" },
+  jitsi_videobridge_version: {
+    type: { kind: 'string' },
+    oneLine: true,
+    doc: "package version to install (default: the meet host's)",
+  },
   jitsi_verify_certificate: {
     type: { kind: 'bool' },
     default: false,
@@ -55,7 +69,7 @@ export const JITSI_VARIABLES = {
     default: false,
     doc: 'let a package install remove packages that conflict with it (otherwise such a plan is refused)',
   },
-  jitsi_brewery_jid: { type: { kind: 'string' }, doc: 'brewery MUC JID (default: from jicofo.conf)' },
+  jitsi_brewery_jid: { type: { kind: 'string' }, oneLine: true, doc: 'brewery MUC JID (default: from jicofo.conf)' },
   jitsi_jvb_secret: {
     type: { kind: 'string' },
     secret: true,

@@ -8,7 +8,12 @@ import {
   type BridgeFiles,
 } from '../jitsi-load-balancing/bridge-files.js';
 import { listensEverywhere, type ProsodyConfig } from '../jitsi-load-balancing/prosody-config.js';
-import { passwordMatches, type ScramAccount } from '../jitsi-load-balancing/prosody-account.js';
+import {
+  accountFile,
+  iterationProblem,
+  passwordMatches,
+  type ScramAccount,
+} from '../jitsi-load-balancing/prosody-account.js';
 import type { JicofoBridgeView } from '../jitsi-load-balancing/brewery.js';
 import { upstreamVersion } from '../jitsi-load-balancing/packages.js';
 import { isPublicAddress } from './addresses.js';
@@ -104,14 +109,45 @@ const logLine = (log: string[], pattern: RegExp) =>
     .pop()
     ?.replace(/^\d{4}-\d\d-\d\d \S+ /, '');
 
-type Check = (b: BridgeRead, meet: MeetRead, all: readonly BridgeRead[]) => Omit<Finding, 'check' | 'host'>;
+/** Whether a bridge's password is the one Prosody holds, or why it was not checked. */
+type LoginVerdict = boolean | { problem: string };
+
+type Check = (
+  b: BridgeRead,
+  meet: MeetRead,
+  all: readonly BridgeRead[],
+  logins: ReadonlyMap<string, LoginVerdict>,
+) => Omit<Finding, 'check' | 'host'>;
 
 const shardOf = (b: BridgeRead) => effectiveShard(b.files);
 
-const login: Check = (b, meet) => {
+/** The account a bridge logs in with (user@host, lower-cased) and its password; null when its config names none. */
+function loginOf(b: BridgeRead, meet: MeetRead): { user: string; password: string } | null {
   const s = shardOf(b)?.values;
-  if (!s?.USERNAME || !s.PASSWORD) return { ok: false, text: 'its config names no shard account', fix: SETUP };
-  const user = `${s.USERNAME}@${s.DOMAIN ?? `auth.${meet.domain}`}`.toLowerCase();
+  if (!s?.USERNAME || !s.PASSWORD) return null;
+  return { user: `${s.USERNAME}@${s.DOMAIN ?? `auth.${meet.domain}`}`.toLowerCase(), password: s.PASSWORD };
+}
+
+/** Each bridge's password against its Prosody account: PBKDF2 off the event loop, a count beyond the cap refused. */
+async function loginVerdicts(meet: MeetRead, bridges: readonly BridgeRead[]): Promise<Map<string, LoginVerdict>> {
+  const out = new Map<string, LoginVerdict>();
+  await Promise.all(
+    bridges.map(async (b) => {
+      const login = loginOf(b, meet);
+      const account = login ? meet.accounts.get(login.user) : null;
+      if (!login || !account) return;
+      const [name, host] = login.user.split('@') as [string, string];
+      const problem = iterationProblem(account, meet.name, accountFile(name, host));
+      out.set(b.name, problem ? { problem } : await passwordMatches(account, login.password));
+    }),
+  );
+  return out;
+}
+
+const login: Check = (b, meet, _all, logins) => {
+  const l = loginOf(b, meet);
+  if (!l) return { ok: false, text: 'its config names no shard account', fix: SETUP };
+  const user = l.user;
   const account = meet.accounts.get(user);
   const evidence = logLine(b.probe?.log ?? [], /not-authorized/);
   if (account === undefined)
@@ -123,8 +159,9 @@ const login: Check = (b, meet) => {
       ...(evidence ? { evidence } : {}),
       fix: SETUP,
     };
-  if (passwordMatches(account, s.PASSWORD))
-    return { ok: true, text: `its password is the one Prosody holds for ${user}` };
+  const verdict = logins.get(b.name);
+  if (typeof verdict === 'object') return { ok: false, text: `not checked: ${verdict.problem}` };
+  if (verdict) return { ok: true, text: `its password is the one Prosody holds for ${user}` };
   return {
     ok: false,
     text: `its password is not the one Prosody holds for ${user} (SASL not-authorized)`,
@@ -313,8 +350,9 @@ const BY_ID: Record<CheckId, Check> = {
   'jvb-sh': jvbSh,
 };
 
-/** Pure: every check on every bridge that could be read; a bridge that could not is one finding. */
-export function runChecks(meet: MeetRead, bridges: readonly BridgeRead[]): Finding[] {
+/** Every check on every bridge that could be read; a bridge that could not is one finding. */
+export async function runChecks(meet: MeetRead, bridges: readonly BridgeRead[]): Promise<Finding[]> {
+  const logins = await loginVerdicts(meet, bridges);
   return bridges.flatMap((b): Finding[] => {
     if (b.lost) return [{ check: 'xmpp-reach', host: b.name, ok: false, text: `cannot be checked: ${b.lost}` }];
     if (!b.packages['jitsi-videobridge2'])
@@ -322,7 +360,7 @@ export function runChecks(meet: MeetRead, bridges: readonly BridgeRead[]): Findi
     return (Object.keys(BY_ID) as CheckId[]).map((check) => ({
       check,
       host: b.name,
-      ...BY_ID[check](b, meet, bridges),
+      ...BY_ID[check](b, meet, bridges, logins),
     }));
   });
 }

@@ -161,5 +161,5 @@ export async function examineShard(
   const bridges = await Promise.all(specs.map((s) => bridgeRead(inspection.hosts.get(s.name), s.name, inspection)));
   const m = await meetRead(meet, inspection.shared, bridges);
   // Nicknames are compared across every bridge; the findings are those of the bridges asked for.
-  return { findings: runChecks(m, bridges).filter((f) => !only || only.has(f.host)), refused: null };
+  return { findings: (await runChecks(m, bridges)).filter((f) => !only || only.has(f.host)), refused: null };
 }

@@ -78,34 +78,36 @@ export function coerce(name: string, spec: VarSpec, raw: unknown): CoerceResult 
       message: `${name} uses a Jinja template, which this tool does not evaluate; write the value itself`,
     };
   }
+  const shown = spec.secret ? kindOf(raw) : describe(raw);
   switch (spec.type.kind) {
     case 'string':
     case 'path':
-      if (typeof raw === 'string' || typeof raw === 'number') return { ok: true, value: String(raw) };
-      return { ok: false, message: `${name} must be a string, not ${describe(raw)}` };
+      if (typeof raw !== 'string' && typeof raw !== 'number')
+        return { ok: false, message: `${name} must be a string, not ${shown}` };
+      return oneLine(name, spec, String(raw));
     case 'address': {
       const v = typeof raw === 'number' ? String(raw) : raw;
       if (typeof v === 'string' && /^[^\s/]+$/.test(v)) return { ok: true, value: v };
-      return { ok: false, message: `${name} must be a host name or IP address, not ${describe(raw)}` };
+      return { ok: false, message: `${name} must be a host name or IP address, not ${shown}` };
     }
     case 'port': {
       const n = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
       if (typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535) return { ok: true, value: n };
-      return { ok: false, message: `${name} must be a port number from 1 to 65535, not ${describe(raw)}` };
+      return { ok: false, message: `${name} must be a port number from 1 to 65535, not ${shown}` };
     }
     case 'bool': {
       if (typeof raw === 'boolean') return { ok: true, value: raw };
       const s = String(raw).toLowerCase();
       if (TRUE.has(s)) return { ok: true, value: true };
       if (FALSE.has(s)) return { ok: true, value: false };
-      return { ok: false, message: `${name} must be true or false, not ${describe(raw)}` };
+      return { ok: false, message: `${name} must be true or false, not ${shown}` };
     }
     case 'directories':
       return directories(name, raw);
     case 'enum': {
       const values = spec.type.values;
       if (typeof raw === 'string' && values.includes(raw)) return { ok: true, value: raw };
-      return { ok: false, message: `${name} must be one of ${values.join(', ')}, not ${describe(raw)}` };
+      return { ok: false, message: `${name} must be one of ${values.join(', ')}, not ${shown}` };
     }
   }
 }
@@ -122,6 +124,39 @@ function directories(name: string, raw: unknown): CoerceResult {
     out.push(d.replace(/\/+$/, '') || '/');
   }
   return { ok: true, value: out };
+}
+
+/** C0 and C1 controls, DEL, and U+2028/U+2029: what ends or breaks a line somewhere a value is written. */
+const isControl = (code: number) => code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029;
+
+/** The first control character of the text, named ("a line break (U+000A)"); null when it has none. */
+export function controlCharacter(text: string): string | null {
+  const c = [...text].find((ch) => isControl(ch.charCodeAt(0)));
+  if (c === undefined) return null;
+  const code = `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  if (c === '\n' || c === '\r' || c === '\u2028' || c === '\u2029') return `a line break (${code})`;
+  return c === '\t' ? `a tab (${code})` : `a control character (${code})`;
+}
+
+/**
+ * A value that is written as one line (a secret in debconf answers and config lines, a domain, a
+ * nickname) refuses control characters: a newline would add lines of its own there.
+ */
+function oneLine(name: string, spec: VarSpec, value: string): CoerceResult {
+  const bad = spec.secret || spec.oneLine ? controlCharacter(value) : null;
+  if (!bad) return { ok: true, value };
+  const block = /[\n]$/.test(value) ? ' (a YAML block scalar, | or >, ends in a newline)' : '';
+  return {
+    ok: false,
+    message: `${name} holds ${bad}${block}; it must be one line of text, since it is written into config lines and debconf answers`,
+  };
+}
+
+/** What kind of value it is, never the value (for secrets). */
+function kindOf(v: unknown): string {
+  if (v === null || v === undefined) return 'empty';
+  if (Array.isArray(v)) return 'a list';
+  return typeof v === 'object' ? 'a mapping' : `a ${typeof v}`;
 }
 
 function describe(v: unknown): string {

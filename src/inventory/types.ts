@@ -89,8 +89,10 @@ export interface VarSpec {
   doc: string;
   /** The value when the inventory gives none; absent when the default is found at run time (the doc says how). */
   default?: string | number | boolean;
-  /** The value is a secret: never shown. */
+  /** The value is a secret: never shown, and one line (no control characters). */
   secret?: boolean;
+  /** The value is written as one line (a config value, a debconf answer): control characters are refused. */
+  oneLine?: boolean;
   /** Older Ansible spelling that means the same (and wins over it when both are set, as in Ansible). */
   aliasOf?: string;
 }

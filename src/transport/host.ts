@@ -51,6 +51,11 @@ export interface FileStat {
 export interface WriteOptions {
   /** Mode for a new file, or to force on an existing one; default: keep the existing mode, 0644 for new files. */
   mode?: number;
+  /**
+   * Mode, owner and group for the file only when the write creates it (a file that will hold a
+   * secret: 0640 and the service's group); an existing file keeps its own. `mode` etc. win over it.
+   */
+  create?: { mode?: number; owner?: string; group?: string };
   /** Owner/group for a new file, or to force on an existing one; default: keep the existing ones. */
   owner?: string;
   group?: string;

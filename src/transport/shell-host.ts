@@ -52,8 +52,8 @@ exec stat -L -c '%a %u %g %U %G %s %.9Y' -- "$1"`;
  */
 const WRITE_SCRIPT = `
 set -eu
-target=$1 backup_dir=$2 mode=$3 owner=$4 group=$5 expect=$6 sent=$7 roots=$8
-shift 8
+target=$1 backup_dir=$2 mode=$3 owner=$4 group=$5 expect=$6 sent=$7 roots=$8 new_mode=$9 new_owner=\${10} new_group=\${11}
+shift 11
 ${LINK_CHECK}
 if ! js_check "$target" "$roots"; then printf 'refused ' >&2; js_refusal >&2; exit 8; fi
 # A link is kept: the write goes to the file it leads to, which is what the service reads.
@@ -71,7 +71,10 @@ if [ -e "$target" ]; then
   chown --reference="$target" -- "$tmp"
   chmod --reference="$target" -- "$tmp"
 else
-  chmod 0644 -- "$tmp"
+  # A new file: the mode asked for one (0640 for a file holding a secret), else 0644.
+  chmod "\${new_mode:-0644}" -- "$tmp"
+  if [ -n "$new_owner" ]; then chown "$new_owner" -- "$tmp"; fi
+  if [ -n "$new_group" ]; then chgrp "$new_group" -- "$tmp"; fi
 fi
 if [ -n "$mode" ]; then chmod "$mode" -- "$tmp"; fi
 if [ -n "$owner" ]; then chown "$owner" -- "$tmp"; fi
@@ -219,17 +222,20 @@ export abstract class ShellHost implements Host {
 
   async writeFile(path: string, content: string, opts: WriteOptions = {}): Promise<WriteResult> {
     if (!path.startsWith('/')) throw new WriteRefused(this.name, `refusing to write ${path}: not an absolute path`);
-    const mode = opts.mode === undefined ? '' : opts.mode.toString(8).padStart(4, '0');
+    const octal = (m: number | undefined) => (m === undefined ? '' : m.toString(8).padStart(4, '0'));
     const bytes = encodeText(content);
     const args = [
       path,
       this.backupDir,
-      mode,
+      octal(opts.mode),
       opts.owner ?? '',
       opts.group ?? '',
       opts.expectSha256 ?? '',
       createHash('sha256').update(bytes).digest('hex'),
       rootsArg(path, this.linkPolicy),
+      octal(opts.create?.mode),
+      opts.create?.owner ?? '',
+      opts.create?.group ?? '',
       ...(opts.validate ?? []),
     ];
     const r = await this.exec(shScript(WRITE_SCRIPT, ...args), {

@@ -135,11 +135,11 @@ describe('the secret against Prosody', () => {
   // An account as Prosody 0.12 stores it for the password "Lab-Jvb-S3cret-7f2c".
   const dat = `return {\n\t["stored_key"] = "6c8a5c22a52bacb10623e2502cfd4a09cbc50e9f";\n\t["iteration_count"] = 10000;\n\t["server_key"] = "a84909d2ada636dbe888e838c55f43a0d9d74e38";\n\t["salt"] = "c7e501db-422b-4143-9d49-9996e59e1518";\n};\n`;
 
-  test('SCRAM check accepts the right password only', () => {
+  test('SCRAM check accepts the right password only', async () => {
     const acc = parseAccount(dat)!;
     assert.equal(acc.iterations, 10000);
-    assert.equal(passwordMatches(acc, 'Lab-Jvb-S3cret-7f2c'), true);
-    assert.equal(passwordMatches(acc, 'Lab-Jvb-S3cret-7f2d'), false);
+    assert.equal(await passwordMatches(acc, 'Lab-Jvb-S3cret-7f2c'), true);
+    assert.equal(await passwordMatches(acc, 'Lab-Jvb-S3cret-7f2d'), false);
     assert.equal(parseAccount('return { ["password"] = "plain"; };'), null);
   });
 

@@ -1,89 +1,22 @@
 import assert from 'node:assert/strict';
-import { pbkdf2Sync, createHash, createHmac } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { isPublicAddress } from '../../playbooks/shard-doctor/addresses.js';
-import { runChecks, type BridgeProbe, type BridgeRead, type MeetRead } from '../../playbooks/shard-doctor/checks.js';
+import { runChecks, type BridgeRead, type MeetRead } from '../../playbooks/shard-doctor/checks.js';
 import { doctorLines } from '../../playbooks/shard-doctor/doctor-lines.js';
 import { parseDoctorProbe } from '../../playbooks/shard-doctor/gather.js';
 import { bridgeFiles } from '../../playbooks/jitsi-load-balancing/bridge-files.js';
 import { nicknameLine } from '../../playbooks/jitsi-load-balancing/steps/patch-jvb-sh.js';
-import type { ScramAccount } from '../../playbooks/jitsi-load-balancing/prosody-account.js';
+import { BREWERY, DOMAIN, SECRET, bridge, jvbConf, meet, probe } from '../support/doctor-reads.js';
 
-const DOMAIN = 'meet.example.org';
-const BREWERY = `JvbBrewery@internal.auth.${DOMAIN}`;
-const SECRET = 'Right-Secret-42';
-
-function account(password: string): ScramAccount {
-  const salt = 'c2FsdA';
-  const salted = pbkdf2Sync(password, salt, 4096, 20, 'sha1');
-  const storedKey = createHash('sha1').update(createHmac('sha1', salted).update('Client Key').digest()).digest('hex');
-  return { storedKey, salt, iterations: 4096 };
-}
-
-const jvbConf = (over: Record<string, string> = {}, extra = '') => {
-  const v = {
-    HOSTNAME: '10.0.0.1',
-    DOMAIN: `auth.${DOMAIN}`,
-    USERNAME: 'jvb',
-    PASSWORD: SECRET,
-    MUC_JIDS: BREWERY,
-    MUC_NICKNAME: 'nick-1',
-    DISABLE_CERTIFICATE_VERIFICATION: 'true',
-    ...over,
-  };
-  const lines = Object.entries(v).map(([k, x]) => `      ${k} = "${x}"`);
-  return `videobridge {\n  websockets { enabled = false }\n  apis.xmpp-client.configs {\n    shard {\n${lines.join('\n')}\n    }\n  }\n}\n${extra}`;
-};
-
-const probe = (over: Partial<BridgeProbe> = {}): BridgeProbe => ({
-  reach: 'open',
-  log: [],
-  health: { code: 200, body: '{}' },
-  colibriStatsCode: 404,
-  addresses: ['10.0.0.11', '203.0.113.11'],
-  trust: null,
-  restConsumers: [],
-  ...over,
-});
-
-const bridge = (
-  name: string,
-  over: Partial<BridgeRead> = {},
-  conf = jvbConf({ MUC_NICKNAME: `nick-${name}` }),
-): BridgeRead => ({
-  name,
-  packages: { 'jitsi-videobridge2': '2.0.9823-1' },
-  files: bridgeFiles(name, conf, null),
-  launcher: '#!/bin/bash\nexec java\n',
-  perStartNickname: false,
-  probe: probe(),
-  ...over,
-});
-
-const meet = (over: Partial<MeetRead> = {}): MeetRead => ({
-  name: 'meet',
-  address: '10.0.0.1',
-  packages: { 'jitsi-videobridge2': '2.0.9823-1' },
-  prosody: { files: [], c2sInterfaces: undefined },
-  c2sPort: 5222,
-  domain: DOMAIN,
-  breweryJid: BREWERY,
-  accounts: new Map([[`jvb@auth.${DOMAIN}`, account(SECRET)]]),
-  colibriLocations: ['    location ~ ^/colibri-ws/default-id/(.*) {'],
-  meetNickname: 'meet-own',
-  jicofo: null,
-  ...over,
-});
-
-const failures = (m: MeetRead, bs: BridgeRead[]) =>
-  runChecks(m, bs)
+const failures = async (m: MeetRead, bs: BridgeRead[]) =>
+  (await runChecks(m, bs))
     .filter((f) => !f.ok)
     .map((f) => `${f.host} ${f.check}`)
     .sort();
 
 describe('doctor: each check names its cause, and only it', () => {
-  test('a healthy bridge passes all eleven checks', () => {
-    const findings = runChecks(meet(), [bridge('jvb1')]);
+  test('a healthy bridge passes all eleven checks', async () => {
+    const findings = await runChecks(meet(), [bridge('jvb1')]);
     assert.equal(findings.length, 11);
     assert.deepEqual(
       findings.filter((f) => !f.ok),
@@ -91,7 +24,7 @@ describe('doctor: each check names its cause, and only it', () => {
     );
   });
 
-  test('a wrong password, with the log line as evidence and never the password', () => {
+  test('a wrong password, with the log line as evidence and never the password', async () => {
     const b = bridge(
       'jvb1',
       {
@@ -104,19 +37,19 @@ describe('doctor: each check names its cause, and only it', () => {
       },
       jvbConf({ PASSWORD: 'Wrong-9' }),
     );
-    const [f] = runChecks(meet(), [b]).filter((x) => !x.ok);
+    const [f] = (await runChecks(meet(), [b])).filter((x) => !x.ok);
     assert.equal(f?.check, 'xmpp-login');
     assert.match(f.evidence!, /SASLError using SCRAM-SHA-1: not-authorized/);
     assert.ok(!JSON.stringify(f).includes('Wrong-9'));
-    assert.deepEqual(failures(meet({ accounts: new Map([[`jvb@auth.${DOMAIN}`, null]]) }), [bridge('jvb1')]), [
+    assert.deepEqual(await failures(meet({ accounts: new Map([[`jvb@auth.${DOMAIN}`, null]]) }), [bridge('jvb1')]), [
       'jvb1 xmpp-login',
     ]);
   });
 
-  test('verification on and the certificate untrusted (or PKIX logged); off is fine', () => {
+  test('verification on and the certificate untrusted (or PKIX logged); off is fine', async () => {
     const conf = jvbConf({ DISABLE_CERTIFICATE_VERIFICATION: 'false' });
     assert.deepEqual(
-      failures(meet(), [
+      await failures(meet(), [
         bridge(
           'jvb1',
           { probe: probe({ trust: { trusted: false, detail: 'unable to get local issuer certificate' } }) },
@@ -126,27 +59,27 @@ describe('doctor: each check names its cause, and only it', () => {
       ['jvb1 certificate'],
     );
     assert.deepEqual(
-      failures(meet(), [bridge('jvb1', { probe: probe({ trust: { trusted: true, detail: '' } }) }, conf)]),
+      await failures(meet(), [bridge('jvb1', { probe: probe({ trust: { trusted: true, detail: '' } }) }, conf)]),
       [],
     );
     assert.deepEqual(
-      failures(meet(), [bridge('jvb1', { probe: probe({ trust: { trusted: false, detail: 'x' } }) })]),
+      await failures(meet(), [bridge('jvb1', { probe: probe({ trust: { trusted: false, detail: 'x' } }) })]),
       [],
       'verification off',
     );
   });
 
-  test("MUC_JIDS that misses Jicofo's brewery; the same in another case is fine", () => {
-    assert.deepEqual(failures(meet(), [bridge('jvb1', {}, jvbConf({ MUC_JIDS: 'other@internal.auth.x' }))]), [
+  test("MUC_JIDS that misses Jicofo's brewery; the same in another case is fine", async () => {
+    assert.deepEqual(await failures(meet(), [bridge('jvb1', {}, jvbConf({ MUC_JIDS: 'other@internal.auth.x' }))]), [
       'jvb1 brewery-jid',
     ]);
-    assert.deepEqual(failures(meet(), [bridge('jvb1', {}, jvbConf({ MUC_JIDS: BREWERY.toLowerCase() }))]), []);
+    assert.deepEqual(await failures(meet(), [bridge('jvb1', {}, jvbConf({ MUC_JIDS: BREWERY.toLowerCase() }))]), []);
   });
 
-  test('legacy lines next to jvb.conf: named, with no password in the evidence', () => {
+  test('legacy lines next to jvb.conf: named, with no password in the evidence', async () => {
     const properties = `org.jitsi.videobridge.xmpp.user.shard.HOSTNAME=10.0.0.1\norg.jitsi.videobridge.xmpp.user.shard.PASSWORD=${SECRET}\norg.jitsi.videobridge.xmpp.user.shard.USERNAME=jvb\norg.jitsi.videobridge.xmpp.user.shard.DOMAIN=auth.${DOMAIN}\norg.jitsi.videobridge.xmpp.user.shard.MUC_JIDS=${BREWERY}\norg.jitsi.videobridge.xmpp.user.shard.MUC_NICKNAME=nick-jvb1\n`;
     const b = bridge('jvb1', { files: bridgeFiles('jvb1', jvbConf({ MUC_NICKNAME: 'nick-jvb1' }), properties) });
-    const f = runChecks(meet(), [b]).filter((x) => !x.ok);
+    const f = (await runChecks(meet(), [b])).filter((x) => !x.ok);
     assert.deepEqual(
       f.map((x) => x.check),
       ['legacy-config'],
@@ -154,15 +87,20 @@ describe('doctor: each check names its cause, and only it', () => {
     assert.ok(!f[0]!.evidence!.includes(SECRET));
   });
 
-  test('websockets on: a problem when nginx routes default-id only, fine when it routes by bridge or there is no nginx', () => {
+  test('websockets on: a problem when nginx routes default-id only, fine when it routes by bridge or there is no nginx', async () => {
     const on = bridge('jvb1', {}, jvbConf({ MUC_NICKNAME: 'nick-jvb1' }).replace('enabled = false', 'enabled = true'));
-    assert.deepEqual(failures(meet(), [on]), ['jvb1 websockets']);
-    assert.deepEqual(failures(meet({ colibriLocations: ['location ~ ^/colibri-ws/([0-9.]*)/(.*) {'] }), [on]), []);
-    assert.deepEqual(failures(meet({ colibriLocations: null }), [on]), []);
+    assert.deepEqual(await failures(meet(), [on]), ['jvb1 websockets']);
+    assert.deepEqual(
+      await failures(meet({ colibriLocations: ['location ~ ^/colibri-ws/([0-9.]*)/(.*) {'] }), [on]),
+      [],
+    );
+    assert.deepEqual(await failures(meet({ colibriLocations: null }), [on]), []);
   });
 
-  test('5222 closed from the bridge, or Prosody on loopback only', () => {
-    assert.deepEqual(failures(meet(), [bridge('jvb1', { probe: probe({ reach: 'closed' }) })]), ['jvb1 xmpp-reach']);
+  test('5222 closed from the bridge, or Prosody on loopback only', async () => {
+    assert.deepEqual(await failures(meet(), [bridge('jvb1', { probe: probe({ reach: 'closed' }) })]), [
+      'jvb1 xmpp-reach',
+    ]);
     const loopback = meet({
       prosody: {
         files: [],
@@ -170,69 +108,71 @@ describe('doctor: each check names its cause, and only it', () => {
         c2sInterfacesAt: { file: '/etc/prosody/prosody.cfg.lua', line: 3 },
       } as unknown as MeetRead['prosody'],
     });
-    const [f] = runChecks(loopback, [bridge('jvb1')]).filter((x) => !x.ok);
+    const [f] = (await runChecks(loopback, [bridge('jvb1')])).filter((x) => !x.ok);
     assert.equal(f?.check, 'xmpp-reach');
     assert.match(f.evidence!, /c2s_interfaces = \{ "127\.0\.0\.1" \} \(\/etc\/prosody\/prosody\.cfg\.lua:3\)/);
   });
 
-  test('a version apart, twin nicknames (also with the meet host’s own bridge)', () => {
-    assert.deepEqual(failures(meet(), [bridge('jvb1', { packages: { 'jitsi-videobridge2': '2.0.9000-1' } })]), [
+  test('a version apart, twin nicknames (also with the meet host’s own bridge)', async () => {
+    assert.deepEqual(await failures(meet(), [bridge('jvb1', { packages: { 'jitsi-videobridge2': '2.0.9000-1' } })]), [
       'jvb1 version',
     ]);
     const twin = jvbConf({ MUC_NICKNAME: 'same' });
-    assert.deepEqual(failures(meet(), [bridge('jvb1', {}, twin), bridge('jvb2', {}, twin)]), [
+    assert.deepEqual(await failures(meet(), [bridge('jvb1', {}, twin), bridge('jvb2', {}, twin)]), [
       'jvb1 nickname',
       'jvb2 nickname',
     ]);
-    assert.deepEqual(failures(meet(), [bridge('jvb1', {}, jvbConf({ MUC_NICKNAME: 'MEET-OWN' }))]), ['jvb1 nickname']);
+    assert.deepEqual(await failures(meet(), [bridge('jvb1', {}, jvbConf({ MUC_NICKNAME: 'MEET-OWN' }))]), [
+      'jvb1 nickname',
+    ]);
   });
 
-  test('the REST API off is a problem only when something on the bridge needs it', () => {
+  test('the REST API off is a problem only when something on the bridge needs it', async () => {
     assert.deepEqual(
-      failures(meet(), [bridge('jvb1', { probe: probe({ restConsumers: ['the autoscaler sidecar'] }) })]),
+      await failures(meet(), [bridge('jvb1', { probe: probe({ restConsumers: ['the autoscaler sidecar'] }) })]),
       ['jvb1 rest-api'],
     );
     assert.deepEqual(
-      failures(meet(), [bridge('jvb1', { probe: probe({ restConsumers: ['x'], colibriStatsCode: 200 }) })]),
+      await failures(meet(), [bridge('jvb1', { probe: probe({ restConsumers: ['x'], colibriStatsCode: 200 }) })]),
       [],
     );
   });
 
-  test('only private addresses: a problem unless mapped, or require-valid-address is off', () => {
+  test('only private addresses: a problem unless mapped, or require-valid-address is off', async () => {
     const priv = probe({ addresses: ['10.0.0.11', '192.168.1.5', '127.0.0.1', 'fe80::1'] });
-    assert.deepEqual(failures(meet(), [bridge('jvb1', { probe: priv })]), ['jvb1 valid-address']);
+    assert.deepEqual(await failures(meet(), [bridge('jvb1', { probe: priv })]), ['jvb1 valid-address']);
     const mapped = jvbConf(
       { MUC_NICKNAME: 'nick-jvb1' },
       'ice4j.harvest.mapping.static-mappings = [{ local-address = "10.0.0.11", public-address = "203.0.113.5" }]\n',
     );
-    assert.deepEqual(failures(meet(), [bridge('jvb1', { probe: priv }, mapped)]), []);
+    assert.deepEqual(await failures(meet(), [bridge('jvb1', { probe: priv }, mapped)]), []);
     const off = jvbConf({ MUC_NICKNAME: 'nick-jvb1' }, 'videobridge.health.require-valid-address = false\n');
-    assert.deepEqual(failures(meet(), [bridge('jvb1', { probe: priv }, off)]), []);
+    assert.deepEqual(await failures(meet(), [bridge('jvb1', { probe: priv }, off)]), []);
     assert.equal(isPublicAddress('172.20.0.1'), false);
     assert.equal(isPublicAddress('172.32.0.1'), true);
     assert.equal(isPublicAddress('fd77:7::c'), true, 'unique-local counts, as in Java');
     assert.equal(isPublicAddress('fec0::1'), false);
   });
 
-  test("Jicofo's view joins the evidence when Jicofo answers", () => {
+  test("Jicofo's view joins the evidence when Jicofo answers", async () => {
     const priv = probe({ addresses: ['10.0.0.11'] });
     const jicofo = new Map([[`${BREWERY}/nick-jvb1`.toLowerCase(), { healthy: false, operational: false }]]);
-    const [f] = runChecks(meet({ jicofo }), [bridge('jvb1', { probe: priv })]).filter((x) => !x.ok);
+    const [f] = (await runChecks(meet({ jicofo }), [bridge('jvb1', { probe: priv })])).filter((x) => !x.ok);
     assert.match(f!.evidence!, /; Jicofo sees it as unhealthy and not operational$/);
-    const lost = runChecks(meet({ jicofo: new Map() }), [bridge('jvb1', {}, jvbConf({ MUC_JIDS: 'x@y' }))]).filter(
-      (x) => !x.ok,
-    );
+    const lost = (
+      await runChecks(meet({ jicofo: new Map() }), [bridge('jvb1', {}, jvbConf({ MUC_JIDS: 'x@y' }))])
+    ).filter((x) => !x.ok);
     assert.match(lost[0]!.evidence!, /; Jicofo does not list jvb1 among its bridges$/);
   });
 
-  test('the jvb.sh patch: needed only with the per-start policy', () => {
-    assert.deepEqual(failures(meet(), [bridge('jvb1', { perStartNickname: true })]), ['jvb1 jvb-sh']);
+  test('the jvb.sh patch: needed only with the per-start policy', async () => {
+    assert.deepEqual(await failures(meet(), [bridge('jvb1', { perStartNickname: true })]), ['jvb1 jvb-sh']);
     const patched = `#!/bin/bash\n${nicknameLine('current')}\nexec java\n`;
-    assert.deepEqual(failures(meet(), [bridge('jvb1', { perStartNickname: true, launcher: patched })]), []);
+    assert.deepEqual(await failures(meet(), [bridge('jvb1', { perStartNickname: true, launcher: patched })]), []);
   });
 
-  test('the report: a check per line, evidence and fix under a failure, a closing count', () => {
-    const lines = doctorLines(runChecks(meet(), [bridge('jvb1', { probe: probe({ reach: 'closed' }) })]));
+  test('the report: a check per line, evidence and fix under a failure, a closing count', async () => {
+    const lines = doctorLines(await runChecks(meet(), [bridge('jvb1', { probe: probe({ reach: 'closed' }) })]));
     assert.match(lines.join('\n'), /^jvb1:\n {2}✓ /);
     assert.match(
       lines.join('\n'),
@@ -241,7 +181,7 @@ describe('doctor: each check names its cause, and only it', () => {
     assert.equal(lines.at(-1), '1 problem(s) found on 1 bridge(s)');
   });
 
-  test('the probe: sections parsed, escaped lines restored, a probe cut short is null', () => {
+  test('the probe: sections parsed, escaped lines restored, a probe cut short is null', async () => {
     const out = [
       '@@reach',
       'open',

@@ -6,6 +6,7 @@ import type { Host } from '../../../src/transport/host.js';
 import { HoconDoc } from '../../../src/modules/hocon/hocon-doc.js';
 import {
   JVB_CONF,
+  SECRET_FILE,
   SIP_PROPERTIES,
   bridgeFiles,
   disableLegacyShards,
@@ -14,6 +15,7 @@ import {
   effectiveShard,
   otherShards,
   layoutOf,
+  passwordsIn,
   targetLayout,
   websocketsEnabled,
   type BridgeFiles,
@@ -68,6 +70,8 @@ export const bridgeConfig: Step<ShardFacts> = {
     const { spec, shared, host } = ctx;
     // Read now, not at discovery: the install step may just have written these files.
     const { files, links } = await readBridgeFiles(host);
+    // The password this bridge has now shows in the diff that replaces it: it is a secret too.
+    for (const p of passwordsIn(files)) ctx.secrets.add(p);
     const layout = targetLayout(layoutOf(files), shared.meetLayout);
     const id = effectiveShard(files)?.id ?? shared.bridges[spec.name]?.shardId ?? 'shard';
     const want = desiredShard(shared, spec.name, secretFor(spec, shared), jitsi(spec).verifyCertificate);
@@ -79,7 +83,7 @@ export const bridgeConfig: Step<ShardFacts> = {
       notes.push(
         `the ${layout === 'legacy' ? SIP_PROPERTIES : JVB_CONF} the package writes is edited right after the install`,
       );
-    const write = { description: '', notify: ['restart jitsi-videobridge2'] };
+    const write = { description: '', notify: ['restart jitsi-videobridge2'], write: { create: SECRET_FILE } };
 
     if (layout === 'legacy') {
       notes.push(`legacy layout: the shard is set in ${SIP_PROPERTIES}`);

@@ -1,4 +1,5 @@
 import type { Change } from '../../contract/change.js';
+import { controlCharacter } from '../../inventory/known-variables.js';
 import { HostError, whyFailed, type Host } from '../../transport/host.js';
 import { commandChange } from '../command-change.js';
 import { shScript } from '../../transport/shell-quote.js';
@@ -161,6 +162,13 @@ export async function planAptPackage(
   pkg: AptPackage,
   opts: { allowRemoval?: boolean } = {},
 ): Promise<Change[]> {
+  // debconf-set-selections reads one answer per line: a line break in a value would add answers of its own.
+  const broken = pkg.preseed?.find((p) => controlCharacter(`${p.question}${p.value}`));
+  if (broken)
+    throw new HostError(
+      host.name,
+      `the debconf answer for ${broken.question} holds a line break or control character; it is not given to debconf-set-selections`,
+    );
   const r = await host.exec(shScript(PROBE, pkg.name, pkg.key?.keyring ?? ''), { readOnly: true });
   if (!r.stdout.includes('@@end'))
     throw new HostError(host.name, `cannot query the package ${pkg.name}: ${whyFailed(r)}`);

@@ -27,6 +27,17 @@ export function sha256(text: string): string {
   return createHash('sha256').update(encodeText(text)).digest('hex');
 }
 
+/** How a file the change creates is protected, for its description: " (new file: mode 0640, group jitsi)". */
+function createdAs(create: WriteOptions['create']): string {
+  if (!create) return '';
+  const what = [
+    ...(create.mode !== undefined ? [`mode ${create.mode.toString(8).padStart(4, '0')}`] : []),
+    ...(create.owner ? [`owner ${create.owner}`] : []),
+    ...(create.group ? [`group ${create.group}`] : []),
+  ];
+  return what.length ? ` (new file: ${what.join(', ')})` : '';
+}
+
 /**
  * Plan side of every file module: the change to make, or null when the file is already as wanted.
  * Apply is the host's atomic write, refused if the file changed after it was planned.
@@ -37,6 +48,7 @@ export function fileChange(edit: FileEdit, current: string | null): Change | nul
   return {
     description:
       (edit.description ?? `${current === null ? 'create' : 'edit'} ${edit.path}`) +
+      (current === null ? createdAs(edit.write?.create) : '') +
       (edit.linkTarget ? ` (a link: the file written is ${edit.linkTarget}; the link stays)` : ''),
     diff: unifiedDiff(edit.path, current, desired),
     ...(edit.notify ? { notify: edit.notify } : {}),
