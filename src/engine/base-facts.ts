@@ -41,7 +41,7 @@ echo '@@tools'; for t in ufw firewall-cmd nft iptables ip6tables; do command -v 
 echo '@@ufw'; if command -v ufw >/dev/null 2>&1; then ufw status 2>/dev/null | head -n 1; fi
 echo '@@firewalld'; if command -v firewall-cmd >/dev/null 2>&1; then firewall-cmd --state 2>/dev/null; fi
 echo '@@iptables-version'; if command -v iptables >/dev/null 2>&1; then iptables -V 2>/dev/null; fi
-echo '@@iptables'; if command -v iptables >/dev/null 2>&1; then iptables -S 2>/dev/null; fi
+echo '@@iptables'; if command -v iptables-save >/dev/null 2>&1; then iptables-save -t filter 2>/dev/null | grep '^-A '; fi
 echo '@@nft'; if command -v nft >/dev/null 2>&1; then nft list tables 2>/dev/null; fi
 echo '@@pending'; ${pendingProbe('"$state"')}
 echo '@@files';${READ_MANY_LOOP}

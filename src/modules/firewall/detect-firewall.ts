@@ -11,7 +11,10 @@ export interface FirewallProbe {
   firewalldState: string;
   /** Output of `iptables -V`, e.g. "iptables v1.8.9 (nf_tables)". */
   iptablesVersion: string;
-  /** Output of `iptables -S`. */
+  /**
+   * The filter table's rules, from `iptables-save -t filter` (which only reads: listing with
+   * `iptables -S` could create the table's empty chains in nftables on some versions).
+   */
   iptablesRules: string;
   /** Output of `nft list tables`. */
   nftTables: string;

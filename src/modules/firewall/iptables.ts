@@ -106,8 +106,11 @@ export function persistRules(saved: string | null, rule: PortRule, family: Famil
 }
 
 const PROBE = `${BOOT_STATE_FN}
-echo '@@v4'; iptables -S 2>&1 || echo '@@error'
-if command -v ip6tables >/dev/null 2>&1; then echo '@@v6'; ip6tables -S 2>&1 || echo '@@error'; fi
+# The filter table's rules as iptables-save prints them (the format of iptables -S): save only
+# reads, where listing could create the table's empty chains in nftables on some versions.
+rules() { out=$("$1" -t filter 2>&1) || { printf '%s\n' "$out"; echo '@@error'; return; }; printf '%s\n' "$out" | grep '^-A ' || true; }
+echo '@@v4'; rules iptables-save
+if command -v ip6tables-save >/dev/null 2>&1; then echo '@@v6'; rules ip6tables-save; fi
 echo '@@persist'; if command -v netfilter-persistent >/dev/null 2>&1; then echo yes; fi
 echo '@@boot'; boot_state netfilter-persistent.service netfilter-persistent
 echo '@@end'`;

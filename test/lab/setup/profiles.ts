@@ -63,7 +63,8 @@ ufw --force enable >/dev/null`,
   'ufw-inactive': `
 absent firewalld iptables-persistent netfilter-persistent nftables
 get ufw
-ufw --force disable >/dev/null 2>&1 || true`,
+# as installed: ufw.conf says ENABLED=no. (Not \`ufw disable\`: it would make iptables' empty tables.)
+grep -q '^ENABLED=no' /etc/ufw/ufw.conf`,
   firewalld: `
 absent ufw iptables-persistent netfilter-persistent
 get firewalld
