@@ -45,7 +45,7 @@ const MITOGEN_STRATEGY = '/usr/lib/python3/dist-packages/ansible_mitogen/plugins
 const CONTROL_DIR = '/tmp/jitsi-scale-bench-cp';
 
 const METHOD = [
-  'Each measured run starts from a fresh lab (`npm run lab -- up --bridges N --c2s-loopback`: a meet host with Prosody listening on loopback only, N fresh bridge hosts, each a network namespace with its own sshd, all on this one machine). The tool then sets up the shard (**fresh setup**) and is run again at once (**no-change rerun**). The three tools alternate run by run (jitsi-scale, Ansible, Ansible + Mitogen, jitsi-scale, …).',
+  'Each measured run starts from a fresh lab (`npm run lab -- up --bridges N --c2s-loopback --init systemd`: a meet host with Prosody listening on loopback only, N fresh bridge hosts, each a network namespace with its own sshd and systemd, all on this one machine). The tool then sets up the shard (**fresh setup**) and is run again at once (**no-change rerun**). The three tools alternate run by run (jitsi-scale, Ansible, Ansible + Mitogen, jitsi-scale, …).',
   '',
   "The job is the same for all: c2s on all interfaces in prosody.cfg.lua (validated, Prosody restarted), TCP 5222 on the meet host open to the bridges only and UDP 10000 on each bridge (nftables, kept at boot), the package source, the debconf answers and the meet host's videobridge version installed from the lab repository, the shard settings in each jvb.conf, the per-start nickname line in jvb.sh, and the restarts. The inventory is the lab's, with `jitsi_nickname_policy: per-start` added; Ansible reads the same file.",
   '',
@@ -147,7 +147,8 @@ async function dropControlMasters(): Promise<void> {
 async function measuredRun(tool: Tool, round: number, bridges: number, log: (l: string) => void): Promise<RunRecord> {
   await labDown();
   await dropControlMasters();
-  const lab = await labUp({ bridges, era: 'current', c2sLoopback: true });
+  // systemd hosts, as real servers are: what loads the firewall at boot is real for both tools
+  const lab = await labUp({ bridges, era: 'current', c2sLoopback: true, init: 'systemd' });
   const inventory = await readFile(INVENTORY_FILE, 'utf8');
   await writeFile(
     BENCH_INVENTORY,

@@ -32,6 +32,7 @@ const why = process.getuid?.() === 0 ? null : 'the lab needs root';
 if (why && process.env.CI) throw new Error(`the fault suite cannot run in CI: ${why}`);
 
 const INV = join(LAB_DIR, 'fault-inventory.yaml');
+const BOOT_MANUAL = '    jitsi_firewall_boot: manual';
 const BRIDGES = ['jvb1', 'jvb2'];
 const STEPS = ['firewall', 'bind-prosody', 'install-bridge', 'bridge-config', 'patch-jvb-sh', 'restart', 'verify'];
 
@@ -328,6 +329,44 @@ sleep 0.5`,
     },
   },
   {
+    name: "a command that hangs on the meet host (Prosody's config check never returns)",
+    prepare: async (c) => {
+      await c.sh(
+        'meet',
+        `mv /usr/bin/prosodyctl /usr/bin/prosodyctl.real
+cat > /usr/bin/prosodyctl <<'SH'
+#!/bin/sh
+for a in "$@"; do [ "$a" = check ] && exec sleep 3600.7; done
+exec /usr/bin/prosodyctl.real "$@"
+SH
+chmod 0755 /usr/bin/prosodyctl`,
+      );
+    },
+    env: { JITSI_SCALE_DEADLINES: 'write=5' },
+    inject: async (r) => {
+      const ended = await Promise.race([r.done.then(() => true), sleep(90_000).then(() => false)]);
+      assert.ok(ended, 'the run ended on its own');
+    },
+    check: async ({ code, events }, c) => {
+      assert.equal(code, 2);
+      assert.match(
+        hostResult(events, 'bind-prosody', 'meet')?.error ?? '',
+        /writing \/etc\/prosody\/prosody\.cfg\.lua on meet did not finish within 5 s: it was stopped there/,
+      );
+      assert.equal(
+        (await run('pgrep', ['-f', 'sleep 3600.7'], { allowFail: true })).stdout.trim(),
+        '',
+        'nothing left running',
+      );
+      assert.equal(
+        await c.sh('meet', 'ls /var/lib/jitsi-scale/run.lock 2>/dev/null; exit 0'),
+        '',
+        'the run lock was let go',
+      );
+    },
+    repair: (c) => c.sh('meet', 'mv -f /usr/bin/prosodyctl.real /usr/bin/prosodyctl').then(() => undefined),
+  },
+  {
     name: 'two runs at once',
     inject: async (r) => {
       const second = startRun(['--yes', '-i', INV]);
@@ -371,7 +410,11 @@ describe('faults: nothing lost, nothing exposed, every rerun converges', { skip:
         lab,
         host: (n) => lab.hosts.find((h) => h.name === n)!,
         sh: async (n, script, args = []) => (await inHost(c.host(n).sshdPid, script, args)).stdout.trim(),
-        setInventory: (extra = {}, allVars = '') => writeFile(INV, inventory(lab, BRIDGES, extra, allVars)),
+        // The lab's hosts have no systemd, so nothing of theirs loads nftables' rules at boot: the
+        // suite's inventory says the user does (it is about interruptions, not reboots, which the
+        // profile scenarios prove on systemd hosts).
+        setInventory: (extra = {}, allVars = '') =>
+          writeFile(INV, inventory(lab, BRIDGES, extra, [BOOT_MANUAL, allVars].filter(Boolean).join('\n'))),
         setup: async () => {
           const r: Run = await jitsiScale(['--yes', '--json', '-i', INV]);
           assert.equal(r.code, 0, r.stdout.slice(-2000));
