@@ -127,22 +127,33 @@ export async function provisionMeet(sshdPid: number, era: Era, c2sLoopback = fal
 /**
  * Points a host's apt at the lab's own Debian repository, its one distribution source (Debian's
  * mirrors are out of a lab host's reach), with the package lists current, as on a maintained server.
+ * The host must see the repository whole before apt is asked; apt is then tried again on failure
+ * (a busy machine has made a refresh fail), up to a deadline, and a failure says what apt said.
  */
-export async function preparePackageHost(sshdPid: number): Promise<void> {
-  const r = await inHost(
-    sshdPid,
-    `rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources
+export async function preparePackageHost(sshdPid: number, deadlineMs = 120_000): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  let last = '';
+  for (let attempt = 1; ; attempt++) {
+    const r = await inHost(sshdPid, PREPARE_APT, [DEBIAN_REPO_DIR], { allowFail: true });
+    if (r.code === 0) return;
+    last = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ');
+    if (r.code === 3 || Date.now() + 2000 > until)
+      throw new Error(
+        `apt-get update from the lab's repository failed on a host after ${attempt} attempt${attempt > 1 ? 's' : ''}: ${last}`,
+      );
+    await new Promise((res) => setTimeout(res, 2000));
+  }
+}
+
+// Exit 3: the repository is not whole where the host sees it (a lab bug, not worth retrying).
+const PREPARE_APT = `
+for f in Release Packages; do [ -r "$1/$f" ] || { echo "the lab's repository has no readable $1/$f" >&2; exit 3; }; done
+rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources
 rm -rf /var/lib/apt/lists/*; mkdir -p /var/lib/apt/lists/partial
 echo "deb [trusted=yes] file:$1 ./" > /etc/apt/sources.list.d/lab-debian.list
-apt-get update -q >/dev/null 2>&1 || apt-get update -q`,
-    [DEBIAN_REPO_DIR],
-    { allowFail: true },
-  );
-  if (r.code !== 0)
-    throw new Error(
-      `apt-get update from the lab's repository failed on a host: ${(r.stderr || r.stdout).trim().split('\n').pop()}`,
-    );
-}
+out=$(apt-get update -q -o Acquire::Retries=3 2>&1); rc=$?
+# apt may say E: or W: and still exit 0 (a list it could not read): that is a failure here too
+if [ $rc -ne 0 ] || printf '%s\n' "$out" | grep -qE '^(E|W): '; then printf '%s\n' "$out" | tail -n 5 >&2; exit 1; fi`;
 
 /**
  * Starts Prosody, then installs (and so starts) the meet host's own bridge, through the host's own
