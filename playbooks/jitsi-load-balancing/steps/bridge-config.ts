@@ -81,9 +81,14 @@ export const bridgeConfig: Step<ShardFacts> = {
     const installedLater = files.jvbConf === null && files.properties === null;
     if (installedLater)
       notes.push(
-        `the ${layout === 'legacy' ? SIP_PROPERTIES : JVB_CONF} the package writes is edited right after the install`,
+        `the ${layout === 'legacy' ? SIP_PROPERTIES : JVB_CONF} the package writes is edited right after the install (should it still be missing then, it is created with mode 0640, group ${SECRET_FILE.group})`,
       );
-    const write = { description: '', notify: ['restart jitsi-videobridge2'], write: { create: SECRET_FILE } };
+    const write = {
+      description: '',
+      notify: ['restart jitsi-videobridge2'],
+      write: { create: SECRET_FILE },
+      createdEarlier: installedLater,
+    };
 
     if (layout === 'legacy') {
       notes.push(`legacy layout: the shard is set in ${SIP_PROPERTIES}`);

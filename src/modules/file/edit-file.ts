@@ -19,6 +19,8 @@ export interface FileEdit {
   notify?: string[];
   write?: Omit<WriteOptions, 'expectSha256'>;
   /** The file `path` is a symbolic link to: the write goes there, the link stays, and the plan says so. */
+  /** Another change of the run creates the file first (a package install): the plan does not call it new. */
+  createdEarlier?: boolean;
   linkTarget?: string;
 }
 
@@ -48,7 +50,7 @@ export function fileChange(edit: FileEdit, current: string | null): Change | nul
   return {
     description:
       (edit.description ?? `${current === null ? 'create' : 'edit'} ${edit.path}`) +
-      (current === null ? createdAs(edit.write?.create) : '') +
+      (current === null && !edit.createdEarlier ? createdAs(edit.write?.create) : '') +
       (edit.linkTarget ? ` (a link: the file written is ${edit.linkTarget}; the link stays)` : ''),
     diff: unifiedDiff(edit.path, current, desired),
     ...(edit.notify ? { notify: edit.notify } : {}),
