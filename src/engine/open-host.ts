@@ -66,7 +66,7 @@ async function prepareSudo(
   if (pw === null || pw === undefined) {
     throw new HostError(
       spec.name,
-      `sudo on ${spec.name} asks ${user} for a password: set JITSI_SCALE_BECOME_PASSWORD (or ansible_become_password), run on a terminal to be asked, or allow passwordless sudo`,
+      `sudo on ${spec.name} asks ${user} for a password and none was given; set JITSI_SCALE_BECOME_PASSWORD (or ansible_become_password), run on a terminal to be asked, or allow passwordless sudo`,
     );
   }
   o.secret?.(pw);

@@ -120,7 +120,7 @@ describe('connecting the way OpenSSH users expect (lab with a bastion)', { skip:
     assert.equal(none.code, 2, none.out);
     assert.match(
       none.out,
-      /^\[jvb2\] failed \(connect\): sudo on jvb2 asks ops for a password: set JITSI_SCALE_BECOME_PASSWORD \(or ansible_become_password\), run on a terminal to be asked, or allow passwordless sudo$/m,
+      /^\[jvb2\] failed \(connect\): sudo on jvb2 asks ops for a password and none was given; set JITSI_SCALE_BECOME_PASSWORD \(or ansible_become_password\), run on a terminal to be asked, or allow passwordless sudo$/m,
     );
     const wrong = await jitsiScale(['--check', '-i', inv], { JITSI_SCALE_BECOME_PASSWORD: 'not-it' });
     assert.equal(wrong.code, 2, wrong.out);

@@ -145,7 +145,7 @@ describe('ssh host against a real sshd', { skip: why ?? false }, () => {
       (e: unknown) =>
         e instanceof UnreachableError &&
         e.message ===
-          `private key ${key} is protected by a passphrase: set JITSI_SCALE_SSH_PASSPHRASE, add the key to ssh-agent, or run on a terminal to be asked`,
+          `private key ${key} is protected by a passphrase and none was given; set JITSI_SCALE_SSH_PASSPHRASE, add the key to ssh-agent, or run on a terminal to be asked`,
     );
     process.env.JITSI_SCALE_SSH_PASSPHRASE = 'open sesame';
     try {

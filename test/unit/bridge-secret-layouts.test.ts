@@ -77,7 +77,7 @@ describe("the bridge's password in every layout", () => {
   test('none yet: the config the package writes is planned, created 0640 group jitsi', async () => {
     const p = await planned({ bridge: {} });
     assert.match(p.shown, /edited right after the install/);
-    assert.match(p.shown, /\(new file: mode 0640, group jitsi\)/);
+    assert.match(p.shown, /it is created with mode 0640, group jitsi/);
     assert.match(p.shown, /^\+\s+PASSWORD = "\*{8}"$/m);
     noLeak('new-config plan', p.shown, pair);
   });

@@ -96,7 +96,7 @@ async function identities(
       if (pass === null)
         throw new UnreachableError(
           forHost,
-          `private key ${file} is protected by a passphrase: set JITSI_SCALE_SSH_PASSPHRASE, add the key to ssh-agent, or run on a terminal to be asked`,
+          `private key ${file} is protected by a passphrase and none was given; set JITSI_SCALE_SSH_PASSPHRASE, add the key to ssh-agent, or run on a terminal to be asked`,
         );
       s.secret?.(pass);
       parsed = utils.parseKey(data, pass);
