@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { HoconDoc } from '../../src/modules/hocon/hocon-doc.js';
 import { HoconSyntaxError, MAX_DEPTH } from '../../src/modules/hocon/parse-hocon.js';
@@ -309,5 +310,39 @@ describe('malformed HOCON: always a positioned HoconSyntaxError, never another e
       () => doc(chain),
       (e: unknown) => e instanceof HoconSyntaxError && /more than 256 deep/.test(e.reason),
     );
+  });
+});
+
+describe('review: the cost of reading a file stays in proportion to its size', () => {
+  /** Parses `text` in a child with a small heap and a deadline: an exponential parse fails here, not the test runner. */
+  function parsesWithin(text: string, ms: number): { ok: boolean; out: string } {
+    const module = new URL('../../src/modules/hocon/hocon-doc.js', import.meta.url).href;
+    const script = `const { HoconDoc } = await import(${JSON.stringify(module)});
+new HoconDoc(process.argv[1]);
+process.stdout.write('read');`;
+    const r = spawnSync(process.execPath, ['--max-old-space-size=128', '--input-type=module', '-e', script, text], {
+      timeout: ms,
+      encoding: 'utf8',
+    });
+    return {
+      ok: r.status === 0,
+      out:
+        r.stdout ||
+        (r.signal
+          ? `ended by ${r.signal} (SIGABRT: out of its 128 MiB heap; SIGTERM: past ${ms} ms)`
+          : r.stderr.slice(-300)),
+    };
+  }
+
+  test('review: 24 lines of `a += 1` (160 bytes) are read in well under a second, not in exponential time and memory', () => {
+    const text = `a = []\n${'a += 1\n'.repeat(24)}`;
+    const r = parsesWithin(text, 5000);
+    assert.ok(r.ok, `${text.length} bytes: ${r.out}`);
+  });
+
+  test('review: a self-reference repeated: `a = ${a} {…}` 40 times', () => {
+    const text = `a = { x = 1 }\n${Array.from({ length: 40 }, (_, i) => `a = \${a} { y${i} = ${i} }\n`).join('')}`;
+    const r = parsesWithin(text, 5000);
+    assert.ok(r.ok, `${text.length} bytes: ${r.out}`);
   });
 });
