@@ -126,11 +126,14 @@ export class HoconTree {
 
 const samePath = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((s, n) => s === b[n]);
 
+/**
+ * What a self-reference sees: the value defined before it. Objects are copied, since a later
+ * definition merges into them in place; every other node is shared, since nothing changes one
+ * once it is built (and the resolver resolves each node once, whatever refers to it). Copying
+ * those too made a chain of `a += x` lines double in size with each line.
+ */
 function clone(n: Node): Node {
   if (n.t === 'obj') return { ...n, m: new Map([...n.m].map(([k, v]) => [k, clone(v)])) };
-  if (n.t === 'arr') return { ...n, a: n.a.map(clone) };
-  if (n.t === 'concat') return { ...n, parts: n.parts.map(clone) };
-  if (n.t === 'merge') return { ...n, stack: n.stack.map(clone) };
   return n;
 }
 
