@@ -87,6 +87,9 @@ export function mergeInto(old: Node | undefined, nw: Node): Node {
 export class HoconTree {
   readonly root = objNode(0);
 
+  /** `onSelfReference(at)`: told of each field that refers to its own path (`a += x`, `a = ${a}…`). */
+  constructor(private readonly onSelfReference: (at: number) => void = () => undefined) {}
+
   /** `path = value` (or `path += value`), as the field at `at` defines it. */
   define(path: readonly string[], value: Node, plusEquals: boolean, at: number): void {
     let v: Node = plusEquals
@@ -117,6 +120,7 @@ export class HoconTree {
   }
 
   private before(s: SubstNode): Node {
+    this.onSelfReference(s.at);
     let cur: Node | undefined = this.root;
     for (const seg of s.path) cur = cur?.t === 'obj' ? cur.m.get(seg) : undefined;
     if (cur === undefined) return { ...s, envOnly: true };
