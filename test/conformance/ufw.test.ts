@@ -102,6 +102,17 @@ describe('review: the ufw plan, run by the real ufw', { skip: why ?? false }, ()
     judge(applyWithRealUfw(setup, XMPP), XMPP);
   });
 
+  test('bridges of both families, the XMPP profile, a public 5222 and a limited range', () => {
+    const both: PortRule = { proto: 'tcp', port: 5222, sources: [B1, 'fd77:7::b', 'fd77:7::c'] };
+    const setup = [
+      ['allow', 'XMPP'],
+      ['allow', '22/tcp'],
+      ['allow', '5222/tcp'],
+      ['limit', '5000:6000/tcp'],
+    ];
+    judge(applyWithRealUfw(setup, both), both);
+  });
+
   test("review: a bridge's `ufw route allow` for the media port is deleted as if it were an incoming rule", () => {
     const setup = [
       ['allow', '22/tcp'],
