@@ -37,15 +37,19 @@ if [ -L "$lock" ] || { [ -e "$lock" ] && [ ! -f "$lock" ]; }; then echo "$lock i
 # What a lock says is read up to ${LOCK_READ_BYTES} bytes: a holder's is far shorter, a huge file is nobody's.
 said() { head -c ${LOCK_READ_BYTES} -- "$lock"; }`;
 
-// $2 our info, $3 the content we may take over ('' for none). Prints "taken" or the holder's
-// info and the lock's age in seconds (by the host's clock).
+// $2 our info, $3 the content we may take over ('' for none) and $4 the time it was last touched
+// then: a lock touched since (its holder woke up) is not taken over. Prints "taken", or "held",
+// the lock's age in seconds (by the host's clock) and when it was last touched, then the
+// holder's info.
 const ACQUIRE = `
 mkdir -p -- "$1" || exit 5
 ${GUARD}
-info=$2 stale=$3
-if [ -n "$stale" ] && [ -f "$lock" ] && [ "$(said)" = "$stale" ]; then rm -f -- "$lock"; fi
+info=$2 stale=$3 seen=$4
+touched() { stat -c %Y -- "$lock" 2>/dev/null; }
+if [ -n "$stale" ] && [ -f "$lock" ] && [ "$(said)" = "$stale" ] && [ "$(touched)" = "$seen" ]; then rm -f -- "$lock"; fi
 if (set -C; printf '%s\\n' "$info" > "$lock") 2>/dev/null; then echo taken; exit 0; fi
-echo "held $(( $(date +%s) - $(stat -c %Y -- "$lock" 2>/dev/null || date +%s) ))"
+m=$(touched) || m=$(date +%s)
+echo "held $(( $(date +%s) - m )) $m"
 said
 exit 0`;
 
@@ -66,8 +70,8 @@ ${GUARD}
 if [ "$(said 2>/dev/null)" = "$2" ]; then rm -f -- "$lock"; fi
 exit 0`;
 
-export const acquireCommand = (stateDir: string, info: string, stale: string): string[] =>
-  bounded(LOCK_DEADLINE_S.acquire, shScript(ACQUIRE, stateDir, info, stale));
+export const acquireCommand = (stateDir: string, info: string, stale: string, touched = ''): string[] =>
+  bounded(LOCK_DEADLINE_S.acquire, shScript(ACQUIRE, stateDir, info, stale, touched));
 export const touchCommand = (stateDir: string, mine: string): string[] =>
   bounded(LOCK_DEADLINE_S.touch, shScript(TOUCH, stateDir, mine));
 export const releaseCommand = (stateDir: string, mine: string): string[] =>
@@ -80,14 +84,17 @@ export function lockFailure(r: ExecResult): string {
   return whyFailed(r);
 }
 
-export type LockAnswer = { taken: true } | { taken: false; holder: LockInfo | null; raw: string; ageS: number };
+export type LockAnswer =
+  | { taken: true }
+  /** touched: when the lock was last touched, in seconds by the host's clock ('' when not said). */
+  | { taken: false; holder: LockInfo | null; raw: string; ageS: number; touched: string };
 
 /** Pure: the answer of the acquire command. */
 export function parseLockAnswer(out: string): LockAnswer {
   if (/^taken$/m.test(out)) return { taken: true };
-  const m = /^held (-?\d+)\n([\s\S]*)$/.exec(out);
-  const raw = (m?.[2] ?? '').replace(/\n$/, '');
-  return { taken: false, holder: parseHolder(raw), raw, ageS: Number(m?.[1] ?? 0) };
+  const m = /^held (-?\d+)(?: (\d+))?\n([\s\S]*)$/.exec(out);
+  const raw = (m?.[3] ?? '').replace(/\n$/, '');
+  return { taken: false, holder: parseHolder(raw), raw, ageS: Number(m?.[1] ?? 0), touched: m?.[2] ?? '' };
 }
 
 export type TouchAnswer = { ours: true } | { ours: false; holder: LockInfo | null; raw: string | null };

@@ -63,9 +63,9 @@ export async function acquireRunLock(
   timing = lockTiming(),
 ): Promise<HeldLock> {
   const mine = JSON.stringify(ownLockInfo(runId));
-  const attempt = async (stale: string) => {
+  const attempt = async (stale: string, touched = '') => {
     // readOnly: the lock is no file a step reads.
-    const r = await host.exec(acquireCommand(stateDir, mine, stale), { readOnly: true });
+    const r = await host.exec(acquireCommand(stateDir, mine, stale, touched), { readOnly: true });
     if (r.code !== 0) throw new HostError(host.name, `cannot take the run lock in ${stateDir}: ${lockFailure(r)}`);
     return parseLockAnswer(r.stdout);
   };
@@ -80,7 +80,8 @@ export async function acquireRunLock(
         `another jitsi-scale run holds this shard: ${holder}; wait for it to end, or if it is gone remove ${stateDir}/${LOCK_FILE} on ${host.name}`,
       );
     tookOver = `took over the run lock of ${holder}: ${why}`;
-    answer = await attempt(answer.raw);
+    // Taken over only as it was seen: a holder that touched it since is alive after all.
+    answer = await attempt(answer.raw, answer.touched);
     if (!answer.taken)
       throw new HostError(
         host.name,

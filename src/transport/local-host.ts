@@ -27,6 +27,9 @@ export class LocalHost extends ShellHost {
         : {}),
     });
     const proc = shell`sh -c ${commandLine}`;
+    // A command may end without reading all its input (a write refused before it reads the
+    // content): the broken pipe is no error of ours, its exit code says what happened.
+    proc.stdin?.on('error', () => undefined);
     const capture = new OutputCapture(opts.onLine);
     const stopped: { error?: HostError } = {};
     const stop = (why: string) => {

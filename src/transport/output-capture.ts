@@ -72,7 +72,7 @@ export class OutputCapture {
     }
     this.out.push(chunk);
     this.outBytes += chunk.length;
-    this.splitters?.stdout.push(chunk.toString('utf8'));
+    this.splitters?.stdout.push(chunk);
     return true;
   }
 
@@ -84,7 +84,7 @@ export class OutputCapture {
       this.err = [all.subarray(all.length - this.limits.stderrBytes)];
       this.errBytes = this.limits.stderrBytes;
     }
-    this.splitters?.stderr.push(chunk.toString('utf8'));
+    this.splitters?.stderr.push(chunk);
   }
 
   /** The output kept, with the live lines' last partial line passed on. */

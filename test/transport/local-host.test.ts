@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostError, type ExecOptions, type ExecResult } from '../../src/transport/host.js';
@@ -74,4 +74,24 @@ test('bytes damaged on their way to the host are caught before the rename: the l
   );
   assert.equal(await readFile(path, 'utf8'), 'old\n');
   assert.deepEqual(await readdir(dir), ['jvb.conf'], 'no temp file, and no backup of a write that did not happen');
+});
+
+describe('review: a command that does not read all its input', () => {
+  // A pipe holds 64 KiB: more than that, and the write to a command that exited fails with EPIPE.
+  const big = Buffer.alloc(4 << 20, 'x');
+
+  test('review: exiting before reading its stdin gives its exit code, not a crash of this process', async () => {
+    const host = new LocalHost('local', { enabled: false, user: 'root' }, tmpdir());
+    const r = await host.exec(['sh', '-c', 'exit 3'], { stdin: big });
+    assert.equal(r.code, 3);
+  });
+
+  test('review: a large write refused before it reads its content (no such directory) is refused in words', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'js-epipe-'));
+    const host = new LocalHost('local', { enabled: false, user: 'root' }, join(dir, 'backups'));
+    const path = join(dir, 'missing', 'jvb.conf');
+    await assert.rejects(host.writeFile(path, big.toString()), (e: Error) =>
+      e.message.startsWith(`cannot write ${path}: directory ${join(dir, 'missing')} does not exist`),
+    );
+  });
 });

@@ -216,3 +216,18 @@ describe('firewalld: our rules in every zone, before everything', () => {
     ]);
   });
 });
+
+describe('review: rich rules of the user at our priority', () => {
+  const forms: Record<string, string> = {
+    'a port range': `rule priority="${ACCEPT_PRIORITY}" family="ipv4" port port="5000-6000" protocol="tcp" accept`,
+    'a service that lists the port': `rule priority="${ACCEPT_PRIORITY}" service name="xmpp-client" accept`,
+    'every port from a network': `rule priority="${ACCEPT_PRIORITY}" family="ipv4" source address="0.0.0.0/0" accept`,
+  };
+  for (const [name, rule] of Object.entries(forms))
+    test(`review: one that accepts 5222 by ${name}, sorted before our drop, is named as ahead of ours (it was not)`, () => {
+      const s = state();
+      s.zones.find((z) => z.name === 'public')!.richRules.push(rule);
+      const { ahead } = planFirewalldCommands(s, XMPP);
+      assert.deepEqual(ahead, [`zone public: ${rule}`]);
+    });
+});

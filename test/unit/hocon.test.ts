@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { HoconDoc } from '../../src/modules/hocon/hocon-doc.js';
 import { HoconSyntaxError, MAX_DEPTH } from '../../src/modules/hocon/parse-hocon.js';
@@ -309,5 +310,43 @@ describe('malformed HOCON: always a positioned HoconSyntaxError, never another e
       () => doc(chain),
       (e: unknown) => e instanceof HoconSyntaxError && /more than 256 deep/.test(e.reason),
     );
+  });
+});
+
+describe('review: the cost of reading a file stays in proportion to its size', () => {
+  /** Parses `text` in a child with a small heap and a deadline: an exponential parse fails here, not the test runner. */
+  function parsesWithin(text: string, ms: number): { ok: boolean; out: string } {
+    const module = new URL('../../src/modules/hocon/hocon-doc.js', import.meta.url).href;
+    const script = `const { HoconDoc } = await import(${JSON.stringify(module)});
+const { readFileSync } = await import('node:fs');
+try { new HoconDoc(readFileSync(0, 'utf8')); process.stdout.write('read'); }
+catch (e) { if (e.name !== 'HoconSyntaxError') throw e; process.stdout.write('refused: ' + e.message); }`;
+    // On stdin: one argument may hold at most 128 KiB.
+    const r = spawnSync(process.execPath, ['--max-old-space-size=128', '--input-type=module', '-e', script], {
+      input: text,
+      timeout: ms,
+      encoding: 'utf8',
+    });
+    const ended = r.signal ? `ended by ${r.signal} (SIGABRT: out of its 128 MiB heap; SIGTERM: past ${ms} ms)` : '';
+    return { ok: r.status === 0, out: r.stdout || ended || String(r.stderr).slice(-300) };
+  }
+
+  test('review: 24 lines of `a += 1` (160 bytes) are read in well under a second, not in exponential time and memory', () => {
+    const text = `a = []\n${'a += 1\n'.repeat(24)}`;
+    const r = parsesWithin(text, 5000);
+    assert.ok(r.ok, `${text.length} bytes: ${r.out}`);
+  });
+
+  test('review: 20000 lines of `a += 1` (140 KB, far under the 4 MiB read bound) are read, or refused in words, within 5 s and 128 MiB', () => {
+    const text = `a = []\n${'a += 1\n'.repeat(20_000)}`;
+    const r = parsesWithin(text, 5000);
+    assert.ok(r.ok, `${text.length} bytes: ${r.out}`);
+    assert.match(r.out, /^(read|refused: line \d+, column \d+: .+)$/);
+  });
+
+  test('review: a self-reference repeated: `a = ${a} {…}` 40 times', () => {
+    const text = `a = { x = 1 }\n${Array.from({ length: 40 }, (_, i) => `a = \${a} { y${i} = ${i} }\n`).join('')}`;
+    const r = parsesWithin(text, 5000);
+    assert.ok(r.ok, `${text.length} bytes: ${r.out}`);
   });
 });

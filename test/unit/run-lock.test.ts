@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { parseLockAnswer, parseTouchAnswer, touchCommand } from '../../src/engine/lock-commands.js';
@@ -14,7 +17,8 @@ import {
   type LockInfo,
 } from '../../src/engine/lock-holder.js';
 import { keepLock, lostSentence } from '../../src/engine/lock-keeper.js';
-import { lockTiming, STALE_AFTER_S, type LockTiming } from '../../src/engine/run-lock.js';
+import { acquireRunLock, lockTiming, STALE_AFTER_S, type LockTiming } from '../../src/engine/run-lock.js';
+import { LocalHost } from '../../src/transport/local-host.js';
 import type { ExecResult, Host } from '../../src/transport/host.js';
 
 const SPACE = { machine: 'a'.repeat(32), boot: 'b0b0', pidns: 'pid:[4026531836]' };
@@ -231,5 +235,34 @@ describe('keeping the run lock', () => {
     assert.deepEqual(await Promise.all([lock.check(), lock.check(), lock.check()]), [null, null, null]);
     assert.equal(host.calls, 1);
     await lock.release();
+  });
+});
+
+describe('review: a takeover against a holder that wakes up', () => {
+  test('review: the holder touches its lock between the two round trips of a takeover: both runs then hold it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'js-lock-race-'));
+    const stateDir = join(dir, 'state');
+    const local = new LocalHost('meet', { enabled: false, user: 'root' }, join(dir, 'backups'));
+    const timing: LockTiming = { staleS: 1, heartbeatMs: 60_000, verifyAfterMs: 50, answerMs: 5000 };
+    const a = await acquireRunLock(local, stateDir, 'run-a', timing);
+    // Run A sleeps past the stale time: its lock is ten seconds old.
+    const lockFile = join(stateDir, 'run.lock');
+    const old = new Date(Date.now() - 10_000);
+    await utimes(lockFile, old, old);
+    await sleep(60);
+    // Run B finds it stale; as B's takeover is on its way, A wakes and its next change confirms the lock.
+    let acquires = 0;
+    const b: Host = Object.create(local) as Host;
+    b.exec = async (argv, opts) => {
+      if (argv.some((w) => w.includes('set -C')) && ++acquires === 2)
+        assert.equal(await a.check(), null, 'A confirmed its lock: the lock still held its content');
+      return local.exec(argv, opts);
+    };
+    const bLock = await acquireRunLock(b, stateDir, 'run-b', timing).catch((e: Error) => e);
+    const aSays = await a.check();
+    assert.ok(
+      bLock instanceof Error || aSays !== null,
+      'either B is refused (A touched the lock before B removed it), or A learns before its next change that it lost the lock',
+    );
   });
 });

@@ -77,6 +77,25 @@ export function parseRichRule(text: string): RichRule {
   };
 }
 
+/**
+ * Pure: does a rich rule of the user's accept new connections to the port: by the port itself or a
+ * range, a service that lists it, its whole protocol, or everything from its source (no element
+ * that narrows it to other traffic: a port, a service, a protocol, icmp, forwarding; a source port
+ * does not, an attacker picks its own)?
+ */
+function richAdmits(text: string, rule: PortRule, servicePorts: ReadonlyMap<string, string[]>): boolean {
+  const p = parseRichRule(text);
+  if (p.action !== 'accept') return false;
+  // A rule for one of the sources alone admits nobody else.
+  if (rule.sources !== 'any' && rule.sources.includes(p.source) && !/\bsource\s+NOT\b/.test(text)) return false;
+  if (p.port) return portFieldHas(`${p.port}/${p.protocol}`, rule);
+  const service = element(text, 'service').name;
+  if (service !== undefined) return (servicePorts.get(service) ?? []).some((f) => portFieldHas(f, rule));
+  const protocol = element(text, 'protocol').value;
+  if (protocol !== undefined) return protocol === rule.proto;
+  return !/(?:^|\s)(?:icmp-block|icmp-type|forward-port|masquerade)\b/.test(text);
+}
+
 /** The rich rule that accepts the port from one source, before everything else. */
 export function richAccept(source: string, rule: PortRule): string {
   const family = sourcesByFamily({ ...rule, sources: [source] }).v4.length ? 'ipv4' : 'ipv6';
@@ -156,7 +175,7 @@ export function planFirewalldCommands(state: FirewalldState, rule: PortRule): Fi
     for (const [i, p] of present.entries()) {
       if (isOurs(p, rule) && !wanted.some((w) => sameRich(p, parseRichRule(w))))
         removes.push(cmd(`--remove-rich-rule=${z.richRules[i]}`));
-      else if (!isOurs(p, rule) && p.port === String(rule.port) && p.action === 'accept' && p.priority <= DROP_PRIORITY)
+      else if (!isOurs(p, rule) && p.priority <= DROP_PRIORITY && richAdmits(z.richRules[i]!, rule, state.servicePorts))
         ahead.push(`zone ${z.name}: ${z.richRules[i]}`);
     }
     // The exact public openings go (after ours are in, and all at one reload); wider ones stay, shadowed.

@@ -12,6 +12,8 @@ export interface UfwTuple {
   /** allow, deny, reject or limit (a logging suffix such as _log is dropped; see `log`). */
   action: string;
   log: boolean;
+  /** A route rule (`ufw route …`, "route:allow" in the tuple): it filters forwarded packets, not incoming ones. */
+  forward: boolean;
   /** tcp, udp, any, … */
   proto: string;
   /** "5222", "5000:6000", "5222,5269", "any". */
@@ -45,9 +47,11 @@ export function parseTupleLine(line: string, v6: boolean): UfwTuple | null {
   const [action = '', proto = '', dport = '', dst = '', sport = '', src = ''] = f;
   const [dapp, sapp] = f.length === 9 ? [f[6]!, f[7]!] : ['-', '-'];
   const [dir = 'in', ...ifaceParts] = f[f.length - 1]!.split('_');
+  const forward = action.startsWith('route:');
   return {
-    action: action.replace(/_.*/, ''),
+    action: action.replace(/^route:/, '').replace(/_.*/, ''),
     log: action.includes('_log'),
+    forward,
     proto,
     dport,
     dst,
@@ -89,7 +93,9 @@ const admitting = (t: UfwTuple) => t.action === 'allow' || t.action === 'limit';
 
 /** Does the tuple concern this knock's port at all (incoming, its protocol, its port)? */
 export function concernsPort(t: UfwTuple, k: Pick<Knock, 'proto' | 'port'>): boolean {
-  return t.direction === 'in' && (t.proto === k.proto || t.proto === 'any') && portSpecHas(t.dport, k.port);
+  return (
+    !t.forward && t.direction === 'in' && (t.proto === k.proto || t.proto === 'any') && portSpecHas(t.dport, k.port)
+  );
 }
 
 /** Does `src` (an address or CIDR) hold `address`? */
@@ -156,12 +162,20 @@ export function parseUfwDefaults(text: string | null): { input: 'accept' | 'deny
   return { input: value('DEFAULT_INPUT_POLICY') === 'accept' ? 'accept' : 'deny', ipv6: value('IPV6') !== 'no' };
 }
 
-/** Pure: lines of before.rules that accept the port before any user rule is looked at. */
-export function beforeRulesAccepting(text: string | null, port: number): string[] {
+/**
+ * Pure: lines of before.rules (chain ufw-before-input) or before6.rules (ufw6-before-input) that
+ * accept new connections to the port before any user rule is looked at: with the port among their
+ * ports, or with no port at all (everything from an interface or a network). Loopback, replies
+ * (RELATED,ESTABLISHED) and other protocols are not the port's business.
+ */
+export function beforeRulesAccepting(text: string | null, port: number, proto: 'tcp' | 'udp' = 'tcp'): string[] {
   return (text ?? '').split(/\r?\n/).filter((l) => {
-    if (!/^-A ufw-before-input\b/.test(l) || !/-j ACCEPT\b/.test(l)) return false;
+    if (!/^-A ufw6?-before-input\b/.test(l) || !/-j ACCEPT\b/.test(l)) return false;
+    if (/\s-i lo\b/.test(l) || /--(?:ct)?state RELATED,ESTABLISHED\b/.test(l)) return false;
+    const p = /\s-p (\S+)/.exec(l)?.[1];
+    if (p !== undefined && p !== proto && p !== 'all') return false;
     const ports = /--dports? (\S+)/.exec(l)?.[1];
-    return ports !== undefined && portSpecHas(ports, port);
+    return ports === undefined || portSpecHas(ports, port);
   });
 }
 
@@ -171,5 +185,41 @@ export function describeTuple(t: UfwTuple): string {
   const app = t.dapp ? ` (application ${t.dapp})` : '';
   const on = t.iface ? ` on ${t.iface}` : '';
   const sport = t.sport !== 'any' ? ` port ${t.sport}` : '';
-  return `${t.action} ${t.proto === 'any' ? '' : `${t.proto} `}${t.dport}${app} from ${from}${sport}${on}${t.v6 ? ' (v6)' : ''}`;
+  return `${t.forward ? 'route ' : ''}${t.action} ${t.proto === 'any' ? '' : `${t.proto} `}${t.dport}${app} from ${from}${sport}${on}${t.v6 ? ' (v6)' : ''}`;
+}
+
+/**
+ * How ufw numbers its rules (`ufw status numbered`, `ufw delete N`): the tuples of one application
+ * rule (a profile with several port entries, such as Debian's XMPP: 5222/tcp|5269/tcp) are one
+ * entry, told apart by application, ports, addresses, direction and interface (ufw 0.36,
+ * backend.py get_rule_by_number and get_rules_count). '' for a rule that names no application.
+ */
+export function appEntry(t: UfwTuple): string {
+  if (!t.dapp && !t.sapp) return '';
+  return `${t.dapp || t.dport} ${t.dst} ${t.sapp || t.sport} ${t.src} ${t.direction}_${t.iface}`;
+}
+
+/** Pure: the entries ufw numbers among a family's first `end` tuples. */
+export function entriesBefore(list: readonly UfwTuple[], end = list.length): number {
+  const seen = new Set<string>();
+  let n = 0;
+  for (const t of list.slice(0, end)) {
+    const key = appEntry(t);
+    if (key && seen.has(key)) continue;
+    if (key) seen.add(key);
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Pure: where `ufw insert` really puts a rule asked for before tuple `index`: a place between two
+ * tuples of one application rule moves past them (ufw 0.36, backend_iptables.py set_rule).
+ */
+export function insertionIndex(list: readonly UfwTuple[], index: number): number {
+  const sameApp = (a: UfwTuple, b: UfwTuple) =>
+    (a.dapp !== '' || a.sapp !== '') && a.dst === b.dst && a.src === b.src && a.dapp === b.dapp && a.sapp === b.sapp;
+  let at = index;
+  while (at > 0 && at < list.length && sameApp(list[at - 1]!, list[at]!)) at++;
+  return at;
 }

@@ -14,6 +14,8 @@ import {
   beforeRulesAccepting,
   concernsPort,
   describeTuple,
+  entriesBefore,
+  insertionIndex,
   isAnySource,
   parseUfwDefaults,
   parseUfwRules,
@@ -55,6 +57,7 @@ function ours(rule: PortRule, action: 'allow' | 'deny', src: string, v6: boolean
   return {
     action,
     log: false,
+    forward: false,
     proto: rule.proto,
     dport: String(rule.port),
     dst: anyOf(v6),
@@ -72,6 +75,7 @@ function ours(rule: PortRule, action: 'allow' | 'deny', src: string, v6: boolean
 /** ufw's own notion of "the same rule": everything but the action, the logging and the comment. */
 const sameRule = (a: UfwTuple, b: UfwTuple) =>
   a.v6 === b.v6 &&
+  a.forward === b.forward &&
   a.proto === b.proto &&
   a.dport === b.dport &&
   a.dst === b.dst &&
@@ -88,6 +92,7 @@ const exactly = (a: UfwTuple | undefined, b: UfwTuple) =>
 /** The user's own rule that opens exactly this port to everyone (a guide's `ufw allow 5222/tcp`). */
 const isPublicOpening = (t: UfwTuple, rule: PortRule) =>
   (t.action === 'allow' || t.action === 'limit') &&
+  !t.forward &&
   t.dport === String(rule.port) &&
   (t.proto === rule.proto || t.proto === 'any') &&
   t.direction === 'in' &&
@@ -99,8 +104,9 @@ const isPublicOpening = (t: UfwTuple, rule: PortRule) =>
   !t.sapp;
 
 /**
- * The list of both families as ufw numbers it (IPv4 first), changed command by command as ufw
- * will change it, so that each command's number is the one ufw will see then.
+ * The list of both families as ufw numbers it (IPv4 first, an application rule's tuples as one),
+ * changed command by command as ufw will change it, so that each command's number is the one ufw
+ * will see then.
  */
 class Model {
   readonly commands: UfwCommand[] = [];
@@ -110,8 +116,9 @@ class Model {
     return v6 ? this.lists.v6 : this.lists.v4;
   }
 
+  /** The number ufw gives the tuple at `index` of a family's list (the entries before it, plus one). */
   private number(v6: boolean, index: number): number {
-    return (v6 ? this.lists.v4.length : 0) + index + 1;
+    return (v6 ? entriesBefore(this.lists.v4) : 0) + entriesBefore(this.list(v6), index) + 1;
   }
 
   delete(t: UfwTuple, why: string): void {
@@ -127,11 +134,19 @@ class Model {
   /** Puts a rule at `index` of its family's list: `insert N` inside the list, a plain add at its end. */
   insert(t: UfwTuple, index: number, why: string): void {
     const list = this.list(t.v6);
+    const at = insertionIndex(list, index);
     const proto = t.proto === 'any' ? [] : ['proto', t.proto];
     const spec = [t.action, ...proto, 'from', t.src, 'to', 'any', 'port', t.dport, 'comment', t.comment];
-    const where = index < list.length ? ['insert', String(this.number(t.v6, index))] : [];
+    // ufw takes the position by tuples but bounds it by its numbered entries: past those it refuses.
+    if (at < list.length && at + 1 > entriesBefore(list))
+      throw new Error(
+        `ufw cannot put "${describeTuple(t)}" before "${describeTuple(list[at]!)}": its numbering counts an application rule's tuples once and refuses that position; put the application rule below the others and run again`,
+      );
+    // Inside a family ufw counts an insert's position by tuples, after the IPv4 entries for IPv6.
+    const position = (t.v6 ? entriesBefore(this.lists.v4) : 0) + at + 1;
+    const where = at < list.length ? ['insert', String(position)] : [];
     this.commands.push({ argv: ['ufw', ...where, ...spec], why });
-    list.splice(index, 0, t);
+    list.splice(at, 0, t);
   }
 
   /**
@@ -322,6 +337,15 @@ function guardHash(v4: string | null, v6: string | null): string {
     .digest('hex');
 }
 
+/** The plan, or the planner's refusal as a sentence on this host. */
+function planOrRefuse(host: Host, state: UfwState, rule: PortRule): ReturnType<typeof planUfwCommands> {
+  try {
+    return planUfwCommands(state, rule);
+  } catch (e) {
+    throw new HostError(host.name, e instanceof Error ? e.message : String(e));
+  }
+}
+
 export async function planUfw(host: Host, rule: PortRule, opts: UfwOptions): Promise<FirewallPlan> {
   const files = await host.readFiles([UFW_FILES.v4, UFW_FILES.v6, UFW_DEFAULTS, UFW_BEFORE.v4, UFW_BEFORE.v6]);
   const [v4Text, v6Text] = [files.get(UFW_FILES.v4) ?? null, files.get(UFW_FILES.v6) ?? null];
@@ -335,7 +359,7 @@ export async function planUfw(host: Host, rule: PortRule, opts: UfwOptions): Pro
     ipv6: defaults.ipv6,
     defaultInput: defaults.input,
   };
-  const { commands, shadowed } = planUfwCommands(state, rule);
+  const { commands, shadowed } = planOrRefuse(host, state, rule);
   const notes = shadowed.map(
     (t) =>
       `your ufw rule "${describeTuple(t)}" also admits ${rule.port}/${rule.proto}; it stays, and ours come first, so it no longer does for anyone but ${sourcesText(rule)}`,
@@ -347,7 +371,7 @@ export async function planUfw(host: Host, rule: PortRule, opts: UfwOptions): Pro
         `ufw filters IPv4 only here (IPV6=no in ${UFW_DEFAULTS}): ${rule.port}/${rule.proto} is not kept from IPv6 clients`,
       );
     for (const [file, text] of [UFW_BEFORE.v4, UFW_BEFORE.v6].map((f) => [f, files.get(f) ?? null] as const))
-      for (const l of beforeRulesAccepting(text, rule.port))
+      for (const l of beforeRulesAccepting(text, rule.port, rule.proto))
         unprotected.push(`${file} accepts the port before any user rule ("${l.trim()}")`);
   }
   const enabling = enableSteps(host, opts, state, s.get('sshd') ?? [], notes);

@@ -87,6 +87,9 @@ export function mergeInto(old: Node | undefined, nw: Node): Node {
 export class HoconTree {
   readonly root = objNode(0);
 
+  /** `onSelfReference(at)`: told of each field that refers to its own path (`a += x`, `a = ${a}…`). */
+  constructor(private readonly onSelfReference: (at: number) => void = () => undefined) {}
+
   /** `path = value` (or `path += value`), as the field at `at` defines it. */
   define(path: readonly string[], value: Node, plusEquals: boolean, at: number): void {
     let v: Node = plusEquals
@@ -117,6 +120,7 @@ export class HoconTree {
   }
 
   private before(s: SubstNode): Node {
+    this.onSelfReference(s.at);
     let cur: Node | undefined = this.root;
     for (const seg of s.path) cur = cur?.t === 'obj' ? cur.m.get(seg) : undefined;
     if (cur === undefined) return { ...s, envOnly: true };
@@ -126,11 +130,14 @@ export class HoconTree {
 
 const samePath = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((s, n) => s === b[n]);
 
+/**
+ * What a self-reference sees: the value defined before it. Objects are copied, since a later
+ * definition merges into them in place; every other node is shared, since nothing changes one
+ * once it is built (and the resolver resolves each node once, whatever refers to it). Copying
+ * those too made a chain of `a += x` lines double in size with each line.
+ */
 function clone(n: Node): Node {
   if (n.t === 'obj') return { ...n, m: new Map([...n.m].map(([k, v]) => [k, clone(v)])) };
-  if (n.t === 'arr') return { ...n, a: n.a.map(clone) };
-  if (n.t === 'concat') return { ...n, parts: n.parts.map(clone) };
-  if (n.t === 'merge') return { ...n, stack: n.stack.map(clone) };
   return n;
 }
 

@@ -18,6 +18,12 @@ export { HoconSyntaxError, positionOf };
  */
 export const MAX_DEPTH = 256;
 
+/**
+ * How many fields may refer to their own path (`a += x`, `a = ${a} …`). Each one keeps what it
+ * saw resolved, so a chain of them costs the square of its length; a real config has a handful.
+ */
+export const MAX_SELF_REFERENCES = 1024;
+
 export interface HoconField {
   /** Full path from the root, dotted keys expanded ("a.b { c = 1 }" → [a, b, c]). */
   path: string[];
@@ -64,7 +70,14 @@ type Target = { root: true } | { root: false; obj: ObjNode };
 const VALUE_START = new Set<string>([...SIMPLE, '{', '[']);
 
 class HoconParser {
-  readonly tree = new HoconTree();
+  private selfReferences = 0;
+  readonly tree = new HoconTree((at) => {
+    if (++this.selfReferences > MAX_SELF_REFERENCES)
+      this.fail(
+        at,
+        `more than ${MAX_SELF_REFERENCES} fields refer to what was defined before them (+= or a substitution of their own path)`,
+      );
+  });
   readonly fields: HoconField[] = [];
   private readonly lx: Lexer;
   private depth = 0;
