@@ -66,11 +66,26 @@ export function clientWaitMs(deadlineS: number): number {
 /**
  * Shell run in front of every command: `timeout` where the host has it (every Debian and Ubuntu
  * host: coreutils), else the command as it is, with only this process's own watch. $1 is the
- * deadline, the rest the command. timeout leads a process group of its own and signals all of it.
+ * deadline, $2 `sweep` or not, the rest the command. timeout leads a process group of its own and
+ * signals all of it; what the command started in a session of its own is outside that group, so
+ * each command's processes carry a mark in their environment, and on expiry every process still
+ * carrying it is killed too. Not for a service's restart (`keep`): the daemon it starts is meant to
+ * outlive it.
  */
-export const DEADLINE_WRAPPER = `d=$1; shift
-if command -v timeout >/dev/null 2>&1; then exec timeout -k ${KILL_AFTER_S} "$d" "$@"; fi
-exec "$@"`;
+export const DEADLINE_WRAPPER = `d=$1 sweep=$2; shift 2
+command -v timeout >/dev/null 2>&1 || exec "$@"
+[ "$sweep" = sweep ] || exec timeout -k ${KILL_AFTER_S} "$d" "$@"
+JITSI_SCALE_RUN=$$ timeout -k ${KILL_AFTER_S} "$d" "$@"
+rc=$?
+if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+  for e in /proc/[0-9]*/environ; do
+    if tr '\\0' '\\n' < "$e" 2>/dev/null | grep -qxF "JITSI_SCALE_RUN=$$"; then p=\${e#/proc/}; kill -KILL "\${p%/environ}" 2>/dev/null; fi
+  done
+fi
+exit $rc`;
+
+/** Whether a command of this kind may have what it started outlive it (a service's daemon). */
+export const sweepsOnExpiry = (kind: DeadlineClass | number): boolean => kind !== 'service';
 
 /** Pure: did a command end by its deadline on the host? (timeout exits 124, or 137 after KILL.) */
 export function endedByDeadline(code: number, elapsedMs: number, deadlineS: number): boolean {

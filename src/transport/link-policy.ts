@@ -121,6 +121,7 @@ export function refusalSentence(path: string, words: readonly string[], policy: 
   const lead =
     link === path || link === '' ? `${path} is a symbolic link to` : `${path} leads through the link ${link} to`;
   if (why === 'D') return `${lead} ${target}, which does not exist (a dangling link)`;
+  if (why === 'S') return `${path} was replaced by something else while it was being read: run again`;
   if (why === 'C') return `${path} is a symbolic link that goes round in a loop (over ${MAX_LINK_HOPS} hops)`;
   if (why !== 'L') return null;
   const roots = linkRoots(path, policy);

@@ -22,7 +22,11 @@ export const READ_MANY_LOOP = `${LINK_CHECK}
 while [ $# -ge 2 ]; do
   p=$1; shift
   if ! js_check "$p" "$1"; then printf 'R '; js_refusal
-  elif [ -f "$r" ]; then printf 'F '; head -c ${MAX_FILE_BYTES + 1} < "$r" | base64 -w0; echo
+  elif [ -f "$r" ]; then
+    # opened once, then checked to be what was judged: a name swapped for a link since is not read
+    { if [ "$(readlink /proc/$$/fd/4)" = "$r" ] && [ -f /proc/$$/fd/4 ]; then
+        printf 'F '; head -c ${MAX_FILE_BYTES + 1} <&4 | base64 -w0; echo
+      else echo 'R S - -'; fi; } 4<"$r" 2>/dev/null || echo 'R S - -'
   else echo M; fi
   shift
 done`;

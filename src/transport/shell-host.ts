@@ -12,7 +12,7 @@ import {
 } from './host.js';
 import { quoteArgv, shScript } from './shell-quote.js';
 import { commandLabel, traced } from './exec-trace.js';
-import { DEADLINE_WRAPPER, clientWaitMs, deadlineSeconds, endedByDeadline } from './deadlines.js';
+import { DEADLINE_WRAPPER, clientWaitMs, deadlineSeconds, endedByDeadline, sweepsOnExpiry } from './deadlines.js';
 import { readFileAnswer, readMany, textsOf } from './read-many.js';
 import { encodeText } from './file-bytes.js';
 import { LINK_CHECK, OWN_DIRECTORY_ONLY, refusalSentence, rootsArg, type LinkPolicy } from './link-policy.js';
@@ -66,20 +66,30 @@ trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 141' PIPE
 trap 'exit 143' TERM
-cat > "$tmp"
+# The temp file is opened once, and written, owned and moded through that descriptor, never by its
+# name: the directory may belong to the service's user, who could swap the name for a link to any
+# file at any moment. Its name is checked to still be that file before the validator reads it and
+# before the rename.
+exec 3<>"$tmp"
+fd=/proc/$$/fd/3
+same_tmp() { [ ! -L "$tmp" ] && [ "$(stat -c '%d:%i' -- "$tmp" 2>/dev/null)" = "$(stat -L -c '%d:%i' -- "$fd")" ]; }
+swapped() { echo "the temp file $tmp was replaced by someone else on the host while it was written: nothing is replaced" >&2; exit 10; }
+if [ "$(readlink -- "$fd")" != "$tmp" ] || ! same_tmp || [ "$(stat -L -c '%h %u' -- "$fd")" != "1 $(id -u)" ]; then swapped; fi
+cat >&3
 if [ -e "$target" ]; then
-  chown --reference="$target" -- "$tmp"
-  chmod --reference="$target" -- "$tmp"
+  chown --reference="$target" -- "$fd"
+  chmod --reference="$target" -- "$fd"
 else
   # A new file: the mode asked for one (0640 for a file holding a secret), else 0644.
-  chmod "\${new_mode:-0644}" -- "$tmp"
-  if [ -n "$new_owner" ]; then chown "$new_owner" -- "$tmp"; fi
-  if [ -n "$new_group" ]; then chgrp "$new_group" -- "$tmp"; fi
+  chmod "\${new_mode:-0644}" -- "$fd"
+  if [ -n "$new_owner" ]; then chown "$new_owner" -- "$fd"; fi
+  if [ -n "$new_group" ]; then chgrp "$new_group" -- "$fd"; fi
 fi
-if [ -n "$mode" ]; then chmod "$mode" -- "$tmp"; fi
-if [ -n "$owner" ]; then chown "$owner" -- "$tmp"; fi
-if [ -n "$group" ]; then chgrp "$group" -- "$tmp"; fi
+if [ -n "$mode" ]; then chmod "$mode" -- "$fd"; fi
+if [ -n "$owner" ]; then chown "$owner" -- "$fd"; fi
+if [ -n "$group" ]; then chgrp "$group" -- "$fd"; fi
 if [ $# -gt 0 ]; then
+  same_tmp || swapped
   n=$#
   while [ "$n" -gt 0 ]; do
     a=$1; shift
@@ -92,8 +102,8 @@ if [ $# -gt 0 ]; then
     exit 6
   fi
 fi
-sync -- "$tmp" 2>/dev/null || true
-written=$(sha256sum < "$tmp"); written=\${written%% *}
+sync -- "$fd" 2>/dev/null || true
+written=$(sha256sum < "$fd"); written=\${written%% *}
 if [ "$written" != "$sent" ]; then
   echo "the bytes written on the host are not the ones sent (sha256 $written, sent $sent): the temp file is removed and $target is left as it was" >&2
   exit 9
@@ -108,6 +118,7 @@ if [ -e "$target" ]; then
   mkdir -p -- "$(dirname -- "$backup")"
   if [ ! -e "$backup" ]; then cp -p -- "$target" "$backup"; fi
 fi
+same_tmp || swapped
 echo "ready:$backup"
 mv -f -T -- "$tmp" "$target"
 trap - EXIT`;
@@ -119,9 +130,10 @@ trap - EXIT`;
 /**
  * The write script stopped before the rename, so the live file never changed: a missing directory
  * (5), a failed validation (6), a file changed since the plan (7), a link that leads elsewhere (8),
- * bytes that are not the ones sent (9).
+ * bytes that are not the ones sent (9), a temp file someone else replaced (10).
  */
-const refusedBeforeRename = (r: ExecResult): boolean => [5, 6, 7, 8, 9].includes(r.code) && !/^ready:/m.test(r.stdout);
+const refusedBeforeRename = (r: ExecResult): boolean =>
+  [5, 6, 7, 8, 9, 10].includes(r.code) && !/^ready:/m.test(r.stdout);
 
 /**
  * File operations built on exec, so that they work the same over SSH and locally, and pass through
@@ -152,10 +164,11 @@ export abstract class ShellHost implements Host {
   }
 
   private async execAs(argv: readonly string[], opts: ExecOptions): Promise<ExecResult> {
-    const seconds = deadlineSeconds(opts.deadline ?? (opts.readOnly ? 'probe' : 'command'));
+    const kind = opts.deadline ?? (opts.readOnly ? 'probe' : 'command');
+    const seconds = deadlineSeconds(kind);
     const what = opts.what ?? commandLabel(argv);
     // The deadline is kept inside sudo, so that it can stop what runs as root.
-    const timed = shScript(DEADLINE_WRAPPER, String(seconds), ...argv);
+    const timed = shScript(DEADLINE_WRAPPER, String(seconds), sweepsOnExpiry(kind) ? 'sweep' : 'keep', ...argv);
     const started = Date.now();
     const escalate = this.become.enabled && !opts.noBecome;
     const r = await this.run(

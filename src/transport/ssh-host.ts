@@ -7,6 +7,9 @@ import { openClient, type Client, type ConnectSettings } from './ssh/connect.js'
 import type { Endpoint, SshTarget } from './ssh/endpoint.js';
 import { ShellHost, type Become, type RunLimits } from './shell-host.js';
 
+/** How long a command's output may go on after it ended (something it started holds the pipe). */
+const EXIT_DRAIN_MS = 2000;
+
 /** Jump-host connections of a run, shared by every host behind the same hops and closed with the last. */
 export class JumpPool {
   private readonly open = new Map<string, { client: Promise<Client>; users: number }>();
@@ -141,12 +144,19 @@ export class SshHost extends ShellHost {
       if (!capture.stdout(c)) stop(`printed more than ${mib(OUTPUT_LIMITS.stdoutBytes)}: it was stopped`);
     });
     channel.stderr.on('data', (c: Buffer) => capture.stderr(c));
-    channel.on('exit', (code: number | null, signal?: string) => (exit = { code, signal: signal ?? null }));
+    // The command has ended; what it left running may still hold its output open. Its output is
+    // given a moment to drain, then the channel is closed: the command's answer is in.
+    let drained: NodeJS.Timeout | undefined;
+    channel.on('exit', (code: number | null, signal?: string) => {
+      exit = { code, signal: signal ?? null };
+      drained = setTimeout(() => channel.close(), EXIT_DRAIN_MS);
+    });
     if (opts.stdin !== undefined) channel.end(opts.stdin);
     else channel.end();
     return new Promise((resolve, reject) => {
       channel.on('close', () => {
         clearTimeout(timer);
+        clearTimeout(drained);
         const out = capture.finish();
         if (stopped.error) reject(stopped.error);
         else if (exit.code !== null) resolve({ code: exit.code, ...out });

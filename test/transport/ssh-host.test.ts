@@ -236,8 +236,12 @@ describe('ssh host against a real sshd', { skip: why ?? false }, () => {
     const host = await connectSsh(target({ keepaliveIntervalMs: 500 }), { enabled: false, user: 'root' }, '/tmp/x');
     try {
       // Kill this session's own sshd child: the server side of our connection disappears. The
-      // command's parent is the deadline's `timeout`, whose parent is the session.
-      const pending = host.exec(['sh', '-c', 'kill -9 "$(cut -d " " -f 4 /proc/$PPID/stat)"; sleep 30']);
+      // command runs under the deadline's wrapper and `timeout`: the session is further up.
+      const pending = host.exec([
+        'sh',
+        '-c',
+        'p=$PPID; while [ "$(cat /proc/$p/comm)" != sshd ]; do p=$(cut -d " " -f 4 /proc/$p/stat); done; kill -9 "$p"; sleep 30',
+      ]);
       await assert.rejects(pending, (e: unknown) => e instanceof UnreachableError);
       await assert.rejects(
         host.exec(['true']),
