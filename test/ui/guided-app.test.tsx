@@ -58,7 +58,9 @@ function guided(
     },
     session.sink,
   );
-  const until = async (what: string | RegExp, ms = 5000): Promise<string> => {
+  // A generous deadline: it bounds only a failure (a wait ends when the text shows), and discovery
+  // over thirty local hosts under coverage on a busy 2-core machine took over 5 s.
+  const until = async (what: string | RegExp, ms = 30_000): Promise<string> => {
     const deadline = Date.now() + ms;
     for (;;) {
       const frame = ui.lastFrame() ?? '';
