@@ -17,9 +17,25 @@ const ROOT = '/var/cache/jitsi-scale-tests/ufw';
 const TREE = join(ROOT, 'tree');
 const PYTHON = '/usr/bin/python3';
 
-/** Downloads and unpacks Debian's ufw once (as root). */
+/**
+ * Downloads and unpacks Debian's ufw once (as root). ufw runs iptables by its absolute path
+ * (/usr/sbin, ufw/common.py) for its version and capability probes, so a machine without it gets
+ * Debian's iptables package: installing it adds no rule (a fresh Debian machine has none).
+ */
 export function ensureUfwReference(): void {
-  if (process.getuid?.() !== 0 || existsSync(join(TREE, 'usr/sbin/ufw'))) return;
+  if (process.getuid?.() !== 0) return;
+  if (!existsSync('/usr/sbin/iptables')) {
+    const install = () =>
+      spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'iptables'], {
+        stdio: 'ignore',
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      }).status === 0;
+    if (!install()) {
+      execFileSync('apt-get', ['update', '-q'], { stdio: 'ignore' });
+      install();
+    }
+  }
+  if (existsSync(join(TREE, 'usr/sbin/ufw'))) return;
   mkdirSync(ROOT, { recursive: true });
   const download = () => spawnSync('apt-get', ['download', 'ufw'], { cwd: ROOT, stdio: 'ignore' }).status === 0;
   if (!download()) {
@@ -35,6 +51,7 @@ export function ufwReferenceUnavailable(): string | null {
   if (process.getuid?.() !== 0) return 'needs root (a network namespace for ufw)';
   if (!existsSync(PYTHON)) return 'python3 is missing';
   if (!existsSync(join(TREE, 'usr/sbin/ufw'))) return "Debian's ufw package could not be downloaded";
+  if (!existsSync('/usr/sbin/iptables')) return "Debian's iptables package could not be installed (ufw runs it)";
   if (spawnSync('unshare', ['-n', 'true']).status !== 0) return 'unshare -n does not work here';
   return null;
 }
