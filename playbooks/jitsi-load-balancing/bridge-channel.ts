@@ -180,7 +180,8 @@ export function channelLegacyEdit(properties: string | null, want: ChannelWant):
   const values: Record<string, string> = {};
   for (const [k, v] of Object.entries(wanted)) {
     const have = getProperty(properties, `${LEGACY_WS}${k}`);
-    if (have !== undefined && have.trim().toLowerCase() !== v.toLowerCase()) values[`${LEGACY_WS}${k}`] = v;
+    const same = k === 'DISABLE' || k === 'TLS' ? have?.trim().toLowerCase() === v : have?.trim() === v;
+    if (have !== undefined && !same) values[`${LEGACY_WS}${k}`] = v;
   }
   return Object.keys(values).length ? setProperties(properties, values) : properties;
 }

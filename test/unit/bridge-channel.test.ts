@@ -176,6 +176,11 @@ describe('the channel written into jvb.conf and sip-communicator.properties', ()
     assert.equal(getProperty(ws, 'org.jitsi.videobridge.rest.COLIBRI_WS_SERVER_ID'), 'jvb-2');
     assert.equal(getProperty(ws, 'org.jitsi.videobridge.rest.COLIBRI_WS_DOMAIN'), undefined);
     assert.equal(channelLegacyEdit('a=b\n', WS), 'a=b\n');
+    // A path is case-sensitive: JVB-2 is not jvb-2. A boolean is not: TRUE is true.
+    const upper = channelLegacyEdit('org.jitsi.videobridge.rest.COLIBRI_WS_SERVER_ID=JVB-2\n', WS)!;
+    assert.equal(getProperty(upper, 'org.jitsi.videobridge.rest.COLIBRI_WS_SERVER_ID'), 'jvb-2');
+    const shout = 'org.jitsi.videobridge.rest.COLIBRI_WS_DISABLE=TRUE\n';
+    assert.equal(channelLegacyEdit(shout, { channel: 'sctp' }), shout);
     assert.equal(channelLegacyEdit(null, WS), null);
   });
 });

@@ -42,7 +42,14 @@ export function wantedRoutes(ctx: StepContext<ShardFacts>): ColibriRoute[] {
     const want = ctx.shared.channels[b.name];
     if (want?.channel !== 'websocket') return [];
     const port = publicPortOf(ctx.shared.bridges[b.name]?.files.jvb ?? null) ?? DEFAULT_WS_PORT;
-    return [{ serverId: want.serverId, address: privateAddress(b, ctx.hosts.get(b.name)), port }];
+    const address = privateAddress(b, ctx.hosts.get(b.name));
+    // It goes into nginx's config as it is: only what an address or a host name may hold.
+    if (!/^[0-9A-Za-z.:-]+$/.test(address))
+      throw new HostError(
+        ctx.spec.name,
+        `colibri-routes: ${b.name}'s address "${address}" cannot go into an nginx proxy_pass; set private_address for ${b.name} in the inventory`,
+      );
+    return [{ serverId: want.serverId, address, port }];
   });
 }
 
