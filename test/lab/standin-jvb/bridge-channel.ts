@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { HoconDoc } from '../../../src/modules/hocon/hocon-doc.js';
 import { parseProperties } from '../../../src/modules/properties/properties.js';
@@ -44,7 +44,7 @@ export function readChannel(jvbConf: string | null, properties: string | null): 
 
 /** The WebSocket handshake's answer key (RFC 6455, section 4.2.2). */
 export function acceptKey(key: string): string {
-  return createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC11B5A`).digest('base64');
+  return createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
 }
 
 /** One unmasked text frame (server to client), payload under 64 KiB. */
@@ -62,8 +62,8 @@ function textFrame(text: string): Buffer {
  * upgrades to a WebSocket and says hello in a text frame naming this stand-in bridge; any other path is 404.
  * A real bridge opens its websockets only for endpoints it allocated; the stand-in accepts any.
  */
-export function serveColibriWs(cfg: ChannelConfig, nickname: string, log: (msg: string) => void): void {
-  if (!cfg.websockets || cfg.publicPort === null) return;
+export function serveColibriWs(cfg: ChannelConfig, nickname: string, log: (msg: string) => void): Server | null {
+  if (!cfg.websockets || cfg.publicPort === null) return null;
   const prefix = `/colibri-ws/${cfg.serverId}/`;
   const server = createServer((_req, res) => res.writeHead(404).end());
   server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
@@ -92,4 +92,5 @@ export function serveColibriWs(cfg: ChannelConfig, nickname: string, log: (msg: 
   });
   server.listen(cfg.publicPort, '0.0.0.0');
   log(`colibri websockets on: ${prefix} on port ${cfg.publicPort}`);
+  return server;
 }
