@@ -75,12 +75,12 @@ describe(
       const m = await mark(lab, 'before-doctor');
       const { code, failed, all } = await doctor();
       assert.deepEqual(failing(failed), []);
-      assert.equal(all.length, 22, '11 checks on each of 2 bridges');
+      assert.equal(all.length, 24, '12 checks on each of 2 bridges');
       assert.equal(code, 0);
       const text = await jitsiScale(['doctor', '-i', inv, '--limit', 'jvb2']);
       assert.match(text.stdout, /^jvb2:$/m);
       assert.doesNotMatch(text.stdout, /^jvb1:$/m, '--limit picks the bridges reported');
-      assert.match(text.stdout, /all 11 checks passed on 1 bridge\(s\)/);
+      assert.match(text.stdout, /all 12 checks passed on 1 bridge\(s\)/);
       assert.deepEqual(await touchedSince(lab, m), []);
     });
 
