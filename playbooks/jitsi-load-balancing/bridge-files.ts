@@ -9,6 +9,7 @@ import { hoconFileProblem } from '../../src/modules/hocon/hocon-problem.js';
 import { editHocon, type HoconEditResult } from '../../src/modules/hocon/set-hocon.js';
 import { parseProperties, setProperties } from '../../src/modules/properties/properties.js';
 import { HostError } from '../../src/transport/host.js';
+import { channelHoconEdits, type ChannelWant } from './bridge-channel.js';
 
 export const JVB_DIR = '/etc/jitsi/videobridge';
 export const JVB_CONF = `${JVB_DIR}/jvb.conf`;
@@ -146,20 +147,23 @@ export function websocketsEnabled(jvb: HoconDoc | null): boolean {
 }
 
 /**
- * jvb.conf with the shard block set (and websockets off when asked), in one pass over the parsed
- * file; other bytes kept. The notes say what the diff does not (a key spelled several ways).
+ * jvb.conf with the shard block set and the bridge channel as asked (`channel`; or, without it,
+ * websockets off when `websocketsOff`), in one pass over the parsed file; other bytes kept. The
+ * notes say what the diff does not (a key spelled several ways).
  */
 export function editJvbConf(
   jvb: HoconDoc | null,
   id: string,
   values: ShardValues,
-  opts: { websocketsOff: boolean },
+  opts: { websocketsOff: boolean; channel?: ChannelWant },
 ): HoconEditResult {
   const doc = jvb ?? new HoconDoc('');
-  return editHocon(doc, [
-    { base: [...CONFIGS_PATH, id], values: toHocon(values), ignoreCase: true },
-    ...(opts.websocketsOff && websocketsEnabled(doc) ? [{ base: WEBSOCKETS, values: { enabled: false } }] : []),
-  ]);
+  const channel = opts.channel
+    ? channelHoconEdits(doc, opts.channel)
+    : opts.websocketsOff && websocketsEnabled(doc)
+      ? [{ base: WEBSOCKETS, values: { enabled: false } }]
+      : [];
+  return editHocon(doc, [{ base: [...CONFIGS_PATH, id], values: toHocon(values), ignoreCase: true }, ...channel]);
 }
 
 function toHocon(values: ShardValues): Record<string, string | number | boolean> {

@@ -20,6 +20,7 @@ import {
   type Layout,
 } from './bridge-files.js';
 import { assignNicknames } from './nicknames.js';
+import { jicofoSctpEnabled, planChannels, type ChannelWant } from './bridge-channel.js';
 import { accountFile, iterationProblem, parseAccount, passwordMatches } from './prosody-account.js';
 import { controlCharacter } from '../../src/inventory/known-variables.js';
 import {
@@ -70,6 +71,12 @@ export interface ShardFacts {
   jicofoInstalled: boolean;
   bridges: Record<string, BridgeFacts>;
   nicknames: Record<string, string>;
+  /** Whether Jicofo allocates SCTP on the bridges (jicofo.conf `jicofo.sctp.enabled`, default true). */
+  jicofoSctp: boolean;
+  /** Each bridge's channel as it is to be (jitsi_bridge_channel), with its server-id for websockets. */
+  channels: Record<string, ChannelWant>;
+  /** Bridges whose channel cannot be had as asked, with the sentence that says why and what to do. */
+  channelRefusals: Record<string, string>;
 }
 
 /**
@@ -149,10 +156,11 @@ function findSite(
   throw new PlaybookRefusal(name, `${name} is not a Jitsi Meet server: ${why}`);
 }
 
-function findBrewery(name: string, wanted: string | undefined, jicofo: string | null): string | undefined {
-  if (wanted || !jicofo) return wanted;
+/** jicofo.conf parsed, or null when there is none; refused when Jicofo could not read it either. */
+function parseJicofo(name: string, jicofo: string | null): HoconDoc | null {
+  if (!jicofo) return null;
   try {
-    return new HoconDoc(jicofo).get(['jicofo', 'bridge', 'brewery-jid']);
+    return new HoconDoc(jicofo);
   } catch (e) {
     throw new PlaybookRefusal(
       name,
@@ -339,7 +347,8 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
 
   const { main, sites, prosody, files: meetFiles } = await readMeet(meet, name);
   const { domain, siteConfig } = findSite(name, sites, jitsi(meetSpec).domain);
-  const brewery = findBrewery(name, jitsi(meetSpec).breweryJid, main.get(JICOFO_CONF) ?? null);
+  const jicofo = parseJicofo(name, main.get(JICOFO_CONF) ?? null);
+  const brewery = jitsi(meetSpec).breweryJid ?? jicofo?.get(['jicofo', 'bridge', 'brewery-jid']);
   const candidates = secretCandidates(meetSpec, meetFiles, main.get(DEBCONF_PASSWORDS) ?? null);
   for (const c of candidates) ctx.secrets.add(c.value);
   const { chosen, checked } = await checkSecret(meet, name, domain, candidates);
@@ -349,6 +358,17 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
   const meetShard = effectiveShard(meetFiles);
 
   const meetVersion = meetEntry.facts.packages[PACKAGE];
+  const jicofoSctp = jicofoSctpEnabled(jicofo);
+  const { channels, refused } = planChannels(
+    bridgesOf(ctx.inventory).map((b) => ({
+      name: b.name,
+      channel: jitsi(b).bridgeChannel,
+      jvb: bridges[b.name]?.files.jvb ?? null,
+      properties: bridges[b.name]?.files.properties ?? null,
+    })),
+    jicofoSctp,
+    domain,
+  );
   return {
     domain,
     siteConfig,
@@ -367,5 +387,8 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
     jicofoInstalled: !!meetEntry.facts.packages.jicofo,
     bridges,
     nicknames: nicknames(ctx.inventory, bridges, meetShard?.values.MUC_NICKNAME),
+    jicofoSctp,
+    channels: Object.fromEntries(channels),
+    channelRefusals: Object.fromEntries(refused),
   };
 }

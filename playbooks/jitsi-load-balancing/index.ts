@@ -7,6 +7,7 @@ import { restartBridge, restartProsody } from './restarts.js';
 import { SHARD_ROLES, checkShardInventory, jitsiLinkPolicy } from './settings.js';
 import { bindProsody } from './steps/bind-prosody.js';
 import { bridgeConfig } from './steps/bridge-config.js';
+import { colibriRoutes, reloadNginx } from './steps/colibri-routes.js';
 import { firewall, firewallFiles } from './steps/firewall.js';
 import { APT_SOURCE_FILE, installBridge } from './steps/install-bridge.js';
 import { patchJvbSh } from './steps/patch-jvb-sh.js';
@@ -23,11 +24,12 @@ export const jitsiLoadBalancing: Playbook<ShardFacts> = {
   discover: discoverShard,
   describe: describeShard,
   // The firewall comes first: Prosody is opened to the network only behind it.
-  steps: [firewall, bindProsody, installBridge, bridgeConfig, patchJvbSh, verify],
+  steps: [firewall, bindProsody, installBridge, bridgeConfig, colibriRoutes, patchJvbSh, verify],
   handlers: [
     // Nothing has to happen before Prosody's restart, so it may start while the bridges are set up.
     { name: 'restart prosody', mayStartEarly: true, ...restartProsody },
     { name: 'restart jitsi-videobridge2', ...restartBridge },
+    { name: 'reload nginx', ...reloadNginx },
   ],
   closing: ({ proved, rerun }) =>
     `The shard is ready${proved ? `: ${proved} bridge${proved === 1 ? '' : 's'} proved in the brewery` : ''}. ` +

@@ -43,6 +43,8 @@ export interface JitsiSettings {
   mediaPort: number;
   /** Directories the user lets a symbolic link lead into (jitsi_link_targets). */
   linkTargets: readonly string[];
+  /** The bridge's channel to its clients (jitsi_bridge_channel). */
+  bridgeChannel: 'sctp' | 'websocket';
 }
 
 /** The variable's value on the host, else its declared default (the inventory has coerced its type). */
@@ -79,6 +81,7 @@ export function jitsi(spec: HostSpec): JitsiSettings {
     ...(brewery ? { breweryJid: brewery } : {}),
     mediaPort: Number(valueOf(spec, 'jitsi_media_port')),
     linkTargets: (valueOf(spec, 'jitsi_link_targets') as readonly string[] | undefined) ?? [],
+    bridgeChannel: valueOf(spec, 'jitsi_bridge_channel') === 'websocket' ? 'websocket' : 'sctp',
   };
 }
 

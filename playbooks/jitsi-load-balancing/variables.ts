@@ -80,6 +80,11 @@ export const JITSI_VARIABLES = {
     type: { kind: 'directories' },
     doc: "directories a symbolic link among the host's Jitsi and Prosody files may lead into, besides the file's own directory (e.g. [/srv/jitsi]); a link that leads anywhere else is refused, never read or written through",
   },
+  jitsi_bridge_channel: {
+    type: { kind: 'enum', values: ['sctp', 'websocket'] },
+    default: 'sctp',
+    doc: "a bridge's channel to its clients. sctp: SCTP data channels, colibri websockets off (refused where SCTP is off on the bridge or in Jicofo); websocket: websockets on, with a server-id of its own and a route in the meet host's nginx",
+  },
 } as const satisfies Record<string, VarSpec>;
 
 export type JitsiVariable = keyof typeof JITSI_VARIABLES;

@@ -4,9 +4,10 @@ import {
   effectiveShard,
   layoutOf,
   legacyShards,
-  websocketsEnabled,
   type BridgeFiles,
 } from '../jitsi-load-balancing/bridge-files.js';
+import { bridgeSctpEnabled, serverIdOf, websocketSetting } from '../jitsi-load-balancing/bridge-channel.js';
+import { locationMatches, type ColibriLocation } from '../jitsi-load-balancing/colibri-routes.js';
 import { listensEverywhere, type ProsodyConfig } from '../jitsi-load-balancing/prosody-config.js';
 import {
   accountFile,
@@ -35,6 +36,7 @@ export const CHECKS = {
   'rest-api': 'the REST API for what needs it',
   'valid-address': 'an address the bridge may offer (require-valid-address)',
   'jvb-sh': 'the jvb.sh patch',
+  'bridge-channel': 'a bridge channel for clients: SCTP on, or colibri websockets on',
 } as const;
 
 export type CheckId = keyof typeof CHECKS;
@@ -67,6 +69,8 @@ export interface BridgeProbe {
 
 export interface BridgeRead {
   name: string;
+  /** The address the meet host reaches it on. */
+  address: string;
   lost?: string;
   packages: Record<string, string>;
   files: BridgeFiles;
@@ -86,8 +90,12 @@ export interface MeetRead {
   breweryJid: string;
   /** Prosody's accounts, by user@host as the bridges log in (null: no such account). */
   accounts: ReadonlyMap<string, ScramAccount | null>;
-  /** nginx `location` lines for /colibri-ws on the meet host; null when nginx has no site config. */
-  colibriLocations: string[] | null;
+  /** The active (uncommented) /colibri-ws locations of nginx's enabled sites, in file order; null: no site. */
+  colibriLocations: ColibriLocation[] | null;
+  /** jicofo.conf `jicofo.sctp.enabled` (default true). */
+  jicofoSctp: boolean;
+  /** config.js `bridgeChannel.preferSctp` on the meet host; undefined when it sets none (default true). */
+  preferSctp: boolean | undefined;
   meetNickname: string | null;
   /** Jicofo's view of the bridges (its /debug, by lower-cased member JID), when Jicofo answers. */
   jicofo: ReadonlyMap<string, JicofoBridgeView> | null;
@@ -209,23 +217,70 @@ const legacyConfig: Check = (b) => {
   };
 };
 
+/** Why clients of this bridge would use its websocket rather than SCTP; empty when they use SCTP. */
+function websocketUsers(b: BridgeRead, meet: MeetRead): string[] {
+  return [
+    ...(bridgeSctpEnabled(b.files.jvb) ? [] : ['videobridge.sctp.enabled = false in its jvb.conf']),
+    ...(meet.jicofoSctp ? [] : [`jicofo.sctp.enabled = false on ${meet.name}`]),
+    ...(meet.preferSctp === false ? [`bridgeChannel.preferSctp: false in ${meet.name}'s config.js`] : []),
+  ];
+}
+
+/** The first active location nginx would pick for the bridge's websocket path, and whether it leads to the bridge. */
+function routeOf(b: BridgeRead, meet: MeetRead, id: string): { loc: ColibriLocation; toBridge: boolean } | null {
+  const loc = (meet.colibriLocations ?? []).find((l) => locationMatches(l, id));
+  if (!loc) return null;
+  const pass = loc.proxyPass ?? '';
+  // A route by variable (http://$1:9090/…) leads wherever the path says: to the bridge, by its server-id.
+  // Else it must name the bridge's address (an upstream name is not followed).
+  return {
+    loc,
+    toBridge:
+      (b.address !== '' && (pass.includes(`//${b.address}:`) || pass.includes(`//[${b.address}]:`))) ||
+      /:\/\/\$\w/.test(pass),
+  };
+}
+
 const websockets: Check = (b, meet) => {
-  if (!websocketsEnabled(b.files.jvb)) return { ok: true, text: 'colibri websockets are off' };
-  const routes = meet.colibriLocations;
-  const localOnly = routes !== null && routes.length > 0 && routes.every((l) => /default-id/.test(l));
-  if (!localOnly)
+  const ws = websocketSetting(b.files.jvb, b.files.properties);
+  if (!ws.enabled) return { ok: true, text: 'colibri websockets are off' };
+  const id = serverIdOf(b.files.jvb, b.files.properties);
+  if (meet.colibriLocations === null)
+    return { ok: true, text: `colibri websockets are on (no nginx site on ${meet.name} to compare)` };
+  const route = routeOf(b, meet, id);
+  if (route?.toBridge)
+    return { ok: true, text: `colibri websockets are on, and ${meet.name}'s nginx routes /colibri-ws/${id}/ to it` };
+  const users = websocketUsers(b, meet);
+  const where = route
+    ? `routes /colibri-ws/${id}/ elsewhere (${route.loc.text} → ${route.loc.proxyPass ?? '?'})`
+    : `does not route /colibri-ws/${id}/`;
+  if (!users.length)
     return {
       ok: true,
-      text:
-        routes === null
-          ? `colibri websockets are on (no nginx site on ${meet.name} to compare)`
-          : 'colibri websockets are on, and nginx routes them by bridge',
+      text: `colibri websockets are on and ${meet.name}'s nginx ${where}; harmless while SCTP is on at the bridge and in Jicofo and config.js keeps preferSctp: only clients that cannot do SCTP lose their bridge channel`,
     };
   return {
     ok: false,
-    text: `colibri websockets are on, but ${meet.name}'s nginx routes /colibri-ws/ to its own bridge only: conferences on this bridge lose their bridge channel`,
-    evidence: `jvb.conf: videobridge.websockets.enabled = true; nginx: ${routes[0]!.trim()}`,
-    fix: `${SETUP} (it turns them off), or route /colibri-ws/<server-id>/ to each bridge in nginx`,
+    text: `colibri websockets are on, but ${meet.name}'s nginx ${where}, and clients use the websocket (${users.join('; ')}): conferences on this bridge lose their bridge channel`,
+    evidence: `${ws.source}; server-id ${id}${route ? `; nginx: ${route.loc.text}` : ''}`,
+    fix: `${SETUP} with jitsi_bridge_channel: websocket (it routes /colibri-ws/<server-id>/ to each bridge), or turn SCTP on and run ${SETUP.replace('run ', '')}`,
+  };
+};
+
+const bridgeChannel: Check = (b, meet) => {
+  const off = [
+    ...(bridgeSctpEnabled(b.files.jvb) ? [] : ['videobridge.sctp.enabled = false in its jvb.conf']),
+    ...(meet.jicofoSctp ? [] : [`jicofo.sctp.enabled = false in ${meet.name}'s jicofo.conf`]),
+  ];
+  if (!off.length) return { ok: true, text: 'SCTP data channels are on at the bridge and in Jicofo' };
+  const ws = websocketSetting(b.files.jvb, b.files.properties);
+  if (ws.enabled)
+    return { ok: true, text: `SCTP is off (${off.join(', ')}); colibri websockets carry the bridge channel` };
+  return {
+    ok: false,
+    text: `SCTP is off and colibri websockets are off: clients of this bridge get no bridge channel (lib-jitsi-meet: "Neither SCTP nor a websocket is available")`,
+    evidence: `${off.join('; ')}; ${ws.source}`,
+    fix: `turn SCTP on (videobridge.sctp.enabled and jicofo.sctp.enabled), or ${SETUP} with jitsi_bridge_channel: websocket`,
   };
 };
 
@@ -348,6 +403,7 @@ const BY_ID: Record<CheckId, Check> = {
   'rest-api': restApi,
   'valid-address': validAddress,
   'jvb-sh': jvbSh,
+  'bridge-channel': bridgeChannel,
 };
 
 /** Every check on every bridge that could be read; a bridge that could not is one finding. */

@@ -5,7 +5,8 @@ import type { Inventory } from '../../src/inventory/types.js';
 import { splitSections } from '../../src/modules/probe-sections.js';
 import { shScript } from '../../src/transport/shell-quote.js';
 import { LAUNCHER, NO_BRIDGE_FILES, effectiveShard, type BridgeFiles } from '../jitsi-load-balancing/bridge-files.js';
-import { jitsi } from '../jitsi-load-balancing/settings.js';
+import { jitsi, privateAddress } from '../jitsi-load-balancing/settings.js';
+import { LIST_NGINX_SITES, colibriLocations, preferSctpOf } from '../jitsi-load-balancing/colibri-routes.js';
 import type { ShardFacts } from '../jitsi-load-balancing/discover.js';
 import { accountFile, parseAccount, type ScramAccount } from '../jitsi-load-balancing/prosody-account.js';
 import { JICOFO_DEBUG, jicofoDebugAnswer } from '../jitsi-load-balancing/brewery.js';
@@ -69,6 +70,7 @@ async function bridgeRead(
 ): Promise<BridgeRead> {
   const base = {
     name,
+    address: h ? privateAddress(h.spec, h) : '',
     packages: h?.facts.packages ?? {},
     perStartNickname: !!h && jitsi(h.spec).nicknamePolicy === 'per-start',
   };
@@ -90,13 +92,18 @@ async function bridgeRead(
   }
 }
 
-/** The /colibri-ws locations of nginx's enabled sites on the meet host; null when there are none. */
-const NGINX_ROUTES = `
-set -- /etc/nginx/sites-enabled/* /etc/nginx/conf.d/*.conf
-found=0
-for f in "$@"; do [ -f "$f" ] || continue; found=1; grep -h 'location.*colibri-ws' "$f"; done
-[ "$found" = 1 ] || echo '@@none'
-exit 0`;
+/**
+ * The active /colibri-ws locations of nginx's enabled sites on the meet host, commented lines left
+ * out as nginx leaves them (jitsi-meet's 2026 template comments its block out); null when nginx
+ * has no enabled site.
+ */
+async function nginxRoutes(meet: RunHost): Promise<MeetRead['colibriLocations']> {
+  const listed = await meet.host.exec(shScript(LIST_NGINX_SITES), { readOnly: true });
+  const paths = [...new Set(listed.stdout.split('\n').filter(Boolean))];
+  if (!paths.length) return null;
+  const texts = await meet.host.readFiles(paths);
+  return paths.flatMap((p) => colibriLocations(texts.get(p) ?? ''));
+}
 
 async function meetRead(meet: RunHost, shared: ShardFacts, bridges: readonly BridgeRead[]): Promise<MeetRead> {
   // Prosody's accounts the bridges log in with, read where Prosody keeps them.
@@ -116,7 +123,9 @@ async function meetRead(meet: RunHost, shared: ShardFacts, bridges: readonly Bri
       return [u, text ? parseAccount(text) : null];
     }),
   );
-  const nginx = (await meet.host.exec(shScript(NGINX_ROUTES), { readOnly: true })).stdout;
+  const configJs = `/etc/jitsi/meet/${shared.domain}-config.js`;
+  const [routes, js] = await Promise.all([nginxRoutes(meet), meet.host.readFiles([configJs])]);
+  const configText = js.get(configJs);
   const jicofo = meet.facts.packages.jicofo
     ? jicofoDebugAnswer((await meet.host.exec(shScript(JICOFO_DEBUG), { readOnly: true, noBecome: true })).stdout)
     : null;
@@ -129,7 +138,9 @@ async function meetRead(meet: RunHost, shared: ShardFacts, bridges: readonly Bri
     domain: shared.domain,
     breweryJid: shared.breweryJid,
     accounts,
-    colibriLocations: nginx.includes('@@none') ? null : nginx.split('\n').filter((l) => l.trim()),
+    colibriLocations: routes,
+    jicofoSctp: shared.jicofoSctp,
+    preferSctp: configText ? preferSctpOf(configText) : undefined,
     meetNickname: shared.meetBridgeNickname ?? null,
     jicofo,
   };

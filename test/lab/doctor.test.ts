@@ -75,12 +75,12 @@ describe(
       const m = await mark(lab, 'before-doctor');
       const { code, failed, all } = await doctor();
       assert.deepEqual(failing(failed), []);
-      assert.equal(all.length, 22, '11 checks on each of 2 bridges');
+      assert.equal(all.length, 24, '12 checks on each of 2 bridges');
       assert.equal(code, 0);
       const text = await jitsiScale(['doctor', '-i', inv, '--limit', 'jvb2']);
       assert.match(text.stdout, /^jvb2:$/m);
       assert.doesNotMatch(text.stdout, /^jvb1:$/m, '--limit picks the bridges reported');
-      assert.match(text.stdout, /all 11 checks passed on 1 bridge\(s\)/);
+      assert.match(text.stdout, /all 12 checks passed on 1 bridge\(s\)/);
       assert.deepEqual(await touchedSince(lab, m), []);
     });
 
@@ -121,10 +121,29 @@ describe(
       assert.match(f!.evidence!, /org\.jitsi\.videobridge\.xmpp\.user\.shard\.HOSTNAME=/);
     });
 
-    test("websockets on while the meet host's nginx routes only its own bridge", async () => {
+    test("websockets on, unrouted in the meet host's 2026-style nginx: harmless until config.js says preferSctp: false", async () => {
       await on('jvb1', `sed -i 's/enabled = false/enabled = true/' ${JVB_CONF}`);
+      assert.deepEqual(failing((await doctor()).failed), []);
+      const js = `/etc/jitsi/meet/${DOMAIN}-config.js`;
+      await on(
+        'meet',
+        `mkdir -p /etc/jitsi/meet && printf '%s\\n' 'var config = { bridgeChannel: { preferSctp: false } };' > ${js}`,
+      );
       const [f] = await expectOnly(['jvb1 websockets']);
-      assert.match(f!.evidence!, /nginx: location ~ \^\/colibri-ws\/default-id\//);
+      assert.match(f!.text, /does not route \/colibri-ws\/default-id\//);
+      assert.match(f!.text, /preferSctp: false/);
+      await on('meet', `rm -f ${js}`);
+    });
+
+    test('SCTP off with websockets off: no bridge channel', async () => {
+      await on(
+        'jvb1',
+        `sed -i 's/enabled = true/enabled = false/' ${JVB_CONF} && printf 'videobridge.sctp.enabled = false\\n' >> ${JVB_CONF}`,
+      );
+      const [f] = await expectOnly(['jvb1 bridge-channel'], async () => {
+        await on('jvb1', `sed -i '/videobridge.sctp.enabled = false/d' ${JVB_CONF}`);
+      });
+      assert.match(f!.evidence!, /videobridge\.sctp\.enabled = false/);
     });
 
     test('Prosody taking clients on loopback only: named on every bridge, with the setting and its line', async () => {

@@ -1,3 +1,4 @@
+import { colibriLocations } from '../../playbooks/jitsi-load-balancing/colibri-routes.js';
 import { bridgeFiles } from '../../playbooks/jitsi-load-balancing/bridge-files.js';
 import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
 import type { BridgeProbe, BridgeRead, MeetRead } from '../../playbooks/shard-doctor/checks.js';
@@ -48,6 +49,7 @@ export const bridge = (
   conf = jvbConf({ MUC_NICKNAME: `nick-${name}` }),
 ): BridgeRead => ({
   name,
+  address: `10.0.0.${10 + Number(name.replace(/\D/g, '') || 0)}`,
   packages: { 'jitsi-videobridge2': '2.0.9823-1' },
   files: bridgeFiles(name, conf, null),
   launcher: '#!/bin/bash\nexec java\n',
@@ -65,7 +67,11 @@ export const meet = (over: Partial<MeetRead> = {}): MeetRead => ({
   domain: DOMAIN,
   breweryJid: BREWERY,
   accounts: new Map([[`jvb@auth.${DOMAIN}`, account(SECRET)]]),
-  colibriLocations: ['    location ~ ^/colibri-ws/default-id/(.*) {'],
+  colibriLocations: colibriLocations(
+    'server {\n    location ~ ^/colibri-ws/default-id/(.*) {\n        proxy_pass http://jvb1/colibri-ws/default-id/$1$is_args$args;\n    }\n}\n',
+  ),
+  jicofoSctp: true,
+  preferSctp: undefined,
   meetNickname: 'meet-own',
   jicofo: null,
   ...over,

@@ -1,3 +1,4 @@
+import { colibriLocations, editSiteRoutes } from '../../playbooks/jitsi-load-balancing/colibri-routes.js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isPublicAddress } from '../../playbooks/shard-doctor/addresses.js';
@@ -15,9 +16,9 @@ const failures = async (m: MeetRead, bs: BridgeRead[]) =>
     .sort();
 
 describe('doctor: each check names its cause, and only it', () => {
-  test('a healthy bridge passes all eleven checks', async () => {
+  test('a healthy bridge passes all twelve checks', async () => {
     const findings = await runChecks(meet(), [bridge('jvb1')]);
-    assert.equal(findings.length, 11);
+    assert.equal(findings.length, 12);
     assert.deepEqual(
       findings.filter((f) => !f.ok),
       [],
@@ -87,14 +88,66 @@ describe('doctor: each check names its cause, and only it', () => {
     assert.ok(!f[0]!.evidence!.includes(SECRET));
   });
 
-  test('websockets on: a problem when nginx routes default-id only, fine when it routes by bridge or there is no nginx', async () => {
+  test('websockets on and routed to the meet host only: a problem only when clients use the websocket', async () => {
     const on = bridge('jvb1', {}, jvbConf({ MUC_NICKNAME: 'nick-jvb1' }).replace('enabled = false', 'enabled = true'));
-    assert.deepEqual(await failures(meet(), [on]), ['jvb1 websockets']);
-    assert.deepEqual(
-      await failures(meet({ colibriLocations: ['location ~ ^/colibri-ws/([0-9.]*)/(.*) {'] }), [on]),
-      [],
+    // SCTP on at both ends and preferSctp left at its default: clients never open the websocket.
+    assert.deepEqual(await failures(meet(), [on]), []);
+    assert.deepEqual(await failures(meet({ preferSctp: false }), [on]), ['jvb1 websockets']);
+    assert.deepEqual(await failures(meet({ jicofoSctp: false }), [on]), ['jvb1 websockets']);
+    const sctpOff = bridge(
+      'jvb1',
+      {},
+      jvbConf({ MUC_NICKNAME: 'nick-jvb1' }, 'videobridge.sctp.enabled = false\n').replace(
+        'enabled = false',
+        'enabled = true',
+      ),
     );
-    assert.deepEqual(await failures(meet({ colibriLocations: null }), [on]), []);
+    assert.deepEqual(await failures(meet(), [sctpOff]), ['jvb1 websockets']);
+    // A route by the path's own host part (the template's commented "additional JVBs" block, live).
+    const byPath = colibriLocations(
+      'location ~ ^/colibri-ws/([^/]+)/(.*) {\n proxy_pass http://$1:9090/colibri-ws/$1/$2$is_args$args;\n}\n',
+    );
+    assert.deepEqual(await failures(meet({ preferSctp: false, colibriLocations: colibriLocations('') }), [on]), [
+      'jvb1 websockets',
+    ]);
+    assert.deepEqual(await failures(meet({ preferSctp: false, colibriLocations: byPath }), [on]), []);
+    assert.deepEqual(await failures(meet({ preferSctp: false, colibriLocations: null }), [on]), []);
+  });
+
+  test("websockets on with the bridge's own route from setup: fine even when clients use the websocket", async () => {
+    const conf = jvbConf({ MUC_NICKNAME: 'nick-jvb1' })
+      .replace('enabled = false', 'enabled = true, server-id = jvb1')
+      .concat('videobridge.sctp.enabled = false\n');
+    const on = bridge('jvb1', {}, conf);
+    const site = editSiteRoutes(
+      'server {\n    listen 443 ssl;\n    server_name meet.example.org;\n}\n',
+      [{ serverId: 'jvb1', address: on.address, port: 9090 }],
+      'meet.example.org',
+    ) as { text: string };
+    assert.deepEqual(await failures(meet({ colibriLocations: colibriLocations(site.text) }), [on]), []);
+    // Another bridge's route is not this one's.
+    const other = bridge('jvb2', {}, conf);
+    assert.deepEqual(await failures(meet({ colibriLocations: colibriLocations(site.text) }), [other]), [
+      'jvb2 websockets',
+    ]);
+  });
+
+  test('SCTP off with websockets off: no bridge channel at all', async () => {
+    const noChannel = bridge('jvb1', {}, jvbConf({ MUC_NICKNAME: 'nick-jvb1' }, 'videobridge.sctp.enabled = false\n'));
+    assert.deepEqual(await failures(meet(), [noChannel]), ['jvb1 bridge-channel']);
+    const [f] = (await runChecks(meet(), [noChannel])).filter((x) => !x.ok);
+    assert.match(f!.evidence!, /videobridge\.sctp\.enabled = false.*websockets/);
+    assert.match(f!.fix!, /jitsi_bridge_channel: websocket/);
+    // Jicofo's SCTP off counts the same; websockets on (even unrouted) is a channel, judged by the websockets check.
+    assert.deepEqual(await failures(meet({ jicofoSctp: false }), [bridge('jvb1')]), ['jvb1 bridge-channel']);
+    const legacyOn = bridge('jvb1', {
+      files: bridgeFiles(
+        'jvb1',
+        jvbConf({ MUC_NICKNAME: 'nick-jvb1' }, 'videobridge.sctp.enabled = false\n'),
+        'org.jitsi.videobridge.rest.COLIBRI_WS_DISABLE=false\n',
+      ),
+    });
+    assert.deepEqual(await failures(meet(), [legacyOn]), ['jvb1 websockets']);
   });
 
   test('5222 closed from the bridge, or Prosody on loopback only', async () => {

@@ -1,8 +1,18 @@
 import { jitsi } from '../settings.js';
-import type { Change, Step } from '../../../src/engine/playbook.js';
+import type { Change, Step, StepContext } from '../../../src/engine/playbook.js';
 import { commandChange } from '../../../src/modules/command-change.js';
 import { fileChange, linkTargets } from '../../../src/modules/file/edit-file.js';
-import type { Host } from '../../../src/transport/host.js';
+import { HostError, type Host } from '../../../src/transport/host.js';
+import { editHocon } from '../../../src/modules/hocon/set-hocon.js';
+import {
+  DEFAULT_WS_PORT,
+  bridgeSctpEnabled,
+  channelHoconEdits,
+  channelLegacyEdit,
+  publicPortOf,
+  websocketSetting,
+  type ChannelWant,
+} from '../bridge-channel.js';
 import { HoconDoc } from '../../../src/modules/hocon/hocon-doc.js';
 import {
   JVB_CONF,
@@ -17,7 +27,6 @@ import {
   layoutOf,
   passwordsIn,
   targetLayout,
-  websocketsEnabled,
   type BridgeFiles,
   type ShardValues,
 } from '../bridge-files.js';
@@ -58,16 +67,141 @@ function otherShardWarnings(files: BridgeFiles, id: string, meetAddress: string)
   );
 }
 
+/** What the plan says of the bridge channel, besides its diff. */
+function channelNotes(files: BridgeFiles, channel: ChannelWant, shared: ShardFacts, bridge: string): string[] {
+  const ws = websocketSetting(files.jvb, files.properties);
+  if (channel.channel === 'sctp') {
+    const sctp = `SCTP is on in ${bridge}'s jvb.conf and in Jicofo (videobridge.sctp.enabled, jicofo.sctp.enabled)`;
+    return ws.enabled
+      ? [
+          `colibri websockets are on (${ws.source}) while ${sctp}: they are turned off, clients use SCTP data channels (the meet host routes /colibri-ws to its own bridge only)`,
+        ]
+      : [`${sctp}; colibri websockets stay off`];
+  }
+  return [
+    `jitsi_bridge_channel is websocket: colibri websockets on, advertised as wss://${shared.domain}:443/colibri-ws/${channel.serverId}/ (server-id ${channel.serverId}), served on the bridge's public HTTP port ${publicPortOf(files.jvb) ?? DEFAULT_WS_PORT}; ${shared.meetName}'s nginx routes that path to this bridge (step colibri-routes)`,
+    ...(bridgeSctpEnabled(files.jvb) && shared.jicofoSctp
+      ? ['SCTP is on as well: clients that can do SCTP still prefer it (lib-jitsi-meet bridgeChannel.preferSctp)']
+      : []),
+  ];
+}
+
+/** The properties edit of the layout, with the legacy websocket keys (which win over jvb.conf) agreeing with the channel. */
+function propertiesTransform(
+  layout: 'current' | 'legacy' | 'both',
+  id: string,
+  want: ShardValues,
+  channel: ChannelWant,
+): { description: string; transform: (t: string | null) => string } {
+  const agree = (t: string) => channelLegacyEdit(t, channel) ?? t;
+  if (layout === 'legacy')
+    return {
+      description: `set the shard connection in ${SIP_PROPERTIES}`,
+      transform: (t) => agree(editLegacyProperties(t, id, want)),
+    };
+  if (layout === 'both')
+    return {
+      description: `comment out the old shard lines in ${SIP_PROPERTIES}`,
+      transform: (t) => agree(disableLegacyShards(t)),
+    };
+  return {
+    description: `set the colibri websocket keys of ${SIP_PROPERTIES} for the bridge channel`,
+    transform: (t) => (t === null ? '' : agree(t)),
+  };
+}
+
+/** The jvb.conf edit: the shard block and the channel (current era), or the channel only (legacy era). */
+function jvbConfTransform(
+  layout: 'current' | 'legacy' | 'both',
+  files: BridgeFiles,
+  id: string,
+  want: ShardValues,
+  channel: ChannelWant,
+): { description: string; notes: string[]; transform: (t: string | null) => string } | null {
+  if (layout === 'legacy') {
+    const doc = files.jvb ?? new HoconDoc('');
+    if (files.jvbConf === null && channel.channel === 'sctp') return null;
+    return {
+      description: `set the bridge channel in ${JVB_CONF}`,
+      notes: [],
+      transform: (t) => {
+        const d = t === files.jvbConf ? doc : new HoconDoc(t ?? '');
+        return editHocon(d, channelHoconEdits(d, channel)).text;
+      },
+    };
+  }
+  const opts = { websocketsOff: true, channel };
+  const edited = editJvbConf(files.jvb, id, want, opts);
+  return {
+    description: `set the shard connection in ${JVB_CONF}`,
+    notes: edited.notes,
+    transform: (t) => (t === files.jvbConf ? edited.text : editJvbConf(new HoconDoc(t ?? ''), id, want, opts).text),
+  };
+}
+
+/** The meet host's certificate in the bridge's trust store when it is to verify it; the note either way. */
+async function certificatePlan(ctx: StepContext<ShardFacts>): Promise<{ changes: Change[]; notes: string[] }> {
+  const { spec, shared, host } = ctx;
+  const changes: Change[] = [];
+  const notes: string[] = [];
+  if (jitsi(spec).verifyCertificate && shared.certificate) {
+    const path = `${TRUSTED_CERT_DIR}/jitsi-scale-auth.${shared.domain}.crt`;
+    const current = (await host.readFiles([path])).get(path) ?? null;
+    const cert = fileChange(
+      {
+        path,
+        description: `trust the auth.${shared.domain} certificate (${path})`,
+        transform: () => shared.certificate!,
+        notify: ['restart jitsi-videobridge2'],
+      },
+      current,
+    );
+    if (cert)
+      changes.push(
+        cert,
+        commandChange('update the system trust store (update-ca-certificates)', ['update-ca-certificates']),
+      );
+    notes.push(`certificate verification on: the bridge trusts the meet host's auth.${shared.domain} certificate`);
+  } else {
+    notes.push(
+      'certificate verification off (DISABLE_CERTIFICATE_VERIFICATION = true): keep 5222 closed to everyone but the bridges',
+    );
+  }
+  return { changes, notes };
+}
+
+/** The plan's notes on where the shard settings go. */
+function layoutNotes(layout: 'current' | 'legacy' | 'both', installedLater: boolean): string[] {
+  return [
+    ...(installedLater
+      ? [
+          `the ${layout === 'legacy' ? SIP_PROPERTIES : JVB_CONF} the package writes is edited right after the install (should it still be missing then, it is created with mode 0640, group ${SECRET_FILE.group})`,
+        ]
+      : []),
+    ...(layout === 'legacy' ? [`legacy layout: the shard is set in ${SIP_PROPERTIES}`] : []),
+    ...(layout === 'both'
+      ? [
+          `${SIP_PROPERTIES} and ${JVB_CONF} both define a shard and the old lines win: the settings move to ${JVB_CONF} and the old lines are commented out`,
+        ]
+      : []),
+  ];
+}
+
 export const bridgeConfig: Step<ShardFacts> = {
   id: 'bridge-config',
   title: "Point each bridge at the meet host's Prosody",
   why:
     "A bridge joins the shard by logging in to the meet host's Prosody with the shared jvb account and entering the brewery room, where Jicofo finds it. " +
-    'Its config gets the meet host as XMPP host, the domain, the secret, the brewery and a nickname no other bridge has; other settings in the file are kept.',
+    'Its config gets the meet host as XMPP host, the domain, the secret, the brewery and a nickname no other bridge has, and the bridge channel jitsi_bridge_channel asks for; other settings in the file are kept.',
   roles: ['jvb'],
-  // eslint-disable-next-line max-lines-per-function -- the plan reads as the recipe: both config eras, the certificate and the restart, in order; 4 lines over
   async plan(ctx) {
     const { spec, shared, host } = ctx;
+    const refusal = shared.channelRefusals[spec.name];
+    if (refusal) {
+      // Nothing of this step is written on a bridge whose channel cannot be had as asked.
+      if (ctx.mode === 'apply') throw new HostError(spec.name, `bridge-config on ${spec.name}: ${refusal}`);
+      return { changes: [], skip: `refused: ${refusal}` };
+    }
     // Read now, not at discovery: the install step may just have written these files.
     const { files, links } = await readBridgeFiles(host);
     // The password this bridge has now shows in the diff that replaces it: it is a secret too.
@@ -75,97 +209,36 @@ export const bridgeConfig: Step<ShardFacts> = {
     const layout = targetLayout(layoutOf(files), shared.meetLayout);
     const id = effectiveShard(files)?.id ?? shared.bridges[spec.name]?.shardId ?? 'shard';
     const want = desiredShard(shared, spec.name, secretFor(spec, shared), jitsi(spec).verifyCertificate);
+    const channel: ChannelWant = shared.channels[spec.name] ?? { channel: 'sctp' };
     const notes: string[] = otherShardWarnings(files, id, shared.meetAddress);
     const changes: Change[] = [];
     const linked = (path: string) => (links.has(path) ? { linkTarget: links.get(path)! } : {});
     const installedLater = files.jvbConf === null && files.properties === null;
-    if (installedLater)
-      notes.push(
-        `the ${layout === 'legacy' ? SIP_PROPERTIES : JVB_CONF} the package writes is edited right after the install (should it still be missing then, it is created with mode 0640, group ${SECRET_FILE.group})`,
-      );
+    notes.push(...layoutNotes(layout, installedLater));
     const write = {
-      description: '',
       notify: ['restart jitsi-videobridge2'],
       write: { create: SECRET_FILE },
       createdEarlier: installedLater,
     };
-
-    if (layout === 'legacy') {
-      notes.push(`legacy layout: the shard is set in ${SIP_PROPERTIES}`);
-      const c = fileChange(
-        {
-          ...write,
-          path: SIP_PROPERTIES,
-          ...linked(SIP_PROPERTIES),
-          description: `set the shard connection in ${SIP_PROPERTIES}`,
-          transform: (t) => editLegacyProperties(t, id, want),
-        },
-        files.properties,
-      );
+    if (layout !== 'current' || files.properties !== null) {
+      const p = propertiesTransform(layout, id, want, channel);
+      const c = fileChange({ ...write, path: SIP_PROPERTIES, ...linked(SIP_PROPERTIES), ...p }, files.properties);
       if (c) changes.push(c);
-    } else {
-      if (layout === 'both') {
-        notes.push(
-          `${SIP_PROPERTIES} and ${JVB_CONF} both define a shard and the old lines win: the settings move to ${JVB_CONF} and the old lines are commented out`,
-        );
-        const c = fileChange(
-          {
-            ...write,
-            path: SIP_PROPERTIES,
-            ...linked(SIP_PROPERTIES),
-            description: `comment out the old shard lines in ${SIP_PROPERTIES}`,
-            transform: disableLegacyShards,
-          },
-          files.properties,
-        );
-        if (c) changes.push(c);
-      }
-      if (websocketsEnabled(files.jvb)) {
-        notes.push(
-          'colibri websockets are on: the meet host routes /colibri-ws to its own bridge only, so they are turned off (current Jitsi uses SCTP data channels)',
-        );
-      }
-      const edited = editJvbConf(files.jvb, id, want, { websocketsOff: true });
-      notes.push(...edited.notes);
+    }
+    notes.push(...channelNotes(files, channel, shared, spec.name));
+    const j = jvbConfTransform(layout, files, id, want, channel);
+    if (j) {
+      notes.push(...j.notes);
       const c = fileChange(
-        {
-          ...write,
-          path: JVB_CONF,
-          ...linked(JVB_CONF),
-          description: `set the shard connection in ${JVB_CONF}`,
-          transform: (t) =>
-            t === files.jvbConf
-              ? edited.text
-              : editJvbConf(new HoconDoc(t ?? ''), id, want, { websocketsOff: true }).text,
-        },
+        { ...write, path: JVB_CONF, ...linked(JVB_CONF), description: j.description, transform: j.transform },
         files.jvbConf,
       );
       if (c) changes.push(c);
     }
 
-    if (jitsi(spec).verifyCertificate && shared.certificate) {
-      const path = `${TRUSTED_CERT_DIR}/jitsi-scale-auth.${shared.domain}.crt`;
-      const current = (await host.readFiles([path])).get(path) ?? null;
-      const cert = fileChange(
-        {
-          path,
-          description: `trust the auth.${shared.domain} certificate (${path})`,
-          transform: () => shared.certificate!,
-          notify: ['restart jitsi-videobridge2'],
-        },
-        current,
-      );
-      if (cert)
-        changes.push(
-          cert,
-          commandChange('update the system trust store (update-ca-certificates)', ['update-ca-certificates']),
-        );
-      notes.push(`certificate verification on: the bridge trusts the meet host's auth.${shared.domain} certificate`);
-    } else {
-      notes.push(
-        'certificate verification off (DISABLE_CERTIFICATE_VERIFICATION = true): keep 5222 closed to everyone but the bridges',
-      );
-    }
+    const trust = await certificatePlan(ctx);
+    changes.push(...trust.changes);
+    notes.push(...trust.notes);
     return { changes, notes };
   },
 };

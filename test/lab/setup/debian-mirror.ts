@@ -21,6 +21,8 @@ export const MIRROR_PACKAGES = [
   'ufw',
   'firewalld',
   'dbus',
+  // The meet host's web server, for the per-bridge colibri-ws routes.
+  'nginx',
 ];
 
 /** Pure: package names from `apt-cache depends --recurse` (virtual packages, in <>, are left out). */

@@ -82,24 +82,63 @@ jicofo {
   }
 }
 CONF
-# The site nginx serves for Jitsi Meet (the file only: the lab runs no web server), routing colibri
-# websockets to the meet host's own bridge, as the jitsi-meet package writes it.
-mkdir -p /etc/nginx/sites-available /etc/nginx/sites-enabled
+# nginx from the lab's repository, as jitsi-meet-web-config depends on it; kept from starting here
+# (startMeet starts it through the host's sshd, like the other daemons).
+printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 0755 /usr/sbin/policy-rc.d
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx >/dev/null
+rm -f /usr/sbin/policy-rc.d /etc/nginx/sites-enabled/default
+mkdir -p /etc/nginx/sites-available /etc/nginx/sites-enabled /etc/jitsi/meet
+cp "/etc/prosody/certs/auth.$domain.crt" "/etc/jitsi/meet/$domain.crt"
+cp "/etc/prosody/certs/auth.$domain.key" "/etc/jitsi/meet/$domain.key"
+# The site in the shape of jitsi-meet's 2026 template (doc/debian/jitsi-meet/jitsi-meet.example after
+# jitsi-meet PR #17431): the local bridge's upstream and colibri-ws location commented out.
 cat > "/etc/nginx/sites-available/$domain.conf" <<CONF
+server_names_hash_bucket_size 64;
+
+upstream prosody {
+    zone upstreams 64K;
+    server 127.0.0.1:5280;
+    keepalive 2;
+}
+# colibri websockets of the local bridge: uncomment when they are enabled on it
+#upstream jvb1 {
+#    zone upstreams 64K;
+#    server 127.0.0.1:9090;
+#    keepalive 2;
+#}
+server {
+    listen 80;
+    server_name $domain;
+    location / {
+        return 301 https://\\$host\\$request_uri;
+    }
+}
 server {
     listen 443 ssl;
     server_name $domain;
+    ssl_certificate /etc/jitsi/meet/$domain.crt;
+    ssl_certificate_key /etc/jitsi/meet/$domain.key;
+    root /usr/share/jitsi-meet;
+
     location = /xmpp-websocket {
-        proxy_pass http://127.0.0.1:5280/xmpp-websocket;
-    }
-    # colibri (JVB) websockets
-    location ~ ^/colibri-ws/default-id/(.*) {
-        proxy_pass http://127.0.0.1:9090/colibri-ws/default-id/\\$1\\$is_args\\$args;
+        proxy_pass http://prosody/xmpp-websocket;
         proxy_http_version 1.1;
+        proxy_set_header Upgrade \\$http_upgrade;
+        proxy_set_header Connection "upgrade";
     }
+
+    # colibri (JVB) websockets for jvb1: uncomment when they are enabled on the bridge
+    #location ~ ^/colibri-ws/default-id/(.*) {
+    #    proxy_pass http://jvb1/colibri-ws/default-id/\\$1\\$is_args\\$args;
+    #    proxy_http_version 1.1;
+    #    proxy_set_header Upgrade \\$http_upgrade;
+    #    proxy_set_header Connection "upgrade";
+    #    tcp_nodelay on;
+    #}
 }
 CONF
 ln -sf "../sites-available/$domain.conf" "/etc/nginx/sites-enabled/$domain.conf"
+nginx -t -q
 # Jitsi's Prosody package puts the auth certificate in the system trust store, so the meet host's
 # own bridge can verify it.
 cp "/etc/prosody/certs/auth.$domain.crt" "/usr/local/share/ca-certificates/auth.$domain.crt"
@@ -112,6 +151,7 @@ chmod 0640 /etc/jitsi/jicofo/jicofo.conf
 const START = `
 set -e
 service prosody start >/dev/null
+if [ -d /run/systemd/system ]; then systemctl start nginx; else nginx; fi
 DEBIAN_FRONTEND=noninteractive dpkg -i "$1" >/dev/null
 `;
 

@@ -39,6 +39,8 @@ const doc = new HoconDoc(text);
 const get = (...path: string[]) => doc.get(['jicofo', ...path]);
 const domain = get('xmpp', 'client', 'domain') ?? `auth.${get('xmpp', 'client', 'xmpp-domain') ?? 'localhost'}`;
 const brewery = get('bridge', 'brewery-jid') ?? '';
+// As Jicofo reads it (jicofo-common JicofoConfig.kt, `jicofo.sctp.enabled`, default true in reference.conf).
+const sctp = !/^(false|no|off)$/i.test(get('sctp', 'enabled') ?? 'true');
 const bridges = new Map<string, Bridge>();
 let session: Session | null = null;
 let lost = 0;
@@ -158,6 +160,7 @@ createServer((req, res) => {
     send({
       bridge_selector: {
         strategy: 'SplitBridgeSelectionStrategy',
+        lab_standin_sctp: sctp,
         bridge: Object.fromEntries(all.map((b) => [b.jid, debugOf(b)])),
       },
     });
@@ -166,5 +169,6 @@ createServer((req, res) => {
 }).listen(8888, '127.0.0.1');
 
 log('INFO', 'Main', 'jitsi-scale lab TEST STAND-IN jicofo starting (not Jicofo)');
+log('INFO', 'JicofoConfig', `SCTP ${sctp ? 'enabled' : 'disabled'} (jicofo.sctp.enabled)`);
 setInterval(() => bridges.forEach(check), HEALTH_MS);
 void connect();

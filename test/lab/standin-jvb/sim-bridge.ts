@@ -13,6 +13,7 @@ import { networkInterfaces } from 'node:os';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { attr, esc, login, XmppFailure, type Session } from '../standin-xmpp/xmpp-session.js';
 import { readShards, type ShardConfig } from './bridge-config.js';
+import { readChannel, serveColibriWs, type ChannelConfig } from './bridge-channel.js';
 import {
   addressProblem,
   apiSwitches,
@@ -102,7 +103,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /** The bridge's private HTTP server: each route answers only when the bridge's config turns it on. */
-function bridgeApi(state: BridgeState, apis: ApiSwitches, changed: () => void) {
+function bridgeApi(state: BridgeState, apis: ApiSwitches, changed: () => void, channel: ChannelConfig) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const route = `${req.method} ${(req.url ?? '').split('?')[0]}`;
     if (route === 'GET /about/health' && apis.health) {
@@ -122,7 +123,12 @@ function bridgeApi(state: BridgeState, apis: ApiSwitches, changed: () => void) {
     } else if (route === 'GET /colibri/stats' && apis.colibri) {
       sendJson(res, 200, statsOf(state));
     } else if (route === 'GET /debug' && apis.debug) {
-      sendJson(res, 200, { shutdown_state: 'RUNNING', drain: state.drain, conferences: {} });
+      sendJson(res, 200, {
+        shutdown_state: 'RUNNING',
+        drain: state.drain,
+        conferences: {},
+        lab_standin_channel: channel,
+      });
     } else if (route === 'POST /lab-standin/load') {
       const set = JSON.parse((await readBody(req)) || '{}') as Partial<
         Record<'conferences' | 'endpoints' | 'stress', number>
@@ -162,7 +168,19 @@ async function main(): Promise<void> {
     for (const j of joined.values()) j.session.send(`<presence to='${esc(j.room)}'>${presenceStats(state)}</presence>`);
   };
   setInterval(publish, PRESENCE_MS).unref();
-  createServer((req, res) => void bridgeApi(state, apiSwitches(jvbConf), publish)(req, res)).listen(8080, '127.0.0.1');
+  const channel = readChannel(jvbConf, readOrNull(propsPath));
+  log(
+    'INFO',
+    'BridgeChannel',
+    `SCTP ${channel.sctp ? 'enabled' : 'disabled'}; colibri websockets ${channel.websockets ? `enabled (server-id ${channel.serverId}, domain ${channel.domain ?? 'unset'})` : 'disabled'}`,
+  );
+  if (!channel.sctp && !channel.websockets)
+    log('WARNING', 'BridgeChannel', 'neither SCTP nor colibri websockets: clients get no bridge channel');
+  serveColibriWs(channel, shards[0]?.nickname ?? 'none', (m) => log('INFO', 'ColibriWebSocketService', m));
+  createServer((req, res) => void bridgeApi(state, apiSwitches(jvbConf), publish, channel)(req, res)).listen(
+    8080,
+    '127.0.0.1',
+  );
 
   for (const shard of shards) {
     const where = mucClient(shard, 'run#697');
