@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
-import { withLockWait } from '../../src/modules/apt/apt-run.js';
+import { aptChange, withLockWait } from '../../src/modules/apt/apt-run.js';
 import { installArgv } from '../../src/modules/apt/install-packages.js';
 import { needrestartLines, parseNeedrestart } from '../../src/modules/apt/needrestart.js';
+import { plainReporter } from '../../src/ui/reporters/plain-reporter.js';
+import type { Host } from '../../src/transport/host.js';
 
 const exec = promisify(execFile);
 
@@ -88,5 +90,28 @@ describe('needrestart at the end of our apt transactions', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  test("the install's change returns what needrestart listed, and plain output shows it without --verbose", async () => {
+    const host = {
+      name: 'meet',
+      exec: async (_argv: string[], o: { onLine?: (s: 'stdout', l: string) => void }) => {
+        for (const l of LIST_MODE) o.onLine?.('stdout', l);
+        return { code: 0, stdout: LIST_MODE.join('\n'), stderr: '' };
+      },
+    } as unknown as Host;
+    const change = aptChange('install nftables', ['apt-get', 'install', '-y', 'nftables'], []);
+    const result = await change.apply(host, { output: () => undefined });
+    assert.match(result?.notes?.[0] ?? '', /^needrestart lists jicofo\.service, prosody\.service, ssh\.service/);
+    const lines: string[] = [];
+    plainReporter({ write: (l) => lines.push(l), diff: false, verbose: false })({
+      type: 'task:changed',
+      step: 'firewall',
+      host: 'meet',
+      description: 'install nftables',
+      ...(result?.notes ? { notes: result.notes } : {}),
+    });
+    assert.equal(lines[0], '[meet] firewall: done: install nftables');
+    assert.match(lines[1] ?? '', /^\[meet\] firewall: needrestart lists .*prosody\.service/);
   });
 });

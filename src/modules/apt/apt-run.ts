@@ -118,9 +118,9 @@ export function aptChange(
         },
         ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
       });
-      // What needrestart listed at the end of the transaction, said once in the run's output.
-      for (const line of needrestartLines(parseNeedrestart(mine))) io.output('stdout', line);
-      if (r.code === 0) return;
+      // What needrestart listed at the end of the transaction, said with the change in the run's output.
+      const notes = needrestartLines(parseNeedrestart(mine));
+      if (r.code === 0) return notes.length ? { notes } : undefined;
       const why = aptFailureReason(log) ?? whyFailed(r);
       throw new HostError(h.name, `${opts.what ?? description} failed: ${why}`);
     },

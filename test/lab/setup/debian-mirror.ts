@@ -21,6 +21,7 @@ export const MIRROR_PACKAGES = [
   'ufw',
   'firewalld',
   'dbus',
+  'needrestart',
 ];
 
 /** Pure: package names from `apt-cache depends --recurse` (virtual packages, in <>, are left out). */
