@@ -46,7 +46,11 @@ describe('Prosody 13 account files', () => {
     assert.equal(parseAccount(text.replace(/"fcf4ea96[0-9a-f]+"/, `"${'z'.repeat(40)}"`)), null);
   });
 
-  test('a disabled account is seen as disabled; an enabled one is not', () => {
+  test('a disabled account is seen as disabled; an enabled one is not', async () => {
+    const disabled = fixture('prosody13/disabled.dat');
+    assert.equal(accountDisabled(disabled), true);
+    // its keys are still there: the password matches, and the account is refused all the same
+    assert.equal(await passwordMatches(parseAccount(disabled)!, 'Pw1'), true);
     const text = fixture('prosody13/jvb-sha1.dat');
     assert.equal(accountDisabled(text), false);
     assert.equal(accountDisabled(text.replace('return {', 'return {\n\t["disabled"] = true;')), true);
@@ -110,7 +114,7 @@ describe("the account command for the meet host's Prosody", () => {
   test('a disabled jvb account is refused, with the command that enables it', async () => {
     const { writeFile } = await import('node:fs/promises');
     const text = await refusal('13.0.1-1+deb13u1', (root) =>
-      writeFile(account(root), 'return {\n\t["disabled"] = true;\n\t["created"] = 1;\n};\n'),
+      writeFile(account(root), fixture('prosody13/disabled.dat')),
     );
     assert.match(
       text,
