@@ -11,6 +11,7 @@ import {
   passwordMatches,
   prosodyMajor,
 } from '../../playbooks/jitsi-load-balancing/prosody-account.js';
+import { PROSODY_VALIDATOR } from '../../playbooks/jitsi-load-balancing/steps/bind-prosody.js';
 import { PlaybookRefusal } from '../../src/engine/playbook.js';
 import { Redactor } from '../../src/engine/redactor.js';
 import { fixture } from '../support/fixtures.js';
@@ -120,5 +121,38 @@ describe("the account command for the meet host's Prosody", () => {
       text,
       /jvb@auth\.meet\.example\.org disabled, so no bridge can log in; enable it with `prosodyctl shell user enable jvb@auth\.meet\.example\.org`/,
     );
+  });
+});
+
+describe("Prosody 13's config check, as the tool's validator reads it", () => {
+  // Runs the validator with a stand-in prosodyctl on PATH that answers as Prosody 13 did.
+  const validate = async (answer: string, rc: number) => {
+    const { execFile } = await import('node:child_process');
+    const { chmod, mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(join(tmpdir(), 'js-p13-'));
+    try {
+      await writeFile(join(dir, 'answer.txt'), answer);
+      await writeFile(join(dir, 'prosodyctl'), `#!/bin/sh\ncat "${dir}/answer.txt"\nexit ${rc}\n`);
+      await chmod(join(dir, 'prosodyctl'), 0o755);
+      const argv = PROSODY_VALIDATOR.map((a) => (a === '%s' ? '/etc/prosody/prosody.cfg.lua.tmp' : a));
+      return await new Promise<{ code: number; out: string }>((resolve) => {
+        const child = execFile(argv[0]!, argv.slice(1), { env: { PATH: `${dir}:/usr/bin:/bin` } }, (_e, stdout) =>
+          resolve({ code: child.exitCode ?? 1, out: stdout }),
+        );
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+
+  test('a broken config (exit 1, "A problem occurred while reading the config file") is refused with its Error line', async () => {
+    const r = await validate(fixture('prosody13/check-config-broken.txt'), 1);
+    assert.equal(r.code, 1);
+    assert.equal(r.out.trim(), 'Error: /etc/prosody/prosody.cfg.lua.tmp:3: unexpected symbol near <eof>');
+  });
+
+  test("a config that loads passes, Prosody 13's deprecation notes and all", async () => {
+    assert.equal((await validate(fixture('prosody13/check-config-passed.txt'), 0)).code, 0);
   });
 });
