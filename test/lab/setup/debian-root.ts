@@ -101,6 +101,10 @@ export interface Rootfs {
 const DOWNLOAD_HOOK = (packages: readonly string[]) =>
   `set -e; mkdir -p "$1/var/cache/lab-debs/partial"; for p in ${packages.join(' ')}; do chroot "$1" apt-get install -y -q --download-only --no-install-recommends -o Dir::Cache::archives=/var/cache/lab-debs/ "$p"; done; mv "$1/var/cache/lab-debs" "$1.debs"; rm -rf "$1.debs/partial" "$1.debs/lock"`;
 
+/** /etc/hosts as Debian's installer writes it (without the host's own name, which each lab host sets). */
+const ETC_HOSTS =
+  '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\nff02::1\t\tip6-allnodes\nff02::2\t\tip6-allrouters\n';
+
 /** The release's tree (built with mmdebstrap the first time, from the cache after). */
 export async function ensureRootfs(release: Release, log: (line: string) => void): Promise<Rootfs> {
   const mirror = debianMirror(await machineSources());
@@ -150,6 +154,9 @@ export async function ensureRootfs(release: Release, log: (line: string) => void
     await rm(buildLog, { force: true });
     log(`the ${release} root filesystem was built in ${builtIn} s`);
   }
+  // mmdebstrap writes no /etc/hosts; Debian's installer does (localhost resolves through it), so the tree gets one
+  const hosts = join(dir, 'tree', 'etc', 'hosts');
+  if (!existsSync(hosts)) await writeFile(hosts, ETC_HOSTS);
   const debs = (await readdir(join(dir, 'debs'))).filter((f) => f.endsWith('.deb')).map((f) => join(dir, 'debs', f));
   return { release, tree: join(dir, 'tree'), debs, ...(builtIn !== undefined ? { builtIn } : {}) };
 }
