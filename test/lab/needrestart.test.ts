@@ -23,15 +23,17 @@ const sh = async (lab: LabState, script: string) => {
   const meet = lab.hosts.find((h) => h.name === 'meet')!;
   return (await inHost(meet.sshdPid, script)).stdout.trim();
 };
-const prosodyPid = (lab: LabState) => sh(lab, 'systemctl show -p MainPID --value prosody.service');
+// Prosody's pid: its pidfile (Debian's config sets one), else the unit's main process.
+const PROSODY_PID = `p=$(cat /run/prosody/prosody.pid 2>/dev/null); [ -n "$p" ] || p=$(systemctl show -p MainPID --value prosody.service); echo "$p"`;
+const prosodyPid = (lab: LabState) => sh(lab, PROSODY_PID);
 
 // Replaces a Lua C module Prosody maps (lfs, luasocket…: only Prosody loads them) with a copy of
 // itself: the running process keeps the old, now deleted, file mapped, as after an upgrade of it.
 const REPLACE_LIBRARY = `
 set -e
-pid=$(systemctl show -p MainPID --value prosody.service)
+pid=$(${PROSODY_PID})
 lib=$(awk '$6 ~ /\\/lua\\/5\\.[0-9]+\\/.*\\.so$/ { print $6; exit }' /proc/$pid/maps)
-[ -n "$lib" ] || { echo "prosody maps no Lua C module" >&2; exit 1; }
+[ -n "$lib" ] || { echo "prosody (pid $pid) maps no Lua C module: $(awk '{print $6}' /proc/$pid/maps 2>&1 | sort -u | tr '\\n' ' ')" >&2; exit 1; }
 cp -p "$lib" "$lib.lab-new" && mv -f "$lib.lab-new" "$lib"
 echo "$lib"`;
 
