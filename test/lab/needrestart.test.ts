@@ -66,6 +66,7 @@ describe(
     });
 
     test("our install of nftables on the meet host leaves Prosody's process as it was and says what needrestart listed", async () => {
+      assert.match(before0, /^[1-9]\d*$/, "Prosody's pid before the run is known (the first test passed)");
       const r = await jitsiScale(['--yes', '--plain', '-i', inv]);
       assert.equal(r.code, 0, r.stdout.slice(-3000));
       assert.match(r.stdout, /install nftables/, 'the run installed nftables on the meet host');
@@ -74,6 +75,7 @@ describe(
     });
 
     test('the same apt transaction without our setting restarts Prosody (needrestart is really armed)', async () => {
+      assert.match(before0, /^[1-9]\d*$/, "Prosody's pid before the run is known (the first test passed)");
       await sh(
         lab,
         'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall nftables >/dev/null 2>&1 || true',
