@@ -27,12 +27,12 @@ const sh = async (lab: LabState, script: string) => {
 const PROSODY_PID = `p=$(cat /run/prosody/prosody.pid 2>/dev/null); [ -n "$p" ] || p=$(systemctl show -p MainPID --value prosody.service); echo "$p"`;
 const prosodyPid = (lab: LabState) => sh(lab, PROSODY_PID);
 
-// Replaces a Lua C module Prosody maps (lfs, luasocket…: only Prosody loads them) with a copy of
+// Replaces one of Prosody's own C modules (/usr/lib/prosody/util/*.so: only Prosody maps them) with a copy of
 // itself: the running process keeps the old, now deleted, file mapped, as after an upgrade of it.
 const REPLACE_LIBRARY = `
 set -e
 pid=$(${PROSODY_PID})
-lib=$(awk '$6 ~ /\\/lua\\/5\\.[0-9]+\\/.*\\.so$/ { print $6; exit }' /proc/$pid/maps)
+lib=$(awk '$6 ~ /^\\/usr\\/lib\\/prosody\\/util\\/.*\\.so$/ { print $6; exit }' /proc/$pid/maps)
 [ -n "$lib" ] || { echo "prosody (pid $pid) maps no Lua C module: $(awk '{print $6}' /proc/$pid/maps 2>&1 | sort -u | tr '\\n' ' ')" >&2; exit 1; }
 cp -p "$lib" "$lib.lab-new" && mv -f "$lib.lab-new" "$lib"
 echo "$lib"`;
@@ -59,7 +59,7 @@ describe(
       assert.match(await sh(lab, 'cat /etc/needrestart/conf.d/*.conf'), /\$nrconf\{restart\} = 'a';/);
       assert.equal(await sh(lab, 'command -v nft || echo none'), 'none', 'no firewall tool: the run installs nftables');
       const lib = await sh(lab, REPLACE_LIBRARY);
-      assert.match(lib, /\/lua\/5\.\d+\/.*\.so$/);
+      assert.match(lib, /^\/usr\/lib\/prosody\/util\/.*\.so$/);
       assert.match(await sh(lab, 'needrestart -b -r l 2>/dev/null'), /^NEEDRESTART-SVC: prosody\.service$/m);
       before0 = await prosodyPid(lab);
       assert.match(before0, /^[1-9]\d*$/);
