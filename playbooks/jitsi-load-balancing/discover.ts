@@ -21,7 +21,14 @@ import {
 } from './bridge-files.js';
 import { assignNicknames } from './nicknames.js';
 import { jicofoSctpEnabled, planChannels, type ChannelWant } from './bridge-channel.js';
-import { accountFile, iterationProblem, parseAccount, passwordMatches } from './prosody-account.js';
+import {
+  accountDisabled,
+  accountFile,
+  createAccountCommand,
+  iterationProblem,
+  parseAccount,
+  passwordMatches,
+} from './prosody-account.js';
 import { controlCharacter } from '../../src/inventory/known-variables.js';
 import {
   c2sPort,
@@ -210,9 +217,15 @@ async function checkSecret(
   name: string,
   domain: string,
   candidates: Candidate[],
+  prosodyVersion: string | undefined,
 ): Promise<{ chosen: Candidate; checked: boolean }> {
   const account = accountFile('jvb', `auth.${domain}`);
   const accountText = (await meet.readFiles([account])).get(account) ?? null;
+  if (accountText && accountDisabled(accountText))
+    throw new PlaybookRefusal(
+      name,
+      `Prosody on ${name} has the account jvb@auth.${domain} disabled, so no bridge can log in; enable it with \`prosodyctl shell user enable jvb@auth.${domain}\` (and set its password with \`prosodyctl passwd jvb@auth.${domain}\` if it has none)`,
+    );
   const stored = accountText ? parseAccount(accountText) : null;
   if (stored) {
     const problem = iterationProblem(stored, name, account);
@@ -230,7 +243,7 @@ async function checkSecret(
   if (dir.code === 0)
     throw new PlaybookRefusal(
       name,
-      `Prosody on ${name} has no account jvb@auth.${domain}; create it with \`prosodyctl register jvb auth.${domain} SECRET\` and give the secret as jitsi_jvb_secret`,
+      `Prosody on ${name} has no account jvb@auth.${domain}; create it with ${createAccountCommand(prosodyVersion, 'jvb', `auth.${domain}`)} and give the secret as jitsi_jvb_secret`,
     );
   return { chosen: candidates[0]!, checked: false };
 }
@@ -351,7 +364,7 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
   const brewery = jitsi(meetSpec).breweryJid ?? jicofo?.get(['jicofo', 'bridge', 'brewery-jid']);
   const candidates = secretCandidates(meetSpec, meetFiles, main.get(DEBCONF_PASSWORDS) ?? null);
   for (const c of candidates) ctx.secrets.add(c.value);
-  const { chosen, checked } = await checkSecret(meet, name, domain, candidates);
+  const { chosen, checked } = await checkSecret(meet, name, domain, candidates, meetEntry.facts.packages.prosody);
   const needCert = bridgesOf(ctx.inventory).some((b) => jitsi(b).verifyCertificate);
   const certificate = await readCertificate(meet, name, domain, sites.get(siteConfig)!, needCert);
   const bridges = await readBridges(ctx);

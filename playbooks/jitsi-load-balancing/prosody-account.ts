@@ -21,11 +21,24 @@ export function accountFile(username: string, host: string): string {
   return `/var/lib/prosody/${encodeProsodyHost(host)}/accounts/${encodeProsodyHost(username)}.dat`;
 }
 
+/*
+ * Prosody 13 may hash with SHA-256 instead of SHA-1 (the `password_hash` option of
+ * mod_auth_internal_hashed, "SHA-1" by default). The account file does not say which: the stored
+ * key's length does (40 hex digits for SHA-1, 64 for SHA-256). Prosody 13 also disables accounts
+ * (`disabled = true`, from `prosodyctl shell user disable`), and such an account cannot log in.
+ * (Read from Debian 13's prosody 13.0.1: modules/mod_auth_internal_hashed.lua.)
+ */
+export type ScramHash = 'sha1' | 'sha256';
+
 export interface ScramAccount {
   storedKey: string;
   salt: string;
   iterations: number;
+  hash: ScramHash;
 }
+
+const HASH_BY_HEX_LENGTH: Record<number, ScramHash> = { 40: 'sha1', 64: 'sha256' };
+const HASH_BYTES: Record<ScramHash, number> = { sha1: 20, sha256: 32 };
 
 /** Pure: the SCRAM fields of an internal_hashed account file (a Lua table), or null. */
 export function parseAccount(text: string): ScramAccount | null {
@@ -34,7 +47,14 @@ export function parseAccount(text: string): ScramAccount | null {
   const salt = field('salt');
   const iterations = Number(field('iteration_count'));
   if (!storedKey || salt === undefined || !iterations) return null;
-  return { storedKey: storedKey.toLowerCase(), salt, iterations };
+  const hash = HASH_BY_HEX_LENGTH[storedKey.length];
+  if (!hash || !/^[0-9a-fA-F]+$/.test(storedKey)) return null;
+  return { storedKey: storedKey.toLowerCase(), salt, iterations, hash };
+}
+
+/** Pure: is the account disabled (Prosody 13's `user:disable`, or an account made without a password)? */
+export function accountDisabled(text: string): boolean {
+  return /\["disabled"\]\s*=\s*true\b/.test(text);
 }
 
 /** Why the account's iteration count will not be computed (beyond the cap), naming the host and file; or null. */
@@ -45,13 +65,35 @@ export function iterationProblem(account: ScramAccount, host: string, file: stri
 }
 
 /**
- * Would Prosody accept this password? (SCRAM-SHA-1: StoredKey = H(HMAC(SaltedPassword, "Client Key"))).
+ * Would Prosody accept this password? (SCRAM, RFC 5802: StoredKey = H(HMAC(SaltedPassword, "Client Key")),
+ * with SHA-1 or, RFC 7677, SHA-256.)
  * Computed off the event loop; a count beyond the cap is refused before any work (see iterationProblem).
  */
 export async function passwordMatches(account: ScramAccount, password: string): Promise<boolean> {
   if (iterationProblem(account, '', '') !== null)
     throw new RangeError(`refusing a PBKDF2 iteration count of ${account.iterations} (at most ${MAX_ITERATIONS})`);
-  const salted = await pbkdf2Async(password.normalize('NFKC'), account.salt, account.iterations, 20, 'sha1');
-  const clientKey = createHmac('sha1', salted).update('Client Key').digest();
-  return createHash('sha1').update(clientKey).digest('hex') === account.storedKey;
+  const h = account.hash;
+  const salted = await pbkdf2Async(password.normalize('NFKC'), account.salt, account.iterations, HASH_BYTES[h], h);
+  const clientKey = createHmac(h, salted).update('Client Key').digest();
+  return createHash(h).update(clientKey).digest('hex') === account.storedKey;
+}
+
+/** Pure: the major version of a Debian prosody package version ("13.0.1-1", "1:0.12.3-1" → 13, 0); null when unreadable. */
+export function prosodyMajor(version: string | undefined): number | null {
+  const m = /^(?:\d+:)?(\d+)\./.exec(version ?? '');
+  return m ? Number(m[1]) : null;
+}
+
+/*
+ * How an account is made on the meet host's Prosody. Prosody 13's prosodyctl lists `adduser JID`
+ * (it asks for the password, and goes through `prosodyctl shell`, so Prosody must be running);
+ * `register USER HOST PASSWORD` still works there but is hidden from its help. Prosody 0.12 and
+ * older take `register` with the password on the command line. (Read from Debian 13's prosody
+ * 13.0.1, /usr/bin/prosodyctl: commands.adduser, commands.register and its hidden_commands.)
+ */
+export function createAccountCommand(prosodyVersion: string | undefined, user: string, host: string): string {
+  const major = prosodyMajor(prosodyVersion);
+  if (major !== null && major >= 13)
+    return `\`prosodyctl adduser ${user}@${host}\` (Prosody ${major} asks for the password; Prosody must be running)`;
+  return `\`prosodyctl register ${user} ${host} SECRET\``;
 }

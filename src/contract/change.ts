@@ -32,6 +32,8 @@ export interface Change {
 export interface ChangeResult {
   /** Where the previous content went, for file writes. */
   backup?: string | null;
+  /** What the user should know about what the change did (e.g. what needrestart listed), shown with it. */
+  notes?: string[];
 }
 
 /** What a step will do on one host. */

@@ -43,7 +43,7 @@ export type RunEvent =
   | { type: 'step:decision'; step: string; decision: Decision }
   | { type: 'task:start'; step: string; host: string; description: string }
   | { type: 'host:output'; step: string; host: string; stream: OutputStream; line: string }
-  | { type: 'task:changed'; step: string; host: string; description: string; backup?: string }
+  | { type: 'task:changed'; step: string; host: string; description: string; backup?: string; notes?: string[] }
   | { type: 'handler:run'; step: string; host: string; handler: string; description: string }
   | { type: 'step:host-result'; step: string; host: string; status: HostStatus; changed: number; error?: string }
   | { type: 'step:done'; step: string; counts: Record<HostStatus, number> }

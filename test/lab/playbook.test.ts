@@ -3,7 +3,15 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RunEvent } from '../../src/engine/events.js';
-import { DOMAIN, LAB_DIR, LAB_SECRET, type Era, type LabState } from './setup/lab-config.js';
+import {
+  DOMAIN,
+  LAB_DIR,
+  LAB_SECRET,
+  PROFILE_RELEASE,
+  type Era,
+  type LabState,
+  type Profile,
+} from './setup/lab-config.js';
 import { changed, inventory, jitsiScale, mark, planned, touchedSince, type Run } from './setup/lab-runs.js';
 import { labDown, labUp } from './setup/lab.js';
 import { inHost } from './setup/run.js';
@@ -13,8 +21,15 @@ import { breweryMembers } from './setup/lab-probes.js';
 const why = process.getuid?.() === 0 ? null : 'the lab needs root';
 if (why && process.env.CI) throw new Error(`playbook lab tests cannot run in CI: ${why}`);
 
-function runScenario(era: Era): void {
-  describe(`jitsi-load-balancing on a fresh ${era}-era lab`, { skip: why ?? false }, () => {
+/** The hosts' shapes a scenario runs on: this machine's Debian 12 by default, or other profiles. */
+interface Shape {
+  label: string;
+  profile?: Profile;
+  profiles?: Record<string, Profile>;
+}
+
+function runScenario(era: Era, shape: Shape = { label: '' }): void {
+  describe(`jitsi-load-balancing on a fresh ${era}-era lab${shape.label}`, { skip: why ?? false }, () => {
     let lab: LabState;
     const inv = join(LAB_DIR, `test-inventory-${era}.yaml`);
     const outputs: string[] = [];
@@ -26,7 +41,12 @@ function runScenario(era: Era): void {
 
     before(async () => {
       await labDown();
-      lab = await labUp({ bridges: 3, era });
+      lab = await labUp({
+        bridges: 3,
+        era,
+        ...(shape.profile ? { profile: shape.profile } : {}),
+        ...(shape.profiles ? { profiles: shape.profiles } : {}),
+      });
       await writeFile(inv, inventory(lab, ['jvb1', 'jvb2']));
     });
     after(async () => {
@@ -74,6 +94,14 @@ function runScenario(era: Era): void {
       const addr = (n: string) => lab.hosts.find((h) => h.name === n)!.address;
       for (const [i, h] of ['meet', 'jvb1', 'jvb2'].entries())
         assert.match(rows[i + 1]!, new RegExp(`^${h} +${h === 'meet' ? 'meet' : 'jvb '} +${addr(h)} +Debian`));
+      // each host runs the release its profile says (Debian 13's own Prosody 13 on a trixie meet host)
+      const trixie = (h: string) => !!PROFILE_RELEASE[lab.hosts.find((x) => x.name === h)!.profile];
+      for (const [i, h] of ['meet', 'jvb1', 'jvb2'].entries())
+        assert.match(
+          rows[i + 1]!,
+          trixie(h) ? /Debian GNU\/Linux 13 \(trixie\)/ : /Debian GNU\/Linux 12 \(bookworm\)/,
+          h,
+        );
       const doc = JSON.parse((await run(['facts', '--json', '-i', inv])).stdout) as {
         hosts: { host: string; packages: Record<string, string>; firewall: string }[];
       };
@@ -86,6 +114,8 @@ function runScenario(era: Era): void {
         ],
         'setup installed the bridge on jvb1 and jvb2',
       );
+      const meetProsody = doc.hosts.find((h) => h.host === 'meet')!.packages.prosody ?? '';
+      assert.match(meetProsody, trixie('meet') ? /^13\./ : /^0\.12\./, `the meet host's prosody ${meetProsody}`);
       assert.deepEqual(await touchedSince(lab, m), [], 'facts writes nothing');
     });
 
@@ -154,6 +184,10 @@ function runScenario(era: Era): void {
 
 runScenario('current');
 runScenario('legacy');
+// Debian 13 (trixie, Prosody 13) hosts from trixie's own root filesystem: every host, then a
+// Debian 13 meet host with Debian 12 bridges.
+runScenario('current', { label: ', every host Debian 13', profile: 'trixie' });
+runScenario('current', { label: ', a Debian 13 meet host with Debian 12 bridges', profiles: { meet: 'trixie' } });
 
 describe(
   'a meet host whose Prosody listens on loopback only; the per-start nickname policy',

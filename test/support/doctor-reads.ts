@@ -14,7 +14,7 @@ export function account(password: string): ScramAccount {
   const salt = 'c2FsdA';
   const salted = pbkdf2Sync(password, salt, 4096, 20, 'sha1');
   const storedKey = createHash('sha1').update(createHmac('sha1', salted).update('Client Key').digest()).digest('hex');
-  return { storedKey, salt, iterations: 4096 };
+  return { storedKey, salt, iterations: 4096, hash: 'sha1' };
 }
 
 export const jvbConf = (over: Record<string, string> = {}, extra = '') => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseProfileArgs, plannedHosts } from '../lab/setup/lab-config.js';
+import { PROFILE_RELEASE, parseProfileArgs, plannedHosts } from '../lab/setup/lab-config.js';
+import { debianMirror, rootfsKey } from '../lab/setup/debian-root.js';
 import { candidates, dependencyNames } from '../lab/setup/debian-mirror.js';
 import { foreignRules } from '../lab/setup/profiles.js';
 
@@ -72,5 +73,56 @@ table inet jitsi_scale_tcp_5222 {
       'firewalld services: http https ssh',
       'firewalld ports: 8443/tcp',
     ]);
+  });
+});
+
+describe('Debian 13 hosts from their own root filesystem', () => {
+  test("the mirror is the one this machine's apt names (deb822 or one-line), security and other vendors left out", () => {
+    const deb822 = [
+      'Types: deb',
+      'URIs: http://deb.debian.org/debian-security',
+      'Suites: bookworm-security',
+      'Components: main',
+      '',
+      'Types: deb',
+      'URIs: http://mirror.example.test/debian/',
+      'Suites: bookworm bookworm-updates',
+      'Components: main',
+    ].join('\n');
+    assert.equal(debianMirror(deb822), 'http://mirror.example.test/debian');
+    assert.equal(
+      debianMirror(
+        'deb http://security.debian.org/ bookworm-security main\ndeb [arch=amd64] http://ftp.de.debian.org/debian bookworm main contrib\n',
+      ),
+      'http://ftp.de.debian.org/debian',
+    );
+    assert.equal(debianMirror(''), 'http://deb.debian.org/debian');
+  });
+
+  test('the cache entry changes with what the tree is built from, not with the order it is listed in', () => {
+    const a = rootfsKey('trixie', 'http://m/debian', ['prosody', 'sudo'], ['nftables']);
+    assert.match(a, /^trixie-[0-9a-f]{12}$/);
+    assert.equal(rootfsKey('trixie', 'http://m/debian', ['sudo', 'prosody'], ['nftables']), a);
+    assert.notEqual(rootfsKey('trixie', 'http://m/debian', ['prosody', 'sudo', 'curl'], ['nftables']), a);
+    assert.notEqual(rootfsKey('trixie', 'http://other/debian', ['prosody', 'sudo'], ['nftables']), a);
+    assert.notEqual(rootfsKey('trixie', 'http://m/debian', ['prosody', 'sudo'], ['nftables', 'ufw']), a);
+  });
+
+  test('a trixie host boots without systemd even in a systemd lab; ubuntu-needrestart always boots with it', () => {
+    const hosts = plannedHosts(2, 'debian-nft', { meet: 'trixie', jvb2: 'ubuntu-needrestart' }, 'systemd');
+    const of = (n: string) => hosts.find((h) => h.name === n)!;
+    assert.deepEqual(
+      ['meet', 'jvb1', 'jvb2'].map((n) => [
+        of(n).profile,
+        of(n).init,
+        PROFILE_RELEASE[of(n).profile] ?? 'this machine',
+      ]),
+      [
+        ['trixie', 'none', 'trixie'],
+        ['debian-nft', 'systemd', 'this machine'],
+        ['ubuntu-needrestart', 'systemd', 'this machine'],
+      ],
+    );
+    assert.equal(plannedHosts(1, 'ubuntu-needrestart').find((h) => h.name === 'meet')!.init, 'systemd');
   });
 });

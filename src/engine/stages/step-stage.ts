@@ -77,6 +77,7 @@ export function stepStage<S>(step: Step<S>, run: Run<S>): Stage {
         host: name,
         description: change.description,
         ...(r?.backup ? { backup: r.backup } : {}),
+        ...(r?.notes?.length ? { notes: r.notes } : {}),
       });
       notify(s, change);
       return 'change';

@@ -1,6 +1,7 @@
 import type { Change } from '../../contract/change.js';
 import { HostError, whyFailed } from '../../transport/host.js';
 import { shScript } from '../../transport/shell-quote.js';
+import { needrestartLines, parseNeedrestart } from './needrestart.js';
 
 /*
  * apt as an operator runs it. Before apt starts, a package manager that holds the dpkg or lists
@@ -106,16 +107,20 @@ export function aptChange(
   return {
     description,
     async apply(h, io) {
+      const mine: string[] = [];
       const r = await h.exec(withLockWait(argv), {
         deadline: 'package',
         what: opts.what ?? argv.join(' '),
         onLine: (stream, line) => {
           log.push(line);
+          mine.push(line);
           io.output(stream, line);
         },
         ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
       });
-      if (r.code === 0) return;
+      // What needrestart listed at the end of the transaction, said with the change in the run's output.
+      const notes = needrestartLines(parseNeedrestart(mine));
+      if (r.code === 0) return notes.length ? { notes } : undefined;
       const why = aptFailureReason(log) ?? whyFailed(r);
       throw new HostError(h.name, `${opts.what ?? description} failed: ${why}`);
     },

@@ -2,6 +2,7 @@ import type { Change } from '../../contract/change.js';
 import { HostError, type Host } from '../../transport/host.js';
 import { aptChange, type AptLog } from './apt-run.js';
 import { shScript } from '../../transport/shell-quote.js';
+import { NEEDRESTART_LIST_ONLY } from './needrestart.js';
 
 /*
  * Installing a Debian package on a user's server may pull in others and, through Breaks or
@@ -84,11 +85,15 @@ function installFlags(f: InstallFlags, simulation = false): string[] {
   ];
 }
 
-/** The argv that installs the packages (never removing any unless allowed). */
+/**
+ * The argv that installs the packages (never removing any unless allowed), with needrestart told to
+ * list only (see needrestart.ts).
+ */
 export function installArgv(names: readonly string[], f: InstallFlags): string[] {
   return [
     'env',
     'DEBIAN_FRONTEND=noninteractive',
+    NEEDRESTART_LIST_ONLY,
     'apt-get',
     'install',
     '-y',

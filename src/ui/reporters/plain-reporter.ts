@@ -86,6 +86,7 @@ export function plainReporter(opts: PlainOptions): EventSink {
         break;
       case 'task:changed':
         write(`[${e.host}] ${e.step}: done: ${e.description}${e.backup ? ` (backup: ${e.backup})` : ''}`);
+        for (const note of e.notes ?? []) write(`[${e.host}] ${e.step}: ${note}`);
         break;
       case 'handler:run':
         write(`[${e.host}] ${e.step}: ${e.description}`);

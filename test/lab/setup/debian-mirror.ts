@@ -23,6 +23,7 @@ export const MIRROR_PACKAGES = [
   'dbus',
   // The meet host's web server, for the per-bridge colibri-ws routes.
   'nginx',
+  'needrestart',
 ];
 
 /** Pure: package names from `apt-cache depends --recurse` (virtual packages, in <>, are left out). */

@@ -50,9 +50,20 @@ export const PROFILES = [
   'firewalld',
   'bare',
   'systemd',
+  'trixie',
+  'ubuntu-needrestart',
 ] as const;
 export type Profile = (typeof PROFILES)[number];
 export const DEFAULT_PROFILE: Profile = 'debian-nft';
+
+/**
+ * The Debian release a profile's hosts run when it is not this machine's: their files come from
+ * that release's own root filesystem (debian-root.ts). The others run this machine's.
+ */
+export const PROFILE_RELEASE: Partial<Record<Profile, 'trixie'>> = { trixie: 'trixie' };
+
+/** Profiles that boot with systemd as PID 1 whatever the lab's init. */
+export const SYSTEMD_PROFILES: readonly Profile[] = ['systemd', 'ubuntu-needrestart'];
 
 /**
  * How a host boots: `systemd` as PID 1 of its own PID namespace (units, real reboots, what loads
@@ -114,7 +125,11 @@ export function plannedHosts(
       address: `${NET_PREFIX}.${n}`,
       address6: `${NET6_PREFIX}${n.toString(16)}`,
       profile,
-      init: profile === 'systemd' || (server && init === 'systemd') ? 'systemd' : 'none',
+      // a host of another release has only that release's tree, without systemd: it boots as a container
+      init:
+        SYSTEMD_PROFILES.includes(profile) || (server && init === 'systemd' && !PROFILE_RELEASE[profile])
+          ? 'systemd'
+          : 'none',
     };
   };
   const hosts = [host('meet', 'meet', 10)];

@@ -21,12 +21,18 @@ import { run, startDetached } from './run.js';
  */
 const HOST_SETUP = `
 set -e
-lab=$1 host=$2 addr=$3
+lab=$1 host=$2 addr=$3 tree=$4 node=$5
 base=$lab/hosts/$host
+# A host of another Debian release lies on that release's tree ($tree); it keeps this machine's
+# node at the same path, for the lab's stand-ins (a node binary needs only glibc and libstdc++,
+# which a newer release has too).
+mkdir -p "$base"
+if [ -n "$tree" ]; then touch "$base.node"; mount --bind "$node" "$base.node"; fi
 for d in etc usr var opt root; do
   mkdir -p "$base/$d/upper" "$base/$d/work"
-  mount -t overlay overlay -o "lowerdir=/$d,upperdir=$base/$d/upper,workdir=$base/$d/work" "/$d"
+  mount -t overlay overlay -o "lowerdir=$tree/$d,upperdir=$base/$d/upper,workdir=$base/$d/work" "/$d"
 done
+if [ -n "$tree" ]; then mkdir -p "$(dirname "$node")"; touch "$node"; mount --bind "$base.node" "$node"; fi
 mount -t tmpfs -o mode=0755 tmpfs /run
 # root's shell start-up files as a fresh Debian server has them (this machine's may load tools
 # that take half a second on every command)
@@ -190,6 +196,8 @@ async function bootSystemd(host: PlannedHost, log: number): Promise<number> {
       LAB_DIR,
       host.name,
       host.address,
+      '',
+      process.execPath,
     ],
     log,
   );
@@ -239,7 +247,9 @@ export async function rebootHost(host: LabHost): Promise<LabHost> {
   return { ...host, sshdPid: pid };
 }
 
-export async function startHost(host: PlannedHost): Promise<LabHost> {
+/** Starts a host; `tree`: the root filesystem of another release its files lie on (default: this machine's). */
+export async function startHost(host: PlannedHost, tree?: string): Promise<LabHost> {
+  if (tree && host.init === 'systemd') throw new Error(`${host.name}: a host of another release boots without systemd`);
   const veth = vethName(host);
   await run('ip', ['netns', 'add', host.ns]);
   await run('ip', ['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', host.ns]);
@@ -266,7 +276,21 @@ export async function startHost(host: PlannedHost): Promise<LabHost> {
   if (host.init === 'systemd') {
     pid = await bootSystemd(host, log);
   } else {
-    const boot = ['tini', '-s', '-g', '--', 'sh', '-c', HOST_BOOT, 'lab-boot', LAB_DIR, host.name, host.address];
+    const boot = [
+      'tini',
+      '-s',
+      '-g',
+      '--',
+      'sh',
+      '-c',
+      HOST_BOOT,
+      'lab-boot',
+      LAB_DIR,
+      host.name,
+      host.address,
+      tree ?? '',
+      process.execPath,
+    ];
     pid = startDetached(
       'ip',
       ['netns', 'exec', host.ns, 'unshare', '--mount', '--uts', '--propagation', 'private', ...boot],

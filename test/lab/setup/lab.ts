@@ -14,6 +14,7 @@ import {
   LAB_DIR,
   LAB_SSH_CONFIG,
   MAX_BRIDGES,
+  PROFILE_RELEASE,
   REPO_DIR,
   STATE_FILE,
   plannedHosts,
@@ -25,6 +26,7 @@ import {
 } from './lab-config.js';
 import { createBridge, rebootHost, removeCgroups, startHost } from './lab-hosts.js';
 import { buildDebianMirror } from './debian-mirror.js';
+import { ensureRootfs, writeReleaseRepo, type Release, type Rootfs } from './debian-root.js';
 import { profileScript } from './profiles.js';
 import { ensureDebianPackages } from '../../support/debian-packages.js';
 import { overSsh, preparePackageHost, provisionMeet, startMeet } from './provision-meet.js';
@@ -134,6 +136,27 @@ export interface UpOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * The root filesystems of the other releases the planned hosts run (built once, then cached), each
+ * with its own flat repository in the lab.
+ */
+async function releaseTrees(
+  planned: readonly { profile: Profile }[],
+  log: (line: string) => void,
+): Promise<Map<Release, { rootfs: Rootfs; repo: string }>> {
+  const out = new Map<Release, { rootfs: Rootfs; repo: string }>();
+  for (const p of planned) {
+    const release = PROFILE_RELEASE[p.profile];
+    if (!release || out.has(release)) continue;
+    const rootfs = await ensureRootfs(release, log);
+    const repo = join(LAB_DIR, `debian-${release}`);
+    const n = await writeReleaseRepo(rootfs, repo);
+    log(`the lab's ${release} repository serves ${n} packages to its ${release} hosts`);
+    out.set(release, { rootfs, repo });
+  }
+  return out;
+}
+
 /** Brings the lab up; an already running lab of the same shape is left as it is. */
 export async function labUp(opts: UpOptions): Promise<LabState> {
   const log = opts.log ?? (() => undefined);
@@ -182,6 +205,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   await writeAptRepo(REPO_DIR, [deb, await buildJicofoPackage(join(LAB_DIR, 'build'), join(LAB_DIR, 'build', 'debs'))]);
   const served = await buildDebianMirror(log);
   log(`the lab's Debian repository serves ${served} packages to its hosts`);
+  const releases = await releaseTrees(planned, log);
   await createBridge();
 
   const hosts: LabHost[] = [];
@@ -199,10 +223,11 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   };
   const save = () => writeFile(STATE_FILE, JSON.stringify(state, null, 2));
   await mapLimit(planned, 8, async (p) => {
-    const h = await startHost(p);
+    const release = PROFILE_RELEASE[p.profile];
+    const h = await startHost(p, release && releases.get(release)!.rootfs.tree);
     hosts.push(h);
     await save();
-    await preparePackageHost(h.sshdPid);
+    await preparePackageHost(h.sshdPid, undefined, release ? releases.get(release)!.repo : undefined);
     if (h.role === 'meet' || h.role === 'jvb') {
       const r = await inHost(h.sshdPid, profileScript(h.profile), [], { allowFail: true });
       if (r.code !== 0)

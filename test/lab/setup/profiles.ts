@@ -16,6 +16,10 @@ export const PROFILE_DOCS: Record<Profile, string> = {
   firewalld: 'firewalld running (its own dbus), http and https services in its default zone',
   bare: 'no firewall tool at all (a VPS behind its provider security group)',
   systemd: 'debian-nft, booted with systemd as PID 1: services are units driven by systemctl',
+  trixie:
+    "Debian 13 (trixie) as installed, from trixie's own root filesystem: Prosody 13, nftables with no rules loaded",
+  'ubuntu-needrestart':
+    "needrestart set to restart services itself ($nrconf{restart} = 'a', Ubuntu 24.04's default), booted with systemd, no firewall tool (the tool installs nftables)",
 };
 
 const PRELUDE = `
@@ -86,6 +90,19 @@ firewall-cmd --permanent --add-service=http --add-service=https >/dev/null
 firewall-cmd --reload >/dev/null`,
   bare: `
 absent ufw firewalld iptables-persistent netfilter-persistent nftables iptables`,
+  trixie: `
+absent ufw firewalld iptables-persistent netfilter-persistent
+get nftables
+nft flush ruleset
+rm -f /etc/systemd/system/sysinit.target.wants/nftables.service`,
+  // Debian's needrestart, set as Ubuntu 24.04 ships it: every apt transaction ends with needrestart
+  // restarting what runs replaced libraries, non-interactive runs included
+  // (https://discourse.ubuntu.com/t/needrestart-changes-in-ubuntu-24-04-service-restarts/44671).
+  'ubuntu-needrestart': `
+absent ufw firewalld iptables-persistent netfilter-persistent nftables iptables
+get needrestart
+mkdir -p /etc/needrestart/conf.d
+echo "\\$nrconf{restart} = 'a';" > /etc/needrestart/conf.d/lab-ubuntu-24.04.conf`,
 };
 
 /** The script that makes a lab host into `profile` (run inside the host, as root). */

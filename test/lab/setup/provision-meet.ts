@@ -170,11 +170,15 @@ export async function provisionMeet(sshdPid: number, era: Era, c2sLoopback = fal
  * The host must see the repository whole before apt is asked; apt is then tried again on failure
  * (a busy machine has made a refresh fail), up to a deadline, and a failure says what apt said.
  */
-export async function preparePackageHost(sshdPid: number, deadlineMs = 120_000): Promise<void> {
+export async function preparePackageHost(
+  sshdPid: number,
+  deadlineMs = 120_000,
+  repoDir = DEBIAN_REPO_DIR,
+): Promise<void> {
   const until = Date.now() + deadlineMs;
   let last = '';
   for (let attempt = 1; ; attempt++) {
-    const r = await inHost(sshdPid, PREPARE_APT, [DEBIAN_REPO_DIR], { allowFail: true });
+    const r = await inHost(sshdPid, PREPARE_APT, [repoDir], { allowFail: true });
     if (r.code === 0) return;
     last = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ');
     if (r.code === 3 || Date.now() + 2000 > until)
