@@ -80,6 +80,11 @@ export const JITSI_VARIABLES = {
     type: { kind: 'directories' },
     doc: "directories a symbolic link among the host's Jitsi and Prosody files may lead into, besides the file's own directory (e.g. [/srv/jitsi]); a link that leads anywhere else is refused, never read or written through",
   },
+  jitsi_public_address: {
+    type: { kind: 'address' },
+    oneLine: true,
+    doc: "this bridge's public IP address in front of its private one (1:1 NAT, most cloud hosts): written as a static mapping (ice4j.harvest.mapping.static-mappings, legacy NAT_HARVESTER_*), the package's STUN mapping kept (default: none)",
+  },
 } as const satisfies Record<string, VarSpec>;
 
 export type JitsiVariable = keyof typeof JITSI_VARIABLES;
