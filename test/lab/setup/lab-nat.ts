@@ -24,7 +24,13 @@ export const publicAddressOf = (lab: LabState, bridge: string): string =>
 export async function natUp(lab: LabState, bridge: string): Promise<{ public: string; private: string }> {
   const host = lab.hosts.find((h) => h.name === bridge)!;
   const pub = publicAddressOf(lab, bridge);
-  await inHost(host.sshdPid, 'ip addr del "$1/32" dev eth0 2>/dev/null; exit 0', [pub]);
+  // Private only, as on such a host: its public IPv4 goes, and its unique-local IPv6 too (Java
+  // counts fd00::/8 as an address a bridge may offer).
+  await inHost(
+    host.sshdPid,
+    'ip addr del "$1/32" dev eth0 2>/dev/null; ip addr del "$2/64" dev eth0 2>/dev/null; exit 0',
+    [pub, host.address6],
+  );
   const ruleset = `table ip ${TABLE} {
   chain pre { type nat hook prerouting priority dstnat; policy accept; iifname "${BRIDGE_DEV}" ip daddr ${pub} dnat to ${host.address}; }
   chain post { type nat hook postrouting priority srcnat; policy accept; oifname "${BRIDGE_DEV}" ct status dnat masquerade; }
