@@ -34,7 +34,7 @@ export async function natUp(lab: LabState, bridge: string): Promise<{ public: st
   const ruleset = `table ip ${TABLE} {
   chain pre { type nat hook prerouting priority dstnat; policy accept; iifname "${BRIDGE_DEV}" ip daddr ${pub} dnat to ${host.address}; }
   chain post { type nat hook postrouting priority srcnat; policy accept; oifname "${BRIDGE_DEV}" ct status dnat masquerade; }
-  chain fwd { type filter hook forward priority 0; policy accept; iifname "${BRIDGE_DEV}" oifname != "${BRIDGE_DEV}" drop; iifname != "${BRIDGE_DEV}" oifname "${BRIDGE_DEV}" drop; }
+  chain lab_forward { type filter hook forward priority 0; policy accept; iifname "${BRIDGE_DEV}" oifname != "${BRIDGE_DEV}" drop; iifname != "${BRIDGE_DEV}" oifname "${BRIDGE_DEV}" drop; }
 }
 `;
   await run('nft', ['delete', 'table', 'ip', TABLE], { allowFail: true });
