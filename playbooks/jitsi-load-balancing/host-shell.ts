@@ -61,3 +61,15 @@ export function jsonBody(a: HttpAnswer): Record<string, unknown> | null {
     return null;
   }
 }
+
+/**
+ * `udp_ports`: the UDP ports something listens on, one hexadecimal port a line, from the kernel's
+ * socket tables (no ss or netstat needed).
+ */
+export const UDP_PORTS = `
+udp_ports() { awk 'FNR > 1 { n = split($2, a, ":"); print a[n] }' /proc/net/udp /proc/net/udp6 2>/dev/null | sort -u; }`;
+
+/** Pure: udp_ports' lines to port numbers. */
+export function parseUdpPorts(lines: readonly string[] | undefined): number[] {
+  return (lines ?? []).filter((l) => /^[0-9A-Fa-f]{4}$/.test(l.trim())).map((l) => parseInt(l.trim(), 16));
+}

@@ -5,6 +5,7 @@ import { duplicates, positionOf } from '../../src/inventory/unique.js';
 import type { HostSpec, Inventory, InventoryProblem, RoleSpec, VarSpec } from '../../src/inventory/types.js';
 import type { LinkPolicy } from '../../src/transport/link-policy.js';
 import { DEFAULT_APT_KEY_URL, JITSI_VARIABLES, type JitsiVariable } from './variables.js';
+import { publicAddressProblem } from './media-config.js';
 
 export type NicknamePolicy = 'stable' | 'per-start';
 export type FirewallChoice = 'auto' | 'ufw' | 'firewalld' | 'nftables' | 'iptables' | 'none';
@@ -45,6 +46,8 @@ export interface JitsiSettings {
   linkTargets: readonly string[];
   /** The bridge's channel to its clients (jitsi_bridge_channel). */
   bridgeChannel: 'sctp' | 'websocket';
+  /** The bridge's public address in front of its private one (a static NAT mapping). */
+  publicAddress?: string;
 }
 
 /** The variable's value on the host, else its declared default (the inventory has coerced its type). */
@@ -64,6 +67,7 @@ export function jitsi(spec: HostSpec): JitsiSettings {
   const version = str(spec, 'jitsi_videobridge_version');
   const brewery = str(spec, 'jitsi_brewery_jid');
   const keyUrl = spec.vars.jitsi_apt_key_url;
+  const publicAddress = str(spec, 'jitsi_public_address');
   return {
     ...(domain ? { domain } : {}),
     nicknamePolicy: valueOf(spec, 'jitsi_nickname_policy') as NicknamePolicy,
@@ -82,6 +86,7 @@ export function jitsi(spec: HostSpec): JitsiSettings {
     mediaPort: Number(valueOf(spec, 'jitsi_media_port')),
     linkTargets: (valueOf(spec, 'jitsi_link_targets') as readonly string[] | undefined) ?? [],
     bridgeChannel: valueOf(spec, 'jitsi_bridge_channel') === 'websocket' ? 'websocket' : 'sctp',
+    ...(publicAddress ? { publicAddress } : {}),
   };
 }
 
@@ -140,5 +145,19 @@ export function checkShardInventory(inventory: Inventory): InventoryProblem[] {
       'nickname',
       (h) => positionOf(h, 'jitsi_nickname'),
     ),
+    ...publicAddressProblems(inventory),
   ];
+}
+
+/** A jitsi_public_address that is no public IP address, refused by name; on the meet host it means nothing. */
+function publicAddressProblems(inventory: Inventory): InventoryProblem[] {
+  return inventory.hosts.flatMap((h) => {
+    const v = str(h, 'jitsi_public_address');
+    if (v === undefined) return [];
+    const problem =
+      h.role === 'jvb'
+        ? publicAddressProblem(v)
+        : `jitsi_public_address is a bridge's setting; ${h.name} is not a bridge`;
+    return problem ? [{ ...positionOf(h, 'jitsi_public_address'), message: `${h.name}: ${problem}` }] : [];
+  });
 }

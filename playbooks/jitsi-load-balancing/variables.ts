@@ -85,6 +85,11 @@ export const JITSI_VARIABLES = {
     default: 'sctp',
     doc: "a bridge's channel to its clients. sctp: SCTP data channels, colibri websockets off (refused where SCTP is off on the bridge or in Jicofo); websocket: websockets on, with a server-id of its own and a route in the meet host's nginx",
   },
+  jitsi_public_address: {
+    type: { kind: 'address' },
+    oneLine: true,
+    doc: "this bridge's public IP address in front of its private one (1:1 NAT, most cloud hosts): written as a static mapping (ice4j.harvest.mapping.static-mappings, legacy NAT_HARVESTER_*), the package's STUN mapping kept (default: none)",
+  },
 } as const satisfies Record<string, VarSpec>;
 
 export type JitsiVariable = keyof typeof JITSI_VARIABLES;

@@ -18,6 +18,8 @@ import {
 import type { JicofoBridgeView } from '../jitsi-load-balancing/brewery.js';
 import { upstreamVersion } from '../jitsi-load-balancing/packages.js';
 import { isPublicAddress } from './addresses.js';
+import { parseHarvest, type HarvestView } from './harvest-log.js';
+import { mediaPortOf, staticMappingsOf, stunServersOf } from '../jitsi-load-balancing/media-config.js';
 
 /*
  * Pure: every problem operators hit that can be checked over SSH, one check each. A check says ok,
@@ -34,7 +36,7 @@ export const CHECKS = {
   version: "the bridge's version against the meet host's",
   nickname: 'a nickname of its own in the brewery',
   'rest-api': 'the REST API for what needs it',
-  'valid-address': 'an address the bridge may offer (require-valid-address)',
+  'valid-address': 'the addresses the bridge offers, by its health answer and its harvest log',
   'jvb-sh': 'the jvb.sh patch',
   'bridge-channel': 'a bridge channel for clients: SCTP on, or colibri websockets on',
 } as const;
@@ -61,6 +63,8 @@ export interface BridgeProbe {
   colibriStatsCode: number;
   /** Every address on the bridge's interfaces. */
   addresses: string[];
+  /** jvb.log's lines since the start about the addresses it gathered (see harvest-log.ts). */
+  harvest: string[];
   /** The meet host's certificate against the bridge's trust store; null when not asked. */
   trust: { trusted: boolean; detail: string } | null;
   /** What on the bridge needs the REST API (a sidecar, an exporter, a shutdown hook). */
@@ -354,28 +358,98 @@ const restApi: Check = (b) => {
   };
 };
 
-/** The public addresses a static NAT mapping in the bridge's config gives it. */
-function mappedAddresses(files: BridgeFiles): string[] {
+/** What the bridge offers, in words: the public addresses its log and its interfaces show. */
+function offered(b: BridgeRead, view: HarvestView): string[] {
+  const own = (b.probe?.addresses ?? []).filter(isPublicAddress);
+  const bound = view.bound.map((a) => a.replace(/:\d+\/\w+$/, '').replace(/^\[(.*)\]$/, '$1'));
   return [
-    ...(files.jvbConf ?? '').matchAll(/public-address\s*[=:]\s*"?([0-9a-fA-F.:]+)"?/g),
-    ...(files.properties ?? '').matchAll(/^\s*org\.ice4j\.ice\.harvest\.NAT_HARVESTER_PUBLIC_ADDRESS\s*[=:]\s*(\S+)/gm),
-  ].map((m) => m[1]!);
+    ...view.stun.filter((s) => isPublicAddress(s.public)).map((s) => `${s.public} (found through STUN ${s.server})`),
+    ...view.staticMappings
+      .filter((m) => isPublicAddress(m.public))
+      .map((m) => `${m.public} (static mapping of ${m.local})`),
+    ...(bound.length ? own.filter((a) => bound.includes(a)) : own).map((a) => `${a} (its own)`),
+  ];
+}
+
+/** The evidence: the health answer, the harvest lines that matter, the addresses, Jicofo's view. */
+function addressEvidence(b: BridgeRead, meet: MeetRead, view: HarvestView): string {
+  const health = b.probe?.health;
+  const parts = [
+    health && health.code
+      ? `/about/health answers ${health.code}${health.body.trim() ? `: ${health.body.trim()}` : ''}`
+      : '/about/health does not answer',
+    ...view.lines.filter((l) => /failed|Failed|Discarding|No single-port|Not using STUN/.test(l)).slice(-3),
+    `addresses: ${(b.probe?.addresses ?? []).join(', ') || 'none'}`,
+  ];
+  return parts.join('; ') + jicofoSays(b, meet);
+}
+
+const NAT_FIX =
+  'set jitsi_public_address to the public address in front of it and run `jitsi-scale setup` (a static mapping), or set videobridge.health.require-valid-address = false';
+
+/** The media port could not be bound, by the health answer or the log. */
+function bindFailure(b: BridgeRead, view: HarvestView): { text: string; fix: string } | null {
+  const health = b.probe?.health ?? { code: 0, body: '' };
+  if (!/Failed to bind single-port/i.test(health.body) && !(view.bindFailures.length > 0 && view.bound.length === 0))
+    return null;
+  const port = mediaPortOf(b.files).port ?? '?';
+  return {
+    text: `it could not bind its media port (UDP ${port}): no media at all`,
+    fix: `free UDP ${port} on the bridge (another process holds it), or choose another jitsi_media_port and run \`jitsi-scale setup\``,
+  };
+}
+
+/** A harvest that failed, by the health answer (or, with no answer, by the log); null when it did not. */
+function harvestFailure(b: BridgeRead, view: HarvestView, required: boolean): { text: string; fix: string } | null {
+  const health = b.probe?.health ?? { code: 0, body: '' };
+  const stun = stunServersOf(b.files);
+  const servers = stun.join(', ') || 'its STUN servers';
+  const bind = bindFailure(b, view);
+  if (bind) return bind;
+  if (/STUN failed/i.test(health.body))
+    return {
+      text: `address discovery through STUN (${servers}) failed while videobridge.health.require-stun is on`,
+      fix: `let the bridge reach ${servers} over UDP, or set jitsi_public_address to the public address in front of it`,
+    };
+  const noAddress = health.code !== 200 && /valid IP/i.test(health.body);
+  const byLog = health.code === 0 && required && view.lines.length > 0 && offered(b, view).length === 0;
+  if (!noAddress && !byLog) return null;
+  const why = !stun.length
+    ? 'no STUN and no static mapping gives it one'
+    : view.stunFailed === false
+      ? 'STUN answered with no public address'
+      : `STUN (${servers}) found no public address`;
+  return {
+    text: `it has no address it may offer (${why}): ${noAddress ? 'its health check fails' : 'its log shows none, and its health does not answer'}, and clients outside cannot reach its media`,
+    fix: NAT_FIX,
+  };
 }
 
 const validAddress: Check = (b, meet) => {
   const required = !/^false$/i.test(b.files.jvb?.get(['videobridge', 'health', 'require-valid-address']) ?? 'true');
-  if (!required) return { ok: true, text: 'require-valid-address is off' };
-  const addresses = b.probe?.addresses ?? [];
-  const usable = [...addresses, ...mappedAddresses(b.files)].filter(isPublicAddress);
-  if (usable.length) return { ok: true, text: `it has an address it may offer (${usable[0]})` };
+  const view = parseHarvest(b.probe?.harvest ?? []);
+  const failure = harvestFailure(b, view, required);
+  if (failure) return { ok: false, ...failure, evidence: addressEvidence(b, meet, view) };
+  const offers = offered(b, view);
+  const health = b.probe?.health.code ?? 0;
+  if (health === 200)
+    return { ok: true, text: `its health check passes${offers.length ? `; it offers ${offers.join(', ')}` : ''}` };
+  if (health === 0 && !view.lines.length) {
+    // No answer and no log to read: the addresses and the config are all there is.
+    const mapped = staticMappingsOf(b.files).filter((m) => isPublicAddress(m.public));
+    const own = (b.probe?.addresses ?? []).filter(isPublicAddress);
+    if (!required || own.length || mapped.length || stunServersOf(b.files).length)
+      return { ok: true, text: 'not checked by its health (no answer): its config gives it a way to a public address' };
+    return {
+      ok: false,
+      text: 'it has only private addresses and no STUN or static mapping while require-valid-address is on: its health check fails',
+      evidence: addressEvidence(b, meet, view),
+      fix: NAT_FIX,
+    };
+  }
   return {
-    ok: false,
-    text: 'it has only private addresses while videobridge.health.require-valid-address is on: its health check fails',
-    evidence:
-      (/valid IP/.test(b.probe?.health.body ?? '')
-        ? `/about/health: ${b.probe!.health.body.trim()}`
-        : `addresses: ${addresses.join(', ') || 'none'}`) + jicofoSays(b, meet),
-    fix: 'map its public address (ice4j.harvest.mapping.static-mappings in jvb.conf), or set videobridge.health.require-valid-address = false',
+    ok: true,
+    text: `its addresses are not what fails${health ? ` its health (${health})` : ''}${offers.length ? `; it offers ${offers.join(', ')}` : ''}`,
   };
 };
 

@@ -11,6 +11,7 @@ import type { ShardFacts } from '../jitsi-load-balancing/discover.js';
 import { accountFile, parseAccount, type ScramAccount } from '../jitsi-load-balancing/prosody-account.js';
 import { JICOFO_DEBUG, jicofoDebugAnswer } from '../jitsi-load-balancing/brewery.js';
 import { HTTP_GET, JVB_LOG_SINCE_START, TCP_OPEN, parseHttp } from '../jitsi-load-balancing/host-shell.js';
+import { HARVEST_PATTERN } from './harvest-log.js';
 import { runChecks, type BridgeProbe, type BridgeRead, type Finding, type MeetRead } from './checks.js';
 
 /*
@@ -32,6 +33,8 @@ echo '@@health'; get http://127.0.0.1:8080/about/health | head -n 4 | cut -c 1-3
 echo '@@stats'; get http://127.0.0.1:8080/colibri/stats | head -n 1
 echo '@@addresses'
 ip -o addr show 2>/dev/null | awk '{ print $4 }'
+echo '@@harvest'
+jvb_log_since_start 20000 | grep -E '${HARVEST_PATTERN}' | tail -n 30 | cut -c 1-400 | sed 's/^@@/@@@/'
 echo '@@trust'
 if [ -n "$3" ]; then
   if command -v openssl >/dev/null 2>&1; then
@@ -58,6 +61,7 @@ export function parseDoctorProbe(stdout: string): BridgeProbe | null {
     health,
     colibriStatsCode: parseHttp(s.get('stats')).code,
     addresses: (s.get('addresses') ?? []).map((a) => a.replace(/\/\d+$/, '')),
+    harvest: (s.get('harvest') ?? []).map(unescape),
     trust: trust ? { trusted: trust === 'trusted', detail: trust.replace(/^\S+\s*/, '') } : null,
     restConsumers: s.get('consumers') ?? [],
   };

@@ -7,23 +7,22 @@ import { whyFailed } from '../../src/transport/host.js';
 import { shScript } from '../../src/transport/shell-quote.js';
 import { JVB_CONF, SIP_PROPERTIES, bridgeFiles, effectiveShard } from '../jitsi-load-balancing/bridge-files.js';
 import type { ShardFacts } from '../jitsi-load-balancing/discover.js';
+import { mediaPortOf } from '../jitsi-load-balancing/media-config.js';
 import { BRIDGE_PROBE, MEET_PROBE, breweryLua, parseBridgeProbe, parseMeetProbe, type MeetProbe } from './probes.js';
 import { shardStatus, type BridgeRead, type HostRead, type StatusDoc } from './shard-status.js';
 
-/** The nickname a bridge's config gives it now (the files as the inspection read them). */
-async function nicknameOn(h: RunHost): Promise<string | null> {
-  const files = await h.host.readFiles([JVB_CONF, SIP_PROPERTIES]);
-  return (
-    effectiveShard(bridgeFiles(h.host.name, files.get(JVB_CONF) ?? null, files.get(SIP_PROPERTIES) ?? null))?.values
-      .MUC_NICKNAME ?? null
-  );
+/** The nickname and media port a bridge's config gives it now (the files as the inspection read them). */
+async function configOn(h: RunHost): Promise<{ nickname: string | null; mediaPort: number | null }> {
+  const read = await h.host.readFiles([JVB_CONF, SIP_PROPERTIES]);
+  const files = bridgeFiles(h.host.name, read.get(JVB_CONF) ?? null, read.get(SIP_PROPERTIES) ?? null);
+  return { nickname: effectiveShard(files)?.values.MUC_NICKNAME ?? null, mediaPort: mediaPortOf(files).port };
 }
 
 type Probed<P> = { probe: P | null; probeError?: string };
 
 interface Probes {
   meet: Probed<MeetProbe>;
-  bridges: (Probed<NonNullable<BridgeRead['probe']>> & { nickname: string | null })[];
+  bridges: (Probed<NonNullable<BridgeRead['probe']>> & { nickname: string | null; mediaPort?: number | null })[];
 }
 
 /** One command per host: what only the running services can say, and the host's fingerprint. */
@@ -57,10 +56,10 @@ async function probeShard(
       const h = inspection.hosts.get(spec.name);
       if (!h || inspection.lost.has(spec.name)) return { nickname: null, probe: null };
       try {
-        const nickname = await nicknameOn(h);
+        const { nickname, mediaPort } = await configOn(h);
         const r = await h.host.exec(shScript(BRIDGE_PROBE, ...fingerprintArgs(playbook, spec)), { readOnly: true });
         const probe = parseBridgeProbe(r.stdout);
-        return { nickname, probe, ...(probe ? {} : { probeError: whyFailed(r) }) };
+        return { nickname, mediaPort, probe, ...(probe ? {} : { probeError: whyFailed(r) }) };
       } catch (e) {
         return { nickname: null, probe: null, probeError: reasonOf(e) };
       }

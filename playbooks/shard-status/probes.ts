@@ -1,6 +1,6 @@
 import { FINGERPRINT_FN } from '../../src/engine/fingerprint.js';
 import { splitSections } from '../../src/modules/probe-sections.js';
-import { HTTP_GET, jsonBody, parseHttp } from '../jitsi-load-balancing/host-shell.js';
+import { HTTP_GET, UDP_PORTS, jsonBody, parseHttp, parseUdpPorts } from '../jitsi-load-balancing/host-shell.js';
 import {
   jicofoBridgesOf,
   parseBrewery,
@@ -16,14 +16,15 @@ export { breweryLua, parseBrewery, type JicofoBridgeView, type Occupant } from '
  * answered on the host itself (127.0.0.1), so nothing but SSH needs to be open.
  */
 
-/** On a bridge: health, version, drain, the load metrics and /colibri/stats; then the fingerprint of "$@". */
-export const BRIDGE_PROBE = `${HTTP_GET}${FINGERPRINT_FN}
+/** On a bridge: health, version, drain, the load metrics, /colibri/stats and its UDP ports; then the fingerprint of "$@". */
+export const BRIDGE_PROBE = `${HTTP_GET}${FINGERPRINT_FN}${UDP_PORTS}
 b=http://127.0.0.1:8080
 echo '@@health'; get $b/about/health | head -n 2 | cut -c 1-200
 echo '@@version'; get $b/about/version
 echo '@@drain'; get $b/colibri/drain
 echo '@@metrics'; get $b/metrics | grep -E '^(HTTP |jitsi_jvb_(conferences|local_endpoints|endpoints|stress|drain_mode|healthy) )'
 echo '@@stats'; get $b/colibri/stats
+echo '@@udp'; udp_ports
 echo '@@fingerprint'; fingerprint "$@"
 echo '@@end'`;
 
@@ -62,6 +63,8 @@ export interface BridgeProbe {
   /** /colibri/stats: null with its status code when off (404) or not answering. */
   colibriStats: Record<string, unknown> | null;
   colibriStatsCode: number;
+  /** The UDP ports something listens on; null when the probe did not say. */
+  udpPorts?: number[] | null;
   /** What the host's plan depends on, as it is now (see fingerprint.ts). */
   fingerprint: string;
 }
@@ -97,6 +100,7 @@ export function parseBridgeProbe(stdout: string): BridgeProbe | null {
     metrics: metrics.code === 200 ? parsePrometheus(metrics.body) : null,
     colibriStats: jsonBody(stats),
     colibriStatsCode: stats.code,
+    udpPorts: s.has('udp') ? parseUdpPorts(s.get('udp')) : null,
     fingerprint: (s.get('fingerprint') ?? []).join('\n'),
   };
 }

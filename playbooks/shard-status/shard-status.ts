@@ -30,6 +30,9 @@ export interface BridgeStatus {
   restApi: boolean | null;
   /** Jicofo's view, when Jicofo answers; null otherwise. */
   jicofo: { listed: boolean; healthy: boolean | null; operational: boolean | null } | null;
+  /** The UDP port its config gives it for media, and whether it listens there (null: not known). */
+  mediaPort: number | null;
+  mediaListening: boolean | null;
   drift: Drift[];
   problems: string[];
 }
@@ -71,6 +74,8 @@ export interface HostRead {
 
 export interface BridgeRead extends HostRead {
   nickname: string | null;
+  /** The media port its config gives it (null: unreadable or not read). */
+  mediaPort?: number | null;
   probe: BridgeProbe | null;
   probeError?: string;
 }
@@ -186,6 +191,8 @@ function bridgeStatus(
         ? 'healthy'
         : 'unhealthy';
   const jicofo = b.lost ? null : jicofoView(input.meet.probe, member);
+  const mediaPort = b.mediaPort ?? null;
+  const listening = mediaPort === null || !probe?.udpPorts ? null : probe.udpPorts.includes(mediaPort);
   if (b.lost) problems.push(b.lost.status === 'unreachable' ? `unreachable: ${b.lost.reason}` : b.lost.reason);
   else {
     if (!version) problems.push('jitsi-videobridge2 is not installed (run jitsi-scale setup)');
@@ -211,6 +218,8 @@ function bridgeStatus(
       else if (jicofo.healthy === false) problems.push('Jicofo sees it as unhealthy');
       else if (jicofo.operational === false) problems.push('Jicofo sees it as not operational');
     }
+    if (version && health === 'healthy' && listening === false)
+      problems.push(`nothing listens on UDP ${b.mediaPort}, its media port: clients get no media`);
     if (b.drift.length) problems.push(driftSentence(b.drift));
   }
   return {
@@ -225,6 +234,8 @@ function bridgeStatus(
     ...load,
     restApi: probe ? probe.colibriStatsCode === 200 : null,
     jicofo,
+    mediaPort,
+    mediaListening: listening,
     drift: b.drift,
     problems,
   };

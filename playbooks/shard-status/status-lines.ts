@@ -9,10 +9,11 @@ const dash = (v: string | number | null | undefined): string => (v === null || v
 
 const COLUMNS: [string, number][] = [
   ['BRIDGE', 8],
-  ['NICKNAME', 10],
+  ['NICKNAME', 9],
   ['IN', 3],
-  ['HEALTH', 7],
-  ['VERSION', 12],
+  ['HEALTH', 6],
+  ['UDP', 5],
+  ['VERSION', 8],
   ['DRAIN', 5],
   ['STRESS', 6],
   ['CONF', 4],
@@ -36,6 +37,8 @@ function bridgeCells(b: BridgeStatus): string[] {
     dash(b.nickname),
     b.inBrewery === null ? '?' : b.inBrewery ? 'yes' : 'NO',
     b.health === null ? '-' : b.health === 'healthy' ? 'ok' : b.health === 'unhealthy' ? 'FAIL' : 'none',
+    // The media port its config gives it (a problem line says when nothing listens there).
+    dash(b.mediaPort),
     dash(shortVersion(b.version)),
     b.drain === null ? '-' : b.drain ? 'yes' : 'no',
     b.stress === null ? '-' : b.stress.toFixed(2),
@@ -69,7 +72,7 @@ export function statusTable(doc: StatusDoc): string[] {
     '',
     row(COLUMNS.map(([h]) => h)),
     ...doc.bridges.map((b) => row(bridgeCells(b))),
-    ...doc.strangers.map((s) => row(['(none)', s.nickname, 'yes', '-', dash(s.version), '', '', '', '', '', '?'])),
+    ...doc.strangers.map((s) => row(['(none)', s.nickname, 'yes', '-', '-', dash(s.version), '', '', '', '', '', '?'])),
   ];
 }
 

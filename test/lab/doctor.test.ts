@@ -225,7 +225,7 @@ describe(
         });
         assert.match(
           f!.evidence!,
-          /\/about\/health: .*No valid IP addresses available for harvesting.*; Jicofo sees it as unhealthy and not operational$/,
+          /\/about\/health answers 500: .*No valid IP addresses available for harvesting.*; Jicofo sees it as unhealthy and not operational$/,
         );
       } finally {
         await labJicofo(false);

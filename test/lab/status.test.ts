@@ -87,7 +87,7 @@ describe('status on a real lab shard', { skip: why ?? false }, () => {
     assert.equal(b.drain, true);
     assert.equal(code, 0, 'a draining bridge is a state, not a problem');
     const table = await jitsiScale(['status', '-i', inv]);
-    assert.match(table.stdout, /^jvb2 +\S+ +yes +ok +\S+ +yes +0\.17 +3 +17 +- +none$/m);
+    assert.match(table.stdout, /^jvb2 +\S+ +yes +ok +10000 +\S+ +yes +0\.17 +3 +17 +- +none$/m);
     assert.ok(
       table.stdout.split('\n').every((l) => l.length <= 80),
       'the table fits 80 columns',

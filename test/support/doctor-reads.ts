@@ -38,6 +38,7 @@ export const probe = (over: Partial<BridgeProbe> = {}): BridgeProbe => ({
   health: { code: 200, body: '{}' },
   colibriStatsCode: 404,
   addresses: ['10.0.0.11', '203.0.113.11'],
+  harvest: [],
   trust: null,
   restConsumers: [],
   ...over,

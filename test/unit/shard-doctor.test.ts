@@ -5,6 +5,7 @@ import { isPublicAddress } from '../../playbooks/shard-doctor/addresses.js';
 import { runChecks, type BridgeRead, type MeetRead } from '../../playbooks/shard-doctor/checks.js';
 import { doctorLines } from '../../playbooks/shard-doctor/doctor-lines.js';
 import { parseDoctorProbe } from '../../playbooks/shard-doctor/gather.js';
+import { parseHarvest } from '../../playbooks/shard-doctor/harvest-log.js';
 import { bridgeFiles } from '../../playbooks/jitsi-load-balancing/bridge-files.js';
 import { nicknameLine } from '../../playbooks/jitsi-load-balancing/steps/patch-jvb-sh.js';
 import { BREWERY, DOMAIN, SECRET, bridge, jvbConf, meet, probe } from '../support/doctor-reads.js';
@@ -191,8 +192,86 @@ describe('doctor: each check names its cause, and only it', () => {
     );
   });
 
-  test('only private addresses: a problem unless mapped, or require-valid-address is off', async () => {
-    const priv = probe({ addresses: ['10.0.0.11', '192.168.1.5', '127.0.0.1', 'fe80::1'] });
+  // Lines as the bridge logs them (jitsi-utils JitsiLogFormatter), with ice4j's own messages.
+  const at = (cls: string, msg: string) => `2026-12-04 01:02:03.456 INFO: [23] org.ice4j.ice.harvest.${cls}: ${msg}`;
+  const BOUND = at(
+    'SinglePortUdpHarvester.<init>#112',
+    'Initialized SinglePortUdpHarvester with address 10.0.0.11:10000/udp',
+  );
+  const STUN_OK = [
+    BOUND,
+    at(
+      'StunMappingCandidateHarvester.discover#103',
+      'Discovered public address 203.0.113.7:40312/udp from STUN server meet-jit-si-turnrelay.jitsi.net:443/udp using local address 10.0.0.11:0/udp',
+    ),
+    at(
+      'MappingCandidateHarvesters.initialize#156',
+      'Initialized mapping harvesters (delay=212ms).  stunDiscoveryFailed=false',
+    ),
+  ];
+  const STUN_FAILED = [
+    BOUND,
+    at('StunMappingCandidateHarvester.discover#111', 'We failed to obtain addresses for the following reason: '),
+    at(
+      'MappingCandidateHarvesters.initialize#156',
+      'Initialized mapping harvesters (delay=3004ms).  stunDiscoveryFailed=true',
+    ),
+  ];
+  const STUN_CONF = jvbConf(
+    { MUC_NICKNAME: 'nick-jvb1' },
+    'ice4j.harvest.mapping.stun.addresses = ["meet-jit-si-turnrelay.jitsi.net:443"]\n',
+  );
+  const NO_IP = { code: 500, body: '{"error":"No valid IP addresses available for harvesting."}' };
+
+  test('a STUN-mapped cloud bridge with a healthy answer passes, and the finding says what it offers', async () => {
+    const cloud = probe({ addresses: ['127.0.0.1', '10.0.0.11'], harvest: STUN_OK });
+    const findings = await runChecks(meet(), [bridge('jvb1', { probe: cloud }, STUN_CONF)]);
+    const f = findings.find((x) => x.check === 'valid-address')!;
+    assert.equal(f.ok, true);
+    assert.match(f.text, /203\.0\.113\.7 \(found through STUN meet-jit-si-turnrelay\.jitsi\.net:443\)/);
+    assert.deepEqual(
+      findings.filter((x) => !x.ok).map((x) => x.check),
+      [],
+    );
+  });
+
+  test('a harvest that failed fails, though the host has a public address on another interface', async () => {
+    const multi = probe({ addresses: ['10.0.0.11', '203.0.113.11'], health: NO_IP, harvest: STUN_FAILED });
+    const [f] = (await runChecks(meet(), [bridge('jvb1', { probe: multi }, STUN_CONF)])).filter((x) => !x.ok);
+    assert.equal(f!.check, 'valid-address');
+    assert.match(
+      f!.text,
+      /no address it may offer \(STUN \(meet-jit-si-turnrelay\.jitsi\.net:443\) found no public address\)/,
+    );
+    assert.match(
+      f!.evidence!,
+      /^\/about\/health answers 500: .*No valid IP.*; .*We failed to obtain addresses.*; addresses: 10\.0\.0\.11, 203\.0\.113\.11$/,
+    );
+    assert.match(f!.fix!, /jitsi_public_address/);
+  });
+
+  test('a media port another process holds: the bind failure named, with the port from the config', async () => {
+    const conf = jvbConf({ MUC_NICKNAME: 'nick-jvb1' }, 'videobridge.ice.udp.port = 12000\n');
+    const held = probe({
+      health: { code: 500, body: '{"error":"Failed to bind single-port"}' },
+      harvest: [
+        at(
+          'SinglePortUdpHarvester.createHarvesters#80',
+          'Failed to create SinglePortUdpHarvester for address 10.0.0.11: java.net.BindException: Address already in use',
+        ),
+      ],
+    });
+    const [f] = (await runChecks(meet(), [bridge('jvb1', { probe: held }, conf)])).filter((x) => !x.ok);
+    assert.equal(f!.check, 'valid-address');
+    assert.match(f!.text, /could not bind its media port \(UDP 12000\)/);
+    assert.match(f!.fix!, /free UDP 12000/);
+  });
+
+  test('no health answer and no log: judged by the addresses and the config, as before', async () => {
+    const priv = probe({
+      addresses: ['10.0.0.11', '192.168.1.5', '127.0.0.1', 'fe80::1'],
+      health: { code: 0, body: '' },
+    });
     assert.deepEqual(await failures(meet(), [bridge('jvb1', { probe: priv })]), ['jvb1 valid-address']);
     const mapped = jvbConf(
       { MUC_NICKNAME: 'nick-jvb1' },
@@ -207,8 +286,38 @@ describe('doctor: each check names its cause, and only it', () => {
     assert.equal(isPublicAddress('fec0::1'), false);
   });
 
+  test('a health that fails for another reason is not blamed on the addresses', async () => {
+    const other = probe({ health: { code: 500, body: '{"error":"not joined"}' }, harvest: STUN_OK });
+    const f = (await runChecks(meet(), [bridge('jvb1', { probe: other }, STUN_CONF)])).find(
+      (x) => x.check === 'valid-address',
+    )!;
+    assert.equal(f.ok, true);
+    assert.match(f.text, /not what fails its health \(500\)/);
+  });
+
+  test('the harvest log parsed: bound ports, static mappings in use, STUN answers and failures', () => {
+    const v = parseHarvest([
+      BOUND,
+      at(
+        'MappingCandidateHarvesters.initialize#111',
+        'Adding a static mapping: StaticMapping(localAddress=10.0.0.11, publicAddress=198.51.100.11, localPort=null, publicPort=null, name=jitsi-scale)',
+      ),
+      at(
+        'MappingCandidateHarvesters.initialize#154',
+        'Using org.ice4j.ice.harvest.StaticMappingCandidateHarvester(face=10.0.0.11:9/udp, mask=198.51.100.11:9/udp)',
+      ),
+      ...STUN_FAILED.slice(1),
+      '2026-12-04 01:02:03.456 INFO: [1] Main: unrelated',
+    ]);
+    assert.deepEqual(v.bound, ['10.0.0.11:10000/udp']);
+    assert.deepEqual(v.staticMappings, [{ local: '10.0.0.11', public: '198.51.100.11' }]);
+    assert.equal(v.stunFailed, true);
+    assert.equal(v.lines.length, 5);
+    assert.match(v.lines[0]!, /^INFO: \[23\] /);
+  });
+
   test("Jicofo's view joins the evidence when Jicofo answers", async () => {
-    const priv = probe({ addresses: ['10.0.0.11'] });
+    const priv = probe({ addresses: ['10.0.0.11'], health: NO_IP });
     const jicofo = new Map([[`${BREWERY}/nick-jvb1`.toLowerCase(), { healthy: false, operational: false }]]);
     const [f] = (await runChecks(meet({ jicofo }), [bridge('jvb1', { probe: priv })])).filter((x) => !x.ok);
     assert.match(f!.evidence!, /; Jicofo sees it as unhealthy and not operational$/);
@@ -247,6 +356,8 @@ describe('doctor: each check names its cause, and only it', () => {
       'HTTP 404',
       '@@addresses',
       '10.0.0.11/24',
+      '@@harvest',
+      '@@@INFO: odd',
       '@@trust',
       'untrusted error 20 at 0 depth lookup',
       '@@consumers',
@@ -259,6 +370,7 @@ describe('doctor: each check names its cause, and only it', () => {
       health: { code: 500, body: '{"error":"No valid IP"}' },
       colibriStatsCode: 404,
       addresses: ['10.0.0.11'],
+      harvest: ['@@INFO: odd'],
       trust: { trusted: false, detail: 'error 20 at 0 depth lookup' },
       restConsumers: ['the autoscaler sidecar'],
     });

@@ -33,6 +33,7 @@ const bridgeRead = (name: string, over: Partial<BridgeRead> = {}): BridgeRead =>
   packages: { 'jitsi-videobridge2': JVB },
   drift: [],
   nickname: `nick-${name}`,
+  mediaPort: 10000,
   probe: healthyProbe,
   ...over,
 });
@@ -105,6 +106,9 @@ describe('status: what the probes say', () => {
       'jitsi_jvb_conferences 4.0',
       '@@stats',
       'HTTP 404',
+      '@@udp',
+      '0035',
+      '2EE0',
       '@@end',
     ].join('\n');
     assert.deepEqual(parseBridgeProbe(out), {
@@ -114,6 +118,7 @@ describe('status: what the probes say', () => {
       metrics: { jitsi_jvb_conferences: 4 },
       colibriStats: null,
       colibriStatsCode: 404,
+      udpPorts: [53, 12000],
       fingerprint: '',
     });
     assert.equal(parseBridgeProbe('@@health\nHTTP 200\n'), null, 'a probe cut short is no answer');
@@ -278,13 +283,36 @@ describe('status: the shard as a document', () => {
     assert.equal(doc.exitCode, 0);
   });
 
+  test("each bridge's media port shown; a healthy bridge with nothing on it is a problem", () => {
+    const doc = shardStatus(
+      input({
+        bridges: [
+          bridgeRead('jvb1', { mediaPort: 12000, probe: { ...healthyProbe, udpPorts: [12000] } }),
+          bridgeRead('jvb2', { mediaPort: 12000, probe: { ...healthyProbe, udpPorts: [10000] } }),
+        ],
+      }),
+    );
+    assert.deepEqual(
+      doc.bridges.map((b) => [b.mediaPort, b.mediaListening]),
+      [
+        [12000, true],
+        [12000, false],
+      ],
+    );
+    assert.deepEqual(
+      doc.problems.filter((p) => /UDP/.test(p)),
+      ['jvb2: nothing listens on UDP 12000, its media port: clients get no media'],
+    );
+    assert.match(statusTable(doc).join('\n'), /^jvb2 +nick-jvb2 +yes +ok +12000 /m);
+  });
+
   test('the table and the problems fit 80 columns', () => {
     const long = 'x'.repeat(120);
     const doc = shardStatus(input({ bridges: [bridgeRead(`jvb-${long}`, { nickname: long }), bridgeRead('jvb2')] }));
     for (const line of [...statusTable(doc), ...problemLines(doc)]) assert.ok(line.length <= 80, line);
     assert.match(
       statusTable(shardStatus(input())).join('\n'),
-      /^jvb1 +nick-jvb1 +yes +ok +2\.0\.9823 +no +0\.12 +2 +9 +- +none$/m,
+      /^jvb1 +nick-jvb1 +yes +ok +10000 +2\.0\.9823 +no +0\.12 +2 +9 +- +none$/m,
     );
   });
 });

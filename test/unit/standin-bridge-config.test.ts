@@ -8,6 +8,8 @@ import {
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { readShards } from '../lab/standin-jvb/bridge-config.js';
+import { candidatesOf, harvestLogLines, readMedia } from '../lab/standin-jvb/bridge-media.js';
+import { parseHarvest } from '../../playbooks/shard-doctor/harvest-log.js';
 import { fixture } from '../support/fixtures.js';
 
 describe('lab stand-in bridge: which config it reads', () => {
@@ -96,15 +98,76 @@ describe('TEST STAND-IN bridge: what it reports about itself', () => {
     assert.equal(
       addressProblem(
         ['10.0.0.5'],
-        'ice4j.harvest.mapping.static-mappings = [{ public-address = "203.0.113.9" }]',
+        'ice4j.harvest.mapping.static-mappings = [{ local-address = "10.0.0.5", public-address = "203.0.113.9" }]',
         null,
       ),
       null,
     );
     assert.equal(
-      addressProblem(['10.0.0.5'], null, 'org.ice4j.ice.harvest.NAT_HARVESTER_PUBLIC_ADDRESS=203.0.113.9\n'),
+      addressProblem(
+        ['10.0.0.5'],
+        null,
+        'org.ice4j.ice.harvest.NAT_HARVESTER_LOCAL_ADDRESS=10.0.0.5\norg.ice4j.ice.harvest.NAT_HARVESTER_PUBLIC_ADDRESS=203.0.113.9\n',
+      ),
       null,
     );
+    // ice4j takes the legacy pair only whole (HarvestConfig.kt).
+    assert.match(
+      addressProblem(['10.0.0.5'], null, 'org.ice4j.ice.harvest.NAT_HARVESTER_PUBLIC_ADDRESS=203.0.113.9\n')!,
+      /No valid IP/,
+    );
     assert.equal(addressProblem(['10.0.0.5'], 'videobridge.health.require-valid-address = false', null), null);
+  });
+});
+
+describe('TEST STAND-IN bridge: media settings read as the real bridge reads them', () => {
+  const conf = `videobridge.ice.udp.port = 12000
+ice4j.harvest.mapping {
+  stun.addresses = ["meet-jit-si-turnrelay.jitsi.net:443"]
+  static-mappings = [{ local-address = "10.0.0.5", public-address = "203.0.113.5", name = "jitsi-scale" }]
+}
+`;
+  test('port and mappings from jvb.conf; the legacy lines win for the port and join the mappings', () => {
+    assert.deepEqual(readMedia(conf, null), {
+      port: 12000,
+      mappings: [{ local: '10.0.0.5', public: '203.0.113.5', name: 'jitsi-scale' }],
+      stun: ['meet-jit-si-turnrelay.jitsi.net:443'],
+    });
+    const props =
+      'org.jitsi.videobridge.SINGLE_PORT_HARVESTER_PORT=13000\norg.ice4j.ice.harvest.NAT_HARVESTER_LOCAL_ADDRESS=10.0.0.5\norg.ice4j.ice.harvest.NAT_HARVESTER_PUBLIC_ADDRESS=203.0.113.6\n';
+    const m = readMedia(conf, props);
+    assert.equal(m.port, 13000);
+    assert.deepEqual(
+      m.mappings.map((x) => x.public),
+      ['203.0.113.6', '203.0.113.5'],
+    );
+    assert.equal(readMedia(null, null).port, 10000);
+  });
+
+  test('the candidates it advertises, and harvest lines the doctor reads as ice4j wrote them', () => {
+    const m = readMedia(conf, null);
+    assert.deepEqual(candidatesOf(m, ['10.0.0.5']), {
+      host: ['10.0.0.5:12000'],
+      srflx: [{ address: '203.0.113.5:12000', from: 'static mapping of 10.0.0.5' }],
+    });
+    const lines = harvestLogLines(m, ['10.0.0.5'], null).map(
+      (l) => `2026-12-04 01:02:03.456 INFO: [7] ${l.where}: ${l.msg}`,
+    );
+    const v = parseHarvest(lines);
+    assert.deepEqual(v.bound, ['10.0.0.5:12000/udp']);
+    assert.deepEqual(v.staticMappings, [{ local: '10.0.0.5', public: '203.0.113.5' }]);
+    assert.equal(v.stunFailed, true, 'the lab reaches no STUN server');
+    const failed = parseHarvest(
+      harvestLogLines(m, [], 'java.net.BindException: Address already in use').map(
+        (l) => `2026-12-04 01:02:03.456 INFO: [7] ${l.where}: ${l.msg}`,
+      ),
+    );
+    assert.equal(failed.bound.length, 0);
+    assert.equal(failed.bindFailures.length, 2);
+  });
+
+  test('a mapping to a public address makes the health check pass on a private-only bridge', () => {
+    assert.equal(addressProblem(['10.0.0.5'], conf, null), null);
+    assert.match(addressProblem(['10.0.0.5'], 'videobridge {}', null)!, /No valid IP/);
   });
 });

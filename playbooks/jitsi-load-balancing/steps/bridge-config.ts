@@ -13,6 +13,7 @@ import {
   websocketSetting,
   type ChannelWant,
 } from '../bridge-channel.js';
+import { bridgeMedia, media, mediaNotes } from '../bridge-media.js';
 import { HoconDoc } from '../../../src/modules/hocon/hocon-doc.js';
 import {
   JVB_CONF,
@@ -31,6 +32,7 @@ import {
   type ShardValues,
 } from '../bridge-files.js';
 import { secretFor, type ShardFacts } from '../discover.js';
+import { DEFAULT_MEDIA_PORT, editMediaHocon, editMediaProperties, type MediaWant } from '../media-config.js';
 
 export const TRUSTED_CERT_DIR = '/usr/local/share/ca-certificates';
 
@@ -86,14 +88,23 @@ function channelNotes(files: BridgeFiles, channel: ChannelWant, shared: ShardFac
   ];
 }
 
-/** The properties edit of the layout, with the legacy websocket keys (which win over jvb.conf) agreeing with the channel. */
+/**
+ * The properties edit of the layout: the shard (legacy era), the old shard lines commented out
+ * (both), and in every era the legacy media and colibri websocket keys, which win over jvb.conf,
+ * brought in line with what the bridge is to have.
+ */
 function propertiesTransform(
+  host: string,
   layout: 'current' | 'legacy' | 'both',
   id: string,
   want: ShardValues,
   channel: ChannelWant,
+  files: BridgeFiles,
+  mediaWant: MediaWant,
 ): { description: string; transform: (t: string | null) => string } {
-  const agree = (t: string) => channelLegacyEdit(t, channel) ?? t;
+  const era = layout === 'legacy' ? 'legacy' : 'current';
+  const agree = (t: string) =>
+    media(host, () => editMediaProperties(channelLegacyEdit(t, channel) ?? t, files, mediaWant, era));
   if (layout === 'legacy')
     return {
       description: `set the shard connection in ${SIP_PROPERTIES}`,
@@ -105,18 +116,23 @@ function propertiesTransform(
       transform: (t) => agree(disableLegacyShards(t)),
     };
   return {
-    description: `set the colibri websocket keys of ${SIP_PROPERTIES} for the bridge channel`,
+    description: `bring the media and colibri websocket keys of ${SIP_PROPERTIES} in line (its lines win over jvb.conf)`,
     transform: (t) => (t === null ? '' : agree(t)),
   };
 }
 
-/** The jvb.conf edit: the shard block and the channel (current era), or the channel only (legacy era). */
+/**
+ * The jvb.conf edit: the shard block, the media settings and the channel (current era), or the
+ * channel only (legacy era, whose media settings are in the properties).
+ */
 function jvbConfTransform(
+  host: string,
   layout: 'current' | 'legacy' | 'both',
   files: BridgeFiles,
   id: string,
   want: ShardValues,
   channel: ChannelWant,
+  mediaWant: MediaWant,
 ): { description: string; notes: string[]; transform: (t: string | null) => string } | null {
   if (layout === 'legacy') {
     const doc = files.jvb ?? new HoconDoc('');
@@ -131,11 +147,17 @@ function jvbConfTransform(
     };
   }
   const opts = { websocketsOff: true, channel };
-  const edited = editJvbConf(files.jvb, id, want, opts);
+  const edit = (doc: HoconDoc | null) => {
+    const shard = editJvbConf(doc, id, want, opts);
+    const m = media(host, () => editMediaHocon(new HoconDoc(shard.text), files, mediaWant));
+    return { text: m.text, notes: [...shard.notes, ...m.notes] };
+  };
+  const edited = edit(files.jvb);
+  const withMedia = mediaWant.mapping || mediaWant.port !== DEFAULT_MEDIA_PORT ? ' and the media settings' : '';
   return {
-    description: `set the shard connection in ${JVB_CONF}`,
+    description: `set the shard connection${withMedia} in ${JVB_CONF}`,
     notes: edited.notes,
-    transform: (t) => (t === files.jvbConf ? edited.text : editJvbConf(new HoconDoc(t ?? ''), id, want, opts).text),
+    transform: (t) => (t === files.jvbConf ? edited.text : edit(new HoconDoc(t ?? '')).text),
   };
 }
 
@@ -194,6 +216,7 @@ export const bridgeConfig: Step<ShardFacts> = {
     "A bridge joins the shard by logging in to the meet host's Prosody with the shared jvb account and entering the brewery room, where Jicofo finds it. " +
     'Its config gets the meet host as XMPP host, the domain, the secret, the brewery and a nickname no other bridge has, and the bridge channel jitsi_bridge_channel asks for; other settings in the file are kept.',
   roles: ['jvb'],
+
   async plan(ctx) {
     const { spec, shared, host } = ctx;
     const refusal = shared.channelRefusals[spec.name];
@@ -210,7 +233,11 @@ export const bridgeConfig: Step<ShardFacts> = {
     const id = effectiveShard(files)?.id ?? shared.bridges[spec.name]?.shardId ?? 'shard';
     const want = desiredShard(shared, spec.name, secretFor(spec, shared), jitsi(spec).verifyCertificate);
     const channel: ChannelWant = shared.channels[spec.name] ?? { channel: 'sctp' };
-    const notes: string[] = otherShardWarnings(files, id, shared.meetAddress);
+    const mediaPlan = await bridgeMedia(ctx);
+    const notes: string[] = [
+      ...otherShardWarnings(files, id, shared.meetAddress),
+      ...mediaNotes(spec.name, files, mediaPlan.want, mediaPlan.addresses),
+    ];
     const changes: Change[] = [];
     const linked = (path: string) => (links.has(path) ? { linkTarget: links.get(path)! } : {});
     const installedLater = files.jvbConf === null && files.properties === null;
@@ -221,12 +248,12 @@ export const bridgeConfig: Step<ShardFacts> = {
       createdEarlier: installedLater,
     };
     if (layout !== 'current' || files.properties !== null) {
-      const p = propertiesTransform(layout, id, want, channel);
+      const p = propertiesTransform(spec.name, layout, id, want, channel, files, mediaPlan.want);
       const c = fileChange({ ...write, path: SIP_PROPERTIES, ...linked(SIP_PROPERTIES), ...p }, files.properties);
       if (c) changes.push(c);
     }
     notes.push(...channelNotes(files, channel, shared, spec.name));
-    const j = jvbConfTransform(layout, files, id, want, channel);
+    const j = jvbConfTransform(spec.name, layout, files, id, want, channel, mediaPlan.want);
     if (j) {
       notes.push(...j.notes);
       const c = fileChange(

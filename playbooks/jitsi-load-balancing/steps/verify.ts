@@ -7,7 +7,8 @@ import { shScript } from '../../../src/transport/shell-quote.js';
 import { JVB_CONF, SIP_PROPERTIES, bridgeFiles, effectiveShard } from '../bridge-files.js';
 import type { ShardFacts } from '../discover.js';
 import { JICOFO_DEBUG, breweryLua, jicofoDebugAnswer, parseBrewery, type JicofoBridgeView } from '../brewery.js';
-import { HTTP_GET, JVB_LOG_SINCE_START, TCP_OPEN } from '../host-shell.js';
+import { HTTP_GET, JVB_LOG_SINCE_START, TCP_OPEN, UDP_PORTS, parseUdpPorts } from '../host-shell.js';
+import { jitsi } from '../settings.js';
 
 export { parseJicofoBridges } from '../brewery.js';
 
@@ -15,15 +16,17 @@ const WAIT_MS = Number(process.env.JITSI_SCALE_VERIFY_WAIT_MS ?? 30_000);
 
 /*
  * One round trip per try, from the bridge: can it reach the meet host's XMPP port (first try only:
- * $1 is 1), what does its own health endpoint answer (with whatever client it has), and its two
+ * $1 is 1), what does its own health endpoint answer (with whatever client it has), which UDP
+ * ports it listens on (the media port must be one once it is healthy), and its two
  * config files (the nickname may change when the bridge starts).
  */
-const PROBE = `${TCP_OPEN}${HTTP_GET}
+const PROBE = `${TCP_OPEN}${HTTP_GET}${UDP_PORTS}
 echo '@@reach'
 if [ "$1" = 1 ]; then tcp_open "$2" "$3" && echo open || echo closed; fi
 shift 3
 echo '@@health'
 get http://127.0.0.1:8080/about/health | head -n 1
+echo '@@udp'; udp_ports
 echo '@@files'${READ_MANY_LOOP}
 echo '@@end'`;
 
@@ -83,6 +86,31 @@ export function memberJid(breweryJid: string, nickname: string): string {
   return `${breweryJid}/${nickname}`.toLowerCase();
 }
 
+/** What the last try found wrong, one phrase each. */
+function problemsOf(
+  seen: {
+    reachable: boolean | null;
+    inRoom: boolean | null;
+    nickname: string;
+    health: string;
+    listens: boolean;
+    mediaPort: number;
+    jicofo: JicofoBridgeView | undefined | null;
+  },
+  shared: ShardFacts,
+): string[] {
+  const { reachable, inRoom, nickname, health, listens, mediaPort, jicofo } = seen;
+  const problems: string[] = [];
+  if (!reachable) problems.push(`cannot reach ${shared.meetAddress}:${shared.c2sPort}`);
+  if (inRoom === false) problems.push(`not in the brewery as ${nickname}`);
+  if (health !== '200') problems.push(`/about/health answers ${health}`);
+  if (!listens) problems.push(`nothing listens on UDP ${mediaPort}, its media port (jitsi_media_port)`);
+  if (jicofo === undefined) problems.push('Jicofo does not list it among its bridges');
+  else if (jicofo && (jicofo.healthy === false || jicofo.operational === false))
+    problems.push(`Jicofo sees it as ${jicofo.healthy === false ? 'unhealthy' : 'not operational'}`);
+  return problems;
+}
+
 export const verify: Step<ShardFacts> = {
   id: 'verify',
   title: 'Prove each bridge is in the shard',
@@ -99,7 +127,9 @@ export const verify: Step<ShardFacts> = {
     const meet = ctx.hosts.get(meetOf(ctx.inventory).name)?.host;
     if (!meet) throw new HostError(host.name, 'the meet host is not connected, so Prosody cannot be asked');
     const notes: string[] = [];
+    const mediaPort = jitsi(ctx.spec).mediaPort;
     let reachable: boolean | null = null;
+    let listens = false;
     // The files are read again at every try, past any cache: with the per-start policy the
     // launcher writes a new nickname when the bridge starts, which can be after its restart
     // command has returned.
@@ -123,7 +153,11 @@ export const verify: Step<ShardFacts> = {
       const nick =
         effectiveShard(bridgeFiles(host.name, asText(files.get(JVB_CONF)), asText(files.get(SIP_PROPERTIES))))?.values
           .MUC_NICKNAME ?? shared.nicknames[ctx.spec.name]!;
-      return { nick, health: /HTTP (\d{3})/.exec(s.get('health')?.join('\n') ?? '')?.[1] ?? 'no answer' };
+      return {
+        nick,
+        health: /HTTP (\d{3})/.exec(s.get('health')?.join('\n') ?? '')?.[1] ?? 'no answer',
+        udp: parseUdpPorts(s.get('udp')).includes(mediaPort),
+      };
     };
     let nickname = '';
     let member = '';
@@ -140,21 +174,16 @@ export const verify: Step<ShardFacts> = {
       nickname = mine.nick;
       member = memberJid(shared.breweryJid, nickname);
       health = mine.health;
+      listens = mine.udp;
       inRoom = occupants === null ? null : occupants.includes(member);
       jicofo = seen === null ? null : seen.get(member);
       const jicofoOk =
         jicofo === null || (jicofo !== undefined && jicofo.healthy !== false && jicofo.operational !== false);
-      if ((inRoom ?? true) && health === '200' && jicofoOk) break;
+      if ((inRoom ?? true) && health === '200' && listens && jicofoOk) break;
       if (Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, RETRY_MS[Math.min(tries, RETRY_MS.length - 1)]));
     }
-    const problems: string[] = [];
-    if (!reachable) problems.push(`cannot reach ${shared.meetAddress}:${shared.c2sPort}`);
-    if (inRoom === false) problems.push(`not in the brewery as ${nickname}`);
-    if (health !== '200') problems.push(`/about/health answers ${health}`);
-    if (jicofo === undefined) problems.push('Jicofo does not list it among its bridges');
-    else if (jicofo && (jicofo.healthy === false || jicofo.operational === false))
-      problems.push(`Jicofo sees it as ${jicofo.healthy === false ? 'unhealthy' : 'not operational'}`);
+    const problems = problemsOf({ reachable, inRoom, nickname, health, listens, mediaPort, jicofo }, shared);
     if (problems.length) {
       const last = (await host.exec(shScript(LAST_ERROR), { readOnly: true })).stdout.trim();
       const why = last ? ` — the bridge's log says: ${last.replace(/^\d{4}-\d\d-\d\d \S+ /, '')}` : '';
@@ -165,7 +194,7 @@ export const verify: Step<ShardFacts> = {
         ? `Prosody could not be asked (prosodyctl shell); health answers 200`
         : `in the brewery ${shared.breweryJid} as ${nickname}; health answers 200`,
     );
-    notes.push(`reaches ${shared.meetAddress}:${shared.c2sPort}`);
+    notes.push(`reaches ${shared.meetAddress}:${shared.c2sPort}; listens for media on UDP ${mediaPort}`);
     if (!shared.jicofoInstalled) notes.push('Jicofo is not installed on the meet host: checked through Prosody only');
     else
       notes.push(

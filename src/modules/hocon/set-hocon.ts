@@ -65,7 +65,14 @@ export function editHocon(doc: HoconDoc, edits: readonly HoconEdit[]): HoconEdit
       }
     }
     if (missing.length > 0) {
-      splices.push({ ...insertion(doc, edit.base, missing), order });
+      splices.push({
+        ...insertion(
+          doc,
+          edit.base,
+          missing.map(([k, v]): [string, string] => [k, format(v, undefined)]),
+        ),
+        order,
+      });
       for (const [k, v] of missing) expect.push([[...edit.base, k], String(v)]);
     }
   });
@@ -126,7 +133,16 @@ function checkReadsBack(text: string, expect: readonly [string[], string][]): vo
   }
 }
 
-function insertion(doc: HoconDoc, base: readonly string[], missing: [string, HoconValue][]) {
+/**
+ * Pure: the splice that adds `key = valueText` (already HOCON text, e.g. a list) under `base`, in
+ * the deepest existing object on the path; the caller reads the result back.
+ */
+export function insertRaw(doc: HoconDoc, base: readonly string[], key: string, valueText: string): string {
+  const s = insertion(doc, base, [[key, valueText]]);
+  return doc.text.slice(0, s.at) + s.text + doc.text.slice(s.end);
+}
+
+function insertion(doc: HoconDoc, base: readonly string[], missing: [string, string][]) {
   const source = doc.text;
   const eol = eolOf(source);
   const unit = indentUnit(doc.fields);
@@ -144,8 +160,7 @@ function insertion(doc: HoconDoc, base: readonly string[], missing: [string, Hoc
   const rest = base.slice(depth);
   const lines: string[] = [];
   rest.forEach((seg, n) => lines.push(`${innerIndent}${unit.repeat(n)}${keyText(seg)} {`));
-  for (const [k, v] of missing)
-    lines.push(`${innerIndent}${unit.repeat(rest.length)}${keyText(k)} = ${format(v, undefined)}`);
+  for (const [k, v] of missing) lines.push(`${innerIndent}${unit.repeat(rest.length)}${keyText(k)} = ${v}`);
   for (let n = rest.length - 1; n >= 0; n--) lines.push(`${innerIndent}${unit.repeat(n)}}`);
   const block = lines.join(eol) + eol;
 

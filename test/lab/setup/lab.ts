@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { natDown } from './lab-nat.js';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildStandinPackage, writeAptRepo } from '../standin-jvb/build-package.js';
@@ -264,6 +265,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
 /** Removes everything `up` made: processes (by namespace), namespaces, links, files. Safe to repeat. */
 export async function labDown(log: (line: string) => void = () => undefined): Promise<void> {
   requireRoot();
+  await natDown();
   const namespaces = (await run('ip', ['netns', 'list'])).stdout
     .split('\n')
     .map((l) => l.split(' ')[0]!)

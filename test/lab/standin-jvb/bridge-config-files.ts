@@ -29,7 +29,11 @@ export function jvbConf(withShard: boolean): string {
             MUC_NICKNAME=$uuid
         }
     }`;
-  return `videobridge {\n${WEBSOCKETS_AND_PORT}${withShard ? shard : ''}\n}\n`;
+  // The current era's postinst also writes the STUN mapping (jitsi-videobridge debian/postinst).
+  const ice4j = withShard
+    ? `ice4j {\n    harvest {\n        mapping {\n            aws {\n                enabled = false\n            }\n            stun {\n                addresses = ["meet-jit-si-turnrelay.jitsi.net:443"]\n            }\n        }\n    }\n}\n`
+    : '';
+  return `videobridge {\n${WEBSOCKETS_AND_PORT}${withShard ? shard : ''}\n}\n${ice4j}`;
 }
 
 export const LEGACY_PROPERTIES = `org.ice4j.ice.harvest.DISABLE_AWS_HARVESTER=true

@@ -1,4 +1,5 @@
 import { HoconDoc } from '../../../src/modules/hocon/hocon-doc.js';
+import { readMedia } from './bridge-media.js';
 
 /**
  * TEST STAND-IN. What the simulated bridge reports about itself: drain, load and health, in the
@@ -145,10 +146,10 @@ export function addressProblem(
     true,
   );
   if (!required) return null;
-  const mapped = [
-    ...(jvbConf ?? '').matchAll(/public-address\s*[=:]\s*"?([0-9a-fA-F.:]+)"?/g),
-    ...(properties ?? '').matchAll(/^\s*org\.ice4j\.ice\.harvest\.NAT_HARVESTER_PUBLIC_ADDRESS\s*[=:]\s*(\S+)/gm),
-  ].map((m) => m[1]!);
+  // Any mapping harvester with a valid public address counts (JvbHealthChecker.hasValidAddress).
+  const mapped = readMedia(jvbConf, properties)
+    .mappings.filter((m) => m.local !== m.public)
+    .map((m) => m.public);
   if ([...localAddresses, ...mapped].some(isValidAddress)) return null;
   return 'No valid IP addresses available for harvesting.';
 }

@@ -5,15 +5,19 @@
  * nickname with its load in `<stats>` as a real bridge publishes it, serves the bridge's private
  * HTTP API on 127.0.0.1:8080 (health, version, drain, metrics, debug, and /colibri/stats when the
  * REST API is on), and logs failures (not-authorized, refused connections, certificate errors) in
- * the words a real bridge's log uses. `POST /lab-standin/load` is the lab's control to set its
- * conferences and endpoints; a real bridge has no such route.
+ * the words a real bridge's log uses. It binds its media port (UDP, as configured) and echoes every
+ * datagram sent there (the lab's media probe), and logs its harvest as ice4j does. `POST
+ * /lab-standin/load` is the lab's control to set its conferences and endpoints, and `GET
+ * /lab-standin/candidates` tells the candidates it would advertise; a real bridge has neither.
  */
+import { createSocket } from 'node:dgram';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { attr, esc, login, XmppFailure, type Session } from '../standin-xmpp/xmpp-session.js';
 import { readShards, type ShardConfig } from './bridge-config.js';
 import { readChannel, serveColibriWs, type ChannelConfig } from './bridge-channel.js';
+import { candidatesOf, harvestLogLines, readMedia, type MediaConfig } from './bridge-media.js';
 import {
   addressProblem,
   apiSwitches,
@@ -102,8 +106,40 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+/** The media port bound, echoing each datagram to its sender; the error when it cannot be bound. */
+function bindMedia(port: number): Promise<string | null> {
+  return new Promise((resolve) => {
+    const udp = createSocket('udp4');
+    udp.on('message', (msg, from) => udp.send(msg, from.port, from.address));
+    udp.once('error', (e: NodeJS.ErrnoException) =>
+      resolve(e.code === 'EADDRINUSE' ? 'java.net.BindException: Address already in use' : String(e)),
+    );
+    udp.bind(port, '0.0.0.0', () => resolve(null));
+  });
+}
+
+/** Binds the media port, logs the harvest as ice4j does; the bind failure, if any. */
+async function harvest(media: MediaConfig, local: readonly string[]): Promise<string | null> {
+  const failed = await bindMedia(media.port);
+  const bound = failed ? [] : local;
+  for (const l of harvestLogLines(media, bound, failed)) log('INFO', l.where, l.msg);
+  const c = candidatesOf(media, bound);
+  log(
+    'INFO',
+    'TEST STAND-IN',
+    `advertised candidates: host ${c.host.join(', ') || 'none'}; mapped ${c.srflx.map((x) => x.address).join(', ') || 'none'}`,
+  );
+  return failed;
+}
+
 /** The bridge's private HTTP server: each route answers only when the bridge's config turns it on. */
-function bridgeApi(state: BridgeState, apis: ApiSwitches, changed: () => void, channel: ChannelConfig) {
+function bridgeApi(
+  state: BridgeState,
+  apis: ApiSwitches,
+  changed: () => void,
+  channel: ChannelConfig,
+  candidates: () => unknown,
+) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const route = `${req.method} ${(req.url ?? '').split('?')[0]}`;
     if (route === 'GET /about/health' && apis.health) {
@@ -129,6 +165,8 @@ function bridgeApi(state: BridgeState, apis: ApiSwitches, changed: () => void, c
         conferences: {},
         lab_standin_channel: channel,
       });
+    } else if (route === 'GET /lab-standin/candidates') {
+      sendJson(res, 200, candidates());
     } else if (route === 'POST /lab-standin/load') {
       const set = JSON.parse((await readBody(req)) || '{}') as Partial<
         Record<'conferences' | 'endpoints' | 'stress', number>
@@ -158,7 +196,13 @@ async function main(): Promise<void> {
     log('WARNING', 'XmppClientConnectionConfig', 'no usable xmpp-client config: the bridge will not join any brewery');
   const state = initialState(jvbConf, (process.env.JVB_STANDIN_VERSION ?? 'lab').replace(/-[^-]*$/, ''));
   const local = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
-  const noAddress = addressProblem(local, jvbConf, readOrNull(propsPath));
+  const props = readOrNull(propsPath);
+  const media = readMedia(jvbConf, props);
+  // Host candidates: every address but loopback and link-local (ice4j's defaults), IPv4 here.
+  const hostAddresses = local.filter((a) => !a.includes(':') && !a.startsWith('127.') && !a.startsWith('169.254.'));
+  const bindFailed = await harvest(media, hostAddresses);
+  // In the real check's order: a valid address first, then the single-port bind (JvbHealthChecker.kt).
+  const noAddress = addressProblem(local, jvbConf, props) ?? (bindFailed ? 'Failed to bind single-port' : null);
   if (noAddress) log('WARNING', 'JvbHealthChecker', `Health check failed: ${noAddress}`);
   const joined = new Map<string, Joined>();
   const publish = () => {
@@ -177,10 +221,14 @@ async function main(): Promise<void> {
   if (!channel.sctp && !channel.websockets)
     log('WARNING', 'BridgeChannel', 'neither SCTP nor colibri websockets: clients get no bridge channel');
   serveColibriWs(channel, shards[0]?.nickname ?? 'none', (m) => log('INFO', 'ColibriWebSocketService', m));
-  createServer((req, res) => void bridgeApi(state, apiSwitches(jvbConf), publish, channel)(req, res)).listen(
-    8080,
-    '127.0.0.1',
-  );
+  const candidates = () => ({
+    port: media.port,
+    bound: !bindFailed,
+    ...candidatesOf(media, bindFailed ? [] : hostAddresses),
+  });
+  createServer(
+    (req, res) => void bridgeApi(state, apiSwitches(jvbConf), publish, channel, candidates)(req, res),
+  ).listen(8080, '127.0.0.1');
 
   for (const shard of shards) {
     const where = mucClient(shard, 'run#697');
