@@ -43,6 +43,8 @@ export interface JitsiSettings {
   mediaPort: number;
   /** Directories the user lets a symbolic link lead into (jitsi_link_targets). */
   linkTargets: readonly string[];
+  /** Where Prosody takes clients when the bind step changes it (jitsi_c2s_interfaces). */
+  c2sInterfaces: 'private' | 'all';
 }
 
 /** The variable's value on the host, else its declared default (the inventory has coerced its type). */
@@ -79,6 +81,7 @@ export function jitsi(spec: HostSpec): JitsiSettings {
     ...(brewery ? { breweryJid: brewery } : {}),
     mediaPort: Number(valueOf(spec, 'jitsi_media_port')),
     linkTargets: (valueOf(spec, 'jitsi_link_targets') as readonly string[] | undefined) ?? [],
+    c2sInterfaces: valueOf(spec, 'jitsi_c2s_interfaces') === 'all' ? 'all' : 'private',
   };
 }
 

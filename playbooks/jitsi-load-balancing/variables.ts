@@ -80,6 +80,11 @@ export const JITSI_VARIABLES = {
     type: { kind: 'directories' },
     doc: "directories a symbolic link among the host's Jitsi and Prosody files may lead into, besides the file's own directory (e.g. [/srv/jitsi]); a link that leads anywhere else is refused, never read or written through",
   },
+  jitsi_c2s_interfaces: {
+    type: { kind: 'enum', values: ['private', 'all'] },
+    default: 'private',
+    doc: 'where Prosody takes clients when the bridges need it to: private, loopback and the address the bridges reach the meet host on (c2s_interfaces = { "127.0.0.1", "::1", "<address>" }); all, every interface ({ "*" })',
+  },
 } as const satisfies Record<string, VarSpec>;
 
 export type JitsiVariable = keyof typeof JITSI_VARIABLES;
