@@ -6,7 +6,8 @@ import { splitSections } from '../../src/modules/probe-sections.js';
 import { shScript } from '../../src/transport/shell-quote.js';
 import { LAUNCHER, NO_BRIDGE_FILES, effectiveShard, type BridgeFiles } from '../jitsi-load-balancing/bridge-files.js';
 import { jitsi } from '../jitsi-load-balancing/settings.js';
-import type { ShardFacts } from '../jitsi-load-balancing/discover.js';
+import { JICOFO_CONF, type ShardFacts } from '../jitsi-load-balancing/discover.js';
+import { HoconDoc } from '../../src/modules/hocon/hocon-doc.js';
 import { accountFile, parseAccount, type ScramAccount } from '../jitsi-load-balancing/prosody-account.js';
 import { JICOFO_DEBUG, jicofoDebugAnswer } from '../jitsi-load-balancing/brewery.js';
 import { HTTP_GET, JVB_LOG_SINCE_START, TCP_OPEN, parseHttp } from '../jitsi-load-balancing/host-shell.js';
@@ -98,6 +99,18 @@ for f in "$@"; do [ -f "$f" ] || continue; found=1; grep -h 'location.*colibri-w
 [ "$found" = 1 ] || echo '@@none'
 exit 0`;
 
+/** Pure: jicofo.octo from jicofo.conf's text; null without one, off when it cannot be read. */
+export function jicofoOctoOf(text: string | null): { enabled: boolean; mixedVersions: boolean } | null {
+  if (text === null) return null;
+  try {
+    const doc = new HoconDoc(text);
+    const on = (k: string) => /^true$/i.test(doc.get(['jicofo', 'octo', k]) ?? '');
+    return { enabled: on('enabled'), mixedVersions: on('allow-mixed-versions') };
+  } catch {
+    return { enabled: false, mixedVersions: false };
+  }
+}
+
 async function meetRead(meet: RunHost, shared: ShardFacts, bridges: readonly BridgeRead[]): Promise<MeetRead> {
   // Prosody's accounts the bridges log in with, read where Prosody keeps them.
   const users = [
@@ -132,6 +145,8 @@ async function meetRead(meet: RunHost, shared: ShardFacts, bridges: readonly Bri
     colibriLocations: nginx.includes('@@none') ? null : nginx.split('\n').filter((l) => l.trim()),
     meetNickname: shared.meetBridgeNickname ?? null,
     jicofo,
+    pin: shared.bridgePin,
+    jicofoOcto: jicofoOctoOf((await meet.host.readFiles([JICOFO_CONF])).get(JICOFO_CONF) ?? null),
   };
 }
 
