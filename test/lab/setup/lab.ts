@@ -3,6 +3,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildStandinPackage, writeAptRepo } from '../standin-jvb/build-package.js';
 import { buildJicofoPackage, JICOFO_STANDIN_VERSION } from '../standin-jicofo/build-package.js';
+import { buildMetaPackage, PAIRED_BRIDGE_VERSION } from '../standin-jitsi-meet/build-package.js';
 import { mapLimit } from '../../../src/engine/pool.js';
 import {
   BRIDGE_DEV,
@@ -27,7 +28,7 @@ import { createBridge, rebootHost, removeCgroups, startHost } from './lab-hosts.
 import { buildDebianMirror } from './debian-mirror.js';
 import { profileScript } from './profiles.js';
 import { ensureDebianPackages } from '../../support/debian-packages.js';
-import { overSsh, preparePackageHost, provisionMeet, startMeet } from './provision-meet.js';
+import { overSsh, preparePackageHost, provisionMeet, startMeet, startMeetWithoutBridge } from './provision-meet.js';
 import { inHost, run } from './run.js';
 
 /**
@@ -131,6 +132,11 @@ export interface UpOptions {
   c2sLoopback?: boolean;
   /** The meet host and the bridges boot with systemd (default: none, as a container). */
   init?: Init;
+  /**
+   * false: the meet host has no bridge of its own (the handbook's scalable layout): Jicofo's
+   * stand-in instead, and the Jitsi repository in its apt sources, as it was installed from it.
+   */
+  meetBridge?: boolean;
   log?: (line: string) => void;
 }
 
@@ -154,7 +160,8 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       existing.bridges === opts.bridges &&
       existing.era === opts.era &&
       !!existing.bastionOnly === !!opts.bastionOnly &&
-      !!existing.c2sLoopback === !!opts.c2sLoopback
+      !!existing.c2sLoopback === !!opts.c2sLoopback &&
+      !existing.noMeetBridge === (opts.meetBridge ?? true)
     ) {
       log(`the lab is already up (${existing.bridges} bridges, ${existing.era} era)`);
       return existing;
@@ -178,8 +185,15 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   await rm(CLIENT_KEY, { force: true });
   await rm(`${CLIENT_KEY}.pub`, { force: true });
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'jitsi-scale-lab', '-f', CLIENT_KEY]);
-  const deb = await buildStandinPackage(opts.era, join(LAB_DIR, 'build'), join(LAB_DIR, 'build', 'debs'));
-  await writeAptRepo(REPO_DIR, [deb, await buildJicofoPackage(join(LAB_DIR, 'build'), join(LAB_DIR, 'build', 'debs'))]);
+  const [build, debs] = [join(LAB_DIR, 'build'), join(LAB_DIR, 'build', 'debs')];
+  const deb = await buildStandinPackage(opts.era, build, debs);
+  // The repository holds an older bridge too, the one the stand-in jitsi-meet release pairs with.
+  await writeAptRepo(REPO_DIR, [
+    deb,
+    await buildStandinPackage(opts.era, build, debs, PAIRED_BRIDGE_VERSION[opts.era]),
+    await buildJicofoPackage(build, debs),
+    await buildMetaPackage(opts.era, build, debs),
+  ]);
   const served = await buildDebianMirror(log);
   log(`the lab's Debian repository serves ${served} packages to its hosts`);
   await createBridge();
@@ -196,6 +210,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     ...(opts.bastionOnly ? { bastionOnly: true } : {}),
     ...(opts.c2sLoopback ? { c2sLoopback: true } : {}),
     ...(opts.init === 'systemd' ? { init: 'systemd' as const } : {}),
+    ...(opts.meetBridge === false ? { noMeetBridge: true } : {}),
   };
   const save = () => writeFile(STATE_FILE, JSON.stringify(state, null, 2));
   await mapLimit(planned, 8, async (p) => {
@@ -228,7 +243,10 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       .map((b) => `Host ${b.address}\n  IdentityFile ${CLIENT_KEY}\n  UserKnownHostsFile ${KNOWN_HOSTS}\n`)
       .join(''),
   );
-  await startMeet(hosts.find((h) => h.role === 'meet')!.address, deb);
+  const meetAddress = hosts.find((h) => h.role === 'meet')!.address;
+  if (opts.meetBridge === false)
+    await startMeetWithoutBridge(meetAddress, join(REPO_DIR, `jicofo_${JICOFO_STANDIN_VERSION}_all.deb`));
+  else await startMeet(meetAddress, deb);
   if (opts.bastionOnly) {
     const bastion = hosts.find((h) => h.role === 'bastion')!;
     for (const b of hosts.filter((h) => h.role === 'jvb')) await inHost(b.sshdPid, BASTION_ONLY, [bastion.address]);
