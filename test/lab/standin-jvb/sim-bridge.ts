@@ -5,7 +5,8 @@
  * nickname with its load in `<stats>` as a real bridge publishes it, serves the bridge's private
  * HTTP API on 127.0.0.1:8080 (health, version, drain, metrics, debug, and /colibri/stats when the
  * REST API is on), and logs failures (not-authorized, refused connections, certificate errors) in
- * the words a real bridge's log uses. `POST /lab-standin/load` is the lab's control to set its
+ * the words a real bridge's log uses. `POST /lab-standin/xmpp-health` {"unanswered":true} leaves
+ * Jicofo's health checks unanswered (as when they time out). `POST /lab-standin/load` is the lab's control to set its
  * conferences and endpoints; a real bridge has no such route.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
@@ -57,6 +58,8 @@ interface Joined {
 }
 
 const HEALTH_NS = 'http://jitsi.org/protocol/healthcheck';
+/** A lab control (POST /lab-standin/xmpp-health): Jicofo's health checks go unanswered, as when they time out. */
+let healthChecksUnanswered = false;
 
 /** Logs in with the shard's credentials and joins its brewery; answers Jicofo's health checks. */
 async function join(shard: ShardConfig, bridge: BridgeState): Promise<Joined> {
@@ -72,6 +75,7 @@ async function join(shard: ShardConfig, bridge: BridgeState): Promise<Joined> {
   const room = `${shard.mucJids.split(',')[0]!.trim()}/${shard.nickname}`;
   session.onStanza((stanza) => {
     if (!stanza.startsWith('<iq') || attr(stanza, 'type') !== 'get' || !stanza.includes(HEALTH_NS)) return;
+    if (healthChecksUnanswered) return;
     const to = esc(attr(stanza, 'from') ?? '');
     const id = esc(attr(stanza, 'id') ?? '');
     session.send(
@@ -123,6 +127,10 @@ function bridgeApi(state: BridgeState, apis: ApiSwitches, changed: () => void) {
       sendJson(res, 200, statsOf(state));
     } else if (route === 'GET /debug' && apis.debug) {
       sendJson(res, 200, { shutdown_state: 'RUNNING', drain: state.drain, conferences: {} });
+    } else if (route === 'POST /lab-standin/xmpp-health') {
+      healthChecksUnanswered =
+        (JSON.parse((await readBody(req)) || '{}') as { unanswered?: boolean }).unanswered === true;
+      sendJson(res, 200, { unanswered: healthChecksUnanswered });
     } else if (route === 'POST /lab-standin/load') {
       const set = JSON.parse((await readBody(req)) || '{}') as Partial<
         Record<'conferences' | 'endpoints' | 'stress', number>
