@@ -50,7 +50,7 @@ describe('the meet host without a bridge, with jitsi-scale run on it', { skip: w
     await labDown();
     lab = await labUp({ bridges: 2, era: 'current', meetBridge: false, c2sLoopback: true });
     // The meet host's public address, reachable from the outsider as from the Internet.
-    await on('outsider', 'ip route add 198.51.100.10/32 dev eth0');
+    await on('outsider', 'ip route add 198.51.100.10/32 dev eth0 src "$1"', [host('outsider').address]);
   });
   after(async () => {
     await labDown();
