@@ -58,6 +58,8 @@ export interface JicofoBridgeView {
   drain?: boolean;
   stress?: number;
   version?: string;
+  /** The release id the bridge reports (Jicofo Bridge.kt debugState `release`). */
+  release?: string;
   endpoints?: number;
 }
 

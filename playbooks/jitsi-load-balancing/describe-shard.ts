@@ -13,7 +13,9 @@ const ERA: Record<Layout, string> = {
 export function describeShard(s: ShardFacts): Finding[] {
   const meet = s.meetName;
   const findings: Finding[] = [
-    { text: `domain ${s.domain}; brewery ${s.breweryJid}; bridges log in on ${s.meetAddress}:${s.c2sPort}` },
+    {
+      text: `domain ${s.domain}; brewery ${s.breweryJid}; bridges log in on ${s.meetAddress}:${s.c2sPort}${s.meetAddressDerived ? ` (${s.meetAddressDerived})` : ''}`,
+    },
     {
       text: `bridge password from ${s.secretSource}${s.secretChecked ? ', matches Prosody’s account' : ''}`,
       ...(s.secretChecked ? {} : { warn: true }),
@@ -23,6 +25,13 @@ export function describeShard(s: ShardFacts): Finding[] {
       text: s.meetBridgeVersion
         ? `own bridge ${s.meetBridgeVersion}, ${ERA[s.meetLayout]}${s.meetBridgeNickname ? `, nickname ${s.meetBridgeNickname}` : ''}`
         : 'no bridge of its own',
+    },
+    {
+      host: meet,
+      text: s.bridgePin.version
+        ? `bridges get version ${s.bridgePin.version}: ${s.bridgePin.why}`
+        : `no bridge version to pin (${s.bridgePin.why}): bridges get the newest`,
+      ...(s.bridgePin.version ? {} : { warn: true }),
     },
     {
       host: meet,

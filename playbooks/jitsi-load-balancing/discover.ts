@@ -29,6 +29,9 @@ import {
   parseAccount,
   passwordMatches,
 } from './prosody-account.js';
+import { pairedBridgeVersion, type BridgePin } from './packages.js';
+import { ROUTE_PROBE, chooseMeetAddress, parseRoutes, remoteBridges } from './meet-address.js';
+import type { RunHost } from '../../src/engine/playbook.js';
 import { controlCharacter } from '../../src/inventory/known-variables.js';
 import {
   c2sPort,
@@ -63,8 +66,10 @@ export interface ShardFacts {
   c2sPort: number;
   /** The meet host's inventory name. */
   meetName: string;
-  /** The address the bridges reach the meet host on. */
+  /** The address the bridges reach the meet host on (never loopback when a bridge is elsewhere). */
   meetAddress: string;
+  /** How meetAddress was found when the inventory gave loopback (the route towards the bridges). */
+  meetAddressDerived?: string;
   /** The bridges' XMPP password (registered as a secret), and where it was found. */
   secret: string;
   secretSource: string;
@@ -72,6 +77,8 @@ export interface ShardFacts {
   secretChecked: boolean;
   meetLayout: Layout;
   meetBridgeVersion?: string;
+  /** The bridge version the meet host's Jitsi release pairs with, and where that came from. */
+  bridgePin: BridgePin;
   meetBridgeNickname?: string;
   /** The auth.<domain> certificate (PEM), read when a bridge is to verify it. */
   certificate?: string;
@@ -350,6 +357,40 @@ async function readMeet(meet: Host, name: string) {
   return { main, sites, prosody, files: read.files };
 }
 
+/**
+ * The address the bridges reach the meet host on: the inventory's, unless that is loopback while
+ * bridges are elsewhere (the tool run on the meet host); then the source of the meet host's route
+ * towards them, asked in one round trip, or a refusal naming private_address.
+ */
+async function meetAddressOf(
+  ctx: DiscoveryContext,
+  meetSpec: HostSpec,
+  meetEntry: RunHost,
+): Promise<{ address: string; derived?: string }> {
+  const address = privateAddress(meetSpec, meetEntry);
+  const given = meetSpec.vars.private_address === undefined ? undefined : address;
+  const remote = remoteBridges(bridgesOf(ctx.inventory), (b) => privateAddress(b, ctx.hosts.get(b.name)));
+  let routes = null;
+  const first = chooseMeetAddress(meetSpec.name, given, address, remote, null);
+  if ('address' in first) return first;
+  if (given === undefined) {
+    const asked = [...new Set(remote.map((b) => b.address))];
+    routes = parseRoutes((await meetEntry.host.exec(shScript(ROUTE_PROBE, ...asked), { readOnly: true })).stdout);
+  }
+  const chosen = chooseMeetAddress(meetSpec.name, given, address, remote, routes);
+  if ('refuse' in chosen) throw new PlaybookRefusal(meetSpec.name, chosen.refuse);
+  return chosen;
+}
+
+/** `apt-cache show jitsi-meet` on the meet host, asked only when its own packages cannot pair a bridge version. */
+async function releaseCatalogue(ctx: DiscoveryContext, meetEntry: RunHost): Promise<string | null> {
+  const p = meetEntry.facts.packages;
+  const everyBridgePinned = bridgesOf(ctx.inventory).every((b) => jitsi(b).videobridgeVersion);
+  if (p[PACKAGE] || p['jitsi-meet'] || !p.jicofo || everyBridgePinned) return null;
+  const r = await meetEntry.host.exec(['apt-cache', 'show', 'jitsi-meet'], { readOnly: true });
+  return r.code === 0 ? r.stdout : null;
+}
+
 export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> {
   const meetSpec = meetOf(ctx.inventory);
   const meetEntry = ctx.hosts.get(meetSpec.name);
@@ -382,6 +423,8 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
     jicofoSctp,
     domain,
   );
+  const meetAddress = await meetAddressOf(ctx, meetSpec, meetEntry);
+  const bridgePin = pairedBridgeVersion(meetEntry.facts, await releaseCatalogue(ctx, meetEntry));
   return {
     domain,
     siteConfig,
@@ -389,12 +432,14 @@ export async function discoverShard(ctx: DiscoveryContext): Promise<ShardFacts> 
     prosody,
     c2sPort: c2sPort(prosody),
     meetName: meetSpec.name,
-    meetAddress: privateAddress(meetSpec, meetEntry),
+    meetAddress: meetAddress.address,
+    ...(meetAddress.derived ? { meetAddressDerived: meetAddress.derived } : {}),
     secret: chosen.value,
     secretSource: chosen.source,
     secretChecked: checked,
     meetLayout: layoutOf(meetFiles),
     ...(meetVersion ? { meetBridgeVersion: meetVersion } : {}),
+    bridgePin,
     ...(meetShard?.values.MUC_NICKNAME ? { meetBridgeNickname: meetShard.values.MUC_NICKNAME } : {}),
     ...(certificate ? { certificate } : {}),
     jicofoInstalled: !!meetEntry.facts.packages.jicofo,

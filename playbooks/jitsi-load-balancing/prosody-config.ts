@@ -129,3 +129,82 @@ export function evaluateProsody(
   visit(mainFile, 0);
   return out;
 }
+
+/*
+ * c2s_interfaces (https://prosody.im/doc/ports): network options live in the global section only;
+ * without one Prosody listens on every interface; "*" means all IPv4 interfaces and "::" all IPv6
+ * ones; `c2s_interfaces` overrides `interfaces` for client connections.
+ */
+
+/** The interfaces a Lua list ({ "a", 'b' } or "a") names, in order. */
+export function interfaceItems(luaValue: string | undefined): string[] {
+  return [...(luaValue ?? '').matchAll(/"([^"]*)"|'([^']*)'/g)].map((m) => (m[1] ?? m[2])!);
+}
+
+/** Does Prosody take clients on `address` with this c2s_interfaces (everywhere, or the address itself)? */
+export function listensFor(luaValue: string | undefined, address: string): boolean {
+  return listensEverywhere(luaValue) || interfaceItems(luaValue).includes(address);
+}
+
+/** The line this tool wrote before it bound c2s more tightly: all interfaces, at the top of the file. */
+export const EVERYWHERE_LINE = 'c2s_interfaces = { "*" }';
+
+/** Pure: the c2s_interfaces line for these interfaces, each once, in order. */
+export function c2sLine(items: readonly string[]): string {
+  return `c2s_interfaces = { ${[...new Set(items)].map((i) => JSON.stringify(i)).join(', ')} }`;
+}
+
+export type C2sMode = 'private' | 'all';
+
+/** What the bind step does to c2s_interfaces: keep it (saying why), or write a line. */
+export type C2sDecision =
+  | { keep: string; warn?: boolean }
+  | {
+      line: string;
+      note: string;
+      /** it opens more than Prosody listens on now (the firewall must protect first) */ widens: boolean;
+    };
+
+/**
+ * Pure: the bind step's decision. `private` (the default) takes clients on loopback and the
+ * address the bridges reach the meet host on, keeping whatever else the user listed; an
+ * everywhere line at the top of a file is this tool's earlier work and is narrowed; Prosody's
+ * default, or an everywhere the user wrote, is left as it is (Jibri or Jigasi elsewhere may log in
+ * there) with a word. `all` listens everywhere.
+ */
+export function decideC2s(
+  current: string | undefined,
+  at: SettingSource | undefined,
+  mode: C2sMode,
+  address: string,
+): C2sDecision {
+  const shown = current === undefined ? "Prosody's default, all interfaces" : `c2s_interfaces = ${current}`;
+  if (mode === 'all') {
+    if (listensEverywhere(current)) return { keep: `c2s already listens on all interfaces (${shown})` };
+    return {
+      line: EVERYWHERE_LINE,
+      note: `${shown} keeps the bridges out; it becomes { "*" } (all interfaces, jitsi_c2s_interfaces: all)`,
+      widens: true,
+    };
+  }
+  const wanted = c2sLine(['127.0.0.1', '::1', address]);
+  const ours = at?.line === 1 && current !== undefined && `c2s_interfaces = ${current}` === EVERYWHERE_LINE;
+  if (ours)
+    return {
+      line: wanted,
+      note: `${shown} (line 1 of ${at.file}) is what an earlier run of jitsi-scale wrote; it is narrowed to loopback and ${address}, where the bridges log in`,
+      widens: false,
+    };
+  if (listensEverywhere(current))
+    return {
+      keep: `c2s listens on all interfaces (${shown}), left as it is; the firewall alone keeps port 5222 from the public. jitsi-scale binds it to loopback and ${address} only where it has to change it`,
+      warn: true,
+    };
+  if (interfaceItems(current).includes(address)) return { keep: `c2s already listens on ${address} (${shown})` };
+  const line = c2sLine(['127.0.0.1', '::1', ...interfaceItems(current), address]);
+  return {
+    line,
+    note: `${shown} keeps the bridges out; it becomes ${line.replace('c2s_interfaces = ', '')} (loopback and ${address})`,
+    widens: true,
+  };
+}

@@ -48,6 +48,8 @@ export interface JitsiSettings {
   bridgeChannel: 'sctp' | 'websocket';
   /** The bridge's public address in front of its private one (a static NAT mapping). */
   publicAddress?: string;
+  /** Where Prosody takes clients when the bind step changes it (jitsi_c2s_interfaces). */
+  c2sInterfaces: 'private' | 'all';
 }
 
 /** The variable's value on the host, else its declared default (the inventory has coerced its type). */
@@ -87,6 +89,7 @@ export function jitsi(spec: HostSpec): JitsiSettings {
     linkTargets: (valueOf(spec, 'jitsi_link_targets') as readonly string[] | undefined) ?? [],
     bridgeChannel: valueOf(spec, 'jitsi_bridge_channel') === 'websocket' ? 'websocket' : 'sctp',
     ...(publicAddress ? { publicAddress } : {}),
+    c2sInterfaces: valueOf(spec, 'jitsi_c2s_interfaces') === 'all' ? 'all' : 'private',
   };
 }
 

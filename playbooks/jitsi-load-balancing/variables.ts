@@ -90,6 +90,11 @@ export const JITSI_VARIABLES = {
     oneLine: true,
     doc: "this bridge's public IP address in front of its private one (1:1 NAT, most cloud hosts): written as a static mapping (ice4j.harvest.mapping.static-mappings, legacy NAT_HARVESTER_*), the package's STUN mapping kept (default: none)",
   },
+  jitsi_c2s_interfaces: {
+    type: { kind: 'enum', values: ['private', 'all'] },
+    default: 'private',
+    doc: 'where Prosody takes clients when the bridges need it to: private, loopback and the address the bridges reach the meet host on (c2s_interfaces = { "127.0.0.1", "::1", "<address>" }); all, every interface ({ "*" })',
+  },
 } as const satisfies Record<string, VarSpec>;
 
 export type JitsiVariable = keyof typeof JITSI_VARIABLES;

@@ -8,7 +8,7 @@ import {
 } from '../jitsi-load-balancing/bridge-files.js';
 import { bridgeSctpEnabled, serverIdOf, websocketSetting } from '../jitsi-load-balancing/bridge-channel.js';
 import { locationMatches, type ColibriLocation } from '../jitsi-load-balancing/colibri-routes.js';
-import { listensEverywhere, type ProsodyConfig } from '../jitsi-load-balancing/prosody-config.js';
+import { listensFor, type ProsodyConfig } from '../jitsi-load-balancing/prosody-config.js';
 import {
   accountFile,
   iterationProblem,
@@ -16,7 +16,7 @@ import {
   type ScramAccount,
 } from '../jitsi-load-balancing/prosody-account.js';
 import type { JicofoBridgeView } from '../jitsi-load-balancing/brewery.js';
-import { upstreamVersion } from '../jitsi-load-balancing/packages.js';
+import { upstreamVersion, type BridgePin } from '../jitsi-load-balancing/packages.js';
 import { isPublicAddress } from './addresses.js';
 import { parseHarvest, type HarvestView } from './harvest-log.js';
 import { mediaPortOf, staticMappingsOf, stunServersOf } from '../jitsi-load-balancing/media-config.js';
@@ -39,6 +39,8 @@ export const CHECKS = {
   'valid-address': 'the addresses the bridge offers, by its health answer and its harvest log',
   'jvb-sh': 'the jvb.sh patch',
   'bridge-channel': 'a bridge channel for clients: SCTP on, or colibri websockets on',
+  'jicofo-operational': "Jicofo's operational mark against the bridge's own health",
+  'relay-release': "the bridge's release against Jicofo's when relays (octo) are on",
 } as const;
 
 export type CheckId = keyof typeof CHECKS;
@@ -103,6 +105,10 @@ export interface MeetRead {
   meetNickname: string | null;
   /** Jicofo's view of the bridges (its /debug, by lower-cased member JID), when Jicofo answers. */
   jicofo: ReadonlyMap<string, JicofoBridgeView> | null;
+  /** The bridge version the meet host's Jitsi release pairs with (see packages.ts); absent: not known. */
+  pin?: BridgePin;
+  /** jicofo.octo.enabled in jicofo.conf (null: no jicofo.conf), and allow-mixed-versions. */
+  jicofoOcto?: { enabled: boolean; mixedVersions: boolean } | null;
 }
 
 /** What Jicofo says of a bridge, for evidence: nothing when Jicofo is not there to ask. */
@@ -290,7 +296,7 @@ const bridgeChannel: Check = (b, meet) => {
 
 const reach: Check = (b, meet) => {
   const where = `${meet.address}:${meet.c2sPort}`;
-  if (!listensEverywhere(meet.prosody.c2sInterfaces)) {
+  if (!listensFor(meet.prosody.c2sInterfaces, meet.address)) {
     const at = meet.prosody.c2sInterfacesAt;
     return {
       ok: false,
@@ -310,20 +316,25 @@ const reach: Check = (b, meet) => {
   };
 };
 
+/** The version a bridge should run: the release's pin, else the meet host's own bridge's. */
+function wantedVersion(meet: MeetRead): { version: string; why: string } | null {
+  if (meet.pin?.version) return { version: meet.pin.version, why: meet.pin.why };
+  const own = meet.packages['jitsi-videobridge2'];
+  return own ? { version: own, why: "the meet host's own bridge" } : null;
+}
+
 const version: Check = (b, meet) => {
   const mine = b.packages['jitsi-videobridge2'];
-  const theirs = meet.packages['jitsi-videobridge2'];
+  const wanted = wantedVersion(meet);
   if (!mine) return { ok: false, text: 'jitsi-videobridge2 is not installed', fix: SETUP };
-  if (!theirs || upstreamVersion(mine) === upstreamVersion(theirs))
-    return {
-      ok: true,
-      text: theirs ? `it runs ${upstreamVersion(mine)}, as the meet host does` : `it runs ${upstreamVersion(mine)}`,
-    };
+  if (!wanted) return { ok: true, text: `it runs ${upstreamVersion(mine)} (no release on ${meet.name} to compare)` };
+  if (upstreamVersion(mine) === upstreamVersion(wanted.version))
+    return { ok: true, text: `it runs ${upstreamVersion(mine)}, the version of ${meet.name}'s release` };
   return {
     ok: false,
-    text: `it runs ${upstreamVersion(mine)} while ${meet.name} runs ${upstreamVersion(theirs)}: Jicofo does not mix versions in a conference`,
-    evidence: `dpkg: jitsi-videobridge2 ${mine} on ${b.name}, ${theirs} on ${meet.name}`,
-    fix: `${SETUP} (it installs the meet host's version), or apt-get install jitsi-videobridge2=${theirs} on ${b.name}`,
+    text: `it runs ${upstreamVersion(mine)} while ${meet.name}'s release pairs with ${upstreamVersion(wanted.version)} (${wanted.why})`,
+    evidence: `dpkg: jitsi-videobridge2 ${mine} on ${b.name}; ${wanted.version} wanted`,
+    fix: `${SETUP} (it installs that version), or apt-get install jitsi-videobridge2=${wanted.version} on ${b.name}`,
   };
 };
 
@@ -465,6 +476,77 @@ const jvbSh: Check = (b) => {
   };
 };
 
+/** Jicofo's entry for a bridge in its /debug, by the bridge's brewery nickname. */
+function jicofoEntry(b: BridgeRead, meet: MeetRead): JicofoBridgeView | undefined {
+  const nick = shardOf(b)?.values.MUC_NICKNAME;
+  return nick ? meet.jicofo?.get(`${meet.breweryJid}/${nick}`.toLowerCase()) : undefined;
+}
+
+/*
+ * Jicofo marks a bridge non-operational when one of its XMPP health checks fails or times out
+ * (twice: it retries once), and keeps the mark for at least jicofo.bridge.failure-reset-threshold
+ * (1 minute) after the last failure; a timed-out check moves no conference (jicofo
+ * jicofo-selector/.../bridge/BridgeSelector.kt healthCheckTimedOut, Bridge.kt isOperational,
+ * jicofo-selector/src/main/resources/reference.conf). /debug shows it per bridge as `operational`.
+ */
+const jicofoOperational: Check = (b, meet) => {
+  if (!meet.jicofo) return { ok: true, text: `not checked: Jicofo on ${meet.name} did not answer /debug` };
+  const v = jicofoEntry(b, meet);
+  if (!v) return { ok: true, text: 'not checked: Jicofo does not list it among its bridges' };
+  const health = b.probe?.health.code ?? 0;
+  if (v.operational !== false) return { ok: true, text: 'Jicofo counts it as operational' };
+  if (health !== 200)
+    return {
+      ok: true,
+      text: `Jicofo marks it non-operational, and its own health answers ${health} too (see the other checks)`,
+    };
+  return {
+    ok: false,
+    text: `Jicofo marks it non-operational, so it gets no new conferences, while its own /about/health answers 200: Jicofo's health checks over XMPP fail or time out`,
+    evidence: `Jicofo /debug: operational = false, healthy = ${v.healthy === false ? 'false' : 'true'}; GET 127.0.0.1:8080/about/health on ${b.name}: 200`,
+    fix: `look in /var/log/jitsi/jicofo.log on ${meet.name} for its health checks of ${b.name} (timed out, or failed); a mark that lasts beyond jicofo.bridge.failure-reset-threshold (1 minute) means Jicofo's checks do not get an answer in time: check the XMPP path (Prosody's load on ${meet.name}, ${b.name}'s connection to ${meet.address}:${meet.c2sPort}); restarting the bridge makes Jicofo see it afresh`,
+  };
+};
+
+/** Relays (octo) on the bridge: videobridge.relay.enabled, or the older videobridge.octo.enabled (jvb RelayConfig.kt). */
+function bridgeRelays(b: BridgeRead): boolean {
+  const get = (k: string) => b.files.jvb?.get(['videobridge', k, 'enabled']) ?? '';
+  return /^true$/i.test(get('relay')) || /^true$/i.test(get('octo'));
+}
+
+/*
+ * With relays on, Jicofo puts bridges of one version only in a conference unless
+ * jicofo.octo.allow-mixed-versions (testing only), comparing the version and release each bridge
+ * reports (jicofo jicofo-common/src/main/resources/reference.conf `octo`, BridgeSelector.kt); and
+ * jicofo.octo.enabled must agree with the bridges' relay setting (the same reference.conf; jvb
+ * jvb/src/main/resources/reference.conf `videobridge.relay.enabled`).
+ */
+const relayRelease: Check = (b, meet) => {
+  const jicofo = meet.jicofoOcto?.enabled ?? false;
+  const mine = bridgeRelays(b);
+  if (!jicofo && !mine) return { ok: true, text: 'relays (octo) are off' };
+  if (jicofo !== mine)
+    return {
+      ok: false,
+      text: `relays are ${jicofo ? 'on in Jicofo and off on the bridge' : 'on on the bridge and off in Jicofo'}: the two must agree, or conferences split across bridges fail`,
+      evidence: `jicofo.conf: jicofo.octo.enabled = ${jicofo}; jvb.conf: videobridge.relay.enabled = ${mine}`,
+      fix: jicofo
+        ? `set videobridge.relay.enabled = true (with a relay-id and region) in ${b.name}'s jvb.conf and restart it, or turn jicofo.octo.enabled off`
+        : `set jicofo.octo.enabled = true in ${meet.name}'s jicofo.conf, or videobridge.relay.enabled = false on ${b.name}`,
+    };
+  const wanted = wantedVersion(meet);
+  const runs = b.packages['jitsi-videobridge2'];
+  if (!wanted || !runs || upstreamVersion(runs) === upstreamVersion(wanted.version) || meet.jicofoOcto?.mixedVersions)
+    return { ok: true, text: `relays are on, and it runs ${runs ? upstreamVersion(runs) : 'an unknown version'}` };
+  const seen = jicofoEntry(b, meet);
+  return {
+    ok: false,
+    text: `relays are on and it runs ${upstreamVersion(runs)}, not ${upstreamVersion(wanted.version)} of Jicofo's release: Jicofo does not put bridges of different versions in one conference, so conferences are not split onto it`,
+    evidence: `dpkg: jitsi-videobridge2 ${runs} on ${b.name}; ${wanted.why}: ${wanted.version}${seen?.version ? `; Jicofo /debug: version ${seen.version}${seen.release ? `, release ${seen.release}` : ''}` : ''}`,
+    fix: `${SETUP} (it installs ${wanted.version}), or apt-get install jitsi-videobridge2=${wanted.version} on ${b.name}`,
+  };
+};
+
 const BY_ID: Record<CheckId, Check> = {
   'xmpp-login': login,
   certificate,
@@ -478,6 +560,8 @@ const BY_ID: Record<CheckId, Check> = {
   'valid-address': validAddress,
   'jvb-sh': jvbSh,
   'bridge-channel': bridgeChannel,
+  'jicofo-operational': jicofoOperational,
+  'relay-release': relayRelease,
 };
 
 /** Every check on every bridge that could be read; a bridge that could not is one finding. */

@@ -7,7 +7,8 @@ import { shScript } from '../../src/transport/shell-quote.js';
 import { LAUNCHER, NO_BRIDGE_FILES, effectiveShard, type BridgeFiles } from '../jitsi-load-balancing/bridge-files.js';
 import { jitsi, privateAddress } from '../jitsi-load-balancing/settings.js';
 import { LIST_NGINX_SITES, colibriLocations, preferSctpOf } from '../jitsi-load-balancing/colibri-routes.js';
-import type { ShardFacts } from '../jitsi-load-balancing/discover.js';
+import { JICOFO_CONF, type ShardFacts } from '../jitsi-load-balancing/discover.js';
+import { HoconDoc } from '../../src/modules/hocon/hocon-doc.js';
 import { accountFile, parseAccount, type ScramAccount } from '../jitsi-load-balancing/prosody-account.js';
 import { JICOFO_DEBUG, jicofoDebugAnswer } from '../jitsi-load-balancing/brewery.js';
 import { HTTP_GET, JVB_LOG_SINCE_START, TCP_OPEN, parseHttp } from '../jitsi-load-balancing/host-shell.js';
@@ -109,6 +110,18 @@ async function nginxRoutes(meet: RunHost): Promise<MeetRead['colibriLocations']>
   return paths.flatMap((p) => colibriLocations(texts.get(p) ?? ''));
 }
 
+/** Pure: jicofo.octo from jicofo.conf's text; null without one, off when it cannot be read. */
+export function jicofoOctoOf(text: string | null): { enabled: boolean; mixedVersions: boolean } | null {
+  if (text === null) return null;
+  try {
+    const doc = new HoconDoc(text);
+    const on = (k: string) => /^true$/i.test(doc.get(['jicofo', 'octo', k]) ?? '');
+    return { enabled: on('enabled'), mixedVersions: on('allow-mixed-versions') };
+  } catch {
+    return { enabled: false, mixedVersions: false };
+  }
+}
+
 async function meetRead(meet: RunHost, shared: ShardFacts, bridges: readonly BridgeRead[]): Promise<MeetRead> {
   // Prosody's accounts the bridges log in with, read where Prosody keeps them.
   const users = [
@@ -147,6 +160,8 @@ async function meetRead(meet: RunHost, shared: ShardFacts, bridges: readonly Bri
     preferSctp: configText ? preferSctpOf(configText) : undefined,
     meetNickname: shared.meetBridgeNickname ?? null,
     jicofo,
+    pin: shared.bridgePin,
+    jicofoOcto: jicofoOctoOf((await meet.host.readFiles([JICOFO_CONF])).get(JICOFO_CONF) ?? null),
   };
 }
 

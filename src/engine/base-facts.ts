@@ -21,6 +21,11 @@ export interface BaseFacts {
   ufw: 'active' | 'inactive' | 'absent';
   /** Installed versions of the packages the playbook watches (absent: not installed). */
   packages: Record<string, string>;
+  /**
+   * What dpkg records each installed watched package as needing: its Pre-Depends and Depends,
+   * joined as one relation list ("a (= 1), b | c"); absent for a package that names none.
+   */
+  depends?: Record<string, string>;
   user: string;
   /** Restarts left pending on the host by an earlier run (see pending.ts). */
   pending: PendingMark[];
@@ -36,7 +41,7 @@ pk=$1 state=$2; shift 2
 echo '@@os'; cat /etc/os-release 2>/dev/null
 echo '@@init'; if [ -d /run/systemd/system ]; then echo systemd; else echo sysv; fi
 echo '@@user'; id -un
-echo '@@packages'; dpkg-query -W -f '\${Package} \${db:Status-Abbrev} \${Version}\\n' $pk 2>/dev/null
+echo '@@packages'; dpkg-query -W -f '\${Package} \${db:Status-Abbrev} \${Version}\\t\${Pre-Depends}\\t\${Depends}\\n' $pk 2>/dev/null
 echo '@@tools'; for t in ufw firewall-cmd nft iptables ip6tables; do command -v "$t" >/dev/null 2>&1 && echo "$t"; done
 echo '@@ufw'; if command -v ufw >/dev/null 2>&1; then ufw status 2>/dev/null | head -n 1; fi
 echo '@@firewalld'; if command -v firewall-cmd >/dev/null 2>&1; then firewall-cmd --state 2>/dev/null; fi
@@ -57,9 +62,14 @@ export function parseBaseFacts(text: string): BaseFacts {
     if (m) osRelease[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1');
   }
   const packages: Record<string, string> = {};
+  const depends: Record<string, string> = {};
   for (const line of s.get('packages') ?? []) {
-    const [name, status, version] = line.split(/\s+/);
-    if (name && status?.startsWith('ii') && version) packages[name] = version;
+    const [head = '', ...relations] = line.split('\t');
+    const [name, status, version] = head.split(/\s+/);
+    if (!name || !status?.startsWith('ii') || !version) continue;
+    packages[name] = version;
+    const needs = relations.map((r) => r.trim()).filter(Boolean);
+    if (needs.length) depends[name] = needs.join(', ');
   }
   const probe: FirewallProbe = {
     tools: new Set(s.get('tools') ?? []),
@@ -79,6 +89,7 @@ export function parseBaseFacts(text: string): BaseFacts {
     firewall: detectFirewall(probe),
     ufw: ufwState(probe),
     packages,
+    depends,
     user: s.get('user')?.[0] ?? '',
     pending: parsePendingMarks(s.get('pending') ?? []),
   };

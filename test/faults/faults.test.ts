@@ -223,7 +223,10 @@ service prosody restart >/dev/null`,
           (e) => e.type === 'task:changed' && /in \/etc\/prosody\/extra\/loopback\.cfg\.lua$/.test(e.description),
         ),
       );
-      assert.match(await c.sh('meet', 'head -n 1 /etc/prosody/extra/loopback.cfg.lua'), /^c2s_interfaces = \{ "\*" \}/);
+      assert.match(
+        await c.sh('meet', 'head -n 1 /etc/prosody/extra/loopback.cfg.lua'),
+        /^c2s_interfaces = \{ "127\.0\.0\.1", "::1", "10\.77\.0\.10" \}/,
+      );
     },
   },
   {

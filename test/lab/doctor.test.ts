@@ -75,12 +75,12 @@ describe(
       const m = await mark(lab, 'before-doctor');
       const { code, failed, all } = await doctor();
       assert.deepEqual(failing(failed), []);
-      assert.equal(all.length, 24, '12 checks on each of 2 bridges');
+      assert.equal(all.length, 28, '14 checks on each of 2 bridges');
       assert.equal(code, 0);
       const text = await jitsiScale(['doctor', '-i', inv, '--limit', 'jvb2']);
       assert.match(text.stdout, /^jvb2:$/m);
       assert.doesNotMatch(text.stdout, /^jvb1:$/m, '--limit picks the bridges reported');
-      assert.match(text.stdout, /all 12 checks passed on 1 bridge\(s\)/);
+      assert.match(text.stdout, /all 14 checks passed on 1 bridge\(s\)/);
       assert.deepEqual(await touchedSince(lab, m), []);
     });
 
@@ -203,6 +203,29 @@ describe(
       assert.match(f!.text, /the autoscaler sidecar needs it/);
       await on('jvb1', `rm -rf /etc/jitsi/autoscaler-sidecar; sed -i '$d' ${JVB_CONF}`);
       await restart('jvb1');
+    });
+
+    test('Jicofo marks a bridge non-operational while its own health answers 200: named, with what to do; a restart clears it', async () => {
+      await labJicofo(true);
+      try {
+        // The stand-in bridge stops answering Jicofo's XMPP health checks; its /about/health stays 200.
+        await on(
+          'jvb1',
+          `curl -s -X POST -d '{"unanswered":true}' http://127.0.0.1:8080/lab-standin/xmpp-health >/dev/null`,
+        );
+        let found: Finding | undefined;
+        for (let i = 0; i < 40 && !found; i++) {
+          found = (await doctor()).failed.find((f) => f.check === 'jicofo-operational');
+          if (!found) await new Promise((r) => setTimeout(r, 500));
+        }
+        assert.ok(found, "the doctor names Jicofo's mark");
+        assert.equal(found.host, 'jvb1');
+        assert.match(found.evidence!, /operational = false.*\/about\/health on jvb1: 200/);
+        assert.match(found.fix!, /jicofo\.log/);
+        await expectOnly(['jvb1 jicofo-operational'], () => restart('jvb1').then(() => undefined));
+      } finally {
+        await labJicofo(false);
+      }
     });
 
     test('only private addresses with require-valid-address on, Jicofo on: its view joins the evidence; fixed by the setting the doctor gives', async () => {

@@ -211,19 +211,19 @@ describe(
       );
     });
 
-    test('c2s is opened to all interfaces, the config validated, Prosody restarted; the bridge joins', async () => {
+    test('c2s is opened to loopback and the private address, the config validated, Prosody restarted; the bridge joins', async () => {
       const r = await jitsiScale(['--yes', '-i', inv]);
       assert.equal(r.code, 0, r.stdout.slice(-3000));
       assert.match(
         r.stdout,
-        /^\[meet\] bind-prosody: note: c2s_interfaces = \{ "127\.0\.0\.1" \} \(\/etc\/prosody\/prosody\.cfg\.lua line 1\) keeps the bridges out; it becomes \{ "\*" \} \(all interfaces\)$/m,
+        /^\[meet\] bind-prosody: note: c2s_interfaces = \{ "127\.0\.0\.1" \} \(\/etc\/prosody\/prosody\.cfg\.lua line 1\) keeps the bridges out; it becomes \{ "127\.0\.0\.1", "::1", "10\.77\.0\.10" \} \(loopback and 10\.77\.0\.10\)$/m,
       );
       assert.match(r.stdout, /^\[meet\] restart: restart prosody$/m);
       assert.match(r.stdout, /^\[jvb1\] verify: ok$/m);
       const meet = lab.hosts.find((h) => h.role === 'meet')!;
       const cfg = (await inHost(meet.sshdPid, 'cat /etc/prosody/prosody.cfg.lua')).stdout;
       assert.deepEqual(cfg.split('\n').slice(0, 2), [
-        'c2s_interfaces = { "*" }',
+        'c2s_interfaces = { "127.0.0.1", "::1", "10.77.0.10" }',
         '-- c2s_interfaces = { "127.0.0.1" } (disabled by jitsi-scale)',
       ]);
     });

@@ -107,7 +107,10 @@ describe("the bridge's password in every layout", () => {
     const pinned = await planned({
       vars: `jitsi_videobridge_version: "${VERSION}", jitsi_apt_source: "deb http://repo.lan/ ./"`,
     });
-    assert.match(pinned.shown, new RegExp(`version ${VERSION.replace(/\./g, '\\.')} \\(jitsi_videobridge_version\\)`));
+    assert.match(
+      pinned.shown,
+      new RegExp(`version ${VERSION.replace(/\./g, '\\.')}, pinned by jitsi_videobridge_version in the inventory`),
+    );
     assert.doesNotMatch(pinned.shown, /download the signing key/, 'a source of its own names its own key, or none');
     noLeak('pinned install plan', pinned.shown, pair);
 
@@ -119,6 +122,7 @@ describe("the bridge's password in every layout", () => {
     const found = JSON.stringify(describeShard(installed.shared));
     assert.match(found, /own bridge 2\.3\.250-1, jvb\.conf \(2\.1\+ layout\), nickname meet-own/);
     assert.match(found, /Jicofo installed/);
+    assert.match(found, /bridges get version 2\.3\.250-1: the meet host's own bridge/);
     assert.match(found, /matches Prosody’s account/);
     assert.match(found, /bridge 2\.3\.250-1, jvb\.conf/);
     noLeak('what discovery found', found, pair);

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { isPublicAddress } from '../../playbooks/shard-doctor/addresses.js';
 import { runChecks, type BridgeRead, type MeetRead } from '../../playbooks/shard-doctor/checks.js';
 import { doctorLines } from '../../playbooks/shard-doctor/doctor-lines.js';
-import { parseDoctorProbe } from '../../playbooks/shard-doctor/gather.js';
+import { jicofoOctoOf, parseDoctorProbe } from '../../playbooks/shard-doctor/gather.js';
 import { parseHarvest } from '../../playbooks/shard-doctor/harvest-log.js';
 import { bridgeFiles } from '../../playbooks/jitsi-load-balancing/bridge-files.js';
 import { nicknameLine } from '../../playbooks/jitsi-load-balancing/steps/patch-jvb-sh.js';
@@ -17,9 +17,9 @@ const failures = async (m: MeetRead, bs: BridgeRead[]) =>
     .sort();
 
 describe('doctor: each check names its cause, and only it', () => {
-  test('a healthy bridge passes all twelve checks', async () => {
+  test('a healthy bridge passes all fourteen checks', async () => {
     const findings = await runChecks(meet(), [bridge('jvb1')]);
-    assert.equal(findings.length, 12);
+    assert.equal(findings.length, 14);
     assert.deepEqual(
       findings.filter((f) => !f.ok),
       [],
@@ -375,5 +375,83 @@ describe('doctor: each check names its cause, and only it', () => {
       restConsumers: ['the autoscaler sidecar'],
     });
     assert.equal(parseDoctorProbe('@@reach\nopen\n'), null);
+  });
+});
+
+describe("doctor: Jicofo's view and the release, from the field", () => {
+  const seen = (over: Record<string, unknown>) =>
+    new Map([[`${BREWERY}/nick-jvb1`.toLowerCase(), { healthy: true, operational: true, ...over }]]);
+
+  test('Jicofo marks a bridge non-operational while its own health answers 200: a finding that says what to do', async () => {
+    const m = meet({ jicofo: seen({ operational: false }) });
+    const [f] = (await runChecks(m, [bridge('jvb1')])).filter((x) => !x.ok);
+    assert.equal(f?.check, 'jicofo-operational');
+    assert.match(f.text, /Jicofo marks it non-operational.*own \/about\/health answers 200/);
+    assert.match(f.evidence!, /operational = false, healthy = true; GET 127\.0\.0\.1:8080\/about\/health on jvb1: 200/);
+    assert.match(f.fix!, /jicofo\.log.*failure-reset-threshold/);
+  });
+
+  test('no finding when Jicofo agrees, when the bridge itself is unhealthy, or when Jicofo cannot be asked', async () => {
+    assert.deepEqual(await failures(meet({ jicofo: seen({}) }), [bridge('jvb1')]), []);
+    const sick = bridge('jvb1', { probe: probe({ health: { code: 500, body: 'no' } }) });
+    assert.ok(
+      !(await failures(meet({ jicofo: seen({ operational: false }) }), [sick])).includes('jvb1 jicofo-operational'),
+    );
+    assert.deepEqual(await failures(meet({ jicofo: null }), [bridge('jvb1')]), []);
+  });
+
+  const relays = jvbConf({ MUC_NICKNAME: 'nick-jvb1' }, 'videobridge.relay.enabled = true\n');
+  const octo = { enabled: true, mixedVersions: false };
+  const pin = {
+    version: '2.0.9823-1',
+    source: 'jicofo' as const,
+    why: 'Jicofo 1.0-1 is of the release jitsi-meet 2.0.1',
+  };
+
+  test("relays on and a bridge of another release than Jicofo's: conferences are not split onto it", async () => {
+    const m = meet({ packages: {}, pin, jicofoOcto: octo });
+    const other = bridge('jvb1', { packages: { 'jitsi-videobridge2': '2.0.9000-1' } }, relays);
+    const found = (await runChecks(m, [other])).filter((x) => !x.ok);
+    assert.deepEqual(found.map((f) => f.check).sort(), ['relay-release', 'version']);
+    const f = found.find((x) => x.check === 'relay-release')!;
+    assert.match(f.text, /relays are on and it runs 2\.0\.9000, not 2\.0\.9823 of Jicofo's release/);
+    assert.match(f.fix!, /jitsi-videobridge2=2\.0\.9823-1 on jvb1/);
+    // The same bridge with relays off is a version finding only; allow-mixed-versions lets Jicofo mix them.
+    const off = bridge('jvb1', { packages: { 'jitsi-videobridge2': '2.0.9000-1' } });
+    assert.deepEqual(await failures(meet({ packages: {}, pin }), [off]), ['jvb1 version']);
+    const mixed = meet({ packages: {}, pin, jicofoOcto: { enabled: true, mixedVersions: true } });
+    assert.deepEqual(await failures(mixed, [other]), ['jvb1 version']);
+  });
+
+  test('relays on one side only: the two must agree', async () => {
+    const m = meet({ jicofoOcto: octo });
+    const [f] = (await runChecks(m, [bridge('jvb1')])).filter((x) => !x.ok);
+    assert.equal(f?.check, 'relay-release');
+    assert.match(f.text, /on in Jicofo and off on the bridge/);
+    assert.deepEqual(await failures(meet({ jicofoOcto: octo }), [bridge('jvb1', {}, relays)]), []);
+  });
+
+  test("a meet host without a bridge no longer passes the version check vacuously: the release's pin counts", async () => {
+    const m = meet({ packages: { jicofo: '1.0-1-1' }, pin });
+    assert.deepEqual(await failures(m, [bridge('jvb1', { packages: { 'jitsi-videobridge2': '2.0.9000-1' } })]), [
+      'jvb1 version',
+    ]);
+    assert.deepEqual(await failures(m, [bridge('jvb1')]), []);
+  });
+
+  test('Prosody bound to loopback and the address the bridges reach: reachable', async () => {
+    const narrow = meet({
+      prosody: {
+        files: [],
+        c2sInterfaces: '{ "127.0.0.1", "::1", "10.0.0.1" }',
+      } as unknown as MeetRead['prosody'],
+    });
+    assert.deepEqual(await failures(narrow, [bridge('jvb1')]), []);
+  });
+
+  test('jicofo.octo from jicofo.conf', () => {
+    assert.deepEqual(jicofoOctoOf('jicofo { octo { enabled = true } }'), { enabled: true, mixedVersions: false });
+    assert.deepEqual(jicofoOctoOf('jicofo.octo.allow-mixed-versions = true'), { enabled: false, mixedVersions: true });
+    assert.equal(jicofoOctoOf(null), null);
   });
 });

@@ -4,7 +4,7 @@ import { jitsi } from '../settings.js';
 import { planFileEdit } from '../../../src/modules/file/edit-file.js';
 import { ensureLineAtTop } from '../../../src/modules/text/ensure-line-at-top.js';
 import { PROSODY_MAIN, type ShardFacts } from '../discover.js';
-import { listensEverywhere } from '../prosody-config.js';
+import { decideC2s } from '../prosody-config.js';
 
 /**
  * Accepts the new config when Prosody can load it; warnings about the rest of the server
@@ -43,15 +43,20 @@ export const bindProsody: Step<ShardFacts> = {
   title: 'Make Prosody reachable from the bridges',
   why:
     'Each bridge logs in to Prosody on the meet host as an XMPP client on the c2s port (5222). ' +
-    'Prosody must listen there on an interface the bridges can reach, not only on loopback. This comes after the firewall step, so that the port is never open to more than the bridges, even for a moment.',
+    'Prosody must listen there on the address the bridges reach it on; by default it is bound to loopback and that address only, so that a firewall mistake does not put 5222 on the public interface (jitsi_c2s_interfaces: all listens everywhere). ' +
+    'This comes after the firewall step, so that the port is never open to more than the bridges, even for a moment.',
   roles: ['meet'],
   async plan(ctx) {
-    const { prosody, c2sPort } = ctx.shared;
+    const { prosody, c2sPort, meetAddress } = ctx.shared;
     const notes: string[] = [];
-    if (listensEverywhere(prosody.c2sInterfaces)) {
-      notes.push(
-        `c2s already listens on all interfaces (${prosody.c2sInterfaces ? `c2s_interfaces = ${prosody.c2sInterfaces}` : 'Prosody default'}), port ${c2sPort}`,
-      );
+    const decision = decideC2s(
+      prosody.c2sInterfaces,
+      prosody.c2sInterfacesAt,
+      jitsi(ctx.spec).c2sInterfaces,
+      meetAddress,
+    );
+    if ('keep' in decision) {
+      notes.push(`${decision.keep}, port ${c2sPort}`);
       if (prosody.componentInterface)
         notes.push(
           `component_interface = ${prosody.componentInterface} is left as is: the bridges set up here log in on c2s, not on the component port 5347`,
@@ -60,23 +65,22 @@ export const bindProsody: Step<ShardFacts> = {
     }
     const at = prosody.c2sInterfacesAt;
     const path = at?.file ?? PROSODY_MAIN;
-    notes.push(
-      `c2s_interfaces = ${prosody.c2sInterfaces}${at ? ` (${at.file} line ${at.line})` : ''} keeps the bridges out; it becomes { "*" } (all interfaces)`,
-    );
+    notes.push(decision.note);
     if (path !== PROSODY_MAIN)
       notes.push(`the setting Prosody uses is in ${path}, which ${PROSODY_MAIN} includes: the edit goes there`);
     if (jitsi(ctx.spec).firewall === 'none')
       notes.push(`jitsi_firewall is none: keeping port ${c2sPort} to the bridges is up to the firewall you manage`);
-    const unprotected = await notYetProtected(ctx);
+    // Narrowing opens nothing: only a wider binding waits for the firewall.
+    const unprotected = decision.widens ? await notYetProtected(ctx) : null;
     if (unprotected && (unprotected.never || ctx.mode === 'apply'))
       return { changes: [], notes, skip: `Prosody stays where it listens now: ${unprotected.why}` };
     if (unprotected) notes.push(`only once the firewall step has run: ${unprotected.why}`);
     const change = await planFileEdit(ctx.host, {
       path,
-      description: `listen for clients on all interfaces in ${path}`,
+      description: `listen for clients on ${decision.line.replace('c2s_interfaces = ', '')} in ${path}`,
       transform: (t) =>
         ensureLineAtTop(t, {
-          line: 'c2s_interfaces = { "*" }',
+          line: decision.line,
           conflicts: /^\s*c2s_interfaces\s*=/,
           commentPrefix: '--',
         }),

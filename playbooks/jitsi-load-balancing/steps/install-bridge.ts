@@ -11,16 +11,24 @@ export function keyringOf(sourceLine: string): string {
   return /signed-by=([^\s\]]+)/.exec(sourceLine)?.[1] ?? '/usr/share/keyrings/jitsi-keyring.gpg';
 }
 
+/** Pure: what the plan says of the version, and where the pin came from. */
+export function pinNote(version: string | undefined, why: string): string {
+  return version
+    ? `version ${version}, pinned by ${why}`
+    : `the newest version the source offers: no pin (${why}); set jitsi_videobridge_version to pin one`;
+}
+
 export const installBridge: Step<ShardFacts> = {
   id: 'install-bridge',
   title: 'Install the videobridge on each bridge host',
   why:
-    "Each bridge host needs the jitsi-videobridge2 package, preferably the meet host's version. " +
+    "Each bridge host needs the jitsi-videobridge2 package, of the version the meet host's Jitsi release pairs with (its own bridge's, else the one its jitsi-meet package or its Jicofo's release depends on). " +
     'Its questions (the XMPP domain and the shared secret) are answered in advance, so the package writes a config that already points at this shard.',
   roles: ['jvb'],
   async plan(ctx) {
     const { spec, shared } = ctx;
-    const version = jitsi(spec).videobridgeVersion ?? shared.meetBridgeVersion;
+    const own = jitsi(spec).videobridgeVersion;
+    const version = own ?? shared.bridgePin.version;
     const pkg: AptPackage = {
       name: PACKAGE,
       ...(version ? { version } : {}),
@@ -34,11 +42,7 @@ export const installBridge: Step<ShardFacts> = {
       ],
     };
     const installed = shared.bridges[spec.name]?.installed;
-    const notes = [
-      version
-        ? `version ${version}${jitsi(spec).videobridgeVersion ? ' (jitsi_videobridge_version)' : " (the meet host's)"}`
-        : "the newest version the source offers (the meet host's version is not known)",
-    ];
+    const notes = [pinNote(version, own ? 'jitsi_videobridge_version in the inventory' : shared.bridgePin.why)];
     if (isSatisfied(pkg, installed)) return { changes: [], notes: [`${PACKAGE} ${installed} is installed`] };
     return { changes: await planAptPackage(ctx.host, pkg, { allowRemoval: jitsi(spec).allowPackageRemoval }), notes };
   },

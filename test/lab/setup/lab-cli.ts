@@ -4,13 +4,15 @@ import { PROFILE_DOCS } from './profiles.js';
 import { LabError, labDown, labJicofo, labReboot, labStatus, labUp } from './lab.js';
 
 const USAGE = `Usage: npm run lab -- up [--bridges N] [--era current|legacy] [--profile P | --profile HOST=P ...]
-                       [--init systemd|none] [--bastion-only] [--c2s-loopback] | reboot HOST... | down | status
+                       [--init systemd|none] [--bastion-only] [--c2s-loopback] [--no-meet-bridge] | reboot HOST... | down | status
 
   up      create the lab: a meet host (Prosody, Jitsi-style config), N bridge hosts (default 2)
           an outsider and a bastion, each a network namespace with its own sshd; writes
           .lab/inventory.yaml. --bastion-only: the bridges accept SSH from the bastion only
           (the inventory reaches them with -J through it). --c2s-loopback: Prosody takes clients
-          on loopback only (c2s_interfaces), so binding it is work for the tool
+          on loopback only (c2s_interfaces), so binding it is work for the tool. --no-meet-bridge:
+          the meet host has no bridge of its own (the handbook's layout), runs the stand-in Jicofo
+          and has the lab's Jitsi repository in its apt sources
           --profile: the server shape of the meet host and the bridges (default debian-nft);
           HOST=P gives one host (meet, jvb2) or a role (meet, jvb) its own. --init systemd boots the
           meet host and the bridges with systemd as PID 1 (default none: init scripts, as in a
@@ -39,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
       profile: { type: 'string', multiple: true },
       'bastion-only': { type: 'boolean' },
       'c2s-loopback': { type: 'boolean' },
+      'no-meet-bridge': { type: 'boolean' },
       init: { type: 'string' },
     },
     strict: true,
@@ -67,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
         profiles: parsed.profiles,
         bastionOnly: values['bastion-only'] ?? false,
         c2sLoopback: values['c2s-loopback'] ?? false,
+        meetBridge: !(values['no-meet-bridge'] ?? false),
         init,
       });
       log(

@@ -101,6 +101,8 @@ export interface LabState {
   profiles?: Record<string, Profile>;
   /** The meet host and the bridges boot with systemd (the systemd profile always does). */
   init?: Init;
+  /** The meet host has no bridge of its own, and runs Jicofo's stand-in (the handbook's layout). */
+  noMeetBridge?: boolean;
 }
 
 export type PlannedHost = Omit<LabHost, 'sshdPid'>;

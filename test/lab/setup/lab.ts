@@ -4,6 +4,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildStandinPackage, writeAptRepo } from '../standin-jvb/build-package.js';
 import { buildJicofoPackage, JICOFO_STANDIN_VERSION } from '../standin-jicofo/build-package.js';
+import { buildMetaPackage, PAIRED_BRIDGE_VERSION } from '../standin-jitsi-meet/build-package.js';
 import { mapLimit } from '../../../src/engine/pool.js';
 import {
   BRIDGE_DEV,
@@ -30,7 +31,7 @@ import { buildDebianMirror } from './debian-mirror.js';
 import { ensureRootfs, writeReleaseRepo, type Release, type Rootfs } from './debian-root.js';
 import { profileScript } from './profiles.js';
 import { ensureDebianPackages } from '../../support/debian-packages.js';
-import { overSsh, preparePackageHost, provisionMeet, startMeet } from './provision-meet.js';
+import { overSsh, preparePackageHost, provisionMeet, startMeet, startMeetWithoutBridge } from './provision-meet.js';
 import { inHost, run } from './run.js';
 
 /**
@@ -134,6 +135,11 @@ export interface UpOptions {
   c2sLoopback?: boolean;
   /** The meet host and the bridges boot with systemd (default: none, as a container). */
   init?: Init;
+  /**
+   * false: the meet host has no bridge of its own (the handbook's scalable layout): Jicofo's
+   * stand-in instead, and the Jitsi repository in its apt sources, as it was installed from it.
+   */
+  meetBridge?: boolean;
   log?: (line: string) => void;
 }
 
@@ -178,7 +184,8 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       existing.bridges === opts.bridges &&
       existing.era === opts.era &&
       !!existing.bastionOnly === !!opts.bastionOnly &&
-      !!existing.c2sLoopback === !!opts.c2sLoopback
+      !!existing.c2sLoopback === !!opts.c2sLoopback &&
+      !existing.noMeetBridge === (opts.meetBridge ?? true)
     ) {
       log(`the lab is already up (${existing.bridges} bridges, ${existing.era} era)`);
       return existing;
@@ -202,8 +209,15 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   await rm(CLIENT_KEY, { force: true });
   await rm(`${CLIENT_KEY}.pub`, { force: true });
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'jitsi-scale-lab', '-f', CLIENT_KEY]);
-  const deb = await buildStandinPackage(opts.era, join(LAB_DIR, 'build'), join(LAB_DIR, 'build', 'debs'));
-  await writeAptRepo(REPO_DIR, [deb, await buildJicofoPackage(join(LAB_DIR, 'build'), join(LAB_DIR, 'build', 'debs'))]);
+  const [build, debs] = [join(LAB_DIR, 'build'), join(LAB_DIR, 'build', 'debs')];
+  const deb = await buildStandinPackage(opts.era, build, debs);
+  // The repository holds an older bridge too, the one the stand-in jitsi-meet release pairs with.
+  await writeAptRepo(REPO_DIR, [
+    deb,
+    await buildStandinPackage(opts.era, build, debs, PAIRED_BRIDGE_VERSION[opts.era]),
+    await buildJicofoPackage(build, debs),
+    await buildMetaPackage(opts.era, build, debs),
+  ]);
   const served = await buildDebianMirror(log);
   log(`the lab's Debian repository serves ${served} packages to its hosts`);
   const releases = await releaseTrees(planned, log);
@@ -221,6 +235,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     ...(opts.bastionOnly ? { bastionOnly: true } : {}),
     ...(opts.c2sLoopback ? { c2sLoopback: true } : {}),
     ...(opts.init === 'systemd' ? { init: 'systemd' as const } : {}),
+    ...(opts.meetBridge === false ? { noMeetBridge: true } : {}),
   };
   const save = () => writeFile(STATE_FILE, JSON.stringify(state, null, 2));
   await mapLimit(planned, 8, async (p) => {
@@ -254,7 +269,10 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       .map((b) => `Host ${b.address}\n  IdentityFile ${CLIENT_KEY}\n  UserKnownHostsFile ${KNOWN_HOSTS}\n`)
       .join(''),
   );
-  await startMeet(hosts.find((h) => h.role === 'meet')!.address, deb);
+  const meetAddress = hosts.find((h) => h.role === 'meet')!.address;
+  if (opts.meetBridge === false)
+    await startMeetWithoutBridge(meetAddress, join(REPO_DIR, `jicofo_${JICOFO_STANDIN_VERSION}_all.deb`));
+  else await startMeet(meetAddress, deb);
   if (opts.bastionOnly) {
     const bastion = hosts.find((h) => h.role === 'bastion')!;
     for (const b of hosts.filter((h) => h.role === 'jvb')) await inHost(b.sshdPid, BASTION_ONLY, [bastion.address]);

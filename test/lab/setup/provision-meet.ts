@@ -1,4 +1,4 @@
-import { CLIENT_KEY, DEBIAN_REPO_DIR, DOMAIN, KNOWN_HOSTS, LAB_SECRET, type Era } from './lab-config.js';
+import { CLIENT_KEY, DEBIAN_REPO_DIR, DOMAIN, KNOWN_HOSTS, LAB_SECRET, REPO_DIR, type Era } from './lab-config.js';
 import { inHost, run } from './run.js';
 
 /*
@@ -209,27 +209,43 @@ export async function startMeet(address: string, deb: string): Promise<void> {
   await overSsh(address, START, [deb], "starting Prosody and the bridge on the lab's meet host");
 }
 
+/*
+ * The handbook's scalable layout: Prosody and Jicofo on the meet host, no bridge. The meet host
+ * was installed from the Jitsi repository, so that repository is among its apt sources ($2), as
+ * jitsi-meet's install guide has it; Jicofo's stand-in ($1) is installed and started.
+ */
+const START_WITHOUT_BRIDGE = `
+set -e
+service prosody start >/dev/null
+echo "deb [trusted=yes] file:$2 ./" > /etc/apt/sources.list.d/jitsi-stable.list
+apt-get update -q >/dev/null 2>&1
+DEBIAN_FRONTEND=noninteractive dpkg -i "$1" >/dev/null
+`;
+
+/** Starts Prosody and Jicofo's stand-in on a meet host that has no bridge of its own (see startMeet). */
+export async function startMeetWithoutBridge(address: string, jicofoDeb: string): Promise<void> {
+  await overSsh(
+    address,
+    START_WITHOUT_BRIDGE,
+    [jicofoDeb, REPO_DIR],
+    "starting Prosody and Jicofo on the lab's meet host without a bridge",
+  );
+}
+
 /**
  * Runs a script on a lab host through its own sshd (its daemons are then that host's children);
  * a failure is one line naming `what`.
  */
 export async function overSsh(address: string, script: string, args: string[], what: string): Promise<void> {
-  const r = await run(
-    'ssh',
-    [
-      '-i',
-      CLIENT_KEY,
-      '-o',
-      `UserKnownHostsFile=${KNOWN_HOSTS}`,
-      '-o',
-      'BatchMode=yes',
-      `root@${address}`,
-      'sh',
-      '-s',
-      '--',
-      ...args,
-    ],
-    { input: script, allowFail: true },
-  );
+  const r = await sshTo(address, ['sh', '-s', '--', ...args], script);
   if (r.code !== 0) throw new Error(`${what} failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
+}
+
+/** A command run as root on a lab host through its own sshd, with the lab's key; its answer, failed or not. */
+export function sshTo(address: string, command: string[], input?: string) {
+  return run(
+    'ssh',
+    ['-i', CLIENT_KEY, '-o', `UserKnownHostsFile=${KNOWN_HOSTS}`, '-o', 'BatchMode=yes', `root@${address}`, ...command],
+    { ...(input !== undefined ? { input } : {}), allowFail: true },
+  );
 }

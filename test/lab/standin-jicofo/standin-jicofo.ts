@@ -134,6 +134,7 @@ function debugOf(b: Bridge): Record<string, unknown> {
     operational: b.operational,
     region: b.stats.region ?? 'null',
     'relay-id': b.stats.relay_id ?? 'null',
+    release: b.stats.release ?? 'null',
     'shutting-down': b.stats.shutting_down === 'true',
     stress: num(b.stats.stress_level),
     version: b.stats.version ?? 'null',

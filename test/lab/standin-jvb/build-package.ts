@@ -139,10 +139,14 @@ export async function put(path: string, text: string, mode = 0o644): Promise<voi
   await chmod(path, mode);
 }
 
-/** Builds the era's stand-in .deb into `outDir`; returns its path. */
-export async function buildStandinPackage(era: Era, workDir: string, outDir: string): Promise<string> {
-  const version = STANDIN_VERSION[era];
-  const root = join(workDir, `jitsi-videobridge2-${era}`);
+/** Builds the era's stand-in .deb (of `version`, the era's own by default) into `outDir`; returns its path. */
+export async function buildStandinPackage(
+  era: Era,
+  workDir: string,
+  outDir: string,
+  version = STANDIN_VERSION[era],
+): Promise<string> {
+  const root = join(workDir, `jitsi-videobridge2-${era}-${version}`);
   await rm(root, { recursive: true, force: true });
   const share = join(root, 'usr/share/jitsi-videobridge');
   await put(join(share, 'jvb.sh'), LAUNCHER(process.execPath), 0o755);

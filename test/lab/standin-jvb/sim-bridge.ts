@@ -8,7 +8,8 @@
  * the words a real bridge's log uses. It binds its media port (UDP, as configured) and echoes every
  * datagram sent there (the lab's media probe), and logs its harvest as ice4j does. `POST
  * /lab-standin/load` is the lab's control to set its conferences and endpoints, and `GET
- * /lab-standin/candidates` tells the candidates it would advertise; a real bridge has neither.
+ * /lab-standin/candidates` tells the candidates it would advertise; a real bridge has neither. `POST /lab-standin/xmpp-health` {"unanswered":true} leaves
+ * Jicofo's health checks unanswered (as when they time out).
  */
 import { createSocket } from 'node:dgram';
 import { appendFileSync, readFileSync } from 'node:fs';
@@ -62,6 +63,8 @@ interface Joined {
 }
 
 const HEALTH_NS = 'http://jitsi.org/protocol/healthcheck';
+/** A lab control (POST /lab-standin/xmpp-health): Jicofo's health checks go unanswered, as when they time out. */
+let healthChecksUnanswered = false;
 
 /** Logs in with the shard's credentials and joins its brewery; answers Jicofo's health checks. */
 async function join(shard: ShardConfig, bridge: BridgeState): Promise<Joined> {
@@ -77,6 +80,7 @@ async function join(shard: ShardConfig, bridge: BridgeState): Promise<Joined> {
   const room = `${shard.mucJids.split(',')[0]!.trim()}/${shard.nickname}`;
   session.onStanza((stanza) => {
     if (!stanza.startsWith('<iq') || attr(stanza, 'type') !== 'get' || !stanza.includes(HEALTH_NS)) return;
+    if (healthChecksUnanswered) return;
     const to = esc(attr(stanza, 'from') ?? '');
     const id = esc(attr(stanza, 'id') ?? '');
     session.send(
@@ -167,6 +171,10 @@ function bridgeApi(
       });
     } else if (route === 'GET /lab-standin/candidates') {
       sendJson(res, 200, candidates());
+    } else if (route === 'POST /lab-standin/xmpp-health') {
+      healthChecksUnanswered =
+        (JSON.parse((await readBody(req)) || '{}') as { unanswered?: boolean }).unanswered === true;
+      sendJson(res, 200, { unanswered: healthChecksUnanswered });
     } else if (route === 'POST /lab-standin/load') {
       const set = JSON.parse((await readBody(req)) || '{}') as Partial<
         Record<'conferences' | 'endpoints' | 'stress', number>
