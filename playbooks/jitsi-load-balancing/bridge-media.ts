@@ -30,6 +30,21 @@ export function parseInterfaceAddresses(stdout: string): string[] {
 
 const ADDRESSES = "ip -o addr show 2>/dev/null | awk '{ print $4 }' | head -n 256; exit 0";
 
+/** Whether two textual addresses are one (IPv6 spellings differ: fd00:0:0::2 is fd00::2). */
+export function sameAddress(a: string, b: string): boolean {
+  if (isIP(a) !== isIP(b)) return false;
+  if (isIP(a) === 4) return a === b;
+  const expand = (x: string) => {
+    const [head = '', tail = ''] = x.toLowerCase().split('::');
+    const h = head ? head.split(':') : [];
+    const t = x.includes('::') ? (tail ? tail.split(':') : []) : [];
+    const zeros: string[] = Array.from({ length: 8 - h.length - t.length }, () => '0');
+    const groups = x.includes('::') ? [...h, ...zeros, ...t] : h;
+    return groups.map((g) => parseInt(g, 16)).join(':');
+  };
+  return expand(a) === expand(b);
+}
+
 /** Its interface addresses; [] when they cannot be read (then nothing is said about them). */
 export async function interfaceAddresses(host: Host): Promise<string[]> {
   try {
@@ -52,7 +67,12 @@ export function mediaWant(
   const j = jitsi(spec);
   if (!j.publicAddress) return { port: j.mediaPort };
   const local = privateAddress(spec, connected);
-  if (addresses.length && !addresses.includes(local))
+  if (isIP(local) !== isIP(j.publicAddress))
+    throw new HostError(
+      spec.name,
+      `jitsi_public_address ${j.publicAddress} and the bridge's own address ${local} are of different IP families, and a static mapping maps within one; give the public address of ${local}'s family`,
+    );
+  if (addresses.length && !addresses.some((a) => sameAddress(a, local)))
     throw new HostError(
       spec.name,
       `jitsi_public_address needs the bridge's own private address to map from, but ${local} (private_address, else ansible_host) is not on its interfaces (${addresses.join(', ')}); set private_address to the address of its interface`,

@@ -68,10 +68,14 @@ export function withoutComments(text: string): string {
 /** A `location` of the site whose path is /colibri-ws: its pattern, its proxy_pass, its line. */
 export interface ColibriLocation {
   line: number;
+  /** Where the location starts in its file. */
+  offset: number;
   /** The location line as written (trimmed). */
   text: string;
   /** The regular expression (for `~`/`~*`) or prefix it matches on. */
   pattern: string;
+  /** nginx's modifier: '' (prefix), '=', '^~', '~' or '~*'. */
+  modifier: string;
   regex: boolean;
   proxyPass: string | null;
 }
@@ -99,40 +103,64 @@ function closeOf(clean: string, open: number): number {
 const lineAt = (text: string, offset: number) => text.slice(0, offset).split('\n').length;
 const unquote = (s: string) => (/^(["']).*\1$/.test(s) ? s.slice(1, -1) : s);
 
-/** Every active (uncommented) location for /colibri-ws in an nginx config file. */
-export function colibriLocations(text: string): ColibriLocation[] {
+/** Every active (uncommented) location of an nginx config file, in file order. */
+export function nginxLocations(text: string): ColibriLocation[] {
   const clean = withoutComments(text);
   const out: ColibriLocation[] = [];
   const re = /\blocation\s+(~\*?|\^~|=)?\s*("[^"]*"|'[^']*'|[^\s{]+)\s*\{/g;
   for (let m = re.exec(clean); m; m = re.exec(clean)) {
     const pattern = unquote(m[2]!);
-    if (!pattern.includes('colibri-ws')) continue;
     const open = m.index + m[0].length - 1;
     const close = closeOf(clean, open);
     const body = close < 0 ? clean.slice(open) : clean.slice(open, close);
     const pass = /\bproxy_pass\s+([^;]+);/.exec(body)?.[1]?.trim() ?? null;
     const lineStart = clean.lastIndexOf('\n', m.index) + 1;
     const lineEnd = text.indexOf('\n', m.index);
+    const modifier = m[1] ?? '';
     out.push({
       line: lineAt(text, m.index),
+      offset: m.index,
       text: text.slice(lineStart, lineEnd < 0 ? undefined : lineEnd).trim(),
       pattern,
-      regex: (m[1] ?? '').startsWith('~'),
+      modifier,
+      regex: modifier.startsWith('~'),
       proxyPass: pass,
     });
   }
   return out;
 }
 
-/** Whether nginx would send `/colibri-ws/<serverId>/…` to this location (its regex read as JavaScript reads it). */
+/** Every active location for /colibri-ws in an nginx config file. */
+export function colibriLocations(text: string): ColibriLocation[] {
+  return nginxLocations(text).filter((l) => l.pattern.includes('colibri-ws'));
+}
+
+const wsPath = (serverId: string) => `/colibri-ws/${serverId}/conference/endpoint`;
+
+/** Whether this location's pattern matches `/colibri-ws/<serverId>/…` (its regex read as JavaScript reads it). */
 export function locationMatches(loc: ColibriLocation, serverId: string): boolean {
-  const path = `/colibri-ws/${serverId}/conference/endpoint`;
+  const path = wsPath(serverId);
+  if (loc.modifier === '=') return path === loc.pattern;
   if (!loc.regex) return path.startsWith(loc.pattern);
   try {
-    return new RegExp(loc.pattern).test(path);
+    return new RegExp(loc.pattern, loc.modifier === '~*' ? 'i' : '').test(path);
   } catch {
     return false;
   }
+}
+
+/**
+ * The location nginx picks for the bridge's websocket path among one server's locations, as
+ * nginx's ngx_http_core_module documents it: an exact `=` match; else the longest matching
+ * prefix if it is `^~`; else the first matching regex in file order; else the longest prefix.
+ */
+export function chosenLocation(locs: readonly ColibriLocation[], serverId: string): ColibriLocation | undefined {
+  const matching = locs.filter((l) => locationMatches(l, serverId));
+  const exact = matching.find((l) => l.modifier === '=');
+  if (exact) return exact;
+  const prefixes = matching.filter((l) => !l.regex).sort((a, b) => b.pattern.length - a.pattern.length);
+  if (prefixes[0]?.modifier === '^~') return prefixes[0];
+  return matching.find((l) => l.regex) ?? prefixes[0];
 }
 
 /** `.` and the other regex characters a safe server-id may hold, escaped for nginx's PCRE. */
@@ -175,6 +203,12 @@ function serverBlocks(clean: string): { open: number; close: number; body: strin
   return out;
 }
 
+/** The locations of the server block that holds `offset` (all of the file's when none does). */
+export function serverLocations(text: string, offset: number): ColibriLocation[] {
+  const server = serverBlocks(withoutComments(text)).find((b) => b.open < offset && offset < b.close);
+  return nginxLocations(text).filter((l) => !server || (l.offset > server.open && l.offset < server.close));
+}
+
 /** Where the managed block is (the offsets of its first and past its last line), or null. */
 function managedSpan(text: string): { from: number; to: number } | null {
   const b = text.indexOf(ROUTES_BEGIN);
@@ -211,12 +245,20 @@ export function editSiteRoutes(
   const tls = (body: string) => /\blisten\s+[^;]*\b443\b[^;]*;/.test(body) || /\blisten\s+[^;]*\bssl\b/.test(body);
   const target = servers.find((s) => tls(s.body) && names(s.body).includes(domain)) ?? servers.find((s) => tls(s.body));
   if (!target) return { problem: `no server block in it listens on 443 for ${domain}` };
+  const inner = /\n([ \t]+)\S/.exec(text.slice(target.open, target.close))?.[1] ?? '    ';
+  // nginx tries regex locations in file order and takes the first that matches: the block goes
+  // before the server's first one (jitsi-meet.example ends with a catch-all
+  // `location ~ ^/([^/?&:'"]+)/(.*)$` that would take /colibri-ws/<id>/ first).
+  const firstRegex = nginxLocations(text).find((l) => l.regex && l.offset > target.open && l.offset < target.close);
+  if (firstRegex) {
+    const at = text.lastIndexOf('\n', firstRegex.offset) + 1;
+    return { text: text.slice(0, at) + routeBlock(routes, inner) + '\n' + text.slice(at) };
+  }
   const lineStart = text.lastIndexOf('\n', target.close - 1) + 1;
   const before = text.slice(lineStart, target.close);
   // The closing brace on a line of its own: the block goes on the lines before it.
   const at = before.trim() === '' ? lineStart : target.close;
   const sep = at === lineStart ? '' : '\n';
-  const inner = /\n([ \t]+)\S/.exec(text.slice(target.open, target.close))?.[1] ?? '    ';
   return { text: text.slice(0, at) + sep + '\n' + routeBlock(routes, inner) + text.slice(at) };
 }
 

@@ -269,9 +269,21 @@ export function editMediaProperties(
 export function publicAddressProblem(value: string): string | null {
   if (isIP(value) === 0)
     return `jitsi_public_address must be an IP address (the bridge advertises it as is), not "${value}"`;
+  const lower = value.toLowerCase();
+  if (/^::ffff:/.test(lower))
+    return `jitsi_public_address ${value} is an IPv4 address written as IPv6; give it as IPv4 (${lower.slice(7)})`;
+  if (unroutable(lower))
+    return `jitsi_public_address ${value} is an unspecified, multicast or broadcast address, which no client can reach; give the public address in front of the bridge`;
   if (!isPublicAddress(value))
     return `jitsi_public_address ${value} is a loopback, link-local or private address; give the public address in front of the bridge`;
   return null;
+}
+
+/** 0.0.0.0/8, 224.0.0.0/4 and above (multicast, reserved, broadcast), ::, ff00::/8. */
+function unroutable(a: string): boolean {
+  if (a.includes(':')) return /^::$|^0*:0*:0*:0*:0*:0*:0*:0*$|^ff/.test(a) || a === '::0';
+  const first = Number(a.split('.')[0]);
+  return first === 0 || first >= 224;
 }
 
 /**

@@ -7,7 +7,7 @@ import {
   type BridgeFiles,
 } from '../jitsi-load-balancing/bridge-files.js';
 import { bridgeSctpEnabled, serverIdOf, websocketSetting } from '../jitsi-load-balancing/bridge-channel.js';
-import { locationMatches, type ColibriLocation } from '../jitsi-load-balancing/colibri-routes.js';
+import { chosenLocation, type ColibriLocation } from '../jitsi-load-balancing/colibri-routes.js';
 import { listensFor, type ProsodyConfig } from '../jitsi-load-balancing/prosody-config.js';
 import {
   accountFile,
@@ -236,9 +236,9 @@ function websocketUsers(b: BridgeRead, meet: MeetRead): string[] {
   ];
 }
 
-/** The first active location nginx would pick for the bridge's websocket path, and whether it leads to the bridge. */
+/** The location nginx picks for the bridge's websocket path (nginx's own order), and whether it leads to the bridge. */
 function routeOf(b: BridgeRead, meet: MeetRead, id: string): { loc: ColibriLocation; toBridge: boolean } | null {
-  const loc = (meet.colibriLocations ?? []).find((l) => locationMatches(l, id));
+  const loc = chosenLocation(meet.colibriLocations ?? [], id);
   if (!loc) return null;
   const pass = loc.proxyPass ?? '';
   // A route by variable (http://$1:9090/…) leads wherever the path says: to the bridge, by its server-id.

@@ -6,7 +6,7 @@ import { splitSections } from '../../src/modules/probe-sections.js';
 import { shScript } from '../../src/transport/shell-quote.js';
 import { LAUNCHER, NO_BRIDGE_FILES, effectiveShard, type BridgeFiles } from '../jitsi-load-balancing/bridge-files.js';
 import { jitsi, privateAddress } from '../jitsi-load-balancing/settings.js';
-import { LIST_NGINX_SITES, colibriLocations, preferSctpOf } from '../jitsi-load-balancing/colibri-routes.js';
+import { LIST_NGINX_SITES, nginxLocations, preferSctpOf } from '../jitsi-load-balancing/colibri-routes.js';
 import { JICOFO_CONF, type ShardFacts } from '../jitsi-load-balancing/discover.js';
 import { HoconDoc } from '../../src/modules/hocon/hocon-doc.js';
 import { accountFile, parseAccount, type ScramAccount } from '../jitsi-load-balancing/prosody-account.js';
@@ -98,7 +98,8 @@ async function bridgeRead(
 }
 
 /**
- * The active /colibri-ws locations of nginx's enabled sites on the meet host, commented lines left
+ * The active locations of nginx's enabled sites on the meet host (every one: a catch-all regex may
+ * take /colibri-ws/ before the route meant for it), commented lines left
  * out as nginx leaves them (jitsi-meet's 2026 template comments its block out); null when nginx
  * has no enabled site.
  */
@@ -107,7 +108,7 @@ async function nginxRoutes(meet: RunHost): Promise<MeetRead['colibriLocations']>
   const paths = [...new Set(listed.stdout.split('\n').filter(Boolean))];
   if (!paths.length) return null;
   const texts = await meet.host.readFiles(paths);
-  return paths.flatMap((p) => colibriLocations(texts.get(p) ?? ''));
+  return paths.flatMap((p) => nginxLocations(texts.get(p) ?? ''));
 }
 
 /** Pure: jicofo.octo from jicofo.conf's text; null without one, off when it cannot be read. */

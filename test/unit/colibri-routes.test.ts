@@ -2,15 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   ROUTES_BEGIN,
+  chosenLocation,
   colibriLocations,
   editSiteRoutes,
   locationMatches,
+  nginxLocations,
+  serverLocations,
   preferSctpOf,
   regexEscape,
   routeBlock,
   withoutComments,
 } from '../../playbooks/jitsi-load-balancing/colibri-routes.js';
-import { serverNames } from '../../playbooks/jitsi-load-balancing/steps/colibri-routes.js';
+import { serverNames, shadowNotes } from '../../playbooks/jitsi-load-balancing/steps/colibri-routes.js';
 import { assertIdempotent, fixture } from '../support/fixtures.js';
 
 const SITE_2026 = fixture('nginx/meet-site-2026.conf');
@@ -122,5 +125,57 @@ describe("config.js's preferSctp", () => {
     );
     assert.equal(preferSctpOf("bridgeChannel: { 'preferSctp': false }, x: 'http://a'"), false);
     assert.equal(preferSctpOf('bridgeChannel: { preferSctp: false },\nbridgeChannel: { preferSctp: true }'), true);
+  });
+});
+
+describe("nginx's own choice of location", () => {
+  const chosen = (text: string, id: string) => {
+    const c = chosenLocation(serverLocations(text, text.indexOf(ROUTES_BEGIN)), id);
+    return c?.text ?? null;
+  };
+
+  test("the template's catch-all regex comes last in its server: the routes go before it, and nginx picks them", () => {
+    const out = edited(SITE_2026);
+    assert.ok(out.indexOf(ROUTES_BEGIN) < out.indexOf(`location ~ ^/([^/?&:'"]+)/(.*)$`), out);
+    assert.equal(chosen(out, 'jvb1'), 'location ~ ^/colibri-ws/jvb1/(.*) {');
+    assert.equal(chosen(out, 'jvb.2'), 'location ~ ^/colibri-ws/jvb\\.2/(.*) {');
+    assert.deepEqual(shadowNotes(out, ROUTES, '/etc/nginx/sites-available/meet.conf'), []);
+    assertIdempotent((t) => edited(t), SITE_2026);
+  });
+
+  test('a block an earlier run left after a catch-all regex is named: nginx gives the path to the catch-all', () => {
+    const catchAll = `    location ~ ^/([^/?&:'"]+)/(.*)$ {\n        rewrite ^/([^/?&:'"]+)/(.*)$ /$2;\n    }\n`;
+    const site = `server {\n    listen 443 ssl;\n    server_name meet.example.org;\n${catchAll}\n${routeBlock(ROUTES)}}\n`;
+    assert.equal(chosen(site, 'jvb1'), `location ~ ^/([^/?&:'"]+)/(.*)$ {`);
+    const notes = shadowNotes(site, ROUTES, 'site.conf');
+    assert.equal(notes.length, 2);
+    assert.match(
+      notes[0]!,
+      /^warning: site\.conf line 4 \(location ~ \^\/\(\[\^\/\?&:'"\]\+\)\/\(\.\*\)\$ \{\) is the location nginx picks for \/colibri-ws\/jvb1\//,
+    );
+  });
+
+  test('a ^~ prefix over /colibri-ws/ wins over every regex, ours included: named; a plain prefix does not', () => {
+    const withPrefix = (mod: string) =>
+      edited(
+        `server {\n    listen 443 ssl;\n    server_name meet.example.org;\n    location ${mod}/colibri-ws/ {\n        return 404;\n    }\n}\n`,
+      );
+    const strong = withPrefix('^~ ');
+    assert.equal(chosen(strong, 'jvb1'), 'location ^~ /colibri-ws/ {');
+    assert.equal(shadowNotes(strong, ROUTES, 's').length, 2);
+    const weak = withPrefix('');
+    assert.equal(chosen(weak, 'jvb1'), 'location ~ ^/colibri-ws/jvb1/(.*) {');
+    assert.deepEqual(shadowNotes(weak, ROUTES, 's'), []);
+  });
+
+  test('an exact match wins; ~* matches without regard to case; locations of another server do not count', () => {
+    const t =
+      `server {\n    listen 80;\n    location ~* ^/COLIBRI-WS/ {\n        return 301 https://$host$request_uri;\n    }\n}\n` +
+      `server {\n    listen 443 ssl;\n    server_name meet.example.org;\n    location = /colibri-ws/jvb1/conference/endpoint {\n        return 403;\n    }\n}\n`;
+    const out = edited(t);
+    const port80 = nginxLocations(out)[0]!;
+    assert.ok(locationMatches(port80, 'jvb1'), '~* is case-insensitive');
+    assert.equal(chosen(out, 'jvb1'), 'location = /colibri-ws/jvb1/conference/endpoint {');
+    assert.equal(chosen(out, 'jvb.2'), 'location ~ ^/colibri-ws/jvb\\.2/(.*) {', 'the port-80 server is not looked at');
   });
 });

@@ -227,6 +227,13 @@ describe('jitsi_public_address', () => {
     assert.match(publicAddressProblem('127.0.0.1')!, /private/);
     assert.equal(publicAddressProblem('203.0.113.11'), null);
     assert.equal(publicAddressProblem('2001:db8::1'), null);
+    // Addresses no client reaches, and a private address in IPv6 dress (Java reads ::ffff:10.0.0.1 as 10.0.0.1).
+    for (const bad of ['0.0.0.0', '::', '224.0.0.1', '255.255.255.255', 'ff02::1'])
+      assert.match(publicAddressProblem(bad) ?? 'accepted', /unspecified, multicast or broadcast/, bad);
+    assert.match(
+      publicAddressProblem('::ffff:10.0.0.1')!,
+      /an IPv4 address written as IPv6; give it as IPv4 \(10\.0\.0\.1\)/,
+    );
   });
 
   const inv = (vars: string, meetVars = '') => `
@@ -266,6 +273,17 @@ all:
       () => mediaWant(spec, undefined, ['10.0.0.99']),
       /10\.0\.0\.11 \(private_address, else ansible_host\) is not on its interfaces \(10\.0\.0\.99\)/,
     );
+    // An IPv6 private address is one address however it is spelled; a mapping never crosses families.
+    const v6 = parseShardInventory(
+      inv(', private_address: "fd00:0:0::11", jitsi_public_address: "2001:db8::11"'),
+      'inv.yaml',
+      { defaultUser: 'me' },
+    ).hosts[1]!;
+    assert.deepEqual(mediaWant(v6, undefined, ['fd00::11']).mapping, { local: 'fd00:0:0::11', public: '2001:db8::11' });
+    const across = parseShardInventory(inv(', jitsi_public_address: "2001:db8::11"'), 'inv.yaml', {
+      defaultUser: 'me',
+    }).hosts[1]!;
+    assert.throws(() => mediaWant(across, undefined, ['10.0.0.11']), /are of different IP families/);
     assert.deepEqual(parseInterfaceAddresses('127.0.0.1/8\n10.0.0.11/24\nfe80::1/64\n\nnot-an-address\n'), [
       '127.0.0.1',
       '10.0.0.11',

@@ -7,9 +7,10 @@ import { DEFAULT_WS_PORT, publicPortOf } from '../bridge-channel.js';
 import {
   LIST_NGINX_SITES,
   ROUTES_BEGIN,
-  colibriLocations,
+  ROUTES_END,
+  chosenLocation,
   editSiteRoutes,
-  locationMatches,
+  serverLocations,
   withoutComments,
   type ColibriRoute,
 } from '../colibri-routes.js';
@@ -71,19 +72,20 @@ async function findSite(ctx: StepContext<ShardFacts>): Promise<{ path: string; t
   return null;
 }
 
-/** Warnings for active routes outside the managed block that nginx would try first for a bridge's path. */
-function shadowNotes(text: string, routes: readonly ColibriRoute[], path: string): string[] {
+/** A warning per bridge whose websocket path nginx gives to another location than its route (a catch-all regex before it, a `^~` prefix). */
+export function shadowNotes(text: string, routes: readonly ColibriRoute[], path: string): string[] {
   const begin = text.indexOf(ROUTES_BEGIN);
-  const beginLine = begin < 0 ? Infinity : text.slice(0, begin).split('\n').length;
-  const before = colibriLocations(text).filter((l) => l.regex && l.line < beginLine);
-  return routes.flatMap((r) =>
-    before
-      .filter((l) => locationMatches(l, r.serverId))
-      .map(
-        (l) =>
-          `warning: ${path} line ${l.line} (${l.text}) also matches /colibri-ws/${r.serverId}/ and comes first, so nginx uses it: remove it, or make it match its own bridge only`,
-      ),
-  );
+  if (begin < 0) return [];
+  const end = text.indexOf(ROUTES_END, begin);
+  // The locations of the server the block is in (the file may hold the port-80 server too).
+  const locs = serverLocations(text, begin);
+  return routes.flatMap((r) => {
+    const chosen = chosenLocation(locs, r.serverId);
+    if (!chosen || (chosen.offset > begin && chosen.offset < end)) return [];
+    return [
+      `warning: ${path} line ${chosen.line} (${chosen.text}) is the location nginx picks for /colibri-ws/${r.serverId}/, not the route to that bridge: remove it, or make it leave /colibri-ws/ alone`,
+    ];
+  });
 }
 
 export const colibriRoutes: Step<ShardFacts> = {

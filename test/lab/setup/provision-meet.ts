@@ -135,6 +135,12 @@ server {
     #    proxy_set_header Connection "upgrade";
     #    tcp_nodelay on;
     #}
+
+    # Rooms under a tenant path (/<tenant>/<room>), as the template ends its server: a regex that
+    # would take /colibri-ws/<id>/ too, were the routes after it
+    location ~ ^/([^/?&:'"]+)/(.*)\\$ {
+        rewrite ^/([^/?&:'"]+)/(.*)\\$ /\\$2;
+    }
 }
 CONF
 ln -sf "../sites-available/$domain.conf" "/etc/nginx/sites-enabled/$domain.conf"
