@@ -190,7 +190,7 @@ describe(
       const failed = await expectOnly(['jvb2 jvb-sh', 'jvb2 version']);
       assert.match(
         failed.find((f) => f.check === 'version')!.text,
-        /runs 2\.1-999-gjslab0 while meet runs 2\.3-999-gjslab0/,
+        /runs 2\.1-999-gjslab0 while meet's release pairs with 2\.3-999-gjslab0 \(the meet host's own bridge\)/,
       );
     });
 
