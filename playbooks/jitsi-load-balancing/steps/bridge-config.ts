@@ -136,7 +136,10 @@ function jvbConfTransform(
 ): { description: string; notes: string[]; transform: (t: string | null) => string } | null {
   if (layout === 'legacy') {
     const doc = files.jvb ?? new HoconDoc('');
-    if (files.jvbConf === null && channel.channel === 'sctp') return null;
+    // A bridge not installed yet gets the jvb.conf its package writes (the 2.1 packages turn
+    // websockets on in it): the edit is planned now, as --check shows it, and made after the install.
+    const installedLater = files.jvbConf === null && files.properties === null;
+    if (files.jvbConf === null && channel.channel === 'sctp' && !installedLater) return null;
     return {
       description: `set the bridge channel in ${JVB_CONF}`,
       notes: [],
