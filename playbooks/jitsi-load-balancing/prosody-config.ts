@@ -179,11 +179,12 @@ export function decideC2s(
   address: string,
 ): C2sDecision {
   const shown = current === undefined ? "Prosody's default, all interfaces" : `c2s_interfaces = ${current}`;
+  const where = at ? ` (${at.file} line ${at.line})` : '';
   if (mode === 'all') {
     if (listensEverywhere(current)) return { keep: `c2s already listens on all interfaces (${shown})` };
     return {
       line: EVERYWHERE_LINE,
-      note: `${shown} keeps the bridges out; it becomes { "*" } (all interfaces, jitsi_c2s_interfaces: all)`,
+      note: `${shown}${where} keeps the bridges out; it becomes { "*" } (all interfaces, jitsi_c2s_interfaces: all)`,
       widens: true,
     };
   }
@@ -204,7 +205,7 @@ export function decideC2s(
   const line = c2sLine(['127.0.0.1', '::1', ...interfaceItems(current), address]);
   return {
     line,
-    note: `${shown} keeps the bridges out; it becomes ${line.replace('c2s_interfaces = ', '')} (loopback and ${address})`,
+    note: `${shown}${where} keeps the bridges out; it becomes ${line.replace('c2s_interfaces = ', '')} (loopback and ${address})`,
     widens: true,
   };
 }
