@@ -14,6 +14,7 @@ import {
   type MediaWant,
 } from './media-config.js';
 import { jitsi, privateAddress } from './settings.js';
+import { sameAddress } from './valid-address.js';
 
 /*
  * What the bridge-config step needs of a bridge's media settings beyond the pure edits of
@@ -29,21 +30,6 @@ export function parseInterfaceAddresses(stdout: string): string[] {
 }
 
 const ADDRESSES = "ip -o addr show 2>/dev/null | awk '{ print $4 }' | head -n 256; exit 0";
-
-/** Whether two textual addresses are one (IPv6 spellings differ: fd00:0:0::2 is fd00::2). */
-export function sameAddress(a: string, b: string): boolean {
-  if (isIP(a) !== isIP(b)) return false;
-  if (isIP(a) === 4) return a === b;
-  const expand = (x: string) => {
-    const [head = '', tail = ''] = x.toLowerCase().split('::');
-    const h = head ? head.split(':') : [];
-    const t = x.includes('::') ? (tail ? tail.split(':') : []) : [];
-    const zeros: string[] = Array.from({ length: 8 - h.length - t.length }, () => '0');
-    const groups = x.includes('::') ? [...h, ...zeros, ...t] : h;
-    return groups.map((g) => parseInt(g, 16)).join(':');
-  };
-  return expand(a) === expand(b);
-}
 
 /** Its interface addresses; [] when they cannot be read (then nothing is said about them). */
 export async function interfaceAddresses(host: Host): Promise<string[]> {
